@@ -1,0 +1,78 @@
+// Configuration, read once from the environment and checked with zod. Every setting has a
+// local default, so that on a machine where `npm run services:start` runs nothing is needed.
+import { z } from 'zod';
+
+/** Where the project's own embedded PostgreSQL listens when DATABASE_URL is not given. */
+export const EMBEDDED_PG_PORT = 55433;
+export const EMBEDDED_DATABASE_URL = `postgres://postgres:postgres@127.0.0.1:${EMBEDDED_PG_PORT}/campaign`;
+export const DEFAULT_TASK_QUEUE = 'county-campaign';
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+const envSchema = z.object({
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^\s:]+:\d+$/, 'must be host:port, e.g. localhost:7233')
+    .default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
+  TEMPORAL_UI_PORT: port.default(8233),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection URL')
+    .optional(),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(20),
+  WORKER_SHUTDOWN_GRACE: z.string().default('30s'),
+  LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+});
+
+export interface Config {
+  temporalAddress: string;
+  temporalNamespace: string;
+  taskQueue: string;
+  temporalUiPort: number;
+  /** The connection URL in use. */
+  databaseUrl: string;
+  /** True when DATABASE_URL was not given and the project's embedded PostgreSQL is meant. */
+  embeddedDatabase: boolean;
+  maxConcurrentActivities: number;
+  shutdownGrace: string;
+  logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration in the environment:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty variables count as unset, as shells often export them empty.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.')}=${JSON.stringify(env[String(i.path[0])])}: ${i.message}`),
+    );
+  }
+  const e = parsed.data;
+  return {
+    temporalAddress: e.TEMPORAL_ADDRESS,
+    temporalNamespace: e.TEMPORAL_NAMESPACE,
+    taskQueue: e.TEMPORAL_TASK_QUEUE,
+    temporalUiPort: e.TEMPORAL_UI_PORT,
+    databaseUrl: e.DATABASE_URL ?? EMBEDDED_DATABASE_URL,
+    embeddedDatabase: e.DATABASE_URL === undefined,
+    maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    shutdownGrace: e.WORKER_SHUTDOWN_GRACE,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+let cached: Config | undefined;
+
+/** The process's configuration, read on first use. */
+export function config(): Config {
+  cached ??= readConfig();
+  return cached;
+}
