@@ -1,0 +1,90 @@
+// `campaign doctor`: checks the whole chain on the running services — Temporal reachable, our
+// search attributes registered, a worker polling, PostgreSQL migrated — and runs the system
+// check workflow (a timer, then an activity that writes a row) end to end.
+import { randomUUID } from 'node:crypto';
+import protoPkg from '@temporalio/proto';
+import { ALL_SEARCH_ATTRIBUTES } from '../../domain/search-attributes.ts';
+import { config } from '../../worker/config.ts';
+import { connectDatabase, connectTemporal, redactUrl } from '../connections.ts';
+import { CliError } from '../errors.ts';
+import { colour, printJson, t, type OutputOptions } from '../output.ts';
+
+interface Check {
+  check: string;
+  ok: boolean;
+  detail: string;
+}
+
+export async function doctorCommand(opts: { timeout: number }, out: OutputOptions): Promise<void> {
+  const cfg = config();
+  const checks: Check[] = [];
+  const temporal = await connectTemporal();
+  const pool = await connectDatabase();
+  try {
+    checks.push({ check: 'temporal', ok: true, detail: `${cfg.temporalAddress} namespace ${cfg.temporalNamespace}` });
+    checks.push({ check: 'postgres', ok: true, detail: redactUrl(cfg.databaseUrl) });
+
+    const sa = await temporal.client.connection.operatorService.listSearchAttributes({ namespace: cfg.temporalNamespace });
+    const missing = ALL_SEARCH_ATTRIBUTES.map((k) => k.name).filter((n) => !(n in (sa.customAttributes ?? {})));
+    checks.push({
+      check: 'search-attributes',
+      ok: missing.length === 0,
+      detail: missing.length ? `missing: ${missing.join(', ')} (restart with npm run services:start)` : `${ALL_SEARCH_ATTRIBUTES.length} registered`,
+    });
+
+    const migrated = await pool
+      .query<{ n: string }>('SELECT count(*) AS n FROM schema_migrations')
+      .then((r) => Number(r.rows[0]?.n ?? 0))
+      .catch(() => 0);
+    checks.push({
+      check: 'migrations',
+      ok: migrated > 0,
+      detail: migrated > 0 ? `${migrated} applied` : 'none applied: start a worker (npm run worker) or run npm run migrate',
+    });
+
+    const tq = await temporal.client.workflowService.describeTaskQueue({
+      namespace: cfg.temporalNamespace,
+      taskQueue: { name: cfg.taskQueue },
+      taskQueueType: protoPkg.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    });
+    const pollers = tq.pollers?.length ?? 0;
+    checks.push({
+      check: 'worker',
+      ok: pollers > 0,
+      detail: pollers > 0 ? `${pollers} poller(s) on "${cfg.taskQueue}"` : `no worker polls "${cfg.taskQueue}": start one with npm run worker`,
+    });
+
+    if (pollers > 0 && migrated > 0) {
+      const checkId = `doctor-${randomUUID()}`;
+      const started = Date.now();
+      const handle = await temporal.client.workflow.start('systemCheckWorkflow', {
+        taskQueue: cfg.taskQueue,
+        workflowId: `system-check/${checkId}`,
+        args: [{ checkId, sleepMs: 1000, requestedAt: started }],
+        staticSummary: 'System check: a 1 s timer, then a row written to system_checks',
+        workflowExecutionTimeout: `${opts.timeout}s`,
+      });
+      try {
+        await handle.result();
+        const row = await pool.query('SELECT slept_ms FROM system_checks WHERE check_id = $1', [checkId]);
+        checks.push({
+          check: 'workflow',
+          ok: row.rowCount === 1,
+          detail: `timer + activity + row in ${Date.now() - started} ms (${handle.workflowId})`,
+        });
+      } catch (e) {
+        checks.push({ check: 'workflow', ok: false, detail: `system check failed: ${(e as Error).message}` });
+      }
+    }
+  } finally {
+    await temporal.close();
+    await pool.end();
+  }
+  const ok = checks.every((c) => c.ok);
+  if (out.json) printJson({ ok, checks });
+  else {
+    for (const c of checks) console.log(`${c.ok ? colour.ok('✓') : colour.bad('✗')} ${c.check.padEnd(18)} ${c.detail}`);
+    console.log(ok ? colour.ok(t(out.lang, '一切正常', 'all good')) : colour.bad(t(out.lang, '有问题，见上', 'problems above')));
+  }
+  if (!ok) throw new CliError(t(out.lang, '系统检查未通过', 'the system check did not pass'), 1, { checks, printed: true });
+}

@@ -1,0 +1,20 @@
+// The PostgreSQL pool, owned by the worker and the CLI (never by workflow code), and the
+// classification of connection failures into "service unreachable" errors.
+import pg from 'pg';
+
+export function createPool(url: string, max = 10): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000 });
+  // An idle client losing its connection must not crash the process; the next query retries.
+  pool.on('error', () => {});
+  return pool;
+}
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH']);
+
+/** True when the error means the database server could not be reached at all. */
+export function isUnreachable(e: unknown): boolean {
+  const err = e as { code?: string; message?: string; errors?: unknown[] };
+  if (err?.code && UNREACHABLE.has(err.code)) return true;
+  if (Array.isArray(err?.errors) && err.errors.some(isUnreachable)) return true;
+  return /timeout exceeded when trying to connect|Connection terminated/i.test(err?.message ?? '');
+}

@@ -1,0 +1,2 @@
+// Every workflow the worker runs, one per file.
+export { systemCheckWorkflow } from './system-check.ts';
