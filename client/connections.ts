@@ -2,7 +2,7 @@
 // service, where, and how to start it.
 import { Client, Connection } from '@temporalio/client';
 import type pg from 'pg';
-import { createPool, isUnreachable } from '../db/pool.ts';
+import { createPool, isUnreachable, redactUrl } from '../db/pool.ts';
 import { config } from '../worker/config.ts';
 import { ServiceUnreachable } from './errors.ts';
 
@@ -36,9 +36,7 @@ export async function connectDatabase(): Promise<pg.Pool> {
   return pool;
 }
 
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
-}
+export { redactUrl };
 
 function firstLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);

@@ -1,7 +1,7 @@
 // `npm run migrate`: applies the database migrations to DATABASE_URL (or the embedded default).
 import { config } from '../worker/config.ts';
 import { migrate } from './migrate.ts';
-import { createPool, isUnreachable } from './pool.ts';
+import { createPool, isUnreachable, redactUrl } from './pool.ts';
 
 const pool = createPool(config().databaseUrl, 1);
 try {
@@ -10,7 +10,7 @@ try {
 } catch (e) {
   if (isUnreachable(e)) {
     console.error(
-      `migrate: PostgreSQL is not reachable at ${config().databaseUrl.replace(/:[^:@/]*@/, ':***@')}; start it with \`npm run services:start\` or set DATABASE_URL`,
+      `migrate: PostgreSQL is not reachable at ${redactUrl(config().databaseUrl)}; start it with \`npm run services:start\` or set DATABASE_URL`,
     );
     process.exitCode = 3;
   } else {

@@ -11,6 +11,11 @@ export function createPool(url: string, max = 10): pg.Pool {
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH']);
 
+/** The URL with its password hidden, for messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
+
 /** True when the error means the database server could not be reached at all. */
 export function isUnreachable(e: unknown): boolean {
   const err = e as { code?: string; message?: string; errors?: unknown[] };

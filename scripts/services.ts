@@ -7,11 +7,12 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import pg from 'pg';
+import { redactUrl as redact } from '../db/pool.ts';
 import { searchAttributeFlags } from '../domain/search-attributes.ts';
-import { config, EMBEDDED_PG_PORT } from '../worker/config.ts';
+import { config } from '../worker/config.ts';
 import { ensureTemporalCli, REPO_ROOT, ToolError } from './lib/tools.ts';
 
-const DATA = join(REPO_ROOT, '.data');
+const DATA = config().dataDir ?? join(REPO_ROOT, '.data');
 const STATE = join(DATA, 'services');
 const LOGS = join(DATA, 'logs');
 
@@ -173,20 +174,16 @@ async function startPostgres(): Promise<string> {
   if (alive(readPid('postgres'))) {
     return `PostgreSQL already running (pid ${readPid('postgres')}) at ${redact(cfg.databaseUrl)}`;
   }
-  if (await portOpen('127.0.0.1', EMBEDDED_PG_PORT)) {
+  if (await portOpen('127.0.0.1', config().embeddedPgPort)) {
     throw new ToolError(
-      `port ${EMBEDDED_PG_PORT} (for the embedded PostgreSQL) is already taken by another process. ` +
+      `port ${config().embeddedPgPort} (for the embedded PostgreSQL) is already taken by another process. ` +
         'Stop it, or point DATABASE_URL at a PostgreSQL of your own.',
     );
   }
   const tsx = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
   const pid = spawnDetached('postgres', tsx, [join(REPO_ROOT, 'scripts', 'pg-daemon.ts')]);
   await waitFor('the embedded PostgreSQL', () => postgresReady(cfg.databaseUrl), 60, join(LOGS, 'postgres.log'));
-  return `PostgreSQL started (pid ${pid}) at ${redact(cfg.databaseUrl)} with data in .data/postgres`;
-}
-
-function redact(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+  return `PostgreSQL started (pid ${pid}) at ${redact(cfg.databaseUrl)} with data in ${join(DATA, 'postgres')}`;
 }
 
 async function stopService(name: string): Promise<string> {
@@ -233,7 +230,7 @@ async function status(): Promise<ServiceStatus[]> {
       address: redact(cfg.databaseUrl),
       detail: pReady
         ? cfg.embeddedDatabase
-          ? 'reachable (embedded, data in .data/postgres)'
+          ? `reachable (embedded, data in ${join(DATA, 'postgres')})`
           : 'reachable (DATABASE_URL)'
         : 'not reachable — run `npm run services:start`',
     },

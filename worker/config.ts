@@ -3,8 +3,7 @@
 import { z } from 'zod';
 
 /** Where the project's own embedded PostgreSQL listens when DATABASE_URL is not given. */
-export const EMBEDDED_PG_PORT = 55433;
-export const EMBEDDED_DATABASE_URL = `postgres://postgres:postgres@127.0.0.1:${EMBEDDED_PG_PORT}/campaign`;
+export const DEFAULT_EMBEDDED_PG_PORT = 55433;
 export const DEFAULT_TASK_QUEUE = 'county-campaign';
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -17,6 +16,10 @@ const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
   TEMPORAL_UI_PORT: port.default(8233),
+  /** Port of the embedded PostgreSQL (used when DATABASE_URL is not given). */
+  EMBEDDED_PG_PORT: port.default(DEFAULT_EMBEDDED_PG_PORT),
+  /** Folder for local service data (SQLite, PostgreSQL, logs); default `.data` in the repo. */
+  CAMPAIGN_DATA_DIR: z.string().min(1).optional(),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection URL')
@@ -38,6 +41,9 @@ export interface Config {
   databaseUrl: string;
   /** True when DATABASE_URL was not given and the project's embedded PostgreSQL is meant. */
   embeddedDatabase: boolean;
+  embeddedPgPort: number;
+  /** Folder for local service data, when set in the environment. */
+  dataDir: string | undefined;
   maxConcurrentActivities: number;
   shutdownGrace: string;
   logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -64,8 +70,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     temporalNamespace: e.TEMPORAL_NAMESPACE,
     taskQueue: e.TEMPORAL_TASK_QUEUE,
     temporalUiPort: e.TEMPORAL_UI_PORT,
-    databaseUrl: e.DATABASE_URL ?? EMBEDDED_DATABASE_URL,
+    databaseUrl:
+      e.DATABASE_URL ?? `postgres://postgres:postgres@127.0.0.1:${e.EMBEDDED_PG_PORT}/campaign`,
     embeddedDatabase: e.DATABASE_URL === undefined,
+    embeddedPgPort: e.EMBEDDED_PG_PORT,
+    dataDir: e.CAMPAIGN_DATA_DIR,
     maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
     shutdownGrace: e.WORKER_SHUTDOWN_GRACE,
     logLevel: e.LOG_LEVEL,

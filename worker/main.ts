@@ -3,7 +3,7 @@
 import { hostname } from 'node:os';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { migrate } from '../db/migrate.ts';
-import { createPool, isUnreachable } from '../db/pool.ts';
+import { createPool, isUnreachable, redactUrl } from '../db/pool.ts';
 import { config, ConfigError } from './config.ts';
 import { createWorker } from './worker.ts';
 
@@ -29,7 +29,7 @@ try {
   await pool.end();
   if (isUnreachable(e)) {
     fail(
-      `PostgreSQL is not reachable at ${cfg.databaseUrl.replace(/:[^:@/]*@/, ':***@')}. Start it with \`npm run services:start\` or set DATABASE_URL.`,
+      `PostgreSQL is not reachable at ${redactUrl(cfg.databaseUrl)}. Start it with \`npm run services:start\` or set DATABASE_URL.`,
       3,
     );
   }

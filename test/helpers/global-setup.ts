@@ -1,0 +1,8 @@
+// Before any test: make sure the servers exist (built or found once, cached by version), so
+// that individual test files never build or download anything.
+import { ensureTemporalCli, ensureTestServer } from '../../scripts/lib/tools.ts';
+
+export default async function setup(): Promise<void> {
+  process.env.TEMPORAL_CLI_PATH ||= await ensureTemporalCli();
+  process.env.TEMPORAL_TEST_SERVER_PATH ||= await ensureTestServer();
+}

@@ -1,0 +1,34 @@
+// Temporal servers for tests, from the project's own cached builds (never downloaded):
+// the Java time-skipping test server, and the temporal CLI's dev server with our search
+// attributes registered.
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { ALL_SEARCH_ATTRIBUTES } from '../../domain/search-attributes.ts';
+import { ensureTemporalCli, ensureTestServer } from '../../scripts/lib/tools.ts';
+import { WORKFLOWS_PATH } from '../../worker/worker.ts';
+
+export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  const path = await ensureTestServer();
+  return TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path } },
+  });
+}
+
+export async function devServerEnv(): Promise<TestWorkflowEnvironment> {
+  const path = await ensureTemporalCli();
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path },
+      searchAttributes: ALL_SEARCH_ATTRIBUTES,
+      log: { format: 'pretty', level: 'error' },
+    },
+  });
+}
+
+/** Bundle the workflow code once per test file. */
+export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+}
+
+const noop = () => {};
+const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop };
