@@ -9,9 +9,13 @@ const program = new Command();
 
 program
   .name('campaign')
-  .description('营商环境考核评价 campaign engine — county business-environment evaluation on Temporal')
+  .description(
+    '营商环境考核评价 campaign engine — county business-environment evaluation on Temporal',
+  )
   .addOption(new Option('--json', 'print one JSON document on stdout (for programs)'))
-  .addOption(new Option('--lang <lang>', 'language of human output').choices(['zh', 'en']).default('zh'))
+  .addOption(
+    new Option('--lang <lang>', 'language of human output').choices(['zh', 'en']).default('zh'),
+  )
   .showHelpAfterError()
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -37,18 +41,27 @@ sub('validate', 'check a campaign definition (YAML or JSON) and list every probl
     (await import('./commands/definition.ts')).validateCommand(file, outputOptions(cmd)),
   );
 
-sub('schedule', 'show the working-day calendar at work: phase windows and each indicator\'s data-entry day')
+sub(
+  'schedule',
+  "show the working-day calendar at work: phase windows and each indicator's data-entry day",
+)
   .argument('<file>', 'the definition file')
   .action(async (file: string, _o, cmd: Command) =>
     (await import('./commands/definition.ts')).scheduleCommand(file, outputOptions(cmd)),
   );
 
 sub('doctor', 'check the services, the worker and the whole chain with a system-check workflow')
-  .option('--timeout <seconds>', 'how long the system check may take', (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 5 || n > 600) throw new CliError('--timeout must be whole seconds between 5 and 600', EXIT.usage);
-    return n;
-  }, 60)
+  .option(
+    '--timeout <seconds>',
+    'how long the system check may take',
+    (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 5 || n > 600)
+        throw new CliError('--timeout must be whole seconds between 5 and 600', EXIT.usage);
+      return n;
+    },
+    60,
+  )
   .action(async (opts: { timeout: number }, cmd: Command) =>
     (await import('./commands/doctor.ts')).doctorCommand(opts, outputOptions(cmd)),
   );
@@ -65,14 +78,17 @@ try {
     process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
   } else if (e instanceof CliError) {
     const details = e.details as { printed?: boolean } | undefined;
-    if (wantsJson() && !details?.printed) printJson({ error: e.message, exitCode: e.exitCode, details: e.details ?? null });
+    if (wantsJson() && !details?.printed)
+      printJson({ error: e.message, exitCode: e.exitCode, details: e.details ?? null });
     if (!details?.printed || !wantsJson()) process.stderr.write(`campaign: ${e.message}\n`);
     process.exitCode = e.exitCode;
   } else if (e instanceof ConfigError) {
     process.stderr.write(`campaign: ${e.message}\n`);
     process.exitCode = EXIT.refused;
   } else {
-    process.stderr.write(`campaign: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.stderr.write(
+      `campaign: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+    );
     process.exitCode = EXIT.refused;
   }
 }

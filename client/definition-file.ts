@@ -3,7 +3,11 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
-import { validateDefinition, type DefinitionProblem, type ValidationResult } from '../domain/validate.ts';
+import {
+  validateDefinition,
+  type DefinitionProblem,
+  type ValidationResult,
+} from '../domain/validate.ts';
 
 export interface LoadedDefinition extends ValidationResult {
   file: string;

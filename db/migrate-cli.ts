@@ -6,7 +6,9 @@ import { createPool, isUnreachable, redactUrl } from './pool.ts';
 const pool = createPool(config().databaseUrl, 1);
 try {
   const applied = await migrate(pool);
-  console.log(applied.length ? `applied migrations ${applied.join(', ')}` : 'database is up to date');
+  console.log(
+    applied.length ? `applied migrations ${applied.join(', ')}` : 'database is up to date',
+  );
 } catch (e) {
   if (isUnreachable(e)) {
     console.error(

@@ -17,7 +17,9 @@ export interface Migration {
 }
 
 export function listMigrations(dir = MIGRATIONS_DIR): Migration[] {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.sql')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
   const seen = new Set<number>();
   return files.map((file) => {
     const m = /^(\d+)_([\w-]+)\.sql$/.exec(file);
@@ -26,7 +28,12 @@ export function listMigrations(dir = MIGRATIONS_DIR): Migration[] {
     if (seen.has(version)) throw new Error(`two migrations have number ${version}`);
     seen.add(version);
     const sql = readFileSync(join(dir, file), 'utf8');
-    return { version, name: m[2] ?? file, sql, checksum: createHash('sha256').update(sql).digest('hex') };
+    return {
+      version,
+      name: m[2] ?? file,
+      sql,
+      checksum: createHash('sha256').update(sql).digest('hex'),
+    };
   });
 }
 
@@ -43,9 +50,11 @@ export async function migrate(pool: pg.Pool, dir?: string): Promise<number[]> {
       checksum text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now())`);
     const done = new Map<number, string>(
-      (await client.query<{ version: number; checksum: string }>('SELECT version, checksum FROM schema_migrations')).rows.map(
-        (r) => [r.version, r.checksum],
-      ),
+      (
+        await client.query<{ version: number; checksum: string }>(
+          'SELECT version, checksum FROM schema_migrations',
+        )
+      ).rows.map((r) => [r.version, r.checksum]),
     );
     for (const m of migrations) {
       const prior = done.get(m.version);
@@ -60,11 +69,10 @@ export async function migrate(pool: pg.Pool, dir?: string): Promise<number[]> {
       await client.query('BEGIN');
       try {
         await client.query(m.sql);
-        await client.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
-          m.version,
-          m.name,
-          m.checksum,
-        ]);
+        await client.query(
+          'INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)',
+          [m.version, m.name, m.checksum],
+        );
         await client.query('COMMIT');
       } catch (e) {
         await client.query('ROLLBACK');

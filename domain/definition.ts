@@ -50,7 +50,10 @@ const moment = z
 
 const duration = z
   .string()
-  .refine((s) => parseDuration(s) !== null, 'must be an ISO 8601 duration such as P3D, PT2H, PT90S');
+  .refine(
+    (s) => parseDuration(s) !== null,
+    'must be an ISO 8601 duration such as P3D, PT2H, PT90S',
+  );
 
 const clock = z.string().refine((s) => parseClock(s) !== null, 'must be a clock time HH:mm');
 

@@ -24,10 +24,7 @@ export function momentToInstant(
   return bound === 'start' ? calendar.startOfWorkingDay(m.date) : calendar.endOfWorkingDay(m.date);
 }
 
-export function windowOf(
-  w: { start: string; end: string },
-  calendar: BusinessCalendar,
-): Window {
+export function windowOf(w: { start: string; end: string }, calendar: BusinessCalendar): Window {
   return {
     start: momentToInstant(w.start, 'start', calendar),
     end: momentToInstant(w.end, 'end', calendar),
@@ -99,7 +96,10 @@ export function dataEntrySchedule(
   return codes.map((code, i) => {
     const day = Math.floor(i / opts.indicatorsPerDay);
     const date = calendar.addWorkingDays(firstDate, day);
-    const open = day === 0 ? Math.max(start, calendar.startOfWorkingDay(date)) : calendar.startOfWorkingDay(date);
+    const open =
+      day === 0
+        ? Math.max(start, calendar.startOfWorkingDay(date))
+        : calendar.startOfWorkingDay(date);
     return { code, day, date, start: open, due: calendar.endOfWorkingDay(date) };
   });
 }
@@ -138,7 +138,11 @@ export function reminderInstants(
   notBefore: Instant,
 ): PlannedReminder[] {
   return offsets
-    .map((offset) => ({ kind: 'reminder' as const, offset, at: due - (parseDurationMs(offset) ?? 0) }))
+    .map((offset) => ({
+      kind: 'reminder' as const,
+      offset,
+      at: due - (parseDurationMs(offset) ?? 0),
+    }))
     .filter((r) => r.at > notBefore && r.at < due)
     .sort((a, b) => a.at - b.at);
 }

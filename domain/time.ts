@@ -11,8 +11,7 @@ const LOCAL_DATETIME_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}
 const ZONED_DATETIME_RE =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 const CLOCK_RE = /^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$/;
-const DURATION_RE =
-  /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
+const DURATION_RE = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
 
 const formatterCache = new Map<string, Intl.DateTimeFormat>();
 
@@ -158,8 +157,7 @@ export function yearOf(date: LocalDate): number {
 }
 
 export type ParsedMoment =
-  | { kind: 'date'; date: LocalDate }
-  | { kind: 'instant'; instant: Instant };
+  { kind: 'date'; date: LocalDate } | { kind: 'instant'; instant: Instant };
 
 /**
  * Parses a moment written in a definition file or on the command line: a date (`2026-10-08`),
@@ -212,9 +210,7 @@ export function parseDuration(s: string): Duration | null {
 
 /** A duration's length in milliseconds, days counted as 24 hours. */
 export function durationMs(d: Duration): number {
-  return (
-    ((((d.weeks * 7 + d.days) * 24 + d.hours) * 60 + d.minutes) * 60 + d.seconds) * 1000
-  );
+  return ((((d.weeks * 7 + d.days) * 24 + d.hours) * 60 + d.minutes) * 60 + d.seconds) * 1000;
 }
 
 export function parseDurationMs(s: string): number | null {

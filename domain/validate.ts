@@ -11,13 +11,7 @@ import {
   type UnitKind,
 } from './definition.ts';
 import { dataEntrySchedule, momentToInstant, phaseWindows } from './schedule.ts';
-import {
-  isValidTimeZone,
-  localParts,
-  parseDurationMs,
-  parseMoment,
-  zonedInstant,
-} from './time.ts';
+import { isValidTimeZone, localParts, parseDurationMs, parseMoment, zonedInstant } from './time.ts';
 import type { ResolvedCalendar } from './calendar.ts';
 
 export interface DefinitionProblem {
@@ -124,7 +118,10 @@ function semanticProblems(raw: unknown): DefinitionProblem[] {
       if (!pid) return;
       const path = `units[${ui}].people[${pi}]`;
       if (people.has(pid)) {
-        add(`${path}.id`, `duplicate person id "${pid}" (also in unit "${people.get(pid)?.unitId}")`);
+        add(
+          `${path}.id`,
+          `duplicate person id "${pid}" (also in unit "${people.get(pid)?.unitId}")`,
+        );
         return;
       }
       const person: RawPerson = { id: pid, role: str(p.role), unitId, unitKind: kind, path };
@@ -162,7 +159,10 @@ function semanticProblems(raw: unknown): DefinitionProblem[] {
     if (isObj(s)) arr(s.notify).forEach((r) => typeof r === 'string' && ladderRecipients.add(r));
   });
   if (ladderRecipients.has('leadership') && unitsOfKind('leadership').length === 0 && units.size) {
-    add('policy.escalation', 'the ladder notifies "leadership" but no unit is of kind "leadership"');
+    add(
+      'policy.escalation',
+      'the ladder notifies "leadership" but no unit is of kind "leadership"',
+    );
   }
   const reminders = arr(policy.reminders).filter((r): r is string => typeof r === 'string');
   const seenOffsets = new Set<number>();
@@ -190,7 +190,10 @@ function semanticProblems(raw: unknown): DefinitionProblem[] {
       const u = units.get(lead);
       if (!u) add(`${base}.leadUnit`, `unknown unit "${lead}"`);
       else if (u.kind !== 'department' && u.kind !== 'bureau') {
-        add(`${base}.leadUnit`, `unit "${lead}" is a ${u.kind} unit; a lead unit must be a department or the bureau`);
+        add(
+          `${base}.leadUnit`,
+          `unit "${lead}" is a ${u.kind} unit; a lead unit must be a department or the bureau`,
+        );
       } else workUnits.add(lead);
     }
     const coop = arr(ind.cooperatingUnits);
@@ -202,7 +205,10 @@ function semanticProblems(raw: unknown): DefinitionProblem[] {
       else if (seenCoop.has(c)) add(p, `cooperating unit "${c}" is listed twice`);
       else if (!units.has(c)) add(p, `unknown unit "${c}"`);
       else if (units.get(c)?.kind !== 'department' && units.get(c)?.kind !== 'bureau') {
-        add(p, `unit "${c}" is a ${units.get(c)?.kind} unit; cooperating units are departments or the bureau`);
+        add(
+          p,
+          `unit "${c}" is a ${units.get(c)?.kind} unit; cooperating units are departments or the bureau`,
+        );
       } else workUnits.add(c);
       seenCoop.add(c);
     });
@@ -212,9 +218,15 @@ function semanticProblems(raw: unknown): DefinitionProblem[] {
       const p = people.get(leader);
       if (!p) add(`${base}.teamLeader`, `unknown person "${leader}"`);
       else if (p.unitId !== lead) {
-        add(`${base}.teamLeader`, `team leader "${leader}" belongs to "${p.unitId}", not to the lead unit "${lead}"`);
+        add(
+          `${base}.teamLeader`,
+          `team leader "${leader}" belongs to "${p.unitId}", not to the lead unit "${lead}"`,
+        );
       } else if (p.role !== 'head' && p.role !== 'deputy') {
-        add(`${base}.teamLeader`, `team leader "${leader}" has role "${p.role}"; the 领队 must be the lead unit's head or deputy`);
+        add(
+          `${base}.teamLeader`,
+          `team leader "${leader}" has role "${p.role}"; the 领队 must be the lead unit's head or deputy`,
+        );
       }
     }
     let leadFillers = 0;
@@ -227,7 +239,10 @@ function semanticProblems(raw: unknown): DefinitionProblem[] {
       seenFillers.add(f);
       if (!p) add(path, `unknown person "${f}"`);
       else if (!teamUnits.has(p.unitId)) {
-        add(path, `filler "${f}" belongs to "${p.unitId}", which is neither the lead nor a cooperating unit`);
+        add(
+          path,
+          `filler "${f}" belongs to "${p.unitId}", which is neither the lead nor a cooperating unit`,
+        );
       } else if (p.unitId === lead) leadFillers++;
     });
     if (lead && units.has(lead) && arr(ind.fillers).length > 0 && leadFillers === 0) {
@@ -252,8 +267,10 @@ function semanticProblems(raw: unknown): DefinitionProblem[] {
         add(`${path}.min`, `min ${f.min} is greater than max ${f.max}`);
       }
       if (f.type === 'percent') {
-        if (typeof f.min === 'number' && f.min < 0) add(`${path}.min`, 'a percent cannot be below 0');
-        if (typeof f.max === 'number' && f.max > 100) add(`${path}.max`, 'a percent cannot exceed 100');
+        if (typeof f.min === 'number' && f.min < 0)
+          add(`${path}.min`, 'a percent cannot be below 0');
+        if (typeof f.max === 'number' && f.max > 100)
+          add(`${path}.max`, 'a percent cannot exceed 100');
       }
     });
   });
@@ -300,16 +317,25 @@ function semanticProblems(raw: unknown): DefinitionProblem[] {
     const cur = bounds[i];
     if (!prev || !cur) continue;
     if (prev.start !== undefined && cur.start !== undefined && cur.start < prev.start) {
-      add(`phases.${cur.name}.start`, `${cur.name} starts before ${prev.name}: phases must be in order`);
+      add(
+        `phases.${cur.name}.start`,
+        `${cur.name} starts before ${prev.name}: phases must be in order`,
+      );
     }
     if (prev.end !== undefined && cur.end !== undefined && cur.end < prev.end) {
-      add(`phases.${cur.name}.end`, `${cur.name} ends before ${prev.name}: phases must be in order`);
+      add(
+        `phases.${cur.name}.end`,
+        `${cur.name} ends before ${prev.name}: phases must be in order`,
+      );
     }
   }
   const verification = isObj(phases.verification) ? phases.verification : {};
   const proportion = verification.samplingProportion;
   if (typeof proportion === 'number' && !(proportion > 0 && proportion <= 1)) {
-    add('phases.verification.samplingProportion', `${proportion} is outside (0, 1]: give a share such as 0.1`);
+    add(
+      'phases.verification.samplingProportion',
+      `${proportion} is outside (0, 1]: give a share such as 0.1`,
+    );
   }
   const dataEntry = isObj(phases.dataEntry) ? phases.dataEntry : {};
   if (dataEntry.order !== undefined) {
@@ -320,7 +346,8 @@ function semanticProblems(raw: unknown): DefinitionProblem[] {
       if (seen.has(c)) add(`phases.dataEntry.order[${i}]`, `indicator "${c}" is listed twice`);
       seen.add(c);
     });
-    for (const c of codes) if (!seen.has(c)) add('phases.dataEntry.order', `indicator "${c}" is missing from the order`);
+    for (const c of codes)
+      if (!seen.has(c)) add('phases.dataEntry.order', `indicator "${c}" is missing from the order`);
   }
 
   // Calendar lists.
@@ -335,14 +362,16 @@ function semanticProblems(raw: unknown): DefinitionProblem[] {
   // Dispatch recipients and channel ids.
   const dispatch = isObj(raw.dispatch) ? raw.dispatch : {};
   arr(dispatch.recipients).forEach((r, i) => {
-    if (typeof r === 'string' && !units.has(r)) add(`dispatch.recipients[${i}]`, `unknown unit "${r}"`);
+    if (typeof r === 'string' && !units.has(r))
+      add(`dispatch.recipients[${i}]`, `unknown unit "${r}"`);
   });
   const notifications = isObj(raw.notifications) ? raw.notifications : {};
   const channelIds = new Set<string>();
   arr(notifications.channels).forEach((c, i) => {
     const cid = isObj(c) ? str(c.id) : undefined;
     if (!cid) return;
-    if (channelIds.has(cid)) add(`notifications.channels[${i}].id`, `duplicate channel id "${cid}"`);
+    if (channelIds.has(cid))
+      add(`notifications.channels[${i}].id`, `duplicate channel id "${cid}"`);
     channelIds.add(cid);
   });
   return problems;

@@ -1,6 +1,12 @@
 // Builds or finds everything the project runs on: the Temporal CLI and the Java test server.
 // Idempotent; the second run takes seconds. Usage: npm run bootstrap
-import { ensureTemporalCli, ensureTestServer, temporalCliVersion, ToolError, cacheRoot } from './lib/tools.ts';
+import {
+  ensureTemporalCli,
+  ensureTestServer,
+  temporalCliVersion,
+  ToolError,
+  cacheRoot,
+} from './lib/tools.ts';
 
 const started = Date.now();
 try {

@@ -2,7 +2,15 @@
 // embedded PostgreSQL. `start` and `stop` are safe to repeat; `status` says what runs where.
 //   npm run services:start | services:stop | services:status [-- --json]
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -61,13 +69,20 @@ function portOpen(host: string, port: number, timeoutMs = 500): Promise<boolean>
   });
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, seconds: number, logFile: string) {
+async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  seconds: number,
+  logFile: string,
+) {
   const until = Date.now() + seconds * 1000;
   while (Date.now() < until) {
     if (await check()) return;
     await new Promise((r) => setTimeout(r, 250));
   }
-  const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n') : '';
+  const tail = existsSync(logFile)
+    ? readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n')
+    : '';
   throw new ToolError(`${what} did not become ready within ${seconds}s. Log ${logFile}:\n${tail}`);
 }
 
@@ -80,7 +95,10 @@ const isLocal = (host: string) => ['localhost', '127.0.0.1', '::1'].includes(hos
 
 async function temporalReady(): Promise<boolean> {
   try {
-    const conn = await Connection.connect({ address: config().temporalAddress, connectTimeout: 1000 });
+    const conn = await Connection.connect({
+      address: config().temporalAddress,
+      connectTimeout: 1000,
+    });
     try {
       await conn.workflowService.describeNamespace({ namespace: config().temporalNamespace });
       return true;
@@ -130,7 +148,10 @@ async function startTemporal(): Promise<string> {
       `TEMPORAL_ADDRESS=${host}:${port} is not local and not reachable; services:start only runs a local server`,
     );
   }
-  for (const [what, p] of [['Temporal', port], ['the Temporal UI', ui]] as const) {
+  for (const [what, p] of [
+    ['Temporal', port],
+    ['the Temporal UI', ui],
+  ] as const) {
     if (await portOpen('127.0.0.1', p)) {
       throw new ToolError(
         `port ${p} (for ${what}) is already taken by another process, not one this project started. ` +
@@ -165,7 +186,8 @@ async function startTemporal(): Promise<string> {
 async function startPostgres(): Promise<string> {
   const cfg = config();
   if (!cfg.embeddedDatabase) {
-    if (await postgresReady(cfg.databaseUrl)) return `PostgreSQL from DATABASE_URL is reachable (not managed here)`;
+    if (await postgresReady(cfg.databaseUrl))
+      return `PostgreSQL from DATABASE_URL is reachable (not managed here)`;
     throw new ToolError(
       `DATABASE_URL is set but the database is not reachable (${redact(cfg.databaseUrl)}). ` +
         'Start that server, or unset DATABASE_URL to use the embedded one.',
@@ -182,7 +204,12 @@ async function startPostgres(): Promise<string> {
   }
   const tsx = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
   const pid = spawnDetached('postgres', tsx, [join(REPO_ROOT, 'scripts', 'pg-daemon.ts')]);
-  await waitFor('the embedded PostgreSQL', () => postgresReady(cfg.databaseUrl), 60, join(LOGS, 'postgres.log'));
+  await waitFor(
+    'the embedded PostgreSQL',
+    () => postgresReady(cfg.databaseUrl),
+    60,
+    join(LOGS, 'postgres.log'),
+  );
   return `PostgreSQL started (pid ${pid}) at ${redact(cfg.databaseUrl)} with data in ${join(DATA, 'postgres')}`;
 }
 

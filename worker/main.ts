@@ -19,7 +19,10 @@ try {
   fail(e instanceof ConfigError ? e.message : String(e), 1);
 }
 
-Runtime.install({ logger: new DefaultLogger(cfg.logLevel), shutdownSignals: ['SIGINT', 'SIGTERM'] });
+Runtime.install({
+  logger: new DefaultLogger(cfg.logLevel),
+  shutdownSignals: ['SIGINT', 'SIGTERM'],
+});
 
 const pool = createPool(cfg.databaseUrl, cfg.maxConcurrentActivities + 2);
 try {

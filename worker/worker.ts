@@ -1,7 +1,8 @@
 // Builds a worker: the workflow bundle (or its source path) and the activities with their
 // dependencies. Used by `npm run worker` and by the tests.
 import { createRequire } from 'node:module';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
+import { Worker, type WorkerOptions } from '@temporalio/worker';
 import type pg from 'pg';
 import { createActivities } from '../activities/index.ts';
 
@@ -26,7 +27,9 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     namespace: setup.namespace,
     taskQueue: setup.taskQueue,
     activities: createActivities({ pool: setup.pool }),
-    ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(setup.workflowBundle
+      ? { workflowBundle: setup.workflowBundle }
+      : { workflowsPath: WORKFLOWS_PATH }),
     ...(setup.maxConcurrentActivityTaskExecutions
       ? { maxConcurrentActivityTaskExecutions: setup.maxConcurrentActivityTaskExecutions }
       : {}),

@@ -25,7 +25,9 @@ const { recordSystemCheck } = proxyActivities<ReturnType<typeof createActivities
 
 export async function systemCheckWorkflow(input: SystemCheckInput): Promise<SystemCheckResult> {
   const started = Date.now();
-  setCurrentDetails(`Timer of ${input.sleepMs} ms running since ${new Date(started).toISOString()}.`);
+  setCurrentDetails(
+    `Timer of ${input.sleepMs} ms running since ${new Date(started).toISOString()}.`,
+  );
   await sleep(input.sleepMs);
   const workflowTime = Date.now();
   const info = workflowInfo();
@@ -37,6 +39,8 @@ export async function systemCheckWorkflow(input: SystemCheckInput): Promise<Syst
     sleptMs: workflowTime - started,
     workflowTime,
   });
-  setCurrentDetails(`Timer fired after ${workflowTime - started} ms; row written to system_checks.`);
+  setCurrentDetails(
+    `Timer fired after ${workflowTime - started} ms; row written to system_checks.`,
+  );
   return { checkId: input.checkId, sleptMs: workflowTime - started, workflowTime };
 }

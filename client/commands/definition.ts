@@ -9,7 +9,10 @@ import { colour, printJson, t, table, type OutputOptions } from '../output.ts';
 
 function problemLines(file: string, problems: DefinitionProblem[]): string {
   return problems
-    .map((p) => `  ${colour.dim(`${file}${p.line ? `:${p.line}` : ''}`)}  ${colour.bold(p.path)}  ${p.message}`)
+    .map(
+      (p) =>
+        `  ${colour.dim(`${file}${p.line ? `:${p.line}` : ''}`)}  ${colour.bold(p.path)}  ${p.message}`,
+    )
     .join('\n');
 }
 
@@ -47,7 +50,9 @@ export async function validateCommand(file: string, out: OutputOptions): Promise
 }
 
 /** Loads a definition for a command that needs a valid one; refuses with every error. */
-export async function requireValidDefinition(file: string): Promise<Required<Pick<LoadedDefinition, 'definition' | 'calendar'>> & LoadedDefinition> {
+export async function requireValidDefinition(
+  file: string,
+): Promise<Required<Pick<LoadedDefinition, 'definition' | 'calendar'>> & LoadedDefinition> {
   const r = await loadDefinitionFile(file);
   if (!r.valid || !r.definition || !r.calendar) {
     throw new CliError(
@@ -74,14 +79,20 @@ export async function scheduleCommand(file: string, out: OutputOptions): Promise
     const kind = calendar.describe(date);
     const wd = new Date(`${date}T00:00:00Z`).getUTCDay();
     const name = out.lang === 'zh' ? WEEKDAY_ZH[wd] : WEEKDAY_EN[wd];
-    return kind === 'adjusted-workday' ? `${name} (${t(out.lang, '调休上班', 'adjusted working day')})` : (name ?? '');
+    return kind === 'adjusted-workday'
+      ? `${name} (${t(out.lang, '调休上班', 'adjusted working day')})`
+      : (name ?? '');
   };
   // Non-working weekdays and worked weekends inside the campaign's windows, for the reader.
   const first = phases[0]?.startDate ?? '';
   const last = phases[phases.length - 1]?.endDate ?? '';
   const specialDays = [
-    ...cal.holidays.filter((d) => d >= first && d <= last).map((date) => ({ date, kind: 'holiday' as const })),
-    ...cal.workdays.filter((d) => d >= first && d <= last).map((date) => ({ date, kind: 'adjusted-workday' as const })),
+    ...cal.holidays
+      .filter((d) => d >= first && d <= last)
+      .map((date) => ({ date, kind: 'holiday' as const })),
+    ...cal.workdays
+      .filter((d) => d >= first && d <= last)
+      .map((date) => ({ date, kind: 'adjusted-workday' as const })),
   ].sort((a, b) => a.date.localeCompare(b.date));
 
   if (out.json) {
@@ -118,21 +129,46 @@ export async function scheduleCommand(file: string, out: OutputOptions): Promise
   console.log(colour.bold(`${def.campaign.name} (${def.campaign.id}) — ${tz}`));
   console.log(
     table(
-      [t(out.lang, '阶段', 'Phase'), t(out.lang, '开始', 'Start'), t(out.lang, '结束', 'End'), t(out.lang, '工作日', 'Working days')],
-      phases.map((p) => [phaseLabel[p.phase] ?? p.phase, formatLocal(p.start, tz), formatLocal(p.end, tz), p.workingDays]),
+      [
+        t(out.lang, '阶段', 'Phase'),
+        t(out.lang, '开始', 'Start'),
+        t(out.lang, '结束', 'End'),
+        t(out.lang, '工作日', 'Working days'),
+      ],
+      phases.map((p) => [
+        phaseLabel[p.phase] ?? p.phase,
+        formatLocal(p.start, tz),
+        formatLocal(p.end, tz),
+        p.workingDays,
+      ]),
     ),
   );
   console.log(
     table(
-      [t(out.lang, '第几天', 'Day'), t(out.lang, '日期', 'Date'), t(out.lang, '星期', 'Weekday'), t(out.lang, '指标', 'Indicator'), t(out.lang, '截止', 'Due')],
-      slots.map((s) => [s.day + 1, s.date, dayNote(s.date), `${s.code} ${nameOf.get(s.code) ?? ''}`, formatLocal(s.due, tz)]),
+      [
+        t(out.lang, '第几天', 'Day'),
+        t(out.lang, '日期', 'Date'),
+        t(out.lang, '星期', 'Weekday'),
+        t(out.lang, '指标', 'Indicator'),
+        t(out.lang, '截止', 'Due'),
+      ],
+      slots.map((s) => [
+        s.day + 1,
+        s.date,
+        dayNote(s.date),
+        `${s.code} ${nameOf.get(s.code) ?? ''}`,
+        formatLocal(s.due, tz),
+      ]),
     ),
   );
   if (specialDays.length) {
     console.log(
       t(out.lang, '期间的节假日与调休：', 'Holidays and adjusted working days in the campaign: ') +
         specialDays
-          .map((d) => `${d.date} ${d.kind === 'holiday' ? t(out.lang, '放假', 'off') : t(out.lang, '上班', 'worked')}`)
+          .map(
+            (d) =>
+              `${d.date} ${d.kind === 'holiday' ? t(out.lang, '放假', 'off') : t(out.lang, '上班', 'worked')}`,
+          )
           .join(', '),
     );
   }

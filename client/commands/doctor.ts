@@ -21,15 +21,25 @@ export async function doctorCommand(opts: { timeout: number }, out: OutputOption
   const temporal = await connectTemporal();
   const pool = await connectDatabase();
   try {
-    checks.push({ check: 'temporal', ok: true, detail: `${cfg.temporalAddress} namespace ${cfg.temporalNamespace}` });
+    checks.push({
+      check: 'temporal',
+      ok: true,
+      detail: `${cfg.temporalAddress} namespace ${cfg.temporalNamespace}`,
+    });
     checks.push({ check: 'postgres', ok: true, detail: redactUrl(cfg.databaseUrl) });
 
-    const sa = await temporal.client.connection.operatorService.listSearchAttributes({ namespace: cfg.temporalNamespace });
-    const missing = ALL_SEARCH_ATTRIBUTES.map((k) => k.name).filter((n) => !(n in (sa.customAttributes ?? {})));
+    const sa = await temporal.client.connection.operatorService.listSearchAttributes({
+      namespace: cfg.temporalNamespace,
+    });
+    const missing = ALL_SEARCH_ATTRIBUTES.map((k) => k.name).filter(
+      (n) => !(n in (sa.customAttributes ?? {})),
+    );
     checks.push({
       check: 'search-attributes',
       ok: missing.length === 0,
-      detail: missing.length ? `missing: ${missing.join(', ')} (restart with npm run services:start)` : `${ALL_SEARCH_ATTRIBUTES.length} registered`,
+      detail: missing.length
+        ? `missing: ${missing.join(', ')} (restart with npm run services:start)`
+        : `${ALL_SEARCH_ATTRIBUTES.length} registered`,
     });
 
     const migrated = await pool
@@ -39,7 +49,10 @@ export async function doctorCommand(opts: { timeout: number }, out: OutputOption
     checks.push({
       check: 'migrations',
       ok: migrated > 0,
-      detail: migrated > 0 ? `${migrated} applied` : 'none applied: start a worker (npm run worker) or run npm run migrate',
+      detail:
+        migrated > 0
+          ? `${migrated} applied`
+          : 'none applied: start a worker (npm run worker) or run npm run migrate',
     });
 
     const tq = await temporal.client.workflowService.describeTaskQueue({
@@ -51,7 +64,10 @@ export async function doctorCommand(opts: { timeout: number }, out: OutputOption
     checks.push({
       check: 'worker',
       ok: pollers > 0,
-      detail: pollers > 0 ? `${pollers} poller(s) on "${cfg.taskQueue}"` : `no worker polls "${cfg.taskQueue}": start one with npm run worker`,
+      detail:
+        pollers > 0
+          ? `${pollers} poller(s) on "${cfg.taskQueue}"`
+          : `no worker polls "${cfg.taskQueue}": start one with npm run worker`,
     });
 
     if (pollers > 0 && migrated > 0) {
@@ -66,14 +82,20 @@ export async function doctorCommand(opts: { timeout: number }, out: OutputOption
       });
       try {
         await handle.result();
-        const row = await pool.query('SELECT slept_ms FROM system_checks WHERE check_id = $1', [checkId]);
+        const row = await pool.query('SELECT slept_ms FROM system_checks WHERE check_id = $1', [
+          checkId,
+        ]);
         checks.push({
           check: 'workflow',
           ok: row.rowCount === 1,
           detail: `timer + activity + row in ${Date.now() - started} ms (${handle.workflowId})`,
         });
       } catch (e) {
-        checks.push({ check: 'workflow', ok: false, detail: `system check failed: ${(e as Error).message}` });
+        checks.push({
+          check: 'workflow',
+          ok: false,
+          detail: `system check failed: ${(e as Error).message}`,
+        });
       }
     }
   } finally {
@@ -83,8 +105,17 @@ export async function doctorCommand(opts: { timeout: number }, out: OutputOption
   const ok = checks.every((c) => c.ok);
   if (out.json) printJson({ ok, checks });
   else {
-    for (const c of checks) console.log(`${c.ok ? colour.ok('✓') : colour.bad('✗')} ${c.check.padEnd(18)} ${c.detail}`);
-    console.log(ok ? colour.ok(t(out.lang, '一切正常', 'all good')) : colour.bad(t(out.lang, '有问题，见上', 'problems above')));
+    for (const c of checks)
+      console.log(`${c.ok ? colour.ok('✓') : colour.bad('✗')} ${c.check.padEnd(18)} ${c.detail}`);
+    console.log(
+      ok
+        ? colour.ok(t(out.lang, '一切正常', 'all good'))
+        : colour.bad(t(out.lang, '有问题，见上', 'problems above')),
+    );
   }
-  if (!ok) throw new CliError(t(out.lang, '系统检查未通过', 'the system check did not pass'), 1, { checks, printed: true });
+  if (!ok)
+    throw new CliError(t(out.lang, '系统检查未通过', 'the system check did not pass'), 1, {
+      checks,
+      printed: true,
+    });
 }

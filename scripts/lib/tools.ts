@@ -3,7 +3,16 @@
 // - the Java time-skipping test server, resolved from Maven Central, behind a shell wrapper.
 // Both are cached by version under the user's cache directory, so a fresh clone reuses them.
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -179,7 +188,9 @@ export async function ensureTestServer(log: Log = stderrLog): Promise<string> {
         'Central (e.g. `apt-get install maven`), or set TEMPORAL_TEST_SERVER_PATH.',
     );
   }
-  log(`Fetching the Temporal Java test server ${TEST_SERVER_VERSION} from Maven Central into ${dir}`);
+  log(
+    `Fetching the Temporal Java test server ${TEST_SERVER_VERSION} from Maven Central into ${dir}`,
+  );
   const staging = `${dir}.partial-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(join(staging, 'lib'), { recursive: true });

@@ -14,7 +14,11 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Cli
   return runNode([join(REPO_ROOT, 'bin', 'campaign.mjs'), ...args], env);
 }
 
-export function runNode(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<CliRun> {
+export function runNode(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 120_000,
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, {
       cwd: REPO_ROOT,

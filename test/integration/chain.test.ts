@@ -3,7 +3,8 @@
 // server (the row is there and the workflow is found by a search-attribute query).
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { NativeConnection, Runtime, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
+import { Runtime, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SA } from '../../domain/search-attributes.ts';
 import { DAY } from '../../domain/time.ts';
@@ -23,7 +24,11 @@ afterAll(async () => {
   await db?.close();
 });
 
-async function runCheck(env: TestWorkflowEnvironment, sleepMs: number, extra: { searchAttributes?: boolean } = {}) {
+async function runCheck(
+  env: TestWorkflowEnvironment,
+  sleepMs: number,
+  extra: { searchAttributes?: boolean } = {},
+) {
   const taskQueue = `chain-${randomUUID()}`;
   const worker = await createWorker({
     connection: env.nativeConnection as NativeConnection,
@@ -62,7 +67,10 @@ describe('on the time-skipping test server', () => {
     expect(result.sleptMs).toBeGreaterThanOrEqual(3 * DAY);
     // Three days of workflow time elapsed, far less wall time.
     expect(Date.now() - wallStart).toBeLessThan(DAY);
-    const row = await db.pool.query('SELECT slept_ms, workflow_id FROM system_checks WHERE check_id = $1', [checkId]);
+    const row = await db.pool.query(
+      'SELECT slept_ms, workflow_id FROM system_checks WHERE check_id = $1',
+      [checkId],
+    );
     expect(row.rowCount).toBe(1);
     expect(Number(row.rows[0].slept_ms)).toBeGreaterThanOrEqual(3 * DAY);
   });
@@ -80,7 +88,9 @@ describe('on the dev server', () => {
   it('writes the row and lists the workflow by a search-attribute query', async () => {
     const { checkId, workflowId, result } = await runCheck(env, 500, { searchAttributes: true });
     expect(result.sleptMs).toBeGreaterThanOrEqual(500);
-    const row = await db.pool.query('SELECT workflow_id FROM system_checks WHERE check_id = $1', [checkId]);
+    const row = await db.pool.query('SELECT workflow_id FROM system_checks WHERE check_id = $1', [
+      checkId,
+    ]);
     expect(row.rows).toEqual([{ workflow_id: workflowId }]);
 
     // Visibility is eventually consistent: poll the list briefly.

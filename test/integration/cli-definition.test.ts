@@ -18,10 +18,15 @@ describe('campaign validate', () => {
     const human = await runCli(['validate', 'test/fixtures/twelve-mistakes.yaml', '--lang', 'en']);
     expect(human.code).toBe(1);
     expect(human.stderr).toMatch(/problem\(s\)/);
-    expect(human.stderr).toMatch(/twelve-mistakes\.yaml:20 +units\[2\]\.id +duplicate unit id "scjgj"/);
+    expect(human.stderr).toMatch(
+      /twelve-mistakes\.yaml:20 +units\[2\]\.id +duplicate unit id "scjgj"/,
+    );
     const json = await runCli(['validate', 'test/fixtures/twelve-mistakes.yaml', '--json']);
     expect(json.code).toBe(1);
-    const out = json.json<{ valid: boolean; errors: { path: string; message: string; line: number }[] }>();
+    const out = json.json<{
+      valid: boolean;
+      errors: { path: string; message: string; line: number }[];
+    }>();
     expect(out.valid).toBe(false);
     expect(out.errors.length).toBeGreaterThanOrEqual(12);
     for (const e of out.errors) {
@@ -33,7 +38,9 @@ describe('campaign validate', () => {
   it('exits 1 with a clear message for a missing file', async () => {
     const r = await runCli(['validate', 'nope.yaml', '--json']);
     expect(r.code).toBe(1);
-    expect(r.json<{ errors: { message: string }[] }>().errors[0]!.message).toMatch(/cannot read nope.yaml: no such file/);
+    expect(r.json<{ errors: { message: string }[] }>().errors[0]!.message).toMatch(
+      /cannot read nope.yaml: no such file/,
+    );
   });
 
   it('exits 2 for a usage error and prints help for --help', async () => {
@@ -49,14 +56,19 @@ describe('campaign validate', () => {
 });
 
 describe('campaign schedule', () => {
-  it('lists phases with working days and each indicator\'s data-entry day, none on a day off', async () => {
+  it("lists phases with working days and each indicator's data-entry day, none on a day off", async () => {
     const r = await runCli(['schedule', 'examples/county-2026.yaml', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const out = r.json<{
       dataEntry: { code: string; date: string; dayKind: string }[];
       phases: { phase: string; start: string; end: string; workingDays: number }[];
     }>();
-    expect(out.phases.map((p) => p.phase)).toEqual(['training', 'dataEntry', 'verification', 'reporting']);
+    expect(out.phases.map((p) => p.phase)).toEqual([
+      'training',
+      'dataEntry',
+      'verification',
+      'reporting',
+    ]);
     expect(out.dataEntry).toHaveLength(18);
     const dates = out.dataEntry.map((d) => d.date);
     expect(dates).toContain('2026-10-10');
@@ -85,7 +97,9 @@ describe('campaign doctor', () => {
   it('exits 3 and says how to start Temporal when it is unreachable', async () => {
     const r = await runCli(['doctor'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/Temporal is not reachable at 127\.0\.0\.1:1 .*npm run services:start/);
+    expect(r.stderr).toMatch(
+      /Temporal is not reachable at 127\.0\.0\.1:1 .*npm run services:start/,
+    );
   });
 
   it('exits 1 and names the variable when the configuration is malformed', async () => {

@@ -13,13 +13,23 @@ const cal2026 = new BusinessCalendar(
     workdays: [],
   }),
 );
-const at = (s: string) => zonedInstant(+s.slice(0, 4), +s.slice(5, 7), +s.slice(8, 10), +s.slice(11, 13), +s.slice(14, 16), 0, TZ);
+const at = (s: string) =>
+  zonedInstant(
+    +s.slice(0, 4),
+    +s.slice(5, 7),
+    +s.slice(8, 10),
+    +s.slice(11, 13),
+    +s.slice(14, 16),
+    0,
+    TZ,
+  );
 const iso = (i: number) => formatIsoOffset(i, TZ);
 
 describe('the business calendar', () => {
   it('knows the 2026 National Day holiday and the adjusted working Saturday', () => {
     expect(KNOWN_HOLIDAY_YEARS.has(2026)).toBe(true);
-    for (let d = 1; d <= 7; d++) expect(cal2026.isWorkingDay(`2026-10-0${d}`), `Oct ${d}`).toBe(false);
+    for (let d = 1; d <= 7; d++)
+      expect(cal2026.isWorkingDay(`2026-10-0${d}`), `Oct ${d}`).toBe(false);
     expect(cal2026.isWorkingDay('2026-10-08')).toBe(true);
     expect(cal2026.isWorkingDay('2026-10-10')).toBe(true); // Saturday, 调休
     expect(cal2026.describe('2026-10-10')).toBe('adjusted-workday');
@@ -59,21 +69,33 @@ describe('the business calendar', () => {
 
   it('finds the next working moment', () => {
     // Inside working hours: unchanged.
-    expect(iso(cal2026.nextWorkingMoment(at('2026-10-08T10:30')))).toBe('2026-10-08T10:30:00+08:00');
+    expect(iso(cal2026.nextWorkingMoment(at('2026-10-08T10:30')))).toBe(
+      '2026-10-08T10:30:00+08:00',
+    );
     // Before opening: that morning at 09:00.
-    expect(iso(cal2026.nextWorkingMoment(at('2026-10-08T07:00')))).toBe('2026-10-08T09:00:00+08:00');
+    expect(iso(cal2026.nextWorkingMoment(at('2026-10-08T07:00')))).toBe(
+      '2026-10-08T09:00:00+08:00',
+    );
     // After closing on Friday: the adjusted working Saturday morning.
-    expect(iso(cal2026.nextWorkingMoment(at('2026-10-09T19:00')))).toBe('2026-10-10T09:00:00+08:00');
+    expect(iso(cal2026.nextWorkingMoment(at('2026-10-09T19:00')))).toBe(
+      '2026-10-10T09:00:00+08:00',
+    );
     // During the holiday: the first working morning after it.
-    expect(iso(cal2026.nextWorkingMoment(at('2026-10-02T12:00')))).toBe('2026-10-08T09:00:00+08:00');
+    expect(iso(cal2026.nextWorkingMoment(at('2026-10-02T12:00')))).toBe(
+      '2026-10-08T09:00:00+08:00',
+    );
   });
 
   it('moves an instant by working days keeping its clock time', () => {
-    expect(iso(cal2026.addWorkingDaysToInstant(at('2026-09-30T18:00'), 1))).toBe('2026-10-08T18:00:00+08:00');
-    expect(iso(cal2026.addWorkingDaysToInstant(at('2026-10-16T18:00'), 1))).toBe('2026-10-19T18:00:00+08:00');
+    expect(iso(cal2026.addWorkingDaysToInstant(at('2026-09-30T18:00'), 1))).toBe(
+      '2026-10-08T18:00:00+08:00',
+    );
+    expect(iso(cal2026.addWorkingDaysToInstant(at('2026-10-16T18:00'), 1))).toBe(
+      '2026-10-19T18:00:00+08:00',
+    );
   });
 
-  it('uses the definition\'s own lists for a year the package does not know', () => {
+  it("uses the definition's own lists for a year the package does not know", () => {
     expect(KNOWN_HOLIDAY_YEARS.has(2027)).toBe(false);
     expect(cal2026.isWorkingDay('2027-01-01')).toBe(false); // listed in the definition
     const custom = new BusinessCalendar(
@@ -106,7 +128,13 @@ describe('the business calendar', () => {
 
   it('follows weekends only when the Chinese holiday data is switched off', () => {
     const c = new BusinessCalendar(
-      resolveCalendar(TZ, [2026], { chineseHolidays: false, workdayStart: '08:30', workdayEnd: '17:30', holidays: [], workdays: [] }),
+      resolveCalendar(TZ, [2026], {
+        chineseHolidays: false,
+        workdayStart: '08:30',
+        workdayEnd: '17:30',
+        holidays: [],
+        workdays: [],
+      }),
     );
     expect(c.isWorkingDay('2026-10-01')).toBe(true);
     expect(c.isWorkingDay('2026-10-10')).toBe(false);

@@ -19,7 +19,11 @@ describe('configuration from the environment', () => {
 
   it('names every bad variable and its value', () => {
     try {
-      readConfig({ TEMPORAL_ADDRESS: 'localhost', DATABASE_URL: 'mysql://x', TEMPORAL_UI_PORT: '99999' });
+      readConfig({
+        TEMPORAL_ADDRESS: 'localhost',
+        DATABASE_URL: 'mysql://x',
+        TEMPORAL_UI_PORT: '99999',
+      });
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(ConfigError);

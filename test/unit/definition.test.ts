@@ -49,7 +49,10 @@ describe('the campaign definition', () => {
   });
 
   it('says where a YAML file stops being YAML', () => {
-    const r = loadDefinitionText('campaign:\n  id: x\n  name: [unclosed\nunits: []\n', 'broken.yaml');
+    const r = loadDefinitionText(
+      'campaign:\n  id: x\n  name: [unclosed\nunits: []\n',
+      'broken.yaml',
+    );
     expect(r.valid).toBe(false);
     expect(r.errors[0]!.path).toBe('(file)');
     expect(r.errors[0]!.message).toMatch(/not valid YAML/);
@@ -80,9 +83,15 @@ describe('the campaign definition', () => {
     const msgs = r.errors.map((e) => `${e.path}: ${e.message}`);
     expect(msgs).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/indicators\[0\].teamLeader: .*must be the lead unit's head or deputy/),
-        expect.stringMatching(/indicators\[0\].fillers\[0\]: .*neither the lead nor a cooperating unit/),
-        expect.stringMatching(/units\[0\].people\[2\].role: a bureau unit cannot have a person with role "evaluator"/),
+        expect.stringMatching(
+          /indicators\[0\].teamLeader: .*must be the lead unit's head or deputy/,
+        ),
+        expect.stringMatching(
+          /indicators\[0\].fillers\[0\]: .*neither the lead nor a cooperating unit/,
+        ),
+        expect.stringMatching(
+          /units\[0\].people\[2\].role: a bureau unit cannot have a person with role "evaluator"/,
+        ),
       ]),
     );
   });
@@ -97,7 +106,9 @@ describe('the campaign definition', () => {
     expect(r.errors).toEqual([
       expect.objectContaining({
         path: 'phases.dataEntry',
-        message: expect.stringMatching(/18 indicators at 2 per working day need 9 working days, but the window has 5 working days/),
+        message: expect.stringMatching(
+          /18 indicators at 2 per working day need 9 working days, but the window has 5 working days/,
+        ),
       }),
     ]);
   });

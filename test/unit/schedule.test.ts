@@ -21,7 +21,11 @@ async function county() {
 describe('the data-entry schedule', () => {
   it('puts two indicators on each working day, never on a weekend or holiday, and uses the worked Saturday', async () => {
     const { def, calendar } = await county();
-    const slots = dataEntrySchedule(def.indicators.map((i) => i.code), def.phases.dataEntry, calendar);
+    const slots = dataEntrySchedule(
+      def.indicators.map((i) => i.code),
+      def.phases.dataEntry,
+      calendar,
+    );
     expect(slots).toHaveLength(18);
     const byDate = new Map<string, number>();
     for (const s of slots) {
@@ -46,14 +50,22 @@ describe('the data-entry schedule', () => {
 
   it('starts on the first working day when the window opens on a holiday', async () => {
     const { calendar } = await county();
-    const slots = dataEntrySchedule(['a', 'b', 'c'], { start: '2026-10-01', indicatorsPerDay: 2 }, calendar);
+    const slots = dataEntrySchedule(
+      ['a', 'b', 'c'],
+      { start: '2026-10-01', indicatorsPerDay: 2 },
+      calendar,
+    );
     expect(slots.map((s) => s.date)).toEqual(['2026-10-08', '2026-10-08', '2026-10-09']);
   });
 
   it('runs back-to-back slots of a demo duration', async () => {
     const r = await loadDefinitionFile('examples/quick-demo.yaml');
     const calendar = new BusinessCalendar(r.calendar!);
-    const slots = dataEntrySchedule(['kbqy', 'ns', 'jzxk', 'scjg'], r.definition!.phases.dataEntry, calendar);
+    const slots = dataEntrySchedule(
+      ['kbqy', 'ns', 'jzxk', 'scjg'],
+      r.definition!.phases.dataEntry,
+      calendar,
+    );
     expect(slots.map((s) => iso(s.due))).toEqual([
       '2026-12-01T09:14:00+08:00',
       '2026-12-01T09:14:00+08:00',
@@ -100,7 +112,13 @@ describe('the reminder and escalation instants of a task', () => {
 
   it('climbs a ladder of plain durations to the second', () => {
     const due = Date.parse('2026-12-01T01:10:00Z');
-    const calendar = new BusinessCalendar({ timeZone: TZ, workdayStart: '09:00', workdayEnd: '18:00', holidays: [], workdays: [] });
+    const calendar = new BusinessCalendar({
+      timeZone: TZ,
+      workdayStart: '09:00',
+      workdayEnd: '18:00',
+      holidays: [],
+      workdays: [],
+    });
     const steps = escalationInstants(
       due,
       [

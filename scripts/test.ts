@@ -1,0 +1,70 @@
+// `npm test`: the whole test suite, as CI runs it. Builds or finds the servers, then checks
+// formatting, lint and types, then runs every vitest test, and ends with the plain line
+// `N passed, N failed` (static checks counted with the tests).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureTemporalCli, ensureTestServer, REPO_ROOT } from './lib/tools.ts';
+
+const bin = (name: string) => join(REPO_ROOT, 'node_modules', '.bin', name);
+let passed = 0;
+let failed = 0;
+
+function step(label: string, cmd: string, args: string[]): boolean {
+  const started = Date.now();
+  console.log(`\n▶ ${label}`);
+  const r = spawnSync(cmd, args, { cwd: REPO_ROOT, stdio: 'inherit', env: process.env });
+  const ok = r.status === 0;
+  console.log(`${ok ? '✓' : '✗'} ${label} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+  return ok;
+}
+
+console.log('▶ servers (built once, then reused from the cache)');
+process.env.TEMPORAL_CLI_PATH ||= await ensureTemporalCli();
+process.env.TEMPORAL_TEST_SERVER_PATH ||= await ensureTestServer();
+
+for (const [label, cmd, args] of [
+  ['format (prettier --check)', bin('prettier'), ['--check', '.']],
+  ['lint (eslint)', bin('eslint'), ['.', '--max-warnings=0']],
+  ['types (tsc --noEmit)', bin('tsc'), ['--noEmit']],
+] as const) {
+  if (step(label, cmd, [...args])) passed++;
+  else failed++;
+}
+
+const reportDir = join(REPO_ROOT, '.artifacts');
+mkdirSync(reportDir, { recursive: true });
+const report = join(reportDir, 'vitest.json');
+const extra = process.argv.slice(2);
+step('tests (vitest)', bin('vitest'), [
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${report}`,
+  ...extra,
+]);
+let ran = 0;
+try {
+  const json = JSON.parse(readFileSync(report, 'utf8')) as {
+    numPassedTests: number;
+    numFailedTests: number;
+    numTotalTests: number;
+    testResults: { status: string; message?: string; name: string }[];
+  };
+  passed += json.numPassedTests;
+  failed += json.numFailedTests;
+  ran = json.numTotalTests;
+  // A file that failed to load has no tests but is a failure all the same.
+  for (const f of json.testResults) {
+    if (f.status === 'failed' && !json.numFailedTests) failed++;
+  }
+} catch {
+  console.error('the vitest report is missing or unreadable: counting the test run as failed');
+  failed++;
+}
+if (ran === 0) {
+  console.error('no test ran: counting that as a failure');
+  failed++;
+}
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
