@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import type pg from 'pg';
-import { createActivities } from '../activities/index.ts';
+import { createActivities, type ActivityDeps } from '../activities/index.ts';
 
 const require = createRequire(import.meta.url);
 export const WORKFLOWS_PATH = require.resolve('../workflows/index.ts');
@@ -19,6 +19,8 @@ export interface WorkerSetup {
   maxConcurrentActivityTaskExecutions?: number;
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
   identity?: string;
+  /** Extra activity dependencies (tests inject faults here). */
+  activityDeps?: Partial<ActivityDeps>;
 }
 
 export async function createWorker(setup: WorkerSetup): Promise<Worker> {
@@ -26,7 +28,7 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     connection: setup.connection,
     namespace: setup.namespace,
     taskQueue: setup.taskQueue,
-    activities: createActivities({ pool: setup.pool }),
+    activities: createActivities({ pool: setup.pool, ...setup.activityDeps }),
     ...(setup.workflowBundle
       ? { workflowBundle: setup.workflowBundle }
       : { workflowsPath: WORKFLOWS_PATH }),

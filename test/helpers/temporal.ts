@@ -1,6 +1,7 @@
 // Temporal servers for tests, from the project's own cached builds (never downloaded):
 // the Java time-skipping test server, and the temporal CLI's dev server with our search
 // attributes registered.
+import { SearchAttributeType } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ALL_SEARCH_ATTRIBUTES } from '../../domain/search-attributes.ts';
@@ -9,10 +10,28 @@ import { WORKFLOWS_PATH } from '../../worker/worker.ts';
 
 export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const path = await ensureTestServer();
-  return TestWorkflowEnvironment.createTimeSkipping({
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path } },
   });
+  // The test server starts without custom search attributes; register ours.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(
+      ALL_SEARCH_ATTRIBUTES.map((k) => [k.name, INDEXED_TYPE[k.type] ?? 2]),
+    ),
+  });
+  return env;
 }
+
+const INDEXED_TYPE: Record<string, number> = {
+  [SearchAttributeType.TEXT]: 1,
+  [SearchAttributeType.KEYWORD]: 2,
+  [SearchAttributeType.INT]: 3,
+  [SearchAttributeType.DOUBLE]: 4,
+  [SearchAttributeType.BOOL]: 5,
+  [SearchAttributeType.DATETIME]: 6,
+  [SearchAttributeType.KEYWORD_LIST]: 7,
+};
 
 export async function devServerEnv(): Promise<TestWorkflowEnvironment> {
   const path = await ensureTemporalCli();

@@ -1,0 +1,366 @@
+// The supervised task (督办事项) as a workflow. Timers chase the work: reminders before the due
+// instant, an escalation ladder after it, colour changes for the board. People act through
+// updates whose validators refuse what the rules forbid before it touches the history. Every
+// event is projected to PostgreSQL (and its notices into the outbox) by a local activity.
+import {
+  ApplicationFailure,
+  condition,
+  proxyLocalActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+  allHandlersFinished,
+} from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair, UpdateDefinition } from '@temporalio/common';
+import type { createActivities } from '../activities/index.ts';
+import { BusinessCalendar } from '../domain/calendar.ts';
+import {
+  addDelay,
+  colourAt,
+  escalationInstants,
+  reminderInstants,
+  type Colour,
+} from '../domain/schedule.ts';
+import { SA } from '../domain/search-attributes.ts';
+import {
+  approveUpdate,
+  cancelUpdate,
+  checkRequest,
+  extendUpdate,
+  reassignUpdate,
+  Refusal,
+  resolveRecipients,
+  reviewersOf,
+  returnUpdate,
+  submitUpdate,
+  taskViewQuery,
+  type ActionResult,
+  type Submission,
+  type TaskAction,
+  type TaskEventRecord,
+  type TaskFacts,
+  type TaskInput,
+  type TaskOutcome,
+  type TaskState,
+  type TaskView,
+} from '../domain/task.ts';
+import type { Recipient } from '../domain/definition.ts';
+import { describeTask } from '../domain/task-text.ts';
+import { parseDurationMs, type Instant } from '../domain/time.ts';
+
+const { projectTaskEvent } = proxyLocalActivities<ReturnType<typeof createActivities>>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2 },
+});
+
+type Timer =
+  | { kind: 'reminder'; at: Instant; offset: string }
+  | {
+      kind: 'escalation';
+      at: Instant;
+      level: number;
+      notify: Recipient[];
+      label?: string | undefined;
+    }
+  | { kind: 'colour'; at: Instant };
+
+/** Requests remembered for idempotency; older ones are forgotten beyond this many. */
+const MAX_REMEMBERED_REQUESTS = 200;
+
+export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
+  const calendar = new BusinessCalendar(input.calendar);
+  const warningMs = parseDurationMs(input.policy.warningWindow) ?? 0;
+  const createdAt = Date.now();
+
+  let state: TaskState = 'open';
+  let assignee = input.assignee;
+  let due = input.due;
+  /** When the current due instant was set: reminders before it are not sent late. */
+  let dueSetAt = createdAt;
+  /** Bumped when the due instant changes, so reminders and escalations re-arm. */
+  let dueGeneration = 0;
+  let escalationLevel = 0;
+  let extensionsUsed = 0;
+  let pendingExtension: TaskView['pendingExtension'] = null;
+  let lastSubmission: Submission | null = null;
+  let lastReturnReason: string | null = null;
+  let completedAt: Instant | null = null;
+  let onTime: boolean | null = null;
+  let seq = 0;
+  let version = 0;
+  const fired = new Set<string>();
+  const processed = new Map<string, ActionResult>();
+  const lastSA = new Map<string, unknown>();
+
+  const terminal = () => state === 'done' || state === 'cancelled';
+  const chasing = () => state === 'open' || state === 'returned';
+  const colour = (): Colour =>
+    terminal() || state === 'submitted' ? 'green' : colourAt(Date.now(), due, warningMs);
+
+  const view = (): TaskView => ({
+    taskId: input.taskId,
+    campaignId: input.campaignId,
+    indicator: input.indicator,
+    kind: input.kind,
+    title: input.title,
+    unitId: input.unitId,
+    assignee,
+    reviewer: input.review ? (reviewersOf(input.roster, input.unitId)[0] ?? null) : null,
+    state,
+    due,
+    colour: colour(),
+    escalationLevel,
+    extensionsUsed,
+    pendingExtension,
+    lastSubmission,
+    lastReturnReason,
+    completedAt,
+    onTime,
+    eventCount: seq,
+  });
+
+  const facts = (): TaskFacts => ({
+    unitId: input.unitId,
+    assignee,
+    state,
+    review: input.review,
+    due,
+    extensionsUsed,
+    policy: input.policy,
+    completion: input.completion,
+  });
+
+  /** Search attributes and current details: what an auditor sees in the Temporal UI. */
+  const publish = () => {
+    const wanted: [string, SearchAttributeUpdatePair][] = [
+      ['state', { key: SA.state, value: state }],
+      ['assignee', { key: SA.assignee, value: assignee }],
+      ['colour', { key: SA.colour, value: colour() }],
+      ['level', { key: SA.escalationLevel, value: escalationLevel }],
+      ['due', { key: SA.due, value: new Date(due) }],
+    ];
+    const changed = wanted.filter(([k, pair]) => {
+      const v = pair.value instanceof Date ? pair.value.getTime() : pair.value;
+      if (lastSA.get(k) === v) return false;
+      lastSA.set(k, v);
+      return true;
+    });
+    if (changed.length) upsertSearchAttributes(changed.map(([, pair]) => pair));
+    setCurrentDetails(describeTask(view(), input.calendar.timeZone));
+  };
+
+  const record = async (
+    type: TaskEventRecord['type'],
+    actor: string | null,
+    detail: Record<string, unknown>,
+    recipients: string[],
+  ) => {
+    const event: TaskEventRecord = { seq: ++seq, at: Date.now(), type, actor, detail, recipients };
+    publish();
+    await projectTaskEvent({
+      task: view(),
+      static: {
+        review: input.review,
+        warningMs,
+        createdAt,
+        workflowId: workflowInfo().workflowId,
+        timeZone: input.calendar.timeZone,
+      },
+      event,
+      channels: input.channels,
+    });
+  };
+
+  const resetChase = () => {
+    dueGeneration++;
+    dueSetAt = Date.now();
+    escalationLevel = 0;
+  };
+
+  // ---- timers ----
+  const pendingTimers = (): Timer[] => {
+    if (!chasing()) return [];
+    const now = Date.now();
+    const timers: Timer[] = [];
+    for (const r of reminderInstants(due, input.policy.reminders, dueSetAt)) {
+      if (!fired.has(`${dueGeneration}:r:${r.offset}`))
+        timers.push({ kind: 'reminder', at: r.at, offset: r.offset });
+    }
+    for (const e of escalationInstants(due, input.policy.escalation, calendar)) {
+      if (e.level > escalationLevel)
+        timers.push({
+          kind: 'escalation',
+          at: e.at,
+          level: e.level,
+          notify: e.notify,
+          label: e.label,
+        });
+    }
+    for (const at of [due - warningMs, due]) if (at > now) timers.push({ kind: 'colour', at });
+    return timers.sort((a, b) => a.at - b.at);
+  };
+
+  const fire = async (timer: Timer) => {
+    if (timer.kind === 'colour') return publish();
+    if (timer.kind === 'reminder') {
+      fired.add(`${dueGeneration}:r:${timer.offset}`);
+      // A reminder whose moment passed long ago (e.g. after a worker outage) is still sent once.
+      await record('reminded', null, { offset: timer.offset, due }, [assignee]);
+      return;
+    }
+    escalationLevel = timer.level;
+    await record(
+      'escalated',
+      null,
+      { level: timer.level, label: timer.label ?? null, notify: timer.notify, due },
+      who(timer.notify),
+    );
+  };
+
+  // ---- actions ----
+  /** Registers an action: a validator that refuses by the rules, a handler that applies it. */
+  function action<Req extends { requestId: string; actor: string }>(
+    def: UpdateDefinition<ActionResult, [Req]>,
+    name: TaskAction,
+    apply: (req: Req, effect: { extension?: 'granted' | 'requested' }) => Promise<void>,
+  ) {
+    setHandler(
+      def,
+      async (req: Req): Promise<ActionResult> => {
+        const prior = processed.get(req.requestId);
+        if (prior) return prior;
+        const effect = checkRequest(name, req, facts(), input.roster, Date.now());
+        version++;
+        await apply(req, effect);
+        const result: ActionResult = {
+          taskId: input.taskId,
+          state,
+          due,
+          assignee,
+          ...(effect.extension ? { extension: effect.extension } : {}),
+        };
+        processed.set(req.requestId, result);
+        if (processed.size > MAX_REMEMBERED_REQUESTS) {
+          processed.delete(processed.keys().next().value as string);
+        }
+        return result;
+      },
+      {
+        validator: (req: Req) => {
+          if (processed.has(req?.requestId)) return;
+          try {
+            checkRequest(name, req, facts(), input.roster, Date.now());
+          } catch (e) {
+            if (e instanceof Refusal) throw ApplicationFailure.nonRetryable(e.message, 'Refused');
+            throw e;
+          }
+        },
+      },
+    );
+  }
+  const who = (recipients: Recipient[]) =>
+    resolveRecipients(input.roster, recipients, { unitId: input.unitId, assignee });
+
+  action(submitUpdate, 'submit', async (req) => {
+    const now = Date.now();
+    lastSubmission = {
+      at: now,
+      by: req.actor,
+      note: req.note,
+      data: req.data,
+      evidence: req.evidence ?? [],
+    };
+    const submittedOnTime = now <= due;
+    const detail = {
+      note: req.note ?? null,
+      data: req.data ?? null,
+      evidence: req.evidence ?? [],
+      onTime: submittedOnTime,
+    };
+    if (input.review) {
+      state = 'submitted';
+      await record('submitted', req.actor, detail, reviewersOf(input.roster, input.unitId));
+      return;
+    }
+    state = 'done';
+    completedAt = now;
+    onTime = submittedOnTime;
+    await record('submitted', req.actor, detail, []);
+    await record('done', null, { onTime }, [assignee]);
+  });
+
+  action(approveUpdate, 'approve', async (req) => {
+    state = 'done';
+    completedAt = Date.now();
+    onTime = lastSubmission !== null && lastSubmission.at <= due;
+    await record('approved', req.actor, { note: req.note ?? null, onTime }, [assignee]);
+  });
+
+  action(returnUpdate, 'return', async (req) => {
+    state = 'returned';
+    lastReturnReason = req.reason;
+    due = Math.max(due, addDelay(Date.now(), input.policy.returnDue, calendar));
+    resetChase();
+    await record('returned', req.actor, { reason: req.reason, due }, [assignee]);
+  });
+
+  action(extendUpdate, 'extend', async (req, effect) => {
+    if (effect.extension === 'requested') {
+      pendingExtension = { until: req.until, reason: req.reason, by: req.actor };
+      await record(
+        'extension-requested',
+        req.actor,
+        { until: req.until, reason: req.reason },
+        who(input.policy.extensionApprovers),
+      );
+      return;
+    }
+    const from = due;
+    due = req.until;
+    extensionsUsed++;
+    pendingExtension = null;
+    resetChase();
+    await record('extended', req.actor, { from, until: req.until, reason: req.reason }, [assignee]);
+  });
+
+  action(reassignUpdate, 'reassign', async (req) => {
+    const from = assignee;
+    assignee = req.to;
+    await record('reassigned', req.actor, { from, to: req.to }, [req.to, from]);
+  });
+
+  action(cancelUpdate, 'cancel', async (req) => {
+    state = 'cancelled';
+    completedAt = Date.now();
+    await record('cancelled', req.actor, { reason: req.reason }, [assignee]);
+  });
+
+  setHandler(taskViewQuery, view);
+
+  // ---- life ----
+  await record('created', null, { due, title: input.title, review: input.review }, [assignee]);
+
+  while (!terminal()) {
+    const seen = version;
+    const next = pendingTimers()[0];
+    if (!next) {
+      await condition(() => version !== seen || terminal());
+    } else if (next.at <= Date.now()) {
+      // Overdue timers (e.g. after an outage of every worker) fire at once, in order.
+      await fire(next);
+    } else if (!(await condition(() => version !== seen || terminal(), next.at - Date.now()))) {
+      await fire(next);
+    }
+  }
+  publish();
+  await condition(allHandlersFinished);
+  return {
+    taskId: input.taskId,
+    state: state as 'done' | 'cancelled',
+    completedAt: completedAt ?? Date.now(),
+    onTime: onTime ?? false,
+    escalationLevel,
+    submission: lastSubmission,
+  };
+}
