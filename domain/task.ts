@@ -1,7 +1,7 @@
 // The supervised task (督办事项): its input, its state, the messages that reach it, and the
 // rules of who may do what in which state. Pure and shared: the task workflow enforces these
 // rules in its update validators; the CLI uses the same types.
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ResolvedCalendar } from './calendar.ts';
 import type {
   ChannelConfig,
@@ -206,6 +206,9 @@ export const extendUpdate = defineUpdate<ActionResult, [ExtendRequest]>('extend'
 export const reassignUpdate = defineUpdate<ActionResult, [ReassignRequest]>('reassign');
 export const cancelUpdate = defineUpdate<ActionResult, [CancelRequest]>('cancel');
 export const taskViewQuery = defineQuery<TaskView>('view');
+/** Sent by a finished task to its parent workflow (also after the parent continued as new). */
+export const taskFinishedSignal = defineSignal<[TaskOutcome]>('taskFinished');
+export const requirementsQuery = defineQuery<CompletionRequirements>('requirements');
 
 // ---- rules ----
 

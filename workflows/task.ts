@@ -11,6 +11,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   allHandlersFinished,
+  getExternalWorkflowHandle,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair, UpdateDefinition } from '@temporalio/common';
 import type { createActivities } from '../activities/index.ts';
@@ -30,10 +31,12 @@ import {
   extendUpdate,
   reassignUpdate,
   Refusal,
+  requirementsQuery,
   resolveRecipients,
   reviewersOf,
   returnUpdate,
   submitUpdate,
+  taskFinishedSignal,
   taskViewQuery,
   type ActionResult,
   type Submission,
@@ -337,6 +340,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   });
 
   setHandler(taskViewQuery, view);
+  setHandler(requirementsQuery, () => input.completion);
 
   // ---- life ----
   await record('created', null, { due, title: input.title, review: input.review }, [assignee]);
@@ -355,7 +359,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   }
   publish();
   await condition(allHandlersFinished);
-  return {
+  const outcome: TaskOutcome = {
     taskId: input.taskId,
     state: state as 'done' | 'cancelled',
     completedAt: completedAt ?? Date.now(),
@@ -363,4 +367,14 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     escalationLevel,
     submission: lastSubmission,
   };
+  const parent = workflowInfo().parent;
+  if (parent) {
+    // The parent may have continued as new since it started this task: signal its current run.
+    try {
+      await getExternalWorkflowHandle(parent.workflowId).signal(taskFinishedSignal, outcome);
+    } catch {
+      // A parent that has already closed no longer needs the outcome; the result still has it.
+    }
+  }
+  return outcome;
 }

@@ -2,6 +2,7 @@
 // the Java time-skipping test server, and the temporal CLI's dev server with our search
 // attributes registered.
 import { SearchAttributeType } from '@temporalio/common';
+import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ALL_SEARCH_ATTRIBUTES } from '../../domain/search-attributes.ts';
@@ -44,9 +45,14 @@ export async function devServerEnv(): Promise<TestWorkflowEnvironment> {
   });
 }
 
-/** Bundle the workflow code once per test file. */
-export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+/** Bundle the workflow code once per test file (with the test-only parents when asked). */
+export function bundleWorkflows(
+  opts: { withTestParents?: boolean } = {},
+): Promise<WorkflowBundleWithSourceMap> {
+  const workflowsPath = opts.withTestParents
+    ? fileURLToPath(new URL('../workflows/index.ts', import.meta.url))
+    : WORKFLOWS_PATH;
+  return bundleWorkflowCode({ workflowsPath, logger: quietLogger });
 }
 
 const noop = () => {};

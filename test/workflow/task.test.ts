@@ -51,7 +51,7 @@ beforeAll(async () => {
   [env, db, bundle, fx] = await Promise.all([
     timeSkippingEnv(),
     startTestDatabase(),
-    bundleWorkflows(),
+    bundleWorkflows({ withTestParents: true }),
     demoFixture(),
   ]);
   worker = await createWorker({
@@ -380,6 +380,31 @@ describe('a supervised task under time skipping', () => {
     expect([a.state, b.state, c.state]).toEqual(['submitted', 'submitted', 'submitted']);
     expect(await types(input.taskId)).toEqual(['created', 'submitted']);
     await h.terminate('test done');
+  });
+
+  it('runs as the child of the workflow that needs the work and reports its outcome back to it', async () => {
+    const now = await env.currentTimeMs();
+    const input = taskInput(fx, now + DAY, { review: false });
+    const parent = await env.client.workflow.start('taskParentWorkflow', {
+      taskQueue,
+      workflowId: `parent-${input.taskId}`,
+      args: [input],
+    });
+    const child = env.client.workflow.getHandle(input.taskId);
+    for (let i = 0; i < 50; i++) {
+      try {
+        await child.describe();
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    const d = await child.describe();
+    expect(d.parentExecution?.workflowId).toBe(parent.workflowId);
+    await child.executeUpdate(submitUpdate, { args: [req('scjgj-staff1', { data: goodData })] });
+    const r = (await parent.result()) as { result: TaskOutcome; signalled: TaskOutcome | null };
+    expect(r.result).toMatchObject({ taskId: input.taskId, state: 'done', onTime: true });
+    expect(r.signalled).toEqual(r.result);
   });
 
   it('lives a full life in under 100 history events, and saves that history for replay', async () => {

@@ -1,0 +1,370 @@
+import { createHmac } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { channelFor } from '../../activities/notify/channels.ts';
+import type { ChannelConfig } from '../../domain/definition.ts';
+import { backoffMs, OutboxDispatcher } from '../../worker/outbox.ts';
+import { startTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
+
+interface Received {
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string | string[] | undefined>;
+  body: Record<string, unknown>;
+}
+
+type Mode = 'ok' | 'http500' | 'errcode' | 'hang';
+
+/** A robot/webhook server on 127.0.0.1 that records what it receives and fails on demand. */
+class FakeRobots {
+  readonly received: Received[] = [];
+  readonly modes = new Map<string, Mode>();
+  delayMs = 0;
+  private server: Server | undefined;
+  private port = 0;
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+        const mode = this.modes.get(url.pathname) ?? 'ok';
+        if (mode === 'hang') return; // never answers; the client's timeout must fire
+        this.received.push({
+          path: url.pathname,
+          query: url.searchParams,
+          headers: req.headers,
+          body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
+        });
+        const answer = () => {
+          if (mode === 'http500') {
+            res.writeHead(500, { 'content-type': 'text/plain' });
+            res.end('upstream exploded');
+          } else if (mode === 'errcode') {
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end(JSON.stringify({ errcode: 310000, errmsg: 'keyword not in content' }));
+          } else {
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end(JSON.stringify({ errcode: 0, errmsg: 'ok' }));
+          }
+        };
+        if (this.delayMs > 0) setTimeout(answer, this.delayMs);
+        else answer();
+      });
+    });
+    const server = this.server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    this.port = (server.address() as AddressInfo).port;
+  }
+
+  url(path: string): string {
+    return `http://127.0.0.1:${this.port}${path}`;
+  }
+
+  on(path: string): Received[] {
+    return this.received.filter((r) => r.path === path);
+  }
+
+  reset(): void {
+    this.received.length = 0;
+    this.modes.clear();
+    this.delayMs = 0;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+let db: TestDatabase;
+const robots = new FakeRobots();
+
+beforeAll(async () => {
+  db = await startTestDatabase();
+  await robots.start();
+});
+afterAll(async () => {
+  await robots.close();
+  await db?.close();
+});
+beforeEach(async () => {
+  robots.reset();
+  await db.pool.query('DELETE FROM notices');
+});
+
+const silent = () => {};
+
+async function insertNotice(
+  noticeId: string,
+  channels: Record<string, ChannelConfig>,
+  text: { title?: string; body?: string; recipients?: string[] } = {},
+): Promise<void> {
+  await db.pool.query(
+    `INSERT INTO notices (notice_id, campaign_id, task_id, event_seq, kind, recipients, title, body)
+     VALUES ($1, 'yx-2026', $2, 1, 'escalated', $3, $4, $5)`,
+    [
+      noticeId,
+      `task-${noticeId}`,
+      text.recipients ?? ['zhang-san', 'li-si'],
+      text.title ?? `【逾期督办】${noticeId}`,
+      text.body ?? `事项：${noticeId}\n截止：2026-10-08 18:00`,
+    ],
+  );
+  for (const [channelId, config] of Object.entries(channels)) {
+    await db.pool.query(
+      'INSERT INTO notice_deliveries (notice_id, channel_id, channel) VALUES ($1, $2, $3)',
+      [noticeId, channelId, JSON.stringify(config)],
+    );
+  }
+}
+
+interface DeliveryRow {
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  sent_at: Date | null;
+  due_in_ms: number;
+}
+
+async function delivery(noticeId: string, channelId: string): Promise<DeliveryRow> {
+  const r = await db.pool.query<DeliveryRow>(
+    `SELECT status, attempts, last_error, sent_at,
+            (extract(epoch FROM next_attempt_at - now()) * 1000)::float8 AS due_in_ms
+       FROM notice_deliveries WHERE notice_id = $1 AND channel_id = $2`,
+    [noticeId, channelId],
+  );
+  return r.rows[0]!;
+}
+
+async function makeDue(): Promise<void> {
+  await db.pool.query(
+    "UPDATE notice_deliveries SET next_attempt_at = now() - interval '1 second' WHERE status = 'pending'",
+  );
+}
+
+describe('the outbox dispatcher', () => {
+  it('delivers each of webhook, WeCom and DingTalk its own message format exactly once and marks the deliveries sent', async () => {
+    const now = 1_760_000_000_000;
+    const secret = 'SEC0123456789abcdef';
+    await insertNotice(
+      'n-formats',
+      {
+        hook: { type: 'webhook', url: robots.url('/hook'), headers: { 'x-token': 't0ken' } },
+        wecom: { type: 'wecom', url: robots.url('/wecom?key=abc') },
+        ding: { type: 'dingtalk', url: robots.url('/ding?access_token=xyz'), secret },
+      },
+      {
+        title: '【逾期督办】营业执照办理时限',
+        body: '事项：营业执照办理时限\n承办：市场监管局 / 张三',
+      },
+    );
+    const dispatcher = new OutboxDispatcher({
+      pool: db.pool,
+      channelFor: (c) => channelFor(c, { now: () => now }),
+      log: silent,
+    });
+
+    expect(await dispatcher.runOnce()).toEqual({ sent: 3, failed: 0, retried: 0 });
+
+    const [hook] = robots.on('/hook');
+    expect(robots.on('/hook')).toHaveLength(1);
+    expect(hook!.headers['content-type']).toBe('application/json');
+    expect(hook!.headers['x-token']).toBe('t0ken');
+    expect(hook!.body).toEqual({
+      noticeId: 'n-formats',
+      campaignId: 'yx-2026',
+      taskId: 'task-n-formats',
+      kind: 'escalated',
+      recipients: ['zhang-san', 'li-si'],
+      title: '【逾期督办】营业执照办理时限',
+      body: '事项：营业执照办理时限\n承办：市场监管局 / 张三',
+    });
+
+    const [wecom] = robots.on('/wecom');
+    expect(robots.on('/wecom')).toHaveLength(1);
+    expect(wecom!.query.get('key')).toBe('abc');
+    expect(wecom!.body).toEqual({
+      msgtype: 'markdown',
+      markdown: {
+        content:
+          '### 【逾期督办】营业执照办理时限\n> 事项：营业执照办理时限\n> 承办：市场监管局 / 张三',
+      },
+    });
+
+    const [ding] = robots.on('/ding');
+    expect(robots.on('/ding')).toHaveLength(1);
+    expect(ding!.body).toEqual({
+      msgtype: 'markdown',
+      markdown: {
+        title: '【逾期督办】营业执照办理时限',
+        text: '### 【逾期督办】营业执照办理时限\n\n事项：营业执照办理时限\n\n承办：市场监管局 / 张三',
+      },
+    });
+    expect(ding!.query.get('access_token')).toBe('xyz');
+    expect(ding!.query.get('timestamp')).toBe(String(now));
+    const expectedSign = createHmac('sha256', secret).update(`${now}\n${secret}`).digest('base64');
+    expect(ding!.query.get('sign')).toBe(expectedSign);
+
+    for (const id of ['hook', 'wecom', 'ding']) {
+      const row = await delivery('n-formats', id);
+      expect(row).toMatchObject({ status: 'sent', attempts: 1, last_error: null });
+      expect(row.sent_at).toBeInstanceOf(Date);
+    }
+    expect(await dispatcher.runOnce()).toEqual({ sent: 0, failed: 0, retried: 0 });
+    expect(robots.received).toHaveLength(3);
+  });
+
+  it('retries a channel that is down with backoff and records its failure', async () => {
+    await insertNotice('n-down', { hook: { type: 'webhook', url: robots.url('/hook') } });
+    const lines: string[] = [];
+    const dispatcher = new OutboxDispatcher({
+      pool: db.pool,
+      baseBackoffMs: 60_000,
+      log: (l) => lines.push(l),
+    });
+    robots.modes.set('/hook', 'http500');
+
+    expect(await dispatcher.runOnce()).toEqual({ sent: 0, failed: 0, retried: 1 });
+    const failed = await delivery('n-down', 'hook');
+    expect(failed.status).toBe('pending');
+    expect(failed.attempts).toBe(1);
+    expect(failed.last_error).toMatch(/500/);
+    expect(failed.last_error).toMatch(/upstream exploded/);
+    expect(failed.due_in_ms).toBeGreaterThan(50_000);
+    expect(failed.due_in_ms).toBeLessThanOrEqual(60_000);
+    expect(lines.join('\n')).toMatch(/n-down.*500/);
+
+    // Not due yet: nothing is sent, even though the server is healthy again.
+    robots.modes.delete('/hook');
+    expect(await dispatcher.runOnce()).toEqual({ sent: 0, failed: 0, retried: 0 });
+    expect(robots.on('/hook')).toHaveLength(1);
+
+    await makeDue();
+    expect(await dispatcher.runOnce()).toEqual({ sent: 1, failed: 0, retried: 0 });
+    expect(robots.on('/hook')).toHaveLength(2);
+    expect(await delivery('n-down', 'hook')).toMatchObject({
+      status: 'sent',
+      attempts: 2,
+      last_error: null,
+    });
+    expect(await dispatcher.runOnce()).toEqual({ sent: 0, failed: 0, retried: 0 });
+    expect(robots.on('/hook')).toHaveLength(2);
+  });
+
+  it('marks a delivery that keeps failing as failed after maxAttempts while the notice’s other channels are delivered', async () => {
+    await insertNotice('n-keeps-failing', {
+      wecom: { type: 'wecom', url: robots.url('/wecom?key=k') },
+      ding: { type: 'dingtalk', url: robots.url('/ding') },
+      hook: { type: 'webhook', url: robots.url('/hook') },
+    });
+    robots.modes.set('/wecom', 'errcode');
+    robots.modes.set('/ding', 'errcode');
+    const dispatcher = new OutboxDispatcher({ pool: db.pool, maxAttempts: 2, log: silent });
+
+    expect(await dispatcher.runOnce()).toEqual({ sent: 1, failed: 0, retried: 2 });
+    expect(await delivery('n-keeps-failing', 'hook')).toMatchObject({ status: 'sent' });
+    for (const id of ['wecom', 'ding']) {
+      const row = await delivery('n-keeps-failing', id);
+      expect(row).toMatchObject({ status: 'pending', attempts: 1 });
+      expect(row.last_error).toMatch(/310000/);
+      expect(row.last_error).toMatch(/keyword not in content/);
+    }
+
+    await makeDue();
+    expect(await dispatcher.runOnce()).toEqual({ sent: 0, failed: 2, retried: 0 });
+    for (const id of ['wecom', 'ding']) {
+      const row = await delivery('n-keeps-failing', id);
+      expect(row).toMatchObject({ status: 'failed', attempts: 2 });
+      expect(row.last_error).toMatch(/errcode 310000: keyword not in content/);
+    }
+
+    // Failed for good: not tried again even when due.
+    await db.pool.query("UPDATE notice_deliveries SET next_attempt_at = now() - interval '1 s'");
+    expect(await dispatcher.runOnce()).toEqual({ sent: 0, failed: 0, retried: 0 });
+    expect(robots.on('/wecom')).toHaveLength(2);
+    expect(robots.on('/ding')).toHaveLength(2);
+    expect(robots.on('/hook')).toHaveLength(1);
+  });
+
+  it('sends each notice once in total when two dispatchers run at the same time', async () => {
+    const ids = Array.from({ length: 12 }, (_, i) => `n-race-${i}`);
+    for (const id of ids) {
+      await insertNotice(id, { hook: { type: 'webhook', url: robots.url('/hook') } });
+    }
+    robots.delayMs = 30; // keep the first batch's rows locked while the other dispatcher claims
+    const a = new OutboxDispatcher({ pool: db.pool, log: silent });
+    const b = new OutboxDispatcher({ pool: db.pool, log: silent });
+
+    const [ra, rb] = await Promise.all([a.runOnce(), b.runOnce()]);
+    expect(ra.sent + rb.sent).toBe(12);
+    const nothing = { sent: 0, failed: 0, retried: 0 };
+    expect(await Promise.all([a.runOnce(), b.runOnce()])).toEqual([nothing, nothing]);
+
+    const received = robots.on('/hook').map((r) => r.body.noticeId as string);
+    expect(received.toSorted()).toEqual(ids.toSorted());
+    const sent = await db.pool.query(
+      "SELECT count(*)::int AS n FROM notice_deliveries WHERE status = 'sent' AND attempts = 1",
+    );
+    expect(sent.rows[0].n).toBe(12);
+  });
+
+  it('sends a notice through the console channel as a line with its title and recipients', async () => {
+    await insertNotice(
+      'n-console',
+      { console: { type: 'console' } },
+      { title: '【催办提醒】政务服务满意度', body: '事项：政务服务满意度\n截止：2026-10-08 18:00' },
+    );
+    const lines: string[] = [];
+    const dispatcher = new OutboxDispatcher({
+      pool: db.pool,
+      channelFor: (c) => channelFor(c, { log: (l) => lines.push(l) }),
+      log: silent,
+    });
+
+    expect(await dispatcher.runOnce()).toEqual({ sent: 1, failed: 0, retried: 0 });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('【催办提醒】政务服务满意度');
+    expect(lines[0]).toContain('zhang-san,li-si');
+    expect(lines[0]).toMatch(/\n\s+事项：政务服务满意度\n\s+截止：2026-10-08 18:00$/);
+    expect(await delivery('n-console', 'console')).toMatchObject({ status: 'sent' });
+  });
+
+  it('records a channel that does not answer in time as a timeout', async () => {
+    await insertNotice('n-slow', { hook: { type: 'webhook', url: robots.url('/slow') } });
+    robots.modes.set('/slow', 'hang');
+    const dispatcher = new OutboxDispatcher({
+      pool: db.pool,
+      channelFor: (c) => channelFor(c, { timeoutMs: 200 }),
+      log: silent,
+    });
+
+    expect(await dispatcher.runOnce()).toEqual({ sent: 0, failed: 0, retried: 1 });
+    expect((await delivery('n-slow', 'hook')).last_error).toMatch(/timeout after 200 ms/);
+  });
+
+  it('keeps polling on its own once started, and stops cleanly', async () => {
+    const dispatcher = new OutboxDispatcher({ pool: db.pool, pollMs: 20, log: silent });
+    dispatcher.start();
+    await insertNotice('n-polled', { hook: { type: 'webhook', url: robots.url('/hook') } });
+    await expect.poll(() => robots.on('/hook').length, { timeout: 5000 }).toBe(1);
+    await dispatcher.stop();
+    await insertNotice('n-after-stop', { hook: { type: 'webhook', url: robots.url('/hook') } });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(robots.on('/hook')).toHaveLength(1);
+    expect(await delivery('n-after-stop', 'hook')).toMatchObject({ status: 'pending' });
+  });
+});
+
+describe('the outbox backoff', () => {
+  it('doubles with every failed attempt and stops at the cap', () => {
+    expect([1, 2, 3, 4, 5].map((n) => backoffMs(n, 2000, 10_000))).toEqual([
+      2000, 4000, 8000, 10_000, 10_000,
+    ]);
+    expect(backoffMs(200, 2000, 600_000)).toBe(600_000);
+  });
+});

@@ -1,0 +1,3 @@
+// The product's workflows plus test-only parents, bundled together for workflow tests.
+export * from '../../workflows/index.ts';
+export { taskParentWorkflow } from './task-parent.ts';

@@ -1,0 +1,259 @@
+// The outbox dispatcher: sends the pending rows of `notice_deliveries` through their channels,
+// retries failures with exponential backoff and gives up after a number of attempts. Rows are
+// claimed with FOR UPDATE SKIP LOCKED and stay locked until their outcome is recorded, so
+// dispatchers in several workers can run side by side without sending a delivery twice.
+import type pg from 'pg';
+import type { ChannelConfig } from '../domain/definition.ts';
+import {
+  channelFor as defaultChannelFor,
+  type OutboundNotice,
+} from '../activities/notify/channels.ts';
+
+export interface OutboxDispatcherOptions {
+  pool: pg.Pool;
+  /** Builds a channel from a delivery's config (tests inject options or fakes here). */
+  channelFor?: typeof defaultChannelFor;
+  /** Pause between polls when the last batch was not full (default 1000 ms). */
+  pollMs?: number;
+  /** Deliveries claimed per batch (default 20). */
+  batchSize?: number;
+  /** Attempts before a delivery is marked failed (default 8). */
+  maxAttempts?: number;
+  /** Delay after the first failure; doubled after each further one (default 2000 ms). */
+  baseBackoffMs?: number;
+  /** Longest delay between attempts (default 10 minutes). */
+  maxBackoffMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface OutboxRunResult {
+  /** Deliveries the channel accepted. */
+  sent: number;
+  /** Deliveries that failed for the last time and are now `failed`. */
+  failed: number;
+  /** Deliveries that failed and are scheduled for another attempt. */
+  retried: number;
+}
+
+/** The delay before the next attempt after `attempts` failed ones: base·2^(attempts−1), capped. */
+export function backoffMs(attempts: number, baseMs: number, maxMs: number): number {
+  const exp = Math.max(0, attempts - 1);
+  // 2^exp overflows to Infinity long before it matters; Math.min caps it.
+  return Math.min(maxMs, baseMs * 2 ** exp);
+}
+
+const MAX_ERROR_CHARS = 1000;
+
+interface ClaimedRow {
+  notice_id: string;
+  channel_id: string;
+  channel: ChannelConfig;
+  attempts: number;
+  campaign_id: string;
+  task_id: string | null;
+  kind: string;
+  recipients: string[];
+  title: string;
+  body: string;
+}
+
+type Outcome =
+  | { row: ClaimedRow; ok: true }
+  | { row: ClaimedRow; ok: false; error: string }
+  /** Not attempted this round: an earlier delivery to the same channel just failed. */
+  | { row: ClaimedRow; ok: 'skipped' };
+
+export class OutboxDispatcher {
+  private readonly pool: pg.Pool;
+  private readonly channelFor: typeof defaultChannelFor;
+  private readonly pollMs: number;
+  private readonly batchSize: number;
+  private readonly maxAttempts: number;
+  private readonly baseBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly log: (line: string) => void;
+
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<void> | undefined;
+  private lastClaimed = 0;
+
+  constructor(opts: OutboxDispatcherOptions) {
+    this.pool = opts.pool;
+    this.channelFor = opts.channelFor ?? defaultChannelFor;
+    this.pollMs = opts.pollMs ?? 1000;
+    this.batchSize = opts.batchSize ?? 20;
+    this.maxAttempts = opts.maxAttempts ?? 8;
+    this.baseBackoffMs = opts.baseBackoffMs ?? 2000;
+    this.maxBackoffMs = opts.maxBackoffMs ?? 10 * 60_000;
+    this.log = opts.log ?? ((line: string) => console.log(line));
+  }
+
+  /** Start polling. Batches never overlap; a full batch is followed at once by the next. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    // After a stop() that has not finished yet, the batch in flight schedules the next one.
+    if (!this.inFlight) this.schedule(0);
+  }
+
+  /** Stop polling and wait for the batch in flight, if any, to be recorded. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.inFlight;
+  }
+
+  private schedule(ms: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.inFlight = this.tick();
+    }, ms);
+  }
+
+  private async tick(): Promise<void> {
+    let full = false;
+    try {
+      await this.runOnce();
+      full = this.lastClaimed >= this.batchSize;
+    } catch (e) {
+      this.log(`[outbox] dispatch failed: ${errorMessage(e)}`);
+    } finally {
+      this.inFlight = undefined;
+      if (this.running) this.schedule(full ? 0 : this.pollMs);
+    }
+  }
+
+  /**
+   * Claim one batch of due deliveries, send them and record each outcome, in one transaction.
+   * A channel's failure is recorded, never thrown; only database errors reject.
+   */
+  async runOnce(): Promise<OutboxRunResult> {
+    const result: OutboxRunResult = { sent: 0, failed: 0, retried: 0 };
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const claimed = await client.query<ClaimedRow>(
+        `SELECT d.notice_id, d.channel_id, d.channel, d.attempts,
+                n.campaign_id, n.task_id, n.kind, n.recipients, n.title, n.body
+           FROM notice_deliveries d
+           JOIN notices n ON n.notice_id = d.notice_id
+          WHERE d.status = 'pending' AND d.next_attempt_at <= now()
+          ORDER BY d.next_attempt_at, n.created_at, d.notice_id, d.channel_id
+          LIMIT $1
+          FOR UPDATE OF d SKIP LOCKED`,
+        [this.batchSize],
+      );
+      this.lastClaimed = claimed.rows.length;
+      const outcomes = await this.sendAll(claimed.rows);
+      for (const o of outcomes) {
+        if (o.ok === 'skipped') continue;
+        const key = [o.row.notice_id, o.row.channel_id];
+        if (o.ok) {
+          await client.query(
+            `UPDATE notice_deliveries
+                SET status = 'sent', sent_at = clock_timestamp(), attempts = attempts + 1,
+                    last_error = NULL
+              WHERE notice_id = $1 AND channel_id = $2`,
+            key,
+          );
+          result.sent++;
+          continue;
+        }
+        const attempts = o.row.attempts + 1;
+        const error = truncate(o.error, MAX_ERROR_CHARS);
+        const where = `${o.row.notice_id} via ${o.row.channel_id}`;
+        if (attempts >= this.maxAttempts) {
+          await client.query(
+            `UPDATE notice_deliveries
+                SET status = 'failed', attempts = attempts + 1, last_error = $3
+              WHERE notice_id = $1 AND channel_id = $2`,
+            [...key, error],
+          );
+          result.failed++;
+          this.log(`[outbox] ${where} failed for good after ${attempts} attempts: ${o.error}`);
+        } else {
+          const delay = backoffMs(attempts, this.baseBackoffMs, this.maxBackoffMs);
+          await client.query(
+            `UPDATE notice_deliveries
+                SET attempts = attempts + 1, last_error = $3,
+                    next_attempt_at = clock_timestamp() + $4 * interval '1 millisecond'
+              WHERE notice_id = $1 AND channel_id = $2`,
+            [...key, error, delay],
+          );
+          result.retried++;
+          this.log(
+            `[outbox] ${where} failed (attempt ${attempts}/${this.maxAttempts}), retry in ${Math.round(delay / 1000)} s: ${o.error}`,
+          );
+        }
+      }
+      await client.query('COMMIT');
+      return result;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * Send a batch: channels in parallel, the deliveries of one channel in order. Once a channel
+   * fails, its remaining deliveries wait for the next round, so that a dead robot costs one
+   * timeout per batch rather than one per delivery while the rows stay locked.
+   */
+  private async sendAll(rows: ClaimedRow[]): Promise<Outcome[]> {
+    const byChannel = new Map<string, ClaimedRow[]>();
+    for (const row of rows) {
+      const key = JSON.stringify(row.channel);
+      const group = byChannel.get(key);
+      if (group) group.push(row);
+      else byChannel.set(key, [row]);
+    }
+    const groups = await Promise.all(
+      [...byChannel.values()].map(async (group) => {
+        const outcomes: Outcome[] = [];
+        let down = false;
+        for (const row of group) {
+          if (down) {
+            outcomes.push({ row, ok: 'skipped' });
+            continue;
+          }
+          const outcome = await this.sendOne(row);
+          if (!outcome.ok) down = true;
+          outcomes.push(outcome);
+        }
+        return outcomes;
+      }),
+    );
+    return groups.flat();
+  }
+
+  private async sendOne(row: ClaimedRow): Promise<Outcome> {
+    const notice: OutboundNotice = {
+      noticeId: row.notice_id,
+      campaignId: row.campaign_id,
+      taskId: row.task_id,
+      kind: row.kind,
+      recipients: row.recipients,
+      title: row.title,
+      body: row.body,
+    };
+    try {
+      await this.channelFor(row.channel).send(notice);
+      return { row, ok: true };
+    } catch (e) {
+      return { row, ok: false, error: errorMessage(e) };
+    }
+  }
+}
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function truncate(s: string, max: number): string {
+  const chars = Array.from(s);
+  return chars.length <= max ? s : chars.slice(0, max).join('');
+}
