@@ -5,6 +5,7 @@ import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { migrate } from '../db/migrate.ts';
 import { createPool, isUnreachable, redactUrl } from '../db/pool.ts';
 import { config, ConfigError } from './config.ts';
+import { OutboxDispatcher } from './outbox.ts';
 import { createWorker } from './worker.ts';
 
 function fail(message: string, code: number): never {
@@ -62,9 +63,13 @@ const worker = await createWorker({
 console.error(
   `worker: polling task queue "${cfg.taskQueue}" on ${cfg.temporalAddress} (namespace ${cfg.temporalNamespace}); Ctrl-C to stop`,
 );
+// Notices in the outbox are delivered by this process too; several workers share the work.
+const outbox = new OutboxDispatcher({ pool, log: (line) => console.error(`outbox: ${line}`) });
+outbox.start();
 try {
   await worker.run();
 } finally {
+  await outbox.stop();
   await connection.close();
   await pool.end();
   console.error('worker: stopped');

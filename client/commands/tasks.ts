@@ -1,0 +1,544 @@
+// `campaign tasks` and `campaign task show|create|submit|approve|return|extend|reassign|cancel`.
+// Reads come from PostgreSQL (the projection); actions go to the task workflow as Temporal
+// updates, whose validators refuse what the rules forbid.
+import { createHash, randomUUID } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { extname, resolve } from 'node:path';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { parse as parseYaml } from 'yaml';
+import type pg from 'pg';
+import { rosterOf, taskPolicyOf } from '../../domain/campaign-parts.ts';
+import { coerceFieldData, validateFieldData } from '../../domain/fields.ts';
+import { colourAt } from '../../domain/schedule.ts';
+import { taskStartOptions } from '../../domain/task-start.ts';
+import {
+  approveUpdate,
+  cancelUpdate,
+  extendUpdate,
+  reassignUpdate,
+  requirementsQuery,
+  returnUpdate,
+  submitUpdate,
+  taskIdOf,
+  TASK_KINDS,
+  type ActionResult,
+  type TaskInput,
+  type TaskKind,
+  type TaskState,
+} from '../../domain/task.ts';
+import { formatIsoOffset, formatLocal, parseMoment } from '../../domain/time.ts';
+import { config } from '../../worker/config.ts';
+import { connectDatabase, connectTemporal } from '../connections.ts';
+import { CliError, EXIT, UsageError } from '../errors.ts';
+import { colour, printJson, t, table, type OutputOptions } from '../output.ts';
+import { requireValidDefinition } from './definition.ts';
+
+interface TaskRow {
+  task_id: string;
+  campaign_id: string;
+  indicator: string | null;
+  kind: string;
+  title: string;
+  unit_id: string;
+  assignee: string;
+  reviewer: string | null;
+  review: boolean;
+  state: TaskState;
+  due_at: Date;
+  warning_ms: string;
+  time_zone: string;
+  escalation_level: number;
+  extensions_used: number;
+  pending_extension: { until: number; reason: string; by: string } | null;
+  last_return_reason: string | null;
+  completed_at: Date | null;
+  on_time: boolean | null;
+}
+
+const FINISHED: TaskState[] = ['done', 'cancelled'];
+
+function colourOf(r: TaskRow, now = Date.now()) {
+  if (FINISHED.includes(r.state) || r.state === 'submitted') return 'green' as const;
+  return colourAt(now, r.due_at.getTime(), Number(r.warning_ms));
+}
+
+function summary(r: TaskRow) {
+  return {
+    taskId: r.task_id,
+    kind: r.kind,
+    title: r.title,
+    indicator: r.indicator,
+    unit: r.unit_id,
+    assignee: r.assignee,
+    state: r.state,
+    due: formatIsoOffset(r.due_at.getTime(), r.time_zone),
+    colour: colourOf(r),
+    escalationLevel: r.escalation_level,
+  };
+}
+
+const paint = (c: 'green' | 'yellow' | 'red', text: string) =>
+  c === 'red' ? colour.bad(text) : c === 'yellow' ? colour.warn(text) : colour.ok(text);
+
+const COLOUR_LABEL: Record<'green' | 'yellow' | 'red', [string, string]> = {
+  green: ['绿', 'green'],
+  yellow: ['黄', 'yellow'],
+  red: ['红', 'red'],
+};
+
+async function withDb<T>(fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
+  const pool = await connectDatabase();
+  try {
+    return await fn(pool);
+  } finally {
+    await pool.end();
+  }
+}
+
+export async function listTasksCommand(
+  campaignId: string,
+  opts: { unit?: string; state: string; indicator?: string },
+  out: OutputOptions,
+): Promise<void> {
+  const rows = await withDb(async (pool) => {
+    const where = ['campaign_id = $1'];
+    const args: unknown[] = [campaignId];
+    if (opts.unit) where.push(`unit_id = $${args.push(opts.unit)}`);
+    if (opts.indicator) where.push(`indicator = $${args.push(opts.indicator)}`);
+    if (opts.state === 'open') where.push(`state IN ('open', 'submitted', 'returned')`);
+    if (opts.state === 'overdue') where.push(`state IN ('open', 'returned') AND due_at < now()`);
+    if (opts.state === 'done') where.push(`state = 'done'`);
+    const r = await pool.query<TaskRow>(
+      `SELECT * FROM tasks WHERE ${where.join(' AND ')} ORDER BY due_at, task_id`,
+      args,
+    );
+    if (r.rowCount === 0) {
+      const known = await pool.query('SELECT 1 FROM tasks WHERE campaign_id = $1 LIMIT 1', [
+        campaignId,
+      ]);
+      if (known.rowCount === 0) {
+        throw new CliError(
+          `no tasks recorded for campaign "${campaignId}" (is the campaign id right?)`,
+          EXIT.refused,
+        );
+      }
+    }
+    return r.rows;
+  });
+  if (out.json) return printJson(rows.map(summary));
+  if (rows.length === 0)
+    return console.log(t(out.lang, '没有符合条件的事项。', 'No matching tasks.'));
+  console.log(
+    table(
+      [
+        t(out.lang, '事项', 'Task'),
+        t(out.lang, '单位', 'Unit'),
+        t(out.lang, '承办人', 'Assignee'),
+        t(out.lang, '状态', 'State'),
+        t(out.lang, '截止', 'Due'),
+        t(out.lang, '灯', 'Light'),
+        t(out.lang, '督办级别', 'Escalation'),
+      ],
+      rows.map((r) => {
+        const c = colourOf(r);
+        return [
+          r.task_id,
+          r.unit_id,
+          r.assignee,
+          r.state,
+          formatLocal(r.due_at.getTime(), r.time_zone),
+          paint(c, t(out.lang, ...COLOUR_LABEL[c])),
+          r.escalation_level,
+        ];
+      }),
+    ),
+  );
+}
+
+export async function showTaskCommand(taskId: string, out: OutputOptions): Promise<void> {
+  const { row, events } = await withDb(async (pool) => {
+    const r = await pool.query<TaskRow>('SELECT * FROM tasks WHERE task_id = $1', [taskId]);
+    const row = r.rows[0];
+    if (!row) throw new CliError(`no task "${taskId}" is recorded`, EXIT.refused);
+    const e = await pool.query<{
+      at: Date;
+      type: string;
+      actor: string | null;
+      detail: unknown;
+      recipients: string[];
+    }>(
+      'SELECT at, type, actor, detail, recipients FROM task_events WHERE task_id = $1 ORDER BY seq',
+      [taskId],
+    );
+    return { row, events: e.rows };
+  });
+  const tz = row.time_zone;
+  const doc = {
+    ...summary(row),
+    reviewer: row.reviewer,
+    extensionsUsed: row.extensions_used,
+    pendingExtension: row.pending_extension
+      ? { ...row.pending_extension, until: formatIsoOffset(row.pending_extension.until, tz) }
+      : null,
+    completedAt: row.completed_at ? formatIsoOffset(row.completed_at.getTime(), tz) : null,
+    onTime: row.on_time,
+    events: events.map((e) => ({
+      at: formatIsoOffset(e.at.getTime(), tz),
+      type: e.type,
+      actor: e.actor,
+      detail: e.detail,
+      recipients: e.recipients,
+    })),
+  };
+  if (out.json) return printJson(doc);
+  const c = colourOf(row);
+  console.log(colour.bold(`${row.title}  (${row.task_id})`));
+  console.log(
+    `${t(out.lang, '单位', 'Unit')}: ${row.unit_id}   ${t(out.lang, '承办人', 'Assignee')}: ${row.assignee}   ` +
+      `${t(out.lang, '状态', 'State')}: ${row.state}   ${t(out.lang, '截止', 'Due')}: ${formatLocal(row.due_at.getTime(), tz)}   ` +
+      `${paint(c, t(out.lang, ...COLOUR_LABEL[c]))}   ${t(out.lang, '督办级别', 'Escalation')}: ${row.escalation_level}`,
+  );
+  console.log(
+    table(
+      [
+        t(out.lang, '时间', 'At'),
+        t(out.lang, '事件', 'Event'),
+        t(out.lang, '操作人', 'Actor'),
+        t(out.lang, '详情', 'Detail'),
+      ],
+      doc.events.map((e) => [
+        formatLocal(Date.parse(e.at), tz),
+        e.type,
+        e.actor ?? '—',
+        describeDetail(e.detail as Record<string, unknown>, e.recipients, tz),
+      ]),
+    ),
+  );
+}
+
+function describeDetail(d: Record<string, unknown>, recipients: string[], tz: string): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(d ?? {})) {
+    if (v === null || v === undefined || (Array.isArray(v) && v.length === 0)) continue;
+    const text =
+      (k === 'due' || k === 'until' || k === 'from') && typeof v === 'number'
+        ? formatLocal(v, tz)
+        : typeof v === 'object'
+          ? JSON.stringify(v)
+          : String(v);
+    parts.push(`${k}: ${text}`);
+  }
+  if (recipients.length) parts.push(`→ ${recipients.join(', ')}`);
+  const s = parts.join('; ');
+  return s.length > 90 ? `${s.slice(0, 87)}…` : s;
+}
+
+// ---- actions ----
+
+type ActionName = 'submit' | 'approve' | 'return' | 'extend' | 'reassign' | 'cancel';
+
+async function taskTimeZone(taskId: string): Promise<string> {
+  return withDb(async (pool) => {
+    const r = await pool.query<{ time_zone: string }>(
+      'SELECT time_zone FROM tasks WHERE task_id = $1',
+      [taskId],
+    );
+    if (!r.rows[0]) throw new CliError(`no task "${taskId}" is recorded`, EXIT.refused);
+    return r.rows[0].time_zone;
+  });
+}
+
+/** Reads `--data FILE`: JSON, YAML, or a CSV with a header row and one data row. */
+export async function readDataFile(file: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new CliError(
+      `cannot read --data ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+    );
+  }
+  const ext = extname(file).toLowerCase();
+  let data: unknown;
+  try {
+    if (ext === '.csv') {
+      const rows = parseCsv(text, {
+        columns: true,
+        skip_empty_lines: true,
+        trim: true,
+        bom: true,
+      }) as Record<string, string>[];
+      if (rows.length !== 1)
+        throw new Error(
+          `expected a header row and exactly one data row, found ${rows.length} data rows`,
+        );
+      data = rows[0];
+    } else if (ext === '.json') data = JSON.parse(text);
+    else data = parseYaml(text);
+  } catch (e) {
+    throw new CliError(
+      `--data ${file} is not valid ${ext === '.csv' ? 'CSV' : ext === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message}`,
+    );
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new CliError(`--data ${file} must hold one object of field: value pairs`);
+  }
+  return data as Record<string, unknown>;
+}
+
+/** An evidence reference: a URL as given, or a local file with its size and SHA-256. */
+export async function evidenceReference(ref: string): Promise<string> {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(ref)) return ref;
+  const path = resolve(ref);
+  try {
+    const s = await stat(path);
+    if (!s.isFile()) throw new CliError(`--evidence ${ref} is not a file`);
+    const hash = createHash('sha256')
+      .update(await readFile(path))
+      .digest('hex');
+    return `file://${path} (${s.size} bytes, sha256:${hash})`;
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new CliError(
+      `--evidence ${ref}: no such file (give a path to an existing file or a URL)`,
+    );
+  }
+}
+
+export interface ActionOptions {
+  as: string;
+  note?: string;
+  data?: string;
+  evidence?: string[];
+  reason?: string;
+  until?: string;
+  to?: string;
+  requestId?: string;
+}
+
+export async function taskActionCommand(
+  action: ActionName,
+  taskId: string,
+  opts: ActionOptions,
+  out: OutputOptions,
+): Promise<void> {
+  const requestId = opts.requestId ?? randomUUID();
+  const base = { requestId, actor: opts.as };
+  const temporal = await connectTemporal();
+  try {
+    const handle = temporal.client.workflow.getHandle(taskId);
+    const run = async (): Promise<ActionResult> => {
+      switch (action) {
+        case 'submit': {
+          let data: Record<string, unknown> | undefined;
+          if (opts.data) {
+            const req = await handle.query(requirementsQuery);
+            data = coerceFieldData(req.fields, await readDataFile(opts.data));
+            const problems = validateFieldData(req.fields, data);
+            if (problems.length) {
+              throw new CliError(
+                `--data ${opts.data} is not valid:\n  ${problems.map((p) => p.message).join('\n  ')}`,
+                EXIT.refused,
+                { problems },
+              );
+            }
+          }
+          const evidence = await Promise.all((opts.evidence ?? []).map(evidenceReference));
+          return handle.executeUpdate(submitUpdate, {
+            args: [{ ...base, note: opts.note, data, evidence }],
+            updateId: requestId,
+          });
+        }
+        case 'approve':
+          return handle.executeUpdate(approveUpdate, {
+            args: [{ ...base, note: opts.note }],
+            updateId: requestId,
+          });
+        case 'return':
+          return handle.executeUpdate(returnUpdate, {
+            args: [{ ...base, reason: opts.reason ?? '' }],
+            updateId: requestId,
+          });
+        case 'extend': {
+          const tz = await taskTimeZone(taskId);
+          const m = parseMoment(opts.until ?? '', tz);
+          if (!m)
+            throw new UsageError(
+              `--until "${opts.until}" is not a date-time such as 2026-10-20T18:00`,
+            );
+          const until =
+            m.kind === 'instant'
+              ? m.instant
+              : (parseMoment(`${m.date}T18:00`, tz) as { instant: number }).instant;
+          return handle.executeUpdate(extendUpdate, {
+            args: [{ ...base, until, reason: opts.reason ?? '' }],
+            updateId: requestId,
+          });
+        }
+        case 'reassign':
+          return handle.executeUpdate(reassignUpdate, {
+            args: [{ ...base, to: opts.to ?? '' }],
+            updateId: requestId,
+          });
+        case 'cancel':
+          return handle.executeUpdate(cancelUpdate, {
+            args: [{ ...base, reason: opts.reason ?? '' }],
+            updateId: requestId,
+          });
+      }
+    };
+    let result: ActionResult;
+    try {
+      result = await run();
+    } catch (e) {
+      throw translateTemporalError(e, taskId, action);
+    }
+    const tz = await taskTimeZone(taskId).catch(() => 'Asia/Shanghai');
+    const doc = {
+      taskId: result.taskId,
+      state: result.state,
+      due: formatIsoOffset(result.due, tz),
+      assignee: result.assignee,
+      ...(result.extension ? { extension: result.extension } : {}),
+      requestId,
+    };
+    if (out.json) printJson(doc);
+    else {
+      const what =
+        result.extension === 'requested'
+          ? t(out.lang, '已提出延期申请，待审批', 'extension requested, awaiting approval')
+          : `${t(out.lang, '状态', 'state')}: ${result.state}`;
+      console.log(
+        `${colour.ok('✓')} ${taskId}: ${what}; ${t(out.lang, '截止', 'due')} ${formatLocal(result.due, tz)}; ${t(out.lang, '承办人', 'assignee')} ${result.assignee}`,
+      );
+    }
+  } finally {
+    await temporal.close();
+  }
+}
+
+function translateTemporalError(e: unknown, taskId: string, action: string): unknown {
+  if (e instanceof CliError) return e;
+  if (e instanceof WorkflowNotFoundError || (e as Error)?.name === 'WorkflowNotFoundError') {
+    return new CliError(
+      `no task "${taskId}" is running (it may be finished, or the id is wrong)`,
+      EXIT.refused,
+    );
+  }
+  if (e instanceof WorkflowUpdateFailedError) {
+    const cause = e.cause as Error | undefined;
+    return new CliError(`${action} refused: ${cause?.message ?? e.message}`, EXIT.refused);
+  }
+  const msg = (e as Error)?.message ?? String(e);
+  if (/workflow execution already completed/i.test(msg)) {
+    return new CliError(`${action} refused: task "${taskId}" is already finished`, EXIT.refused);
+  }
+  return e;
+}
+
+// ---- ad-hoc task ----
+
+export interface CreateOptions {
+  file: string;
+  unit: string;
+  assignee: string;
+  title: string;
+  due: string;
+  as: string;
+  indicator?: string;
+  kind: string;
+  review: boolean;
+  note: boolean;
+  evidence: boolean;
+  key?: string;
+}
+
+/** The bureau raises a supervised task (督办事项) for a unit outside the campaign's plan. */
+export async function createTaskCommand(opts: CreateOptions, out: OutputOptions): Promise<void> {
+  const { definition: def, calendar } = await requireValidDefinition(opts.file);
+  const roster = rosterOf(def);
+  const actor = roster.people.find((p) => p.id === opts.as);
+  const bureau = roster.units.find((u) => u.kind === 'bureau');
+  if (!actor) throw new CliError(`unknown person "${opts.as}": not on the roster of ${opts.file}`);
+  if (actor.unitId !== bureau?.id || !['coordinator', 'head'].includes(actor.role)) {
+    throw new CliError(`${opts.as} may not raise a task: the bureau's coordinators and head may`);
+  }
+  if (!roster.units.some((u) => u.id === opts.unit))
+    throw new CliError(`unknown unit "${opts.unit}"`);
+  const assignee = roster.people.find((p) => p.id === opts.assignee);
+  if (!assignee || assignee.unitId !== opts.unit) {
+    throw new CliError(`--assignee ${opts.assignee} is not a person of unit "${opts.unit}"`);
+  }
+  if (!(TASK_KINDS as readonly string[]).includes(opts.kind)) {
+    throw new UsageError(`--kind must be one of ${TASK_KINDS.join(', ')}`);
+  }
+  const indicator = opts.indicator
+    ? def.indicators.find((i) => i.code === opts.indicator)
+    : undefined;
+  if (opts.indicator && !indicator) throw new CliError(`unknown indicator "${opts.indicator}"`);
+  const m = parseMoment(opts.due, def.campaign.timeZone);
+  if (!m) throw new UsageError(`--due "${opts.due}" is not a date-time such as 2026-10-20T18:00`);
+  const due =
+    m.kind === 'instant'
+      ? m.instant
+      : (
+          parseMoment(`${m.date}T${def.calendar.workdayEnd}`, def.campaign.timeZone) as {
+            instant: number;
+          }
+        ).instant;
+  if (due <= Date.now()) throw new CliError(`--due ${opts.due} is in the past`);
+  const input: TaskInput = {
+    taskId: taskIdOf({
+      campaignId: def.campaign.id,
+      indicator: opts.indicator ?? null,
+      kind: opts.kind as TaskKind,
+      unitId: opts.unit,
+      key: opts.key ?? `${Date.now().toString(36)}`,
+    }),
+    campaignId: def.campaign.id,
+    indicator: opts.indicator ?? null,
+    kind: opts.kind as TaskKind,
+    title: opts.title,
+    unitId: opts.unit,
+    assignee: opts.assignee,
+    review: opts.review,
+    due,
+    policy: taskPolicyOf(def),
+    calendar,
+    roster,
+    completion: {
+      note: opts.note,
+      evidence: opts.evidence,
+      fields: opts.kind === 'questionnaire' && indicator ? indicator.fields : [],
+    },
+    channels: def.notifications.channels,
+  };
+  const temporal = await connectTemporal();
+  try {
+    const handle = await startTask(temporal.client, input);
+    if (out.json) printJson({ taskId: input.taskId, workflowId: handle });
+    else
+      console.log(
+        `${colour.ok('✓')} ${input.taskId} ${t(out.lang, '已下达，截止', 'created, due')} ${formatLocal(due, def.campaign.timeZone)}`,
+      );
+  } finally {
+    await temporal.close();
+  }
+}
+
+async function startTask(client: Client, input: TaskInput): Promise<string> {
+  try {
+    const h = await client.workflow.start('taskWorkflow', {
+      ...taskStartOptions(input),
+      taskQueue: config().taskQueue,
+      args: [input],
+    });
+    return h.workflowId;
+  } catch (e) {
+    if ((e as Error)?.name === 'WorkflowExecutionAlreadyStartedError') {
+      throw new CliError(`a task with id "${input.taskId}" already exists; give another --key`);
+    }
+    throw e;
+  }
+}
