@@ -36,11 +36,15 @@ export function taskActivities(deps: TaskActivityDeps) {
   return {
     async projectTaskEvent(input: ProjectTaskEventInput): Promise<void> {
       const { task: v, event: e } = input;
-      const client = await deps.pool.connect();
-      try {
-        await client.query('BEGIN');
-        await client.query(
-          `INSERT INTO tasks (task_id, workflow_id, campaign_id, indicator, kind, title, unit_id, assignee, reviewer,
+      const notice = e.recipients.length > 0 ? noticeText(e, v, input.static.timeZone) : null;
+      const channels = notice ? input.channels.map((c, i) => ({ ...c, id: channelId(c, i) })) : [];
+      // One statement, so one round trip and one atomic change: the task row (only moved
+      // forward), the event, the submission, the notice and its deliveries, each idempotent.
+      await deps.pool.query({
+        // Prepared once per connection: the planner's work is not repeated on every event.
+        name: 'project-task-event',
+        text: `WITH task AS (
+           INSERT INTO tasks (task_id, workflow_id, campaign_id, indicator, kind, title, unit_id, assignee, reviewer,
              review, state, due_at, warning_ms, time_zone, escalation_level, extensions_used, pending_extension,
              last_submission, last_return_reason, created_at, completed_at, on_time, last_seq, updated_at)
            VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23, now())
@@ -51,87 +55,65 @@ export function taskActivities(deps: TaskActivityDeps) {
              last_submission = EXCLUDED.last_submission, last_return_reason = EXCLUDED.last_return_reason,
              completed_at = EXCLUDED.completed_at, on_time = EXCLUDED.on_time,
              last_seq = EXCLUDED.last_seq, updated_at = now()
-           WHERE tasks.last_seq < EXCLUDED.last_seq`,
-          [
-            v.taskId,
-            input.static.workflowId,
-            v.campaignId,
-            v.indicator,
-            v.kind,
-            v.title,
-            v.unitId,
-            v.assignee,
-            v.reviewer,
-            input.static.review,
-            v.state,
-            ts(v.due),
-            input.static.warningMs,
-            input.static.timeZone,
-            v.escalationLevel,
-            v.extensionsUsed,
-            v.pendingExtension ? JSON.stringify(v.pendingExtension) : null,
-            v.lastSubmission ? JSON.stringify(v.lastSubmission) : null,
-            v.lastReturnReason,
-            ts(input.static.createdAt),
-            ts(v.completedAt),
-            v.onTime,
-            e.seq,
-          ],
-        );
-        await client.query(
-          `INSERT INTO task_events (task_id, seq, campaign_id, unit_id, at, type, actor, detail, recipients)
-           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (task_id, seq) DO NOTHING`,
-          [
-            v.taskId,
-            e.seq,
-            v.campaignId,
-            v.unitId,
-            ts(e.at),
-            e.type,
-            e.actor,
-            JSON.stringify(e.detail),
-            e.recipients,
-          ],
-        );
-        if (e.type === 'submitted') {
-          await client.query(
-            `INSERT INTO submissions (task_id, seq, at, by_person, note, data, evidence, on_time)
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (task_id, seq) DO NOTHING`,
-            [
-              v.taskId,
-              e.seq,
-              ts(e.at),
-              e.actor,
-              (e.detail.note as string | null) ?? null,
-              e.detail.data ? JSON.stringify(e.detail.data) : null,
-              (e.detail.evidence as string[] | undefined) ?? [],
-              e.detail.onTime === true,
-            ],
-          );
-        }
-        if (e.recipients.length > 0) {
-          const noticeId = `${v.taskId}#${e.seq}`;
-          const text = noticeText(e, v, input.static.timeZone);
-          await client.query(
-            `INSERT INTO notices (notice_id, campaign_id, task_id, event_seq, kind, recipients, title, body)
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (notice_id) DO NOTHING`,
-            [noticeId, v.campaignId, v.taskId, e.seq, e.type, e.recipients, text.title, text.body],
-          );
-          for (const [i, c] of input.channels.entries()) {
-            await client.query(
-              `INSERT INTO notice_deliveries (notice_id, channel_id, channel) VALUES ($1,$2,$3)
-               ON CONFLICT (notice_id, channel_id) DO NOTHING`,
-              [noticeId, channelId(c, i), JSON.stringify(c)],
-            );
-          }
-        }
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw err;
-      } finally {
-        client.release();
-      }
+           WHERE tasks.last_seq < EXCLUDED.last_seq
+           RETURNING 1
+         ), event AS (
+           INSERT INTO task_events (task_id, seq, campaign_id, unit_id, at, type, actor, detail, recipients)
+           VALUES ($1, $23, $3, $7, $24, $25, $26, $27, $28)
+           ON CONFLICT (task_id, seq) DO NOTHING
+           RETURNING 1
+         ), submission AS (
+           INSERT INTO submissions (task_id, seq, at, by_person, note, data, evidence, on_time)
+           SELECT $1, $23, $24, $26, $27::jsonb->>'note', $27::jsonb->'data',
+                  ARRAY(SELECT jsonb_array_elements_text(coalesce($27::jsonb->'evidence', '[]'))),
+                  coalesce(($27::jsonb->>'onTime')::boolean, false)
+           WHERE $25 = 'submitted'
+           ON CONFLICT (task_id, seq) DO NOTHING
+           RETURNING 1
+         ), notice AS (
+           INSERT INTO notices (notice_id, campaign_id, task_id, event_seq, kind, recipients, title, body)
+           SELECT $1 || '#' || $23, $3, $1, $23, $25, $28, $29, $30
+           WHERE $29::text IS NOT NULL
+           ON CONFLICT (notice_id) DO NOTHING
+           RETURNING notice_id
+         )
+         INSERT INTO notice_deliveries (notice_id, channel_id, channel)
+         SELECT n.notice_id, c->>'id', c FROM notice n, jsonb_array_elements($31::jsonb) c
+         ON CONFLICT (notice_id, channel_id) DO NOTHING`,
+        values: [
+          v.taskId,
+          input.static.workflowId,
+          v.campaignId,
+          v.indicator,
+          v.kind,
+          v.title,
+          v.unitId,
+          v.assignee,
+          v.reviewer,
+          input.static.review,
+          v.state,
+          ts(v.due),
+          input.static.warningMs,
+          input.static.timeZone,
+          v.escalationLevel,
+          v.extensionsUsed,
+          v.pendingExtension ? JSON.stringify(v.pendingExtension) : null,
+          v.lastSubmission ? JSON.stringify(v.lastSubmission) : null,
+          v.lastReturnReason,
+          ts(input.static.createdAt),
+          ts(v.completedAt),
+          v.onTime,
+          e.seq,
+          ts(e.at),
+          e.type,
+          e.actor,
+          JSON.stringify(e.detail),
+          e.recipients,
+          notice?.title ?? null,
+          notice?.body ?? null,
+          JSON.stringify(channels),
+        ],
+      });
       deps.afterProjection?.(v.taskId, e.seq);
     },
   };

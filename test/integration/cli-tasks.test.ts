@@ -27,7 +27,13 @@ const taskId = `demo-2026/kbqy/questionnaire/scjgj/cli-${Date.now().toString(36)
 beforeAll(async () => {
   let bundle;
   [env, db, bundle] = await Promise.all([devServerEnv(), startTestDatabase(), bundleWorkflows()]);
-  worker = await createWorker({ connection: env.nativeConnection, namespace: 'default', taskQueue, pool: db.pool, workflowBundle: bundle });
+  worker = await createWorker({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    pool: db.pool,
+    workflowBundle: bundle,
+  });
   running = worker.run();
   cliEnv = { TEMPORAL_ADDRESS: env.address, DATABASE_URL: db.url, TEMPORAL_TASK_QUEUE: taskQueue };
   writeFileSync(join(dir, 'bad.json'), JSON.stringify({ procedures: 'three', onlineRate: 140 }));
@@ -49,31 +55,91 @@ describe('the task commands', () => {
   it('drive a task through submit → return → resubmit → approve, refusing what is not allowed', async () => {
     const due = formatIsoOffset(Date.now() + 3_600_000, 'Asia/Shanghai').slice(0, 19);
     const created = await cli(
-      'task', 'create', '--file', 'examples/quick-demo.yaml', '--unit', 'scjgj', '--assignee', 'scjgj-staff1',
-      '--title', '开办企业 问卷填报', '--due', due, '--as', 'spj-coord', '--indicator', 'kbqy',
-      '--kind', 'questionnaire', '--key', taskId.split('/').pop()!, '--json',
+      'task',
+      'create',
+      '--file',
+      'examples/quick-demo.yaml',
+      '--unit',
+      'scjgj',
+      '--assignee',
+      'scjgj-staff1',
+      '--title',
+      '开办企业 问卷填报',
+      '--due',
+      due,
+      '--as',
+      'spj-coord',
+      '--indicator',
+      'kbqy',
+      '--kind',
+      'questionnaire',
+      '--key',
+      taskId.split('/').pop()!,
+      '--json',
     );
     expect(created.code, created.stderr).toBe(0);
     expect(created.json()).toEqual({ taskId, workflowId: taskId });
 
-    const bad = await cli('task', 'submit', taskId, '--as', 'scjgj-staff1', '--data', join(dir, 'bad.json'));
+    const bad = await cli(
+      'task',
+      'submit',
+      taskId,
+      '--as',
+      'scjgj-staff1',
+      '--data',
+      join(dir, 'bad.json'),
+    );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/办理环节 \(procedures\) must be a number, got "three"/);
-    expect(bad.stderr).toMatch(/网办率 \(onlineRate\) must be a percentage between 0 and 100, got 140/);
+    expect(bad.stderr).toMatch(
+      /网办率 \(onlineRate\) must be a percentage between 0 and 100, got 140/,
+    );
     expect(bad.stderr).toMatch(/办理时间 \(days\) is required/);
 
-    const stranger = await cli('task', 'submit', taskId, '--as', 'swj-staff1', '--data', join(dir, 'first.csv'), '--json');
+    const stranger = await cli(
+      'task',
+      'submit',
+      taskId,
+      '--as',
+      'swj-staff1',
+      '--data',
+      join(dir, 'first.csv'),
+      '--json',
+    );
     expect(stranger.code).toBe(1);
-    expect(stranger.json<{ error: string }>().error).toMatch(/belongs to "swj", not to the task's unit "scjgj"/);
+    expect(stranger.json<{ error: string }>().error).toMatch(
+      /belongs to "swj", not to the task's unit "scjgj"/,
+    );
 
     const submitted = await cli(
-      'task', 'submit', taskId, '--as', 'scjgj-staff1', '--data', join(dir, 'first.csv'),
-      '--note', '按指引填报', '--evidence', join(dir, 'evidence.pdf'), '--evidence', 'https://example.org/notice.pdf', '--json',
+      'task',
+      'submit',
+      taskId,
+      '--as',
+      'scjgj-staff1',
+      '--data',
+      join(dir, 'first.csv'),
+      '--note',
+      '按指引填报',
+      '--evidence',
+      join(dir, 'evidence.pdf'),
+      '--evidence',
+      'https://example.org/notice.pdf',
+      '--json',
     );
     expect(submitted.code, submitted.stderr).toBe(0);
     expect(submitted.json()).toMatchObject({ taskId, state: 'submitted' });
 
-    const returned = await cli('task', 'return', taskId, '--as', 'spj-coord', '--reason', '网办率与系统数据不一致', '--json');
+    const returned = await cli(
+      'task',
+      'return',
+      taskId,
+      '--as',
+      'spj-coord',
+      '--reason',
+      '网办率与系统数据不一致',
+      '--json',
+    );
     expect(returned.code, returned.stderr).toBe(0);
     expect(returned.json()).toMatchObject({ state: 'returned' });
 
@@ -81,31 +147,76 @@ describe('the task commands', () => {
     expect(own.code).toBe(1);
     expect(own.stderr).toMatch(/cannot approve a task that is returned/);
 
-    const again = await cli('task', 'submit', taskId, '--as', 'scjgj-staff1', '--data', join(dir, 'second.yaml'), '--json');
+    const again = await cli(
+      'task',
+      'submit',
+      taskId,
+      '--as',
+      'scjgj-staff1',
+      '--data',
+      join(dir, 'second.yaml'),
+      '--json',
+    );
     expect(again.json()).toMatchObject({ state: 'submitted' });
-    const approved = await cli('task', 'approve', taskId, '--as', 'spj-coord', '--note', '符合填报尺度', '--json');
+    const approved = await cli(
+      'task',
+      'approve',
+      taskId,
+      '--as',
+      'spj-coord',
+      '--note',
+      '符合填报尺度',
+      '--json',
+    );
     expect(approved.code, approved.stderr).toBe(0);
     expect(approved.json()).toMatchObject({ state: 'done' });
 
     const shown = await cli('task', 'show', taskId, '--json');
-    const doc = shown.json<{ state: string; reviewer: string; events: { type: string; actor: string | null; detail: Record<string, unknown> }[] }>();
+    const doc = shown.json<{
+      state: string;
+      reviewer: string;
+      events: { type: string; actor: string | null; detail: Record<string, unknown> }[];
+    }>();
     expect(doc.state).toBe('done');
-    expect(doc.events.map((e) => e.type)).toEqual(['created', 'submitted', 'returned', 'submitted', 'approved']);
+    expect(doc.events.map((e) => e.type)).toEqual([
+      'created',
+      'submitted',
+      'returned',
+      'submitted',
+      'approved',
+    ]);
     expect(doc.events[1]!.detail.data).toEqual({ procedures: 4, days: 2.5, onlineRate: 35 });
     expect(doc.events[1]!.detail.evidence).toEqual([
       expect.stringMatching(/^file:\/\/.*evidence\.pdf \(22 bytes, sha256:[0-9a-f]{64}\)$/),
       'https://example.org/notice.pdf',
     ]);
-    expect(doc.events[2]).toMatchObject({ actor: 'spj-coord', detail: { reason: '网办率与系统数据不一致' } });
+    expect(doc.events[2]).toMatchObject({
+      actor: 'spj-coord',
+      detail: { reason: '网办率与系统数据不一致' },
+    });
 
     const list = await cli('tasks', 'demo-2026', '--state', 'all', '--json');
     expect(list.json<{ taskId: string; state: string; colour: string }[]>()).toContainEqual(
-      expect.objectContaining({ taskId, state: 'done', colour: 'green', unit: 'scjgj', assignee: 'scjgj-staff1' }),
+      expect.objectContaining({
+        taskId,
+        state: 'done',
+        colour: 'green',
+        unit: 'scjgj',
+        assignee: 'scjgj-staff1',
+      }),
     );
     const human = await cli('task', 'show', taskId, '--lang', 'en');
     expect(human.stdout).toMatch(/returned .*spj-coord/);
 
-    const late = await cli('task', 'submit', taskId, '--as', 'scjgj-staff1', '--data', join(dir, 'second.yaml'));
+    const late = await cli(
+      'task',
+      'submit',
+      taskId,
+      '--as',
+      'scjgj-staff1',
+      '--data',
+      join(dir, 'second.yaml'),
+    );
     expect(late.code).toBe(1);
     expect(late.stderr).toMatch(/no task .* is running|already finished/);
   });
@@ -116,11 +227,18 @@ describe('the task commands', () => {
     expect(noActor.stderr).toMatch(/required option '--as <personId>' not specified/);
     const unknown = await cli('task', 'show', 'demo-2026/none/adhoc/x', '--json');
     expect(unknown.code).toBe(1);
-    expect(unknown.json<{ error: string }>().error).toMatch(/no task "demo-2026\/none\/adhoc\/x" is recorded/);
+    expect(unknown.json<{ error: string }>().error).toMatch(
+      /no task "demo-2026\/none\/adhoc\/x" is recorded/,
+    );
     const badState = await cli('tasks', 'demo-2026', '--state', 'late');
     expect(badState.code).toBe(2);
-    const down = await runCli(['tasks', 'demo-2026'], { ...cliEnv, DATABASE_URL: 'postgres://postgres:x@127.0.0.1:1/none' });
+    const down = await runCli(['tasks', 'demo-2026'], {
+      ...cliEnv,
+      DATABASE_URL: 'postgres://postgres:x@127.0.0.1:1/none',
+    });
     expect(down.code).toBe(3);
-    expect(down.stderr).toMatch(/PostgreSQL is not reachable at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/none/);
+    expect(down.stderr).toMatch(
+      /PostgreSQL is not reachable at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/none/,
+    );
   });
 });

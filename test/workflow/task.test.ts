@@ -382,6 +382,34 @@ describe('a supervised task under time skipping', () => {
     await h.terminate('test done');
   });
 
+  it("feeds the unit's performance record: on time, late, escalations by level", async () => {
+    const now = await env.currentTimeMs();
+    const campaignId = `perf-${randomUUID().slice(0, 8)}`;
+    const onTime = taskInput(fx, now + DAY, { campaignId, review: false });
+    const late = taskInput(fx, now + HOUR, { campaignId, review: false });
+    const ht = await start(onTime);
+    const hl = await start(late);
+    await ht.executeUpdate(submitUpdate, { args: [req('scjgj-staff1', { data: goodData })] });
+    await env.sleep(HOUR + 4 * HOUR + DAY + MINUTE); // the late one reaches escalation level 2
+    await hl.executeUpdate(submitUpdate, { args: [req('scjgj-staff2', { data: goodData })] });
+    await Promise.all([ht.result(), hl.result()]);
+    const r = await db.pool.query('SELECT * FROM unit_performance WHERE campaign_id = $1', [
+      campaignId,
+    ]);
+    expect(r.rows).toEqual([
+      expect.objectContaining({
+        unit_id: 'scjgj',
+        tasks: '2',
+        done_on_time: '1',
+        done_late: '1',
+        open_overdue: '0',
+        escalations_level1: '1',
+        escalations_level2: '1',
+        escalations_level3_plus: '0',
+      }),
+    ]);
+  });
+
   it('runs as the child of the workflow that needs the work and reports its outcome back to it', async () => {
     const now = await env.currentTimeMs();
     const input = taskInput(fx, now + DAY, { review: false });
