@@ -1,5 +1,6 @@
 // All activities, built from their dependencies so that tests can pass their own.
 import type pg from 'pg';
+import { campaignActivities } from './campaign.ts';
 import { systemCheckActivities } from './system-check.ts';
 import { taskActivities } from './tasks.ts';
 
@@ -13,5 +14,6 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...systemCheckActivities(deps),
     ...taskActivities(deps),
+    ...campaignActivities(deps),
   };
 }

@@ -1,0 +1,67 @@
+// Messages of the campaign and indicator workflows, shared by the workflows and the CLI.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { CampaignPhase, IndicatorPhase, IndicatorState } from './campaign.ts';
+import type { ResultRow } from './imports.ts';
+
+export interface EvidenceRequest {
+  requestId: string;
+  actor: string;
+  unit: string;
+  what: string;
+}
+export interface VerifyRequest {
+  requestId: string;
+  actor: string;
+  item: string;
+  outcome: 'confirmed' | 'discrepant';
+  note?: string | undefined;
+}
+export interface VerifyResult {
+  indicator: string;
+  item: string;
+  outcome: 'confirmed' | 'discrepant';
+  flagged: boolean;
+}
+export interface IndicatorResult {
+  score: number;
+  rank: number;
+  /** Why the indicator must be rectified, or null. */
+  rectify: string | null;
+}
+export interface IndicatorStatus {
+  code: string;
+  phase: IndicatorPhase;
+  state: IndicatorState;
+  flagged: boolean;
+  tasks: string[];
+  openTasks: string[];
+  result: IndicatorResult | null;
+}
+export interface ResultsRequest {
+  requestId: string;
+  actor: string;
+  results: ResultRow[];
+}
+export interface ResultsOutcome {
+  imported: number;
+  rectificationStarted: string[];
+}
+export interface CampaignStatus {
+  campaignId: string;
+  phase: CampaignPhase;
+  closedIndicators: string[];
+  lastDispatch: string | null;
+  resultsImported: boolean;
+}
+
+export const requestEvidenceUpdate = defineUpdate<
+  { taskId: string; due: number },
+  [EvidenceRequest]
+>('requestEvidence');
+export const verifyUpdate = defineUpdate<VerifyResult, [VerifyRequest]>('verify');
+export const resultsSignal = defineSignal<[IndicatorResult]>('results');
+export const indicatorStatusQuery = defineQuery<IndicatorStatus>('indicatorStatus');
+
+export const recordResultsUpdate = defineUpdate<ResultsOutcome, [ResultsRequest]>('recordResults');
+export const indicatorClosedSignal = defineSignal<[{ code: string }]>('indicatorClosed');
+export const campaignStatusQuery = defineQuery<CampaignStatus>('campaignStatus');

@@ -1,0 +1,211 @@
+// The campaign plan: what each indicator's lifecycle does when, computed once from the
+// definition and the calendar, and carried by the campaign and indicator workflows. Pure.
+import type { BusinessCalendar, ResolvedCalendar } from './calendar.ts';
+import { rosterOf, taskPolicyOf } from './campaign-parts.ts';
+import type {
+  CampaignDefinition,
+  ChannelConfig,
+  Delay,
+  Indicator,
+  PhaseName,
+} from './definition.ts';
+import { dataEntrySchedule, phaseWindows, type Window } from './schedule.ts';
+import type { Roster, TaskPolicy } from './task.ts';
+import { parseClock, zonedInstant, type Instant } from './time.ts';
+
+export const CAMPAIGN_PHASES = [
+  'scheduled',
+  'training',
+  'dataEntry',
+  'verification',
+  'reporting',
+  'closing',
+  'closed',
+] as const;
+export type CampaignPhase = (typeof CAMPAIGN_PHASES)[number];
+
+export const INDICATOR_PHASES = [
+  'scheduled',
+  'training',
+  'dataEntry',
+  'verification',
+  'reporting',
+  'rectification',
+  'closed',
+] as const;
+export type IndicatorPhase = (typeof INDICATOR_PHASES)[number];
+
+/** What the board shows for an indicator beside its phase. */
+export type IndicatorState =
+  'waiting' | 'in-progress' | 'done' | 'flagged' | 'awaiting-rectification' | 'closed';
+
+/** Everything an indicator's tasks need that is shared across the campaign. */
+export interface SharedTaskContext {
+  campaignId: string;
+  roster: Roster;
+  policy: TaskPolicy;
+  calendar: ResolvedCalendar;
+  channels: ChannelConfig[];
+}
+
+export interface IndicatorPlan {
+  code: string;
+  name: string;
+  leadUnit: string;
+  cooperatingUnits: string[];
+  teamLeader: string;
+  fillers: string[];
+  fields: Indicator['fields'];
+  evidence: string[];
+  guide?: string | undefined;
+  training: Window;
+  dataEntry: Window;
+  verification: Window;
+  reporting: Window;
+}
+
+export interface CampaignPlan {
+  campaignId: string;
+  name: string;
+  county: string;
+  year: number;
+  timeZone: string;
+  phases: Record<PhaseName, Window>;
+  dispatchAt: string;
+  dispatchRecipients: string[];
+  evidenceDue: Delay;
+  samplingProportion: number;
+  triggers: { scoreBelow?: number | undefined; rankBottom?: number | undefined };
+  shared: SharedTaskContext;
+  indicators: IndicatorPlan[];
+}
+
+export function planCampaign(
+  def: CampaignDefinition,
+  cal: ResolvedCalendar,
+  calendar: BusinessCalendar,
+): CampaignPlan {
+  const windows = phaseWindows(def.phases, calendar);
+  const phases = Object.fromEntries(
+    windows.map((w) => [w.phase, { start: w.start, end: w.end }]),
+  ) as Record<PhaseName, Window>;
+  const order = def.phases.dataEntry.order ?? def.indicators.map((i) => i.code);
+  const slots = new Map(
+    dataEntrySchedule(order, def.phases.dataEntry, calendar).map((s) => [s.code, s]),
+  );
+  const bureauAndLeaders = def.units
+    .filter((u) => u.kind === 'bureau' || u.kind === 'leadership')
+    .map((u) => u.id);
+  return {
+    campaignId: def.campaign.id,
+    name: def.campaign.name,
+    county: def.campaign.county,
+    year: def.campaign.year,
+    timeZone: def.campaign.timeZone,
+    phases,
+    dispatchAt: def.dispatch.at,
+    dispatchRecipients: def.dispatch.recipients ?? bureauAndLeaders,
+    evidenceDue: def.phases.verification.evidenceDue,
+    samplingProportion: def.phases.verification.samplingProportion,
+    triggers: def.rectification.triggers,
+    shared: {
+      campaignId: def.campaign.id,
+      roster: rosterOf(def),
+      policy: taskPolicyOf(def),
+      calendar: cal,
+      channels: def.notifications.channels,
+    },
+    indicators: def.indicators.map((i) => {
+      const slot = slots.get(i.code);
+      if (!slot) throw new Error(`no data-entry slot for ${i.code}`);
+      return {
+        code: i.code,
+        name: i.name,
+        leadUnit: i.leadUnit,
+        cooperatingUnits: i.cooperatingUnits,
+        teamLeader: i.teamLeader,
+        fillers: i.fillers,
+        fields: i.fields,
+        evidence: i.evidence,
+        guide: i.guide,
+        training: phases.training,
+        dataEntry: { start: slot.start, end: slot.due },
+        verification: phases.verification,
+        reporting: phases.reporting,
+      };
+    }),
+  };
+}
+
+export function campaignPhaseAt(phases: Record<PhaseName, Window>, now: Instant): CampaignPhase {
+  if (now < phases.training.start) return 'scheduled';
+  if (now < phases.dataEntry.start) return 'training';
+  if (now < phases.verification.start) return 'dataEntry';
+  if (now < phases.reporting.start) return 'verification';
+  if (now < phases.reporting.end) return 'reporting';
+  return 'closing';
+}
+
+/** The instants at which the campaign's phase changes, after `now`. */
+export function phaseBoundaries(phases: Record<PhaseName, Window>): Instant[] {
+  return [
+    phases.training.start,
+    phases.dataEntry.start,
+    phases.verification.start,
+    phases.reporting.start,
+    phases.reporting.end,
+  ];
+}
+
+/**
+ * The next daily-dispatch instant strictly after `after`: the dispatch time on a working day,
+ * from the first day of training to the last day of reporting; null when there is none left.
+ */
+export function nextDispatchAt(
+  calendar: BusinessCalendar,
+  phases: Record<PhaseName, Window>,
+  at: string,
+  after: Instant,
+): Instant | null {
+  const clock = parseClock(at);
+  if (!clock) throw new Error(`bad dispatch time ${at}`);
+  const firstDay = calendar.localDate(phases.training.start);
+  const lastDay = calendar.localDate(phases.reporting.end);
+  let day = calendar.workingDayOnOrAfter(
+    after > phases.training.start ? calendar.localDate(after) : firstDay,
+  );
+  for (let i = 0; i < 400 && day <= lastDay; i++) {
+    const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+    const instant = zonedInstant(
+      y,
+      m,
+      d,
+      clock.hour,
+      clock.minute,
+      clock.second,
+      calendar.timeZone,
+    );
+    if (instant > after) return instant;
+    day = calendar.addWorkingDays(day, 1);
+  }
+  return null;
+}
+
+/** Whether a result meets the rectification triggers: a score below, or a rank in the bottom N. */
+export function meetsTriggers(
+  triggers: CampaignPlan['triggers'],
+  result: { score: number; rank: number },
+  rankedCount: number,
+): string | null {
+  const reasons: string[] = [];
+  if (triggers.scoreBelow !== undefined && result.score < triggers.scoreBelow) {
+    reasons.push(`score ${result.score} below ${triggers.scoreBelow}`);
+  }
+  if (triggers.rankBottom !== undefined && result.rank > rankedCount - triggers.rankBottom) {
+    reasons.push(`rank ${result.rank} of ${rankedCount} in the bottom ${triggers.rankBottom}`);
+  }
+  return reasons.length ? reasons.join('; ') : null;
+}
+
+/** The indicator workflow's id: `campaign/indicator`. */
+export const indicatorWorkflowId = (campaignId: string, code: string) => `${campaignId}/${code}`;

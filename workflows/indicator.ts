@@ -1,0 +1,429 @@
+// One indicator's lifecycle: training → data entry → verification → reporting →
+// (rectification) → closed. Each phase starts supervised tasks as children; their outcomes come
+// back by signal. The third-party evaluator's evidence requests and verified items arrive as
+// updates during verification; the results arrive from the campaign.
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  getExternalWorkflowHandle,
+  proxyLocalActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  startChild,
+  ParentClosePolicy,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities/index.ts';
+import { BusinessCalendar } from '../domain/calendar.ts';
+import type {
+  IndicatorPhase,
+  IndicatorPlan,
+  IndicatorState,
+  SharedTaskContext,
+} from '../domain/campaign.ts';
+import {
+  indicatorClosedSignal,
+  indicatorStatusQuery,
+  requestEvidenceUpdate,
+  resultsSignal,
+  verifyUpdate,
+  type IndicatorResult,
+} from '../domain/campaign-messages.ts';
+import type { Delay } from '../domain/definition.ts';
+import { addDelay } from '../domain/schedule.ts';
+import { SA } from '../domain/search-attributes.ts';
+import { taskStartOptions } from '../domain/task-start.ts';
+import {
+  resolveRecipients,
+  taskFinishedSignal,
+  taskIdOf,
+  type TaskInput,
+  type TaskKind,
+  type TaskOutcome,
+} from '../domain/task.ts';
+import type { Instant } from '../domain/time.ts';
+
+const { projectIndicator, recordVerification } = proxyLocalActivities<
+  ReturnType<typeof createActivities>
+>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+export interface IndicatorInput {
+  plan: IndicatorPlan;
+  shared: SharedTaskContext;
+  evidenceDue: Delay;
+  /** The campaign workflow's id, told when the indicator closes. */
+  campaignWorkflowId: string;
+}
+
+const PHASE_ZH: Record<IndicatorPhase, string> = {
+  scheduled: '未开始',
+  training: '前期培训',
+  dataEntry: '数据填报',
+  verification: '信息核验',
+  reporting: '编制报告',
+  rectification: '整改',
+  closed: '已结束',
+};
+
+export async function indicatorWorkflow(
+  input: IndicatorInput,
+): Promise<{ code: string; result: IndicatorResult | null }> {
+  const { plan, shared } = input;
+  const calendar = new BusinessCalendar(shared.calendar);
+  const roster = shared.roster;
+  let phase: IndicatorPhase = 'scheduled';
+  let state: IndicatorState = 'waiting';
+  let flagged = false;
+  let result: IndicatorResult | null = null;
+  let questionnaire: Record<string, unknown> | null = null;
+  let version = 0;
+  let evidenceSeq = 0;
+  let verifySeq = 0;
+  const tasks = new Map<string, TaskKind>();
+  const outcomes = new Map<string, TaskOutcome>();
+  const trainingTasks: string[] = [];
+  let questionnaireTask: string | null = null;
+
+  const openTasks = () => [...tasks.keys()].filter((id) => !outcomes.has(id));
+
+  const project = async () => {
+    version++;
+    upsertSearchAttributes([
+      { key: SA.phase, value: phase },
+      { key: SA.state, value: state },
+    ]);
+    setCurrentDetails(
+      `${plan.name}（${plan.code}）：${PHASE_ZH[phase]}，${state}；牵头单位 ${plan.leadUnit}；` +
+        `事项 ${tasks.size} 项，未完成 ${openTasks().length} 项` +
+        (flagged ? '；存在数据核验差异，已报审批局和县领导' : '') +
+        (result
+          ? `；得分 ${result.score}，排名 ${result.rank}${result.rectify ? `，需整改（${result.rectify}）` : ''}`
+          : '') +
+        '。',
+    );
+    await projectIndicator({
+      campaignId: shared.campaignId,
+      code: plan.code,
+      phase,
+      state,
+      flagged,
+      score: result?.score ?? null,
+      rank: result?.rank ?? null,
+      rectificationReason: result?.rectify ?? null,
+      questionnaire,
+      version,
+    });
+  };
+
+  const personOf = (id: string) => roster.people.find((p) => p.id === id);
+  /** The person who does a unit's work for this indicator: a filler of that unit, else its staff. */
+  const workerOf = (unitId: string): string | undefined =>
+    plan.fillers.find((f) => personOf(f)?.unitId === unitId) ??
+    roster.people.find((p) => p.unitId === unitId && p.role === 'staff')?.id ??
+    roster.people.find((p) => p.unitId === unitId && p.role === 'deputy')?.id;
+
+  const startTask = async (t: {
+    kind: TaskKind;
+    unitId: string;
+    assignee: string;
+    title: string;
+    due: Instant;
+    review: boolean;
+    key?: string;
+    completion?: Partial<TaskInput['completion']>;
+    instructions?: string;
+  }): Promise<string> => {
+    const input: TaskInput = {
+      taskId: taskIdOf({
+        campaignId: shared.campaignId,
+        indicator: plan.code,
+        kind: t.kind,
+        unitId: t.unitId,
+        key: t.key,
+      }),
+      campaignId: shared.campaignId,
+      indicator: plan.code,
+      kind: t.kind,
+      title: t.title,
+      unitId: t.unitId,
+      assignee: t.assignee,
+      review: t.review,
+      due: t.due,
+      policy: shared.policy,
+      calendar: shared.calendar,
+      roster,
+      completion: { note: false, evidence: false, fields: [], ...t.completion },
+      channels: shared.channels,
+      instructions: t.instructions,
+    };
+    tasks.set(input.taskId, t.kind);
+    await startChild('taskWorkflow', {
+      ...taskStartOptions(input),
+      args: [input],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+    return input.taskId;
+  };
+
+  setHandler(taskFinishedSignal, (o) => {
+    outcomes.set(o.taskId, o);
+  });
+  setHandler(resultsSignal, (r) => {
+    result = r;
+  });
+  setHandler(indicatorStatusQuery, () => ({
+    code: plan.code,
+    phase,
+    state,
+    flagged,
+    tasks: [...tasks.keys()],
+    openTasks: openTasks(),
+    result,
+  }));
+
+  const refuse = (message: string): never => {
+    throw ApplicationFailure.nonRetryable(message, 'Refused');
+  };
+  const requireEvaluator = (actor: string) => {
+    const p = personOf(actor);
+    if (!p) refuse(`unknown person "${actor}": not on the campaign's roster`);
+    const unit = roster.units.find((u) => u.id === p!.unitId);
+    if (unit?.kind !== 'evaluator')
+      refuse(`${actor} is not with the third-party evaluator: only the evaluator may do this`);
+  };
+  const handled = new Map<string, unknown>();
+
+  setHandler(
+    requestEvidenceUpdate,
+    async (req) => {
+      const prior = handled.get(req.requestId) as { taskId: string; due: number } | undefined;
+      if (prior) return prior;
+      const due = addDelay(Date.now(), input.evidenceDue, calendar);
+      const assignee = workerOf(req.unit)!;
+      const taskId = await startTask({
+        kind: 'evidence',
+        unitId: req.unit,
+        assignee,
+        key: String(++evidenceSeq),
+        title: `${plan.name} 印证资料：${req.what}`,
+        due,
+        review: false,
+        completion: { evidence: true },
+        instructions: `第三方评价机构（${req.actor}）要求提供：${req.what}`,
+      });
+      const r = { taskId, due };
+      handled.set(req.requestId, r);
+      await project();
+      return r;
+    },
+    {
+      validator: (req) => {
+        if (handled.has(req?.requestId)) return;
+        if (!req?.requestId) refuse('a request id is required');
+        requireEvaluator(req.actor);
+        if (phase !== 'verification')
+          refuse(`evidence can be requested during verification; ${plan.code} is in ${phase}`);
+        const unit = roster.units.find((u) => u.id === req.unit);
+        if (!unit) refuse(`unknown unit "${req.unit}"`);
+        if (unit!.kind !== 'department' && unit!.kind !== 'bureau')
+          refuse(`unit "${req.unit}" is a ${unit!.kind} unit; ask a department`);
+        if (!workerOf(req.unit)) refuse(`unit "${req.unit}" has nobody to assign the request to`);
+        if (!req.what?.trim()) refuse('say what evidence is requested (--what)');
+      },
+    },
+  );
+
+  setHandler(
+    verifyUpdate,
+    async (req) => {
+      const prior = handled.get(req.requestId) as ReturnType<typeof verifyResult> | undefined;
+      if (prior) return prior;
+      const seq = ++verifySeq;
+      const discrepant = req.outcome === 'discrepant';
+      if (discrepant) {
+        flagged = true;
+        state = 'flagged';
+      }
+      const recipients = discrepant
+        ? resolveRecipients(roster, ['bureau', 'leadership'], {
+            unitId: plan.leadUnit,
+            assignee: '',
+          })
+        : [];
+      await recordVerification({
+        campaignId: shared.campaignId,
+        code: plan.code,
+        seq,
+        item: req.item,
+        outcome: req.outcome,
+        note: req.note ?? null,
+        actor: req.actor,
+        at: Date.now(),
+        notice: discrepant
+          ? {
+              noticeId: `${shared.campaignId}#${plan.code}#verify#${seq}`,
+              campaignId: shared.campaignId,
+              taskId: null,
+              kind: 'data-integrity',
+              recipients,
+              title: `【数据核验差异】${plan.name}：${req.item}`,
+              body: [
+                `第三方评价机构 ${req.actor} 核验发现差异：${req.item}`,
+                req.note ? `说明：${req.note}` : '',
+                `牵头单位：${plan.leadUnit}`,
+              ]
+                .filter(Boolean)
+                .join('\n'),
+              channels: shared.channels,
+            }
+          : null,
+      });
+      const r = verifyResult(req.item, req.outcome);
+      handled.set(req.requestId, r);
+      await project();
+      return r;
+    },
+    {
+      validator: (req) => {
+        if (handled.has(req?.requestId)) return;
+        if (!req?.requestId) refuse('a request id is required');
+        requireEvaluator(req.actor);
+        if (phase !== 'verification' && phase !== 'reporting')
+          refuse(`items are verified during verification; ${plan.code} is in ${phase}`);
+        if (!req.item?.trim()) refuse('say which item was verified (--item)');
+        if (req.outcome !== 'confirmed' && req.outcome !== 'discrepant')
+          refuse('the outcome is confirmed or discrepant');
+      },
+    },
+  );
+  const verifyResult = (item: string, outcome: 'confirmed' | 'discrepant') => ({
+    indicator: plan.code,
+    item,
+    outcome,
+    flagged,
+  });
+
+  const until = async (at: Instant) => {
+    const ms = at - Date.now();
+    if (ms > 0) await sleep(ms);
+  };
+  const enter = async (p: IndicatorPhase, s: IndicatorState) => {
+    phase = p;
+    if (state !== 'flagged') state = s;
+    await project();
+  };
+
+  await project();
+
+  // 前期培训: the team leader and every filler attend, due at the end of the training window.
+  await until(plan.training.start);
+  await enter('training', 'in-progress');
+  const trainees = [...new Set([plan.teamLeader, ...plan.fillers])].flatMap(
+    (id) => personOf(id) ?? [],
+  );
+  trainingTasks.push(
+    ...(await Promise.all(
+      trainees.map((p) =>
+        startTask({
+          kind: 'training',
+          unitId: p.unitId,
+          assignee: p.id,
+          key: p.id,
+          title: `${plan.name} 填报培训（${p.name}）`,
+          due: plan.training.end,
+          review: false,
+          instructions: plan.guide ? `学习填报指引：${plan.guide}` : undefined,
+        }),
+      ),
+    )),
+  );
+  await condition(
+    () => trainingTasks.every((t) => outcomes.has(t)),
+    Math.max(1, plan.training.end - Date.now()),
+  );
+
+  // 数据填报: on the indicator's day, the lead unit's questionnaire (reviewed by the bureau)
+  // and each cooperating unit's contribution.
+  await until(plan.dataEntry.start);
+  await enter('dataEntry', 'in-progress');
+  const contributions = plan.cooperatingUnits.flatMap((unitId) => {
+    const assignee = workerOf(unitId);
+    return assignee ? [{ unitId, assignee }] : [];
+  });
+  const [qTask] = await Promise.all([
+    startTask({
+      kind: 'questionnaire',
+      unitId: plan.leadUnit,
+      assignee: workerOf(plan.leadUnit)!,
+      title: `${plan.name} 问卷填报`,
+      due: plan.dataEntry.end,
+      review: true,
+      completion: { fields: plan.fields },
+      instructions: plan.guide ? `按《填报指引》填报：${plan.guide}` : undefined,
+    }),
+    ...contributions.map((c) =>
+      startTask({
+        kind: 'contribution',
+        unitId: c.unitId,
+        assignee: c.assignee,
+        title: `${plan.name} 配合填报（${c.unitId}）`,
+        due: plan.dataEntry.end,
+        review: false,
+        completion: { note: true },
+      }),
+    ),
+  ]);
+  questionnaireTask = qTask;
+
+  const captureQuestionnaire = async () => {
+    const o = questionnaireTask ? outcomes.get(questionnaireTask) : undefined;
+    if (o?.state === 'done' && !questionnaire) {
+      questionnaire = o.submission?.data ?? {};
+      if (state !== 'flagged') state = 'done';
+      await project();
+    }
+  };
+  const questionnaireDone = () => outcomes.has(qTask);
+  await condition(questionnaireDone, Math.max(1, plan.verification.start - Date.now()));
+  await captureQuestionnaire();
+
+  // 信息核验: evidence requests and verified items arrive as updates (above). A questionnaire
+  // still open keeps running and escalating; it is captured when it is done.
+  await until(plan.verification.start);
+  await enter('verification', questionnaire ? 'done' : 'in-progress');
+  if (!questionnaire) {
+    await condition(questionnaireDone, Math.max(1, plan.reporting.start - Date.now()));
+    await captureQuestionnaire();
+  }
+
+  // 编制报告: wait for the evaluation's results from the campaign.
+  await until(plan.reporting.start);
+  await enter('reporting', questionnaire ? (flagged ? 'flagged' : 'done') : 'in-progress');
+  await condition(() => result !== null);
+  await captureQuestionnaire();
+  const r = result as IndicatorResult | null;
+  if (r?.rectify) {
+    // Marked for rectification: visible on the board until the rectification loop takes over.
+    phase = 'rectification';
+    state = 'awaiting-rectification';
+    await project();
+    await condition(() => false);
+  }
+  phase = 'closed';
+  state = 'closed';
+  await project();
+  await condition(allHandlersFinished);
+  try {
+    await getExternalWorkflowHandle(input.campaignWorkflowId).signal(indicatorClosedSignal, {
+      code: plan.code,
+    });
+  } catch {
+    // The campaign has already closed.
+  }
+  return { code: plan.code, result };
+}
