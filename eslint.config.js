@@ -59,4 +59,20 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    files: ['client/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/workflows/**', '../workflows', '../../workflows'],
+              message: 'Client code never imports workflow code: share types through domain/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

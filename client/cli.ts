@@ -157,6 +157,150 @@ taskSub('create', 'raise an ad-hoc supervised task for a unit (the bureau)')
     (await tasksModule()).createTaskCommand(opts as never, outputOptions(cmd)),
   );
 
+const campaignModule = () => import('./commands/campaign.ts');
+
+sub('start', 'start a campaign from its definition; a second start of the same id is refused')
+  .argument('<file>', 'the definition file')
+  .option('--id <campaignId>', 'override the campaign id of the file')
+  .option('--as <personId>', 'the bureau coordinator starting it')
+  .action(async (file: string, opts: { id?: string; as?: string }, cmd: Command) =>
+    (await campaignModule()).startCommand(file, opts, outputOptions(cmd)),
+  );
+
+sub('list', 'campaigns and their phase').action(async (_o, cmd: Command) =>
+  (await campaignModule()).listCommand(outputOptions(cmd)),
+);
+
+sub('status', "the board: every indicator's phase, state, next due, overdue, escalation and colour")
+  .argument('<campaignId>', 'the campaign')
+  .action(async (campaignId: string, _o, cmd: Command) =>
+    (await campaignModule()).statusCommand(campaignId, outputOptions(cmd)),
+  );
+
+const enterprises = program
+  .command('enterprises')
+  .description('the full enterprise list (企业全量名单)')
+  .exitOverride();
+enterprises
+  .command('import')
+  .description(
+    'load the full enterprise list from a CSV (统一社会信用代码, 企业名称[, 行业, 乡镇]); a file with bad lines imports nothing',
+  )
+  .argument('<campaignId>', 'the campaign')
+  .requiredOption('--file <csv>', 'the CSV file')
+  .requiredOption('--as <personId>', 'the bureau coordinator importing it')
+  .addOption(new Option('--json', 'print one JSON document on stdout (for programs)'))
+  .addOption(new Option('--lang <lang>', 'language of human output').choices(['zh', 'en']))
+  .exitOverride()
+  .action(async (campaignId: string, opts: { file: string; as: string }, cmd: Command) =>
+    (await campaignModule()).importEnterprisesCommand(campaignId, opts, outputOptions(cmd)),
+  );
+
+sub(
+  'sample',
+  "draw the verification sample by the campaign's proportion; the same seed gives the same sample",
+)
+  .argument('<campaignId>', 'the campaign')
+  .requiredOption('--as <personId>', 'the evaluator or bureau coordinator drawing it')
+  .option('--seed <seed>', 'the seed (recorded; a random one when not given)')
+  .action(async (campaignId: string, opts: { as: string; seed?: string }, cmd: Command) =>
+    (await campaignModule()).sampleCommand(campaignId, opts, outputOptions(cmd)),
+  );
+
+const evidence = program
+  .command('evidence')
+  .description('supporting evidence (印证资料) requests')
+  .exitOverride();
+evidence
+  .command('request')
+  .description(
+    "the evaluator asks a unit for supporting evidence (a task due in the policy's working days)",
+  )
+  .argument('<campaignId>', 'the campaign')
+  .argument('<indicator>', 'the indicator code')
+  .requiredOption('--unit <unit>', 'the unit that must provide it')
+  .requiredOption('--what <text>', 'what is asked for')
+  .requiredOption('--as <personId>', 'the evaluator asking')
+  .addOption(new Option('--json', 'print one JSON document on stdout (for programs)'))
+  .addOption(new Option('--lang <lang>', 'language of human output').choices(['zh', 'en']))
+  .exitOverride()
+  .action(
+    async (
+      campaignId: string,
+      code: string,
+      opts: { unit: string; what: string; as: string },
+      cmd: Command,
+    ) =>
+      (await campaignModule()).evidenceRequestCommand(campaignId, code, opts, outputOptions(cmd)),
+  );
+
+sub('verify', 'the evaluator records a verified item; a discrepancy is flagged and escalated')
+  .argument('<campaignId>', 'the campaign')
+  .argument('<indicator>', 'the indicator code')
+  .requiredOption('--item <text>', 'the item verified')
+  .addOption(
+    new Option('--outcome <outcome>', 'the outcome')
+      .choices(['confirmed', 'discrepant'])
+      .makeOptionMandatory(),
+  )
+  .requiredOption('--as <personId>', 'the evaluator')
+  .option('--note <text>', 'what was found')
+  .action(
+    async (
+      campaignId: string,
+      code: string,
+      opts: { item: string; outcome: 'confirmed' | 'discrepant'; as: string; note?: string },
+      cmd: Command,
+    ) => (await campaignModule()).verifyCommand(campaignId, code, opts, outputOptions(cmd)),
+  );
+
+const results = program
+  .command('results')
+  .description("the evaluation's scores and ranks")
+  .exitOverride();
+results
+  .command('import')
+  .description(
+    "record each indicator's score and rank from a CSV (指标代码, 得分, 排名); marks indicators for rectification",
+  )
+  .argument('<campaignId>', 'the campaign')
+  .requiredOption('--file <csv>', 'the CSV file')
+  .requiredOption('--as <personId>', 'the bureau coordinator importing them')
+  .addOption(new Option('--json', 'print one JSON document on stdout (for programs)'))
+  .addOption(new Option('--lang <lang>', 'language of human output').choices(['zh', 'en']))
+  .exitOverride()
+  .action(async (campaignId: string, opts: { file: string; as: string }, cmd: Command) =>
+    (await campaignModule()).importResultsCommand(campaignId, opts, outputOptions(cmd)),
+  );
+
+const report = program.command('report').description('reports: the daily dispatch').exitOverride();
+report
+  .command('dispatch')
+  .description('the daily dispatch digest (每日调度)')
+  .argument('<campaignId>', 'the campaign')
+  .option('--date <date>', 'the day, YYYY-MM-DD (default today)')
+  .addOption(
+    new Option('--format <format>', 'output format')
+      .choices(['table', 'md', 'csv', 'xlsx'])
+      .default('table'),
+  )
+  .option('--out <file>', 'write to a file (required for xlsx)')
+  .addOption(new Option('--json', 'print one JSON document on stdout (for programs)'))
+  .addOption(new Option('--lang <lang>', 'language of human output').choices(['zh', 'en']))
+  .exitOverride()
+  .action(
+    async (
+      campaignId: string,
+      opts: { date?: string; format: 'table' | 'md' | 'csv' | 'xlsx'; out?: string },
+      cmd: Command,
+    ) =>
+      (await import('./commands/reports.ts')).dispatchReportCommand(
+        campaignId,
+        opts,
+        outputOptions(cmd),
+      ),
+  );
+
 function wantsJson(): boolean {
   return process.argv.includes('--json');
 }

@@ -9,6 +9,8 @@ import type {
   Indicator,
   PhaseName,
 } from './definition.ts';
+import type { ResultsOutcome } from './campaign-messages.ts';
+import type { ResultRow } from './imports.ts';
 import { dataEntrySchedule, phaseWindows, type Window } from './schedule.ts';
 import type { Roster, TaskPolicy } from './task.ts';
 import { parseClock, zonedInstant, type Instant } from './time.ts';
@@ -209,3 +211,27 @@ export function meetsTriggers(
 
 /** The indicator workflow's id: `campaign/indicator`. */
 export const indicatorWorkflowId = (campaignId: string, code: string) => `${campaignId}/${code}`;
+
+export interface CampaignInput {
+  definition: CampaignDefinition;
+  calendar: ResolvedCalendar;
+  plan: CampaignPlan;
+  startedBy: string | null;
+  /** Carried across continue-as-new. */
+  carried?: {
+    recorded: boolean;
+    indicatorsStarted: boolean;
+    closed: string[];
+    lastDispatchAt: Instant | null;
+    results: ResultRow[] | null;
+    handledRequests: [string, ResultsOutcome][];
+  };
+}
+
+export interface IndicatorInput {
+  plan: IndicatorPlan;
+  shared: SharedTaskContext;
+  evidenceDue: Delay;
+  /** The campaign workflow's id, told when the indicator closes. */
+  campaignWorkflowId: string;
+}

@@ -26,8 +26,8 @@ import {
   meetsTriggers,
   nextDispatchAt,
   phaseBoundaries,
+  type CampaignInput,
   type CampaignPhase,
-  type CampaignPlan,
 } from '../domain/campaign.ts';
 import {
   campaignStatusQuery,
@@ -37,12 +37,9 @@ import {
   type ResultsOutcome,
   type ResultsRequest,
 } from '../domain/campaign-messages.ts';
-import type { ResolvedCalendar } from '../domain/calendar.ts';
-import type { CampaignDefinition } from '../domain/definition.ts';
-import type { ResultRow } from '../domain/imports.ts';
 import { SA } from '../domain/search-attributes.ts';
 import { formatLocal, type Instant } from '../domain/time.ts';
-import type { IndicatorInput } from './indicator.ts';
+import type { IndicatorInput } from '../domain/campaign.ts';
 
 const { recordCampaign, projectCampaign, recordResults } = proxyLocalActivities<
   ReturnType<typeof createActivities>
@@ -54,22 +51,6 @@ const { compileDispatch } = proxyActivities<ReturnType<typeof createActivities>>
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '5 seconds', maximumInterval: '5 minutes' },
 });
-
-export interface CampaignInput {
-  definition: CampaignDefinition;
-  calendar: ResolvedCalendar;
-  plan: CampaignPlan;
-  startedBy: string | null;
-  /** Carried across continue-as-new. */
-  carried?: {
-    recorded: boolean;
-    indicatorsStarted: boolean;
-    closed: string[];
-    lastDispatchAt: Instant | null;
-    results: ResultRow[] | null;
-    handledRequests: [string, ResultsOutcome][];
-  };
-}
 
 const PHASE_ZH: Record<CampaignPhase, string> = {
   scheduled: '未开始',

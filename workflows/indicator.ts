@@ -17,12 +17,7 @@ import {
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.ts';
 import { BusinessCalendar } from '../domain/calendar.ts';
-import type {
-  IndicatorPhase,
-  IndicatorPlan,
-  IndicatorState,
-  SharedTaskContext,
-} from '../domain/campaign.ts';
+import type { IndicatorInput, IndicatorPhase, IndicatorState } from '../domain/campaign.ts';
 import {
   indicatorClosedSignal,
   indicatorStatusQuery,
@@ -31,7 +26,6 @@ import {
   verifyUpdate,
   type IndicatorResult,
 } from '../domain/campaign-messages.ts';
-import type { Delay } from '../domain/definition.ts';
 import { addDelay } from '../domain/schedule.ts';
 import { SA } from '../domain/search-attributes.ts';
 import { taskStartOptions } from '../domain/task-start.ts';
@@ -51,14 +45,6 @@ const { projectIndicator, recordVerification } = proxyLocalActivities<
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
-
-export interface IndicatorInput {
-  plan: IndicatorPlan;
-  shared: SharedTaskContext;
-  evidenceDue: Delay;
-  /** The campaign workflow's id, told when the indicator closes. */
-  campaignWorkflowId: string;
-}
 
 const PHASE_ZH: Record<IndicatorPhase, string> = {
   scheduled: '未开始',

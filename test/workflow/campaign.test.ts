@@ -10,7 +10,7 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDefinitionText } from '../../client/definition-file.ts';
 import { BusinessCalendar } from '../../domain/calendar.ts';
-import { planCampaign } from '../../domain/campaign.ts';
+import { planCampaign, type CampaignInput } from '../../domain/campaign.ts';
 import {
   campaignStatusQuery,
   indicatorStatusQuery,
@@ -20,7 +20,6 @@ import {
 } from '../../domain/campaign-messages.ts';
 import { approveUpdate, returnUpdate, submitUpdate } from '../../domain/task.ts';
 import { addCalendarDays, localDateOf, MINUTE, zonedInstant } from '../../domain/time.ts';
-import type { CampaignInput } from '../../workflows/campaign.ts';
 import { createWorker } from '../../worker/worker.ts';
 import { startTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { bundleWorkflows, timeSkippingEnv } from '../helpers/temporal.ts';

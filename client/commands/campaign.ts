@@ -1,0 +1,531 @@
+// Campaign commands: start, list, status (the board), the enterprise list and the sample, the
+// evaluator's evidence requests and verified items, and the results.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdReusePolicy,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import { parse as parseCsv } from 'csv-parse/sync';
+import type pg from 'pg';
+import { BusinessCalendar } from '../../domain/calendar.ts';
+import { indicatorWorkflowId, planCampaign, type CampaignInput } from '../../domain/campaign.ts';
+import {
+  recordResultsUpdate,
+  requestEvidenceUpdate,
+  verifyUpdate,
+} from '../../domain/campaign-messages.ts';
+import type { CampaignDefinition } from '../../domain/definition.ts';
+import {
+  checkEnterpriseHeader,
+  checkEnterpriseRows,
+  checkResultHeader,
+  checkResultRows,
+  drawSample,
+  type RowProblem,
+} from '../../domain/imports.ts';
+import { colourAt, type Colour } from '../../domain/schedule.ts';
+import { SA } from '../../domain/search-attributes.ts';
+import { formatIsoOffset, formatLocal } from '../../domain/time.ts';
+import { config } from '../../worker/config.ts';
+import { connectDatabase, connectTemporal } from '../connections.ts';
+import { CliError, EXIT } from '../errors.ts';
+import { colour, printJson, t, table, type OutputOptions } from '../output.ts';
+import { requireValidDefinition } from './definition.ts';
+
+export async function withDb<T>(fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
+  const pool = await connectDatabase();
+  try {
+    return await fn(pool);
+  } finally {
+    await pool.end();
+  }
+}
+
+export interface CampaignRecord {
+  definition: CampaignDefinition;
+  timeZone: string;
+  name: string;
+  phase: string;
+}
+
+export async function loadCampaign(pool: pg.Pool, campaignId: string): Promise<CampaignRecord> {
+  const r = await pool.query<{
+    definition: CampaignDefinition;
+    time_zone: string;
+    name: string;
+    phase: string;
+  }>('SELECT definition, time_zone, name, phase FROM campaigns WHERE campaign_id = $1', [
+    campaignId,
+  ]);
+  const row = r.rows[0];
+  if (!row) throw new CliError(`no campaign "${campaignId}" is recorded (see \`campaign list\`)`);
+  return { definition: row.definition, timeZone: row.time_zone, name: row.name, phase: row.phase };
+}
+
+/** Checks that `personId` is on the campaign's roster with one of the allowed unit kinds and roles. */
+export function requireRole(
+  def: CampaignDefinition,
+  personId: string,
+  allowed: { kind: string; roles: string[] }[],
+  what: string,
+): void {
+  for (const u of def.units) {
+    const p = u.people.find((x) => x.id === personId);
+    if (!p) continue;
+    if (allowed.some((a) => a.kind === u.kind && a.roles.includes(p.role))) return;
+    throw new CliError(`${personId} (${p.role} in "${u.id}") may not ${what}`);
+  }
+  throw new CliError(
+    `unknown person "${personId}": not on the roster of campaign "${def.campaign.id}"`,
+  );
+}
+
+const BUREAU = { kind: 'bureau', roles: ['coordinator', 'head'] };
+const EVALUATOR = { kind: 'evaluator', roles: ['evaluator', 'head'] };
+
+export async function startCommand(
+  file: string,
+  opts: { id?: string; as?: string },
+  out: OutputOptions,
+): Promise<void> {
+  const loaded = await requireValidDefinition(file);
+  const def = structuredClone(loaded.definition);
+  if (opts.id) {
+    if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(opts.id)) {
+      throw new CliError(
+        `--id "${opts.id}" must be lower-case letters, digits and dashes (at most 63)`,
+        EXIT.usage,
+      );
+    }
+    def.campaign.id = opts.id;
+  }
+  if (opts.as) requireRole(def, opts.as, [BUREAU], 'start a campaign');
+  const plan = planCampaign(def, loaded.calendar, new BusinessCalendar(loaded.calendar));
+  const input: CampaignInput = {
+    definition: def,
+    calendar: loaded.calendar,
+    plan,
+    startedBy: opts.as ?? null,
+  };
+  const temporal = await connectTemporal();
+  const campaignId = def.campaign.id;
+  try {
+    try {
+      await temporal.client.workflow.start('campaignWorkflow', {
+        taskQueue: config().taskQueue,
+        workflowId: campaignId,
+        args: [input],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        staticSummary: `考核评价：${def.campaign.name}`,
+        staticDetails: `${def.campaign.county} ${def.campaign.year}; ${def.indicators.length} indicators, ${def.units.length} units; started from ${file}`,
+        typedSearchAttributes: [
+          { key: SA.campaignId, value: campaignId },
+          { key: SA.kind, value: 'campaign' },
+          { key: SA.phase, value: 'scheduled' },
+        ],
+      });
+    } catch (e) {
+      if (e instanceof WorkflowExecutionAlreadyStartedError) {
+        throw new CliError(
+          `campaign "${campaignId}" was already started; give another id with --id to start a new one`,
+        );
+      }
+      throw e;
+    }
+  } finally {
+    await temporal.close();
+  }
+  // The worker records the campaign in PostgreSQL as its first step; wait briefly for it.
+  const recorded = await withDb(async (pool) => {
+    for (let i = 0; i < 40; i++) {
+      const r = await pool.query('SELECT 1 FROM campaigns WHERE campaign_id = $1', [campaignId]);
+      if (r.rowCount) return true;
+      await new Promise((res) => setTimeout(res, 250));
+    }
+    return false;
+  });
+  if (!recorded) {
+    process.stderr.write(
+      `campaign: "${campaignId}" is started, but no worker has recorded it yet: is a worker running (npm run worker)?\n`,
+    );
+  }
+  if (out.json) printJson({ campaignId, workflowId: campaignId });
+  else
+    console.log(
+      `${colour.ok('✓')} ${t(out.lang, '已启动', 'started')} ${def.campaign.name} (${campaignId})`,
+    );
+}
+
+export async function listCommand(out: OutputOptions): Promise<void> {
+  const rows = await withDb(
+    async (pool) =>
+      (
+        await pool.query<{
+          campaign_id: string;
+          name: string;
+          phase: string;
+          status: string;
+          created_at: Date;
+        }>(
+          'SELECT campaign_id, name, phase, status, created_at FROM campaigns ORDER BY created_at DESC',
+        )
+      ).rows,
+  );
+  const list = rows.map((r) => ({
+    campaignId: r.campaign_id,
+    name: r.name,
+    phase: r.phase,
+    status: r.status,
+  }));
+  if (out.json) return printJson(list);
+  if (!list.length) return console.log(t(out.lang, '还没有考核评价活动。', 'No campaigns yet.'));
+  console.log(
+    table(
+      [
+        t(out.lang, '编号', 'Id'),
+        t(out.lang, '名称', 'Name'),
+        t(out.lang, '阶段', 'Phase'),
+        t(out.lang, '状态', 'Status'),
+      ],
+      list.map((c) => [c.campaignId, c.name, c.phase, c.status]),
+    ),
+  );
+}
+
+const WORST: Record<Colour, number> = { green: 0, yellow: 1, red: 2 };
+
+export async function statusCommand(campaignId: string, out: OutputOptions): Promise<void> {
+  const { campaign, indicators, tasks } = await withDb(async (pool) => {
+    const campaign = await loadCampaign(pool, campaignId);
+    const indicators = await pool.query<{
+      code: string;
+      name: string;
+      phase: string | null;
+      state: string | null;
+      flagged: boolean | null;
+      score: string | null;
+      rank: number | null;
+    }>(
+      `SELECT i.code, i.name, s.phase, s.state, s.flagged, s.score, s.rank FROM indicators i
+       LEFT JOIN indicator_status s USING (campaign_id, code) WHERE i.campaign_id = $1 ORDER BY i.position`,
+      [campaignId],
+    );
+    const tasks = await pool.query<{
+      indicator: string | null;
+      state: string;
+      due_at: Date;
+      warning_ms: string;
+      escalation_level: number;
+    }>(
+      `SELECT indicator, state, due_at, warning_ms, escalation_level FROM tasks WHERE campaign_id = $1 AND state IN ('open', 'returned')`,
+      [campaignId],
+    );
+    return { campaign, indicators: indicators.rows, tasks: tasks.rows };
+  });
+  const now = Date.now();
+  const board = indicators.map((i) => {
+    const open = tasks.filter((x) => x.indicator === i.code);
+    const due = open.length ? Math.min(...open.map((x) => x.due_at.getTime())) : null;
+    const colours = open.map((x) => colourAt(now, x.due_at.getTime(), Number(x.warning_ms)));
+    const worst = colours.reduce<Colour>((a, c) => (WORST[c] > WORST[a] ? c : a), 'green');
+    return {
+      code: i.code,
+      name: i.name,
+      phase: i.phase ?? 'scheduled',
+      state: i.state ?? 'waiting',
+      due: due === null ? null : formatIsoOffset(due, campaign.timeZone),
+      overdue: open.filter((x) => x.due_at.getTime() <= now).length,
+      escalationLevel: open.reduce((m, x) => Math.max(m, x.escalation_level), 0),
+      colour: worst,
+      openTasks: open.length,
+      flagged: i.flagged ?? false,
+      score: i.score === null ? null : Number(i.score),
+      rank: i.rank,
+    };
+  });
+  if (out.json)
+    return printJson({ campaignId, name: campaign.name, phase: campaign.phase, indicators: board });
+  console.log(
+    colour.bold(
+      `${campaign.name} (${campaignId}) — ${t(out.lang, '阶段', 'phase')}: ${campaign.phase}`,
+    ),
+  );
+  const paint = (c: Colour, s: string) =>
+    c === 'red' ? colour.bad(s) : c === 'yellow' ? colour.warn(s) : colour.ok(s);
+  const light = {
+    green: t(out.lang, '绿', 'green'),
+    yellow: t(out.lang, '黄', 'yellow'),
+    red: t(out.lang, '红', 'red'),
+  };
+  console.log(
+    table(
+      [
+        t(out.lang, '指标', 'Indicator'),
+        t(out.lang, '阶段', 'Phase'),
+        t(out.lang, '状态', 'State'),
+        t(out.lang, '最近截止', 'Next due'),
+        t(out.lang, '逾期', 'Overdue'),
+        t(out.lang, '督办', 'Escalation'),
+        t(out.lang, '灯', 'Light'),
+      ],
+      board.map((b) => [
+        `${b.code} ${b.name}${b.flagged ? ' ⚑' : ''}`,
+        b.phase,
+        b.state,
+        b.due ? formatLocal(Date.parse(b.due), campaign.timeZone) : '—',
+        b.overdue,
+        b.escalationLevel,
+        paint(b.colour, light[b.colour]),
+      ]),
+    ),
+  );
+}
+
+async function readCsv(
+  file: string,
+  what: string,
+): Promise<{ header: string[]; rows: Record<string, string>[] }> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new CliError(
+      `cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+    );
+  }
+  try {
+    const records = parseCsv(text, {
+      bom: true,
+      skip_empty_lines: true,
+      trim: true,
+      relax_column_count: false,
+    }) as string[][];
+    const [header, ...data] = records;
+    if (!header) throw new Error('the file is empty');
+    return {
+      header,
+      rows: data.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] ?? '']))),
+    };
+  } catch (e) {
+    throw new CliError(`${file} is not a valid CSV: ${(e as Error).message}`);
+  }
+}
+
+function refuseRows(
+  file: string,
+  rejected: RowProblem[],
+  out: OutputOptions,
+  extra: Record<string, unknown> = {},
+): never {
+  if (out.json) printJson({ imported: 0, rejected, ...extra });
+  throw new CliError(
+    `${file}: ${rejected.length} bad line(s), nothing imported:\n${rejected.map((r) => `  line ${r.line}: ${r.message}`).join('\n')}`,
+    EXIT.refused,
+    { printed: true },
+  );
+}
+
+export async function importEnterprisesCommand(
+  campaignId: string,
+  opts: { file: string; as: string },
+  out: OutputOptions,
+): Promise<void> {
+  const { header, rows } = await readCsv(opts.file, 'the enterprise list');
+  const headerProblem = checkEnterpriseHeader(header);
+  if (headerProblem) refuseRows(opts.file, [{ line: 1, message: headerProblem }], out);
+  const { rows: good, rejected } = checkEnterpriseRows(rows);
+  const imported = await withDb(async (pool) => {
+    const c = await loadCampaign(pool, campaignId);
+    requireRole(c.definition, opts.as, [BUREAU], 'import the enterprise list');
+    if (rejected.length) refuseRows(opts.file, rejected, out);
+    if (!good.length) throw new CliError(`${opts.file} holds no enterprises`);
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      // The list is the full list: a new import replaces the previous one.
+      await client.query('DELETE FROM enterprises WHERE campaign_id = $1', [campaignId]);
+      for (let i = 0; i < good.length; i += 500) {
+        const chunk = good.slice(i, i + 500);
+        await client.query(
+          `INSERT INTO enterprises (campaign_id, credit_code, name, industry, town, imported_by)
+           SELECT $1, x.credit_code, x.name, x.industry, x.town, $2
+           FROM jsonb_to_recordset($3::jsonb) AS x(credit_code text, name text, industry text, town text)`,
+          [
+            campaignId,
+            opts.as,
+            JSON.stringify(
+              chunk.map((r) => ({
+                credit_code: r.creditCode,
+                name: r.name,
+                industry: r.industry,
+                town: r.town,
+              })),
+            ),
+          ],
+        );
+      }
+      await client.query('COMMIT');
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      client.release();
+    }
+    return good.length;
+  });
+  if (out.json) printJson({ imported, rejected: [] });
+  else
+    console.log(
+      `${colour.ok('✓')} ${t(out.lang, `已导入 ${imported} 家企业`, `imported ${imported} enterprises`)}`,
+    );
+}
+
+export async function sampleCommand(
+  campaignId: string,
+  opts: { as: string; seed?: string },
+  out: OutputOptions,
+): Promise<void> {
+  const result = await withDb(async (pool) => {
+    const c = await loadCampaign(pool, campaignId);
+    requireRole(c.definition, opts.as, [BUREAU, EVALUATOR], 'draw the verification sample');
+    const ids = (
+      await pool.query<{ credit_code: string }>(
+        'SELECT credit_code FROM enterprises WHERE campaign_id = $1',
+        [campaignId],
+      )
+    ).rows.map((r) => r.credit_code);
+    if (!ids.length)
+      throw new CliError(
+        `no enterprise list for "${campaignId}": import it first with \`campaign enterprises import\``,
+      );
+    const seed = opts.seed ?? randomBytes(6).toString('hex');
+    const proportion = c.definition.phases.verification.samplingProportion;
+    const enterprises = drawSample(ids, proportion, seed);
+    await pool.query(
+      `INSERT INTO samples (campaign_id, seed, proportion, population, size, enterprises, drawn_by)
+       VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT DO NOTHING`,
+      [campaignId, seed, proportion, ids.length, enterprises.length, enterprises, opts.as],
+    );
+    return { seed, size: enterprises.length, population: ids.length, proportion, enterprises };
+  });
+  if (out.json) return printJson(result);
+  console.log(
+    `${colour.ok('✓')} ${t(out.lang, `按比例 ${result.proportion} 从 ${result.population} 家企业中抽取 ${result.size} 家（种子 ${result.seed}）`, `drew ${result.size} of ${result.population} enterprises at ${result.proportion} (seed ${result.seed})`)}`,
+  );
+  for (const e of result.enterprises) console.log(`  ${e}`);
+}
+
+function updateError(e: unknown, what: string, id: string): unknown {
+  if (e instanceof WorkflowUpdateFailedError)
+    return new CliError(`${what} refused: ${(e.cause as Error)?.message ?? e.message}`);
+  if (e instanceof WorkflowNotFoundError || (e as Error)?.name === 'WorkflowNotFoundError')
+    return new CliError(`no running workflow "${id}"`);
+  return e;
+}
+
+export async function evidenceRequestCommand(
+  campaignId: string,
+  code: string,
+  opts: { unit: string; what: string; as: string },
+  out: OutputOptions,
+): Promise<void> {
+  const temporal = await connectTemporal();
+  const id = indicatorWorkflowId(campaignId, code);
+  try {
+    const r = await temporal.client.workflow
+      .getHandle(id)
+      .executeUpdate(requestEvidenceUpdate, {
+        args: [{ requestId: randomUUID(), actor: opts.as, unit: opts.unit, what: opts.what }],
+      })
+      .catch((e: unknown) => {
+        throw updateError(e, 'evidence request', id);
+      });
+    const tz = await withDb(async (pool) => (await loadCampaign(pool, campaignId)).timeZone);
+    if (out.json) printJson({ taskId: r.taskId, due: formatIsoOffset(r.due, tz) });
+    else
+      console.log(
+        `${colour.ok('✓')} ${r.taskId} ${t(out.lang, '截止', 'due')} ${formatLocal(r.due, tz)}`,
+      );
+  } finally {
+    await temporal.close();
+  }
+}
+
+export async function verifyCommand(
+  campaignId: string,
+  code: string,
+  opts: { item: string; outcome: 'confirmed' | 'discrepant'; as: string; note?: string },
+  out: OutputOptions,
+): Promise<void> {
+  const temporal = await connectTemporal();
+  const id = indicatorWorkflowId(campaignId, code);
+  try {
+    const r = await temporal.client.workflow
+      .getHandle(id)
+      .executeUpdate(verifyUpdate, {
+        args: [
+          {
+            requestId: randomUUID(),
+            actor: opts.as,
+            item: opts.item,
+            outcome: opts.outcome,
+            note: opts.note,
+          },
+        ],
+      })
+      .catch((e: unknown) => {
+        throw updateError(e, 'verification', id);
+      });
+    if (out.json) printJson(r);
+    else
+      console.log(
+        `${r.outcome === 'confirmed' ? colour.ok('✓') : colour.bad('⚑')} ${code} ${r.item}: ${r.outcome}${r.flagged ? t(out.lang, '（已标记数据核验差异）', ' (flagged)') : ''}`,
+      );
+  } finally {
+    await temporal.close();
+  }
+}
+
+export async function importResultsCommand(
+  campaignId: string,
+  opts: { file: string; as: string },
+  out: OutputOptions,
+): Promise<void> {
+  const { header, rows } = await readCsv(opts.file, 'the results');
+  const headerProblem = checkResultHeader(header);
+  if (headerProblem)
+    refuseRows(opts.file, [{ line: 1, message: headerProblem }], out, { rectificationStarted: [] });
+  const def = await withDb(async (pool) => (await loadCampaign(pool, campaignId)).definition);
+  requireRole(def, opts.as, [BUREAU], 'import results');
+  const { rows: good, rejected } = checkResultRows(
+    rows,
+    def.indicators.map((i) => i.code),
+  );
+  if (rejected.length) refuseRows(opts.file, rejected, out, { rectificationStarted: [] });
+  const temporal = await connectTemporal();
+  try {
+    const r = await temporal.client.workflow
+      .getHandle(campaignId)
+      .executeUpdate(recordResultsUpdate, {
+        args: [{ requestId: randomUUID(), actor: opts.as, results: good }],
+      })
+      .catch((e: unknown) => {
+        throw updateError(e, 'results import', campaignId);
+      });
+    if (out.json) printJson(r);
+    else {
+      console.log(
+        `${colour.ok('✓')} ${t(out.lang, `已导入 ${r.imported} 项指标结果`, `imported ${r.imported} results`)}`,
+      );
+      if (r.rectificationStarted.length)
+        console.log(
+          `${colour.warn('⚑')} ${t(out.lang, '需整改', 'marked for rectification')}: ${r.rectificationStarted.join(', ')}`,
+        );
+    }
+  } finally {
+    await temporal.close();
+  }
+}
