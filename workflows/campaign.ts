@@ -28,18 +28,17 @@ import {
   phaseBoundaries,
   type CampaignInput,
   type CampaignPhase,
+  type IndicatorInput,
 } from '../domain/campaign.ts';
 import {
   campaignStatusQuery,
   indicatorClosedSignal,
   recordResultsUpdate,
   resultsSignal,
-  type ResultsOutcome,
   type ResultsRequest,
 } from '../domain/campaign-messages.ts';
 import { SA } from '../domain/search-attributes.ts';
-import { formatLocal, type Instant } from '../domain/time.ts';
-import type { IndicatorInput } from '../domain/campaign.ts';
+import { formatLocal } from '../domain/time.ts';
 
 const { recordCampaign, projectCampaign, recordResults } = proxyLocalActivities<
   ReturnType<typeof createActivities>
