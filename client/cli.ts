@@ -163,7 +163,11 @@ sub('start', 'start a campaign from its definition; a second start of the same i
   .argument('<file>', 'the definition file')
   .option('--id <campaignId>', 'override the campaign id of the file')
   .option('--as <personId>', 'the bureau coordinator starting it')
-  .action(async (file: string, opts: { id?: string; as?: string }, cmd: Command) =>
+  .option(
+    '--begin <when>',
+    'move every phase window so that training begins then ("now" or a date-time): for demonstrations',
+  )
+  .action(async (file: string, opts: { id?: string; as?: string; begin?: string }, cmd: Command) =>
     (await campaignModule()).startCommand(file, opts, outputOptions(cmd)),
   );
 

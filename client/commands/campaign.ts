@@ -28,7 +28,9 @@ import {
 } from '../../domain/imports.ts';
 import { colourAt, type Colour } from '../../domain/schedule.ts';
 import { SA } from '../../domain/search-attributes.ts';
-import { formatIsoOffset, formatLocal } from '../../domain/time.ts';
+import { rebaseDefinition } from '../../domain/rebase.ts';
+import { formatIsoOffset, formatLocal, parseMoment } from '../../domain/time.ts';
+import { validateDefinition } from '../../domain/validate.ts';
 import { config } from '../../worker/config.ts';
 import { connectDatabase, connectTemporal } from '../connections.ts';
 import { CliError, EXIT } from '../errors.ts';
@@ -88,11 +90,32 @@ const EVALUATOR = { kind: 'evaluator', roles: ['evaluator', 'head'] };
 
 export async function startCommand(
   file: string,
-  opts: { id?: string; as?: string },
+  opts: { id?: string; as?: string; begin?: string },
   out: OutputOptions,
 ): Promise<void> {
   const loaded = await requireValidDefinition(file);
-  const def = structuredClone(loaded.definition);
+  let def = structuredClone(loaded.definition);
+  let calendar = loaded.calendar;
+  if (opts.begin) {
+    const m =
+      opts.begin === 'now'
+        ? { kind: 'instant' as const, instant: Date.now() }
+        : parseMoment(opts.begin, def.campaign.timeZone);
+    if (!m || m.kind !== 'instant') {
+      throw new CliError(
+        `--begin "${opts.begin}" is not "now" or a date-time such as 2026-12-01T09:00`,
+        EXIT.usage,
+      );
+    }
+    def = rebaseDefinition(def, m.instant);
+    const again = validateDefinition(def);
+    if (!again.valid || !again.calendar) {
+      throw new CliError(
+        `the definition moved to begin at ${opts.begin} is not valid: ${again.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
+      );
+    }
+    calendar = again.calendar;
+  }
   if (opts.id) {
     if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(opts.id)) {
       throw new CliError(
@@ -103,10 +126,10 @@ export async function startCommand(
     def.campaign.id = opts.id;
   }
   if (opts.as) requireRole(def, opts.as, [BUREAU], 'start a campaign');
-  const plan = planCampaign(def, loaded.calendar, new BusinessCalendar(loaded.calendar));
+  const plan = planCampaign(def, calendar, new BusinessCalendar(calendar));
   const input: CampaignInput = {
     definition: def,
-    calendar: loaded.calendar,
+    calendar,
     plan,
     startedBy: opts.as ?? null,
   };

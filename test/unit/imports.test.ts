@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import {
+  checkEnterpriseHeader,
+  checkEnterpriseRows,
+  checkResultRows,
+  drawSample,
+} from '../../domain/imports.ts';
+import { rebaseDefinition } from '../../domain/rebase.ts';
+import { loadDefinitionFile } from '../../client/definition-file.ts';
+import { validateDefinition } from '../../domain/validate.ts';
+
+const csv = (file: string) =>
+  parse(readFileSync(file, 'utf8'), { columns: true, bom: true, trim: true }) as Record<
+    string,
+    string
+  >[];
+
+describe('the enterprise list importer', () => {
+  it('reports every bad line with its number and reason', () => {
+    const { rows, rejected } = checkEnterpriseRows(csv('test/fixtures/enterprises-bad.csv'));
+    expect(rows.map((r) => r.creditCode)).toEqual(['91340523MA2N0XYP1A']);
+    expect(rejected).toEqual([
+      {
+        line: 3,
+        message: expect.stringMatching(/"91340523MA2N0XYP1" is not an 18-character credit code/),
+      },
+      { line: 4, message: expect.stringMatching(/统一社会信用代码 is empty/) },
+      { line: 5, message: expect.stringMatching(/already appears on line 2/) },
+      { line: 6, message: expect.stringMatching(/企业名称 is empty/) },
+      { line: 7, message: expect.stringMatching(/not an 18-character credit code/) },
+    ]);
+  });
+
+  it('names the missing columns of a wrong header', () => {
+    expect(checkEnterpriseHeader(['name', 'town'])).toMatch(/统一社会信用代码/);
+    expect(checkEnterpriseHeader(['credit_code', 'name'])).toBeNull();
+  });
+});
+
+describe('the results importer', () => {
+  it("checks every line against the campaign's indicators", () => {
+    const { rows, rejected } = checkResultRows(csv('test/fixtures/results-bad.csv'), [
+      'kbqy',
+      'ns',
+      'jzxk',
+      'scjg',
+    ]);
+    expect(rows).toEqual([{ code: 'kbqy', score: 92.5, rank: 1 }]);
+    expect(rejected.map((r) => r.line)).toEqual([3, 4, 5, 6, 7]);
+    expect(rejected[0]!.message).toMatch(/unknown indicator "nope"/);
+    expect(rejected[1]!.message).toMatch(/score "abc" is not a number/);
+    expect(rejected[2]!.message).toMatch(/rank "0" is not a whole number from 1/);
+    expect(rejected[3]!.message).toMatch(/kbqy already appears on line 2/);
+    expect(rejected[4]!.message).toMatch(/score "101"/);
+  });
+});
+
+describe('the verification sample', () => {
+  const population = Array.from({ length: 1000 }, (_, i) => `E${String(i).padStart(5, '0')}`);
+
+  it('respects the proportion, rounding up', () => {
+    expect(drawSample(population, 0.05, 'a')).toHaveLength(50);
+    expect(drawSample(population.slice(0, 7), 0.2, 'a')).toHaveLength(2);
+    expect(drawSample(population, 1, 'a')).toHaveLength(1000);
+  });
+
+  it('gives the same sample for the same seed, whatever the order of the list', () => {
+    const a = drawSample(population, 0.05, 'seed-2026');
+    const b = drawSample([...population].reverse(), 0.05, 'seed-2026');
+    expect(a).toEqual(b);
+    expect(new Set(a).size).toBe(50);
+    for (const id of a) expect(population).toContain(id);
+  });
+
+  it('gives a different sample for a different seed', () => {
+    const a = drawSample(population, 0.05, 'seed-2026');
+    const b = drawSample(population, 0.05, 'seed-2027');
+    expect(a).not.toEqual(b);
+  });
+
+  it('refuses a proportion outside (0, 1]', () => {
+    expect(() => drawSample(population, 0, 'x')).toThrow(/outside/);
+    expect(() => drawSample(population, 1.5, 'x')).toThrow(/outside/);
+  });
+});
+
+describe('moving a definition to begin now', () => {
+  it('keeps every interval between the windows', async () => {
+    const r = await loadDefinitionFile('examples/quick-demo.yaml');
+    const begin = Date.parse('2027-03-15T02:00:00Z');
+    const moved = rebaseDefinition(r.definition!, begin);
+    expect(moved.phases.training.start).toBe('2027-03-15T10:00:00+08:00');
+    expect(moved.phases.reporting.end).toBe('2027-03-15T10:50:00+08:00');
+    expect(moved.campaign.year).toBe(2027);
+    expect(validateDefinition(moved).valid).toBe(true);
+  });
+});
