@@ -1,0 +1,293 @@
+// The campaign commands through the CLI on the dev server and PostgreSQL, with the quick
+// example moved to begin now: start, board, act on tasks, board again; the enterprise list,
+// the sample, results and the dispatch report, with their refusals.
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import ExcelJS from 'exceljs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorker } from '../../worker/worker.ts';
+import { runCli } from '../helpers/cli.ts';
+import { startTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
+import { bundleWorkflows, devServerEnv } from '../helpers/temporal.ts';
+
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+
+let env: TestWorkflowEnvironment;
+let db: TestDatabase;
+let worker: Worker;
+let running: Promise<void>;
+let cliEnv: NodeJS.ProcessEnv;
+const taskQueue = `cli-campaign-${randomUUID()}`;
+const dir = mkdtempSync(join(tmpdir(), 'cli-campaign-'));
+const id = `cli-${Date.now().toString(36)}`;
+
+beforeAll(async () => {
+  let bundle;
+  [env, db, bundle] = await Promise.all([devServerEnv(), startTestDatabase(), bundleWorkflows()]);
+  worker = await createWorker({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    pool: db.pool,
+    workflowBundle: bundle,
+  });
+  running = worker.run();
+  cliEnv = { TEMPORAL_ADDRESS: env.address, DATABASE_URL: db.url, TEMPORAL_TASK_QUEUE: taskQueue };
+  const lines = ['统一社会信用代码,企业名称,行业,乡镇'];
+  for (let i = 0; i < 200; i++)
+    lines.push(`913405230000${String(i).padStart(5, '0')}X,演示企业${i}号有限公司,制造业,历阳镇`);
+  writeFileSync(join(dir, 'enterprises.csv'), `${lines.join('\n')}\n`);
+  writeFileSync(
+    join(dir, 'results.csv'),
+    '指标代码,得分,排名\nkbqy,92,1\nns,71,4\njzxk,85,2\nscjg,78,3\n',
+  );
+});
+
+afterAll(async () => {
+  await env?.client.workflow
+    .getHandle(id)
+    .terminate('test done')
+    .catch(() => {});
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+  await db?.close();
+});
+
+const cli = (...args: string[]) => runCli(args, cliEnv);
+
+interface Board {
+  phase: string;
+  indicators: {
+    code: string;
+    phase: string;
+    state: string;
+    openTasks: number;
+    colour: string;
+    overdue: number;
+    escalationLevel: number;
+    due: string | null;
+  }[];
+}
+
+async function board(): Promise<Board> {
+  const r = await cli('status', id, '--json');
+  expect(r.code, r.stderr).toBe(0);
+  return r.json<Board>();
+}
+
+describe('the campaign commands', () => {
+  it('start a campaign once, show the board, act on a task and show the board again', async () => {
+    const started = await cli(
+      'start',
+      'examples/quick-demo.yaml',
+      '--id',
+      id,
+      '--begin',
+      'now',
+      '--as',
+      'spj-coord',
+      '--json',
+    );
+    expect(started.code, started.stderr).toBe(0);
+    expect(started.json()).toEqual({ campaignId: id, workflowId: id });
+    const again = await cli('start', 'examples/quick-demo.yaml', '--id', id, '--json');
+    expect(again.code).toBe(1);
+    expect(again.json<{ error: string }>().error).toMatch(/already started/);
+
+    let b: Board | undefined;
+    for (let i = 0; i < 60; i++) {
+      b = await board();
+      if (b.indicators.every((x) => x.phase === 'training' && x.openTasks > 0)) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(b!.phase).toBe('training');
+    expect(b!.indicators.map((x) => [x.code, x.phase, x.state, x.colour])).toEqual([
+      ['kbqy', 'training', 'in-progress', 'green'],
+      ['ns', 'training', 'in-progress', 'green'],
+      ['jzxk', 'training', 'in-progress', 'green'],
+      ['scjg', 'training', 'in-progress', 'green'],
+    ]);
+    const kbqyOpen = b!.indicators[0]!.openTasks;
+
+    const tasks = await cli('tasks', id, '--json');
+    const list = tasks.json<{ taskId: string; kind: string; assignee: string; state: string }[]>();
+    expect(list).toHaveLength(10);
+    expect(new Set(list.map((t) => t.kind))).toEqual(new Set(['training']));
+    const mine = list.find((t) => t.taskId === `${id}/kbqy/training/scjgj/scjgj-staff1`)!;
+    const done = await cli(
+      'task',
+      'submit',
+      mine.taskId,
+      '--as',
+      'scjgj-staff1',
+      '--note',
+      '已参加培训',
+      '--json',
+    );
+    expect(done.json()).toMatchObject({ state: 'done' });
+
+    const after = await board();
+    expect(after.indicators[0]!.openTasks).toBe(kbqyOpen - 1);
+    const doneList = await cli('tasks', id, '--state', 'done', '--json');
+    expect(doneList.json<{ taskId: string }[]>().map((t) => t.taskId)).toEqual([mine.taskId]);
+    const campaigns = await cli('list', '--json');
+    expect(campaigns.json<{ campaignId: string; phase: string }[]>()).toContainEqual(
+      expect.objectContaining({ campaignId: id, phase: 'training', status: 'running' }),
+    );
+  });
+
+  it('import the enterprise list all or nothing, and draw the same sample for the same seed', async () => {
+    const bad = await cli(
+      'enterprises',
+      'import',
+      id,
+      '--file',
+      'test/fixtures/enterprises-bad.csv',
+      '--as',
+      'spj-coord',
+      '--json',
+    );
+    expect(bad.code).toBe(1);
+    const b = bad.json<{ imported: number; rejected: { line: number }[] }>();
+    expect(b.imported).toBe(0);
+    expect(b.rejected.map((r) => r.line)).toEqual([3, 4, 5, 6, 7]);
+    expect(
+      (
+        await db.pool.query('SELECT count(*)::int AS n FROM enterprises WHERE campaign_id = $1', [
+          id,
+        ])
+      ).rows[0].n,
+    ).toBe(0);
+
+    const notAllowed = await cli(
+      'enterprises',
+      'import',
+      id,
+      '--file',
+      join(dir, 'enterprises.csv'),
+      '--as',
+      'scjgj-staff1',
+    );
+    expect(notAllowed.code).toBe(1);
+    expect(notAllowed.stderr).toMatch(
+      /scjgj-staff1 \(staff in "scjgj"\) may not import the enterprise list/,
+    );
+
+    const good = await cli(
+      'enterprises',
+      'import',
+      id,
+      '--file',
+      join(dir, 'enterprises.csv'),
+      '--as',
+      'spj-coord',
+      '--json',
+    );
+    expect(good.code, good.stderr).toBe(0);
+    expect(good.json()).toEqual({ imported: 200, rejected: [] });
+
+    const s1 = (await cli('sample', id, '--as', 'dsf-eval', '--seed', 's1', '--json')).json<{
+      seed: string;
+      size: number;
+      population: number;
+      enterprises: string[];
+    }>();
+    const s1again = (await cli('sample', id, '--as', 'dsf-eval', '--seed', 's1', '--json')).json<{
+      enterprises: string[];
+    }>();
+    const s2 = (await cli('sample', id, '--as', 'dsf-eval', '--seed', 's2', '--json')).json<{
+      enterprises: string[];
+    }>();
+    expect(s1).toMatchObject({ seed: 's1', size: 40, population: 200 });
+    expect(s1again.enterprises).toEqual(s1.enterprises);
+    expect(s2.enterprises).not.toEqual(s1.enterprises);
+    const recorded = await db.pool.query(
+      'SELECT seed, size FROM samples WHERE campaign_id = $1 ORDER BY seed',
+      [id],
+    );
+    expect(recorded.rows).toEqual([
+      { seed: 's1', size: 40 },
+      { seed: 's2', size: 40 },
+    ]);
+  });
+
+  it('refuse evidence requests, bad result files and results out of phase with their reasons', async () => {
+    const early = await cli(
+      'evidence',
+      'request',
+      id,
+      'kbqy',
+      '--unit',
+      'scjgj',
+      '--what',
+      '办件记录',
+      '--as',
+      'dsf-eval',
+    );
+    expect(early.code).toBe(1);
+    expect(early.stderr).toMatch(
+      /evidence can be requested during verification; kbqy is in training/,
+    );
+    const badFile = await cli(
+      'results',
+      'import',
+      id,
+      '--file',
+      'test/fixtures/results-bad.csv',
+      '--as',
+      'spj-coord',
+      '--json',
+    );
+    expect(badFile.code).toBe(1);
+    expect(
+      badFile.json<{ rejected: { line: number; message: string }[] }>().rejected.map((r) => r.line),
+    ).toEqual([3, 4, 5, 6, 7]);
+    const tooEarly = await cli(
+      'results',
+      'import',
+      id,
+      '--file',
+      join(dir, 'results.csv'),
+      '--as',
+      'spj-coord',
+    );
+    expect(tooEarly.code).toBe(1);
+    expect(tooEarly.stderr).toMatch(
+      /results are imported during reporting; the campaign is in training/,
+    );
+    const missing = await cli('results', 'import', id, '--file', 'nope.csv', '--as', 'spj-coord');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/cannot read the results nope.csv: no such file/);
+  });
+
+  it('print the dispatch digest as a table, Markdown, CSV and an Excel workbook', async () => {
+    const json = await cli('report', 'dispatch', id, '--json');
+    expect(json.code, json.stderr).toBe(0);
+    const digest = json.json<{
+      indicators: { code: string; dueToday: unknown[] }[];
+      totals: { doneSinceYesterday: number };
+    }>();
+    expect(digest.indicators.map((i) => i.code)).toEqual(['kbqy', 'ns', 'jzxk', 'scjg']);
+    expect(digest.totals.doneSinceYesterday).toBe(1);
+    const md = await cli('report', 'dispatch', id, '--format', 'md', '--lang', 'en');
+    expect(md.stdout).toMatch(/\| Indicator \| Phase \| State \|/);
+    const csv = await cli('report', 'dispatch', id, '--format', 'csv');
+    expect(csv.stdout.startsWith('\uFEFF指标,阶段,状态')).toBe(true);
+    const file = join(dir, 'dispatch.xlsx');
+    const xlsx = await cli('report', 'dispatch', id, '--format', 'xlsx', '--out', file);
+    expect(xlsx.code, xlsx.stderr).toBe(0);
+    expect(existsSync(file)).toBe(true);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.readFile(file);
+    const ws = wb.worksheets[0]!;
+    expect(ws.getRow(1).getCell(1).value).toBe('指标');
+    expect(ws.rowCount).toBe(5);
+    const noOut = await cli('report', 'dispatch', id, '--format', 'xlsx');
+    expect(noOut.code).toBe(2);
+  });
+});
