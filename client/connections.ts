@@ -4,7 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import type pg from 'pg';
 import { createPool, isUnreachable, redactUrl } from '../db/pool.ts';
 import { config } from '../worker/config.ts';
-import { ServiceUnreachable } from './errors.ts';
+import { CliError, EXIT, ServiceUnreachable } from './errors.ts';
 
 export async function connectTemporal(): Promise<{ client: Client; close: () => Promise<void> }> {
   const cfg = config();
@@ -41,4 +41,32 @@ export { redactUrl };
 function firstLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
   return msg.split('\n')[0] ?? msg;
+}
+
+/**
+ * Runs a call that needs a worker to answer (an update or a query) under a deadline, so that
+ * the CLI never hangs when no worker runs: a deadline or an unavailable server is exit 3.
+ */
+export async function withWorkerDeadline<T>(client: Client, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await client.connection.withDeadline(Date.now() + config().cliWorkerTimeoutMs, fn);
+  } catch (e) {
+    const code =
+      (e as { code?: number })?.code ?? (e as { cause?: { code?: number } })?.cause?.code;
+    const msg = String((e as Error)?.message ?? e);
+    const timedOut =
+      code === 4 ||
+      (e as Error)?.name === 'WorkflowUpdateRPCTimeoutOrCancelledError' ||
+      /DEADLINE_EXCEEDED|deadline exceeded/i.test(msg);
+    if (timedOut) {
+      throw new CliError(
+        `no worker answered within ${config().cliWorkerTimeoutMs / 1000} s: is a worker running on task queue "${config().taskQueue}"? Start one with \`npm run worker\`, check with \`campaign doctor\`.`,
+        EXIT.unreachable,
+      );
+    }
+    if (code === 14 || /UNAVAILABLE/.test(msg)) {
+      throw new ServiceUnreachable('Temporal', config().temporalAddress, firstLine(e));
+    }
+    throw e;
+  }
 }

@@ -260,12 +260,39 @@ function isBureauOfficer(roster: Roster, actor: RosterPerson): boolean {
   );
 }
 
+/**
+ * The people who decide for "the bureau" on a unit's task: the bureau's coordinators and head,
+ * or, for the bureau's own work, the county leadership — nobody decides on their own work.
+ */
+function isOverseer(roster: Roster, actor: RosterPerson, taskUnit: string): boolean {
+  if (unitKind(roster, taskUnit) === 'bureau')
+    return unitKind(roster, actor.unitId) === 'leadership';
+  return isBureauOfficer(roster, actor) && actor.unitId !== taskUnit;
+}
+
 function canGrantExtension(roster: Roster, actor: RosterPerson, t: TaskFacts): boolean {
   return t.policy.extensionApprovers.some((who) =>
     who === 'bureau'
-      ? isBureauOfficer(roster, actor) && actor.unitId !== t.unitId
+      ? isOverseer(roster, actor, t.unitId)
       : actor.unitId === t.unitId && actor.role === who,
   );
+}
+
+/** Who may grant an extension of a unit's task under the policy (the recipients of a request). */
+export function extensionApproversOf(
+  roster: Roster,
+  approvers: TaskPolicy['extensionApprovers'],
+  taskUnit: string,
+): string[] {
+  return roster.people
+    .filter((p) =>
+      approvers.some((who) =>
+        who === 'bureau'
+          ? isOverseer(roster, p, taskUnit)
+          : p.unitId === taskUnit && p.role === who,
+      ),
+    )
+    .map((p) => p.id);
 }
 
 const OPEN_STATES: TaskState[] = ['open', 'returned'];
@@ -370,8 +397,14 @@ export function checkRequest(
     }
     case 'cancel': {
       requireState(action, t, ['open', 'returned', 'submitted']);
-      if (!isBureauOfficer(roster, actor))
-        throw new Refusal(`${actor.id} may not cancel a task: only the bureau may`);
+      if (actor.unitId === t.unitId) {
+        throw new Refusal(`${actor.id} may not cancel their own unit's task`);
+      }
+      if (!isOverseer(roster, actor, t.unitId)) {
+        throw new Refusal(
+          `${actor.id} may not cancel a task: only the bureau may (the county leadership for the bureau's own)`,
+        );
+      }
       if (!req.reason?.trim()) throw new Refusal('a cancellation needs a reason');
       return {};
     }

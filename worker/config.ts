@@ -29,6 +29,8 @@ const envSchema = z.object({
     .string()
     .regex(/^\d+(ms|s|m)$/, 'must be a duration such as 30s or 2m')
     .default('30s'),
+  /** How long the CLI waits for a worker to answer an action, in seconds. */
+  CLI_WORKER_TIMEOUT: z.coerce.number().min(1).max(600).default(30),
   LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
 });
 
@@ -47,6 +49,7 @@ export interface Config {
   maxConcurrentActivities: number;
   shutdownGrace: string;
   logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  cliWorkerTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -80,6 +83,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
     shutdownGrace: e.WORKER_SHUTDOWN_GRACE,
     logLevel: e.LOG_LEVEL,
+    cliWorkerTimeoutMs: e.CLI_WORKER_TIMEOUT * 1000,
   };
 }
 

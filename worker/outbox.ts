@@ -147,9 +147,20 @@ export class OutboxDispatcher {
       );
       this.lastClaimed = claimed.rows.length;
       const outcomes = await this.sendAll(claimed.rows);
+      /** Per channel, how long its failed delivery waits: its skipped ones wait as long. */
+      const postponed = new Map<string, number>();
       for (const o of outcomes) {
-        if (o.ok === 'skipped') continue;
         const key = [o.row.notice_id, o.row.channel_id];
+        if (o.ok === 'skipped') {
+          // Behind a channel that just failed: move it back in the queue without counting an
+          // attempt, so that other channels' notices are not held up behind a dead robot.
+          await client.query(
+            `UPDATE notice_deliveries SET next_attempt_at = clock_timestamp() + $3 * interval '1 millisecond'
+              WHERE notice_id = $1 AND channel_id = $2`,
+            [...key, postponed.get(JSON.stringify(o.row.channel)) ?? this.baseBackoffMs],
+          );
+          continue;
+        }
         if (o.ok) {
           await client.query(
             `UPDATE notice_deliveries
@@ -175,6 +186,7 @@ export class OutboxDispatcher {
           this.log(`[outbox] ${where} failed for good after ${attempts} attempts: ${o.error}`);
         } else {
           const delay = backoffMs(attempts, this.baseBackoffMs, this.maxBackoffMs);
+          postponed.set(JSON.stringify(o.row.channel), delay);
           await client.query(
             `UPDATE notice_deliveries
                 SET attempts = attempts + 1, last_error = $3,

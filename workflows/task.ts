@@ -12,6 +12,7 @@ import {
   workflowInfo,
   allHandlersFinished,
   getExternalWorkflowHandle,
+  patched,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair, UpdateDefinition } from '@temporalio/common';
 import type { createActivities } from '../activities/index.ts';
@@ -29,6 +30,7 @@ import {
   cancelUpdate,
   checkRequest,
   extendUpdate,
+  extensionApproversOf,
   reassignUpdate,
   Refusal,
   requirementsQuery,
@@ -90,6 +92,8 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   let lastReturnReason: string | null = null;
   let completedAt: Instant | null = null;
   let onTime: boolean | null = null;
+  /** Whether any submission came after the due time then in force. */
+  let wasLate = false;
   let seq = 0;
   let version = 0;
   const fired = new Set<string>();
@@ -231,7 +235,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     setHandler(
       def,
       async (req: Req): Promise<ActionResult> => {
-        const prior = processed.get(req.requestId);
+        const prior = processed.get(`${name}:${req.requestId}`);
         if (prior) return prior;
         const effect = checkRequest(name, req, facts(), input.roster, Date.now());
         version++;
@@ -243,7 +247,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
           assignee,
           ...(effect.extension ? { extension: effect.extension } : {}),
         };
-        processed.set(req.requestId, result);
+        processed.set(`${name}:${req.requestId}`, result);
         if (processed.size > MAX_REMEMBERED_REQUESTS) {
           processed.delete(processed.keys().next().value as string);
         }
@@ -251,7 +255,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
       },
       {
         validator: (req: Req) => {
-          if (processed.has(req?.requestId)) return;
+          if (processed.has(`${name}:${req?.requestId}`)) return;
           try {
             checkRequest(name, req, facts(), input.roster, Date.now());
           } catch (e) {
@@ -275,6 +279,9 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
       evidence: req.evidence ?? [],
     };
     const submittedOnTime = now <= due;
+    if (!submittedOnTime) wasLate = true;
+    // A submission answers any pending request for more time.
+    pendingExtension = null;
     const detail = {
       note: req.note ?? null,
       data: req.data ?? null,
@@ -297,6 +304,9 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     state = 'done';
     completedAt = Date.now();
     onTime = lastSubmission !== null && lastSubmission.at <= due;
+    // Work first handed in late stays late, even when a return moved the due time and the
+    // resubmission met it (patched: executions before this rule keep their old verdict).
+    if (patched('late-stays-late') && wasLate) onTime = false;
     await record('approved', req.actor, { note: req.note ?? null, onTime }, [assignee]);
   });
 
@@ -315,7 +325,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
         'extension-requested',
         req.actor,
         { until: req.until, reason: req.reason },
-        who(input.policy.extensionApprovers),
+        extensionApproversOf(input.roster, input.policy.extensionApprovers, input.unitId),
       );
       return;
     }
@@ -335,6 +345,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
 
   action(cancelUpdate, 'cancel', async (req) => {
     state = 'cancelled';
+    pendingExtension = null;
     completedAt = Date.now();
     await record('cancelled', req.actor, { reason: req.reason }, [assignee]);
   });

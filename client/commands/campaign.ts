@@ -32,7 +32,7 @@ import { rebaseDefinition } from '../../domain/rebase.ts';
 import { formatIsoOffset, formatLocal, parseMoment } from '../../domain/time.ts';
 import { validateDefinition } from '../../domain/validate.ts';
 import { config } from '../../worker/config.ts';
-import { connectDatabase, connectTemporal } from '../connections.ts';
+import { connectDatabase, connectTemporal, withWorkerDeadline } from '../connections.ts';
 import { CliError, EXIT } from '../errors.ts';
 import { colour, printJson, t, table, type OutputOptions } from '../output.ts';
 import { requireValidDefinition } from './definition.ts';
@@ -458,14 +458,13 @@ export async function evidenceRequestCommand(
   const temporal = await connectTemporal();
   const id = indicatorWorkflowId(campaignId, code);
   try {
-    const r = await temporal.client.workflow
-      .getHandle(id)
-      .executeUpdate(requestEvidenceUpdate, {
+    const r = await withWorkerDeadline(temporal.client, () =>
+      temporal.client.workflow.getHandle(id).executeUpdate(requestEvidenceUpdate, {
         args: [{ requestId: randomUUID(), actor: opts.as, unit: opts.unit, what: opts.what }],
-      })
-      .catch((e: unknown) => {
-        throw updateError(e, 'evidence request', id);
-      });
+      }),
+    ).catch((e: unknown) => {
+      throw updateError(e, 'evidence request', id);
+    });
     const tz = await withDb(async (pool) => (await loadCampaign(pool, campaignId)).timeZone);
     if (out.json) printJson({ taskId: r.taskId, due: formatIsoOffset(r.due, tz) });
     else
@@ -486,9 +485,8 @@ export async function verifyCommand(
   const temporal = await connectTemporal();
   const id = indicatorWorkflowId(campaignId, code);
   try {
-    const r = await temporal.client.workflow
-      .getHandle(id)
-      .executeUpdate(verifyUpdate, {
+    const r = await withWorkerDeadline(temporal.client, () =>
+      temporal.client.workflow.getHandle(id).executeUpdate(verifyUpdate, {
         args: [
           {
             requestId: randomUUID(),
@@ -498,10 +496,10 @@ export async function verifyCommand(
             note: opts.note,
           },
         ],
-      })
-      .catch((e: unknown) => {
-        throw updateError(e, 'verification', id);
-      });
+      }),
+    ).catch((e: unknown) => {
+      throw updateError(e, 'verification', id);
+    });
     if (out.json) printJson(r);
     else
       console.log(
@@ -530,14 +528,13 @@ export async function importResultsCommand(
   if (rejected.length) refuseRows(opts.file, rejected, out, { rectificationStarted: [] });
   const temporal = await connectTemporal();
   try {
-    const r = await temporal.client.workflow
-      .getHandle(campaignId)
-      .executeUpdate(recordResultsUpdate, {
+    const r = await withWorkerDeadline(temporal.client, () =>
+      temporal.client.workflow.getHandle(campaignId).executeUpdate(recordResultsUpdate, {
         args: [{ requestId: randomUUID(), actor: opts.as, results: good }],
-      })
-      .catch((e: unknown) => {
-        throw updateError(e, 'results import', campaignId);
-      });
+      }),
+    ).catch((e: unknown) => {
+      throw updateError(e, 'results import', campaignId);
+    });
     if (out.json) printJson(r);
     else {
       console.log(

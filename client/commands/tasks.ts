@@ -29,7 +29,7 @@ import {
 } from '../../domain/task.ts';
 import { formatIsoOffset, formatLocal, parseMoment } from '../../domain/time.ts';
 import { config } from '../../worker/config.ts';
-import { connectDatabase, connectTemporal } from '../connections.ts';
+import { connectDatabase, connectTemporal, withWorkerDeadline } from '../connections.ts';
 import { CliError, EXIT, UsageError } from '../errors.ts';
 import { colour, printJson, t, table, type OutputOptions } from '../output.ts';
 import { requireValidDefinition } from './definition.ts';
@@ -239,13 +239,19 @@ function describeDetail(d: Record<string, unknown>, recipients: string[], tz: st
 type ActionName = 'submit' | 'approve' | 'return' | 'extend' | 'reassign' | 'cancel';
 
 async function taskTimeZone(taskId: string): Promise<string> {
+  return (await taskClock(taskId)).timeZone;
+}
+
+/** The task's time zone and its campaign's end of the working day (18:00 when unknown). */
+async function taskClock(taskId: string): Promise<{ timeZone: string; workdayEnd: string }> {
   return withDb(async (pool) => {
-    const r = await pool.query<{ time_zone: string }>(
-      'SELECT time_zone FROM tasks WHERE task_id = $1',
+    const r = await pool.query<{ time_zone: string; workday_end: string | null }>(
+      `SELECT t.time_zone, c.definition->'calendar'->>'workdayEnd' AS workday_end
+         FROM tasks t LEFT JOIN campaigns c USING (campaign_id) WHERE t.task_id = $1`,
       [taskId],
     );
     if (!r.rows[0]) throw new CliError(`no task "${taskId}" is recorded`, EXIT.refused);
-    return r.rows[0].time_zone;
+    return { timeZone: r.rows[0].time_zone, workdayEnd: r.rows[0].workday_end ?? '18:00' };
   });
 }
 
@@ -361,7 +367,7 @@ export async function taskActionCommand(
             updateId: requestId,
           });
         case 'extend': {
-          const tz = await taskTimeZone(taskId);
+          const { timeZone: tz, workdayEnd } = await taskClock(taskId);
           const m = parseMoment(opts.until ?? '', tz);
           if (!m)
             throw new UsageError(
@@ -370,7 +376,7 @@ export async function taskActionCommand(
           const until =
             m.kind === 'instant'
               ? m.instant
-              : (parseMoment(`${m.date}T18:00`, tz) as { instant: number }).instant;
+              : (parseMoment(`${m.date}T${workdayEnd}`, tz) as { instant: number }).instant;
           return handle.executeUpdate(extendUpdate, {
             args: [{ ...base, until, reason: opts.reason ?? '' }],
             updateId: requestId,
@@ -390,7 +396,7 @@ export async function taskActionCommand(
     };
     let result: ActionResult;
     try {
-      result = await run();
+      result = await withWorkerDeadline(temporal.client, run);
     } catch (e) {
       throw translateTemporalError(e, taskId, action);
     }

@@ -221,6 +221,40 @@ describe('the task commands', () => {
     expect(late.stderr).toMatch(/no task .* is running|already finished/);
   });
 
+  it('give up with exit 3 and a hint when no worker answers', async () => {
+    const due = formatIsoOffset(Date.now() + 3_600_000, 'Asia/Shanghai').slice(0, 19);
+    const orphan = `demo-2026/_/adhoc/scjgj/orphan-${Date.now().toString(36)}`;
+    const made = await runCli(
+      [
+        'task',
+        'create',
+        '--file',
+        'examples/quick-demo.yaml',
+        '--unit',
+        'scjgj',
+        '--assignee',
+        'scjgj-staff1',
+        '--title',
+        '无人处理的事项',
+        '--due',
+        due,
+        '--as',
+        'spj-coord',
+        '--key',
+        orphan.split('/').pop()!,
+      ],
+      { ...cliEnv, TEMPORAL_TASK_QUEUE: 'no-worker-polls-this' },
+    );
+    expect(made.code, made.stderr).toBe(0);
+    const r = await runCli(['task', 'submit', orphan, '--as', 'scjgj-staff1'], {
+      ...cliEnv,
+      CLI_WORKER_TIMEOUT: '2',
+    });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/no worker answered within 2 s: is a worker running/);
+    await env.client.workflow.getHandle(orphan).terminate('test done');
+  });
+
   it('give usage errors exit 2, unknown tasks exit 1 and an unreachable database exit 3', async () => {
     const noActor = await cli('task', 'approve', taskId);
     expect(noActor.code).toBe(2);

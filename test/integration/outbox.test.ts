@@ -291,6 +291,29 @@ describe('the outbox dispatcher', () => {
     expect(robots.on('/hook')).toHaveLength(1);
   });
 
+  it('does not hold up other channels behind a dead one', async () => {
+    // Ten notices for a dead robot queued first, then two for a healthy webhook.
+    for (let i = 0; i < 10; i++) {
+      await insertNotice(`n-dead-${i}`, {
+        wecom: { type: 'wecom', url: robots.url('/wecom?key=k') },
+      });
+    }
+    await insertNotice('n-live-1', { hook: { type: 'webhook', url: robots.url('/hook') } });
+    await insertNotice('n-live-2', { hook: { type: 'webhook', url: robots.url('/hook') } });
+    robots.modes.set('/wecom', 'http500');
+    const dispatcher = new OutboxDispatcher({ pool: db.pool, batchSize: 4, log: silent });
+    // Batch 1: the dead robot is tried once; its other three claimed rows move back.
+    expect(await dispatcher.runOnce()).toEqual({ sent: 0, failed: 0, retried: 1 });
+    // Batch 2 reaches further into the queue; within three batches the webhook's are out.
+    await dispatcher.runOnce();
+    await dispatcher.runOnce();
+    expect(robots.on('/hook')).toHaveLength(2);
+    expect(robots.on('/wecom').length).toBeLessThanOrEqual(3);
+    const skipped = await delivery('n-dead-1', 'wecom');
+    expect(skipped).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(skipped.due_in_ms).toBeGreaterThan(0);
+  });
+
   it('sends each notice once in total when two dispatchers run at the same time', async () => {
     const ids = Array.from({ length: 12 }, (_, i) => `n-race-${i}`);
     for (const id of ids) {

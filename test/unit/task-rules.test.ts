@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { rosterOf } from '../../domain/campaign-parts.ts';
 import {
   checkRequest,
+  extensionApproversOf,
   Refusal,
   TASK_ACTIONS,
   TASK_STATES,
@@ -160,6 +161,34 @@ describe('the task rules, role × action × state', () => {
     expect(
       checkRequest('approve', { requestId: 'b', actor: 'xzf-leader' }, own, roster, NOW),
     ).toEqual({});
+  });
+
+  it("leaves extensions and cancellations of the bureau's own tasks to the county leadership", () => {
+    const own = facts('open', 'spj');
+    const ext = { requestId: 'e', ...payload.extend };
+    expect(checkRequest('extend', { ...ext, actor: 'xzf-leader' }, own, roster, NOW)).toEqual({
+      extension: 'granted',
+    });
+    expect(checkRequest('extend', { ...ext, actor: 'spj-coord' }, own, roster, NOW)).toEqual({
+      extension: 'requested',
+    });
+    expect(() =>
+      checkRequest('cancel', { requestId: 'c', actor: 'spj-coord', reason: 'x' }, own, roster, NOW),
+    ).toThrow(/may not cancel their own unit's task/);
+    expect(
+      checkRequest(
+        'cancel',
+        { requestId: 'c', actor: 'xzf-leader', reason: 'x' },
+        own,
+        roster,
+        NOW,
+      ),
+    ).toEqual({});
+    expect(extensionApproversOf(roster, ['bureau'], 'spj')).toEqual(['xzf-leader']);
+    expect(extensionApproversOf(roster, ['bureau'], 'scjgj').sort()).toEqual([
+      'spj-coord',
+      'spj-head',
+    ]);
   });
 
   it('refuses bad payloads with their reason', () => {

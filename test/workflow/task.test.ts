@@ -267,6 +267,21 @@ describe('a supervised task under time skipping', () => {
     );
   });
 
+  it('keeps work that was first handed in late as late, even when the resubmission after a return meets the new due time', async () => {
+    const now = await env.currentTimeMs();
+    const input = taskInput(fx, now + HOUR);
+    const h = await start(input);
+    await env.sleep(2 * HOUR);
+    await h.executeUpdate(submitUpdate, { args: [req('scjgj-staff1', { data: goodData })] });
+    const returned = await h.executeUpdate(returnUpdate, {
+      args: [req('spj-coord', { reason: '请补充' })],
+    });
+    expect(returned.due).toBeGreaterThan(await env.currentTimeMs());
+    await h.executeUpdate(submitUpdate, { args: [req('scjgj-staff1', { data: goodData })] });
+    await h.executeUpdate(approveUpdate, { args: [req('spj-coord')] });
+    expect(((await h.result()) as TaskOutcome).onTime).toBe(false);
+  });
+
   it('moves every pending timer when an extension is granted, after a request by the unit', async () => {
     const now = await env.currentTimeMs();
     const due = now + 2 * DAY;
