@@ -217,6 +217,11 @@ export interface CampaignInput {
   calendar: ResolvedCalendar;
   plan: CampaignPlan;
   startedBy: string | null;
+  /**
+   * Continue as new after this many clock cycles even when the server does not suggest it yet
+   * (keeps histories short; tests use it to prove nothing is lost across runs).
+   */
+  continueAsNewAfter?: number;
   /** Carried across continue-as-new. */
   carried?: {
     recorded: boolean;

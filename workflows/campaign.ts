@@ -200,7 +200,9 @@ export async function campaignWorkflow(
 
   const finished = () => closed.size === codes.length && Date.now() >= plan.phases.reporting.end;
 
+  let cycles = 0;
   while (!finished()) {
+    cycles++;
     const now = Date.now();
     const nextPhase = phaseBoundaries(plan.phases).find((b) => b > now) ?? null;
     const nextDispatch = nextDispatchAt(
@@ -236,7 +238,8 @@ export async function campaignWorkflow(
       });
     }
     describe();
-    if (workflowInfo().continueAsNewSuggested) {
+    const cycleLimit = input.continueAsNewAfter !== undefined && cycles >= input.continueAsNewAfter;
+    if ((workflowInfo().continueAsNewSuggested || cycleLimit) && !finished()) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof campaignWorkflow>({
         ...input,
