@@ -15,3 +15,6 @@ export async function benchNoopWorkflow(): Promise<void> {
   });
   await condition(() => done);
 }
+
+/** A workflow that starts and completes at once: the baseline for starting workflows. */
+export async function benchNoopWorkflowOnce(): Promise<void> {}

@@ -1,0 +1,259 @@
+// Campaign figures for `npm run bench`, measured in one run:
+// 1. On a dev server with PostgreSQL: starting the realistic example campaign until every
+//    first-phase (training) task exists and is projected, beside starting the same number of
+//    no-op workflows, and the ratio (target ≤ 1.5).
+// 2. The worker's peak RSS with 20 such campaigns open at once (target < 1 GiB). The worker runs
+//    in this process, so the figure includes the client too.
+// 3. Under time skipping: the realistic example over its whole year (moved to start next
+//    Monday), every department silent (the worst case: every task escalates to the top), and
+//    the largest history of any workflow (target ≤ 2,000 events), with the run's wall time.
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  Runtime,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import { loadDefinitionFile } from '../client/definition-file.ts';
+import { BusinessCalendar } from '../domain/calendar.ts';
+import { resolveCalendar } from '../domain/calendar-data.ts';
+import { planCampaign, type CampaignInput } from '../domain/campaign.ts';
+import { recordResultsUpdate } from '../domain/campaign-messages.ts';
+import type { CampaignDefinition } from '../domain/definition.ts';
+import { rebaseDefinition } from '../domain/rebase.ts';
+import { ALL_SEARCH_ATTRIBUTES } from '../domain/search-attributes.ts';
+import { addCalendarDays, localDateOf, zonedInstant } from '../domain/time.ts';
+import { createWorker } from '../worker/worker.ts';
+import { startTestDatabase, type TestDatabase } from '../test/helpers/postgres.ts';
+import { timeSkippingEnv } from '../test/helpers/temporal.ts';
+import { ensureTemporalCli } from './lib/tools.ts';
+
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+
+const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
+const loaded = await loadDefinitionFile('examples/county-2026.yaml');
+const baseDef = loaded.definition!;
+
+function inputFor(def: CampaignDefinition, id: string, begin: number): CampaignInput {
+  const moved = rebaseDefinition({ ...def, campaign: { ...def.campaign, id } }, begin);
+  const years = [
+    ...new Set([
+      moved.campaign.year,
+      moved.campaign.year + 1,
+      new Date(begin).getUTCFullYear() + 1,
+    ]),
+  ];
+  const calendar = resolveCalendar(moved.campaign.timeZone, years, moved.calendar);
+  const plan = planCampaign(moved, calendar, new BusinessCalendar(calendar));
+  return { definition: moved, calendar, plan, startedBy: null };
+}
+
+function trainingTaskCount(input: CampaignInput): number {
+  return input.plan.indicators.reduce((n, i) => n + new Set([i.teamLeader, ...i.fillers]).size, 0);
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('timed out');
+}
+
+const bundle: WorkflowBundleWithSourceMap = await bundleWorkflowCode({
+  workflowsPath: fileURLToPath(new URL('./bench/workflows.ts', import.meta.url)),
+  logger: quiet,
+});
+
+// ---- 1 and 2: the dev server ----
+{
+  const cli = await ensureTemporalCli();
+  const [env, db] = await Promise.all([
+    TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: { type: 'existing-path', path: cli },
+        searchAttributes: ALL_SEARCH_ATTRIBUTES,
+        log: { format: 'pretty', level: 'error' },
+      },
+    }),
+    startTestDatabase(),
+  ]);
+  const taskQueue = `bench-campaign-${randomUUID()}`;
+  const worker = await createWorker({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    pool: db.pool,
+    workflowBundle: bundle,
+    maxConcurrentActivityTaskExecutions: 50,
+  });
+  const running = worker.run();
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+
+  const startCampaign = async (id: string) => {
+    const input = inputFor(baseDef, id, Date.now());
+    const expected = trainingTaskCount(input);
+    await env.client.workflow.start('campaignWorkflow', {
+      taskQueue,
+      workflowId: id,
+      args: [input],
+    });
+    await waitFor(
+      async () =>
+        Number(
+          (
+            await db.pool.query(
+              `SELECT count(*) AS n FROM tasks WHERE campaign_id = $1 AND kind = 'training'`,
+              [id],
+            )
+          ).rows[0].n,
+        ) === expected,
+      300_000,
+    );
+    return 1 + input.plan.indicators.length + expected;
+  };
+
+  // Warm up both paths once.
+  await startCampaign(`bench-warm-${randomUUID().slice(0, 8)}`);
+  await Promise.all(
+    Array.from({ length: 5 }, (_, i) =>
+      env.client.workflow.execute('benchNoopWorkflowOnce', {
+        taskQueue,
+        workflowId: `warm-noop-${i}-${randomUUID()}`,
+      }),
+    ),
+  );
+
+  let t = performance.now();
+  const workflows = await startCampaign(`bench-${randomUUID().slice(0, 8)}`);
+  const campaignMs = performance.now() - t;
+  t = performance.now();
+  await Promise.all(
+    Array.from({ length: workflows }, (_, i) =>
+      env.client.workflow.execute('benchNoopWorkflowOnce', {
+        taskQueue,
+        workflowId: `noop-${i}-${randomUUID()}`,
+      }),
+    ),
+  );
+  const noopMs = performance.now() - t;
+  console.log(
+    '\nStarting the realistic example campaign (dev server + PostgreSQL on this machine)',
+  );
+  console.log(
+    `  workflows started before training is under way: ${workflows} (1 campaign, ${baseDef.indicators.length} indicators, ${workflows - 1 - baseDef.indicators.length} training tasks)`,
+  );
+  console.log(
+    `  campaign until every training task exists and is projected: ${campaignMs.toFixed(0)} ms`,
+  );
+  console.log(
+    `  the same number of no-op workflows started and completed:    ${noopMs.toFixed(0)} ms`,
+  );
+  console.log(`  ratio: ${(campaignMs / noopMs).toFixed(2)} (target ≤ 1.5)`);
+
+  const before = process.memoryUsage().rss;
+  await Promise.all(
+    Array.from({ length: 20 }, (_, i) =>
+      startCampaign(`bench-rss-${i}-${randomUUID().slice(0, 6)}`),
+    ),
+  );
+  clearInterval(sampler);
+  console.log(
+    `  peak RSS of this process (worker + client) with 20 campaigns open: ${(peakRss / 2 ** 20).toFixed(0)} MiB (before the 20: ${(before / 2 ** 20).toFixed(0)} MiB; target < 1024 MiB)`,
+  );
+
+  worker.shutdown();
+  await running;
+  await env.teardown();
+  await db.close();
+}
+
+// ---- 3: a simulated year under time skipping ----
+{
+  const env = await timeSkippingEnv();
+  const db: TestDatabase = await startTestDatabase();
+  const taskQueue = `bench-year-${randomUUID()}`;
+  const worker = await createWorker({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    pool: db.pool,
+    workflowBundle: bundle,
+    maxConcurrentActivityTaskExecutions: 50,
+  });
+  const running = worker.run();
+  const wall = performance.now();
+  const now = await env.currentTimeMs();
+  const tz = baseDef.campaign.timeZone;
+  let monday = addCalendarDays(localDateOf(now, tz), 1);
+  while (new Date(`${monday}T00:00:00Z`).getUTCDay() !== 1) monday = addCalendarDays(monday, 1);
+  const begin = zonedInstant(
+    +monday.slice(0, 4),
+    +monday.slice(5, 7),
+    +monday.slice(8, 10),
+    9,
+    0,
+    0,
+    tz,
+  );
+  const id = `year-${randomUUID().slice(0, 8)}`;
+  const input = inputFor(baseDef, id, begin);
+  const h = await env.client.workflow.start('campaignWorkflow', {
+    taskQueue,
+    workflowId: id,
+    args: [input],
+  });
+  const reportingStart = input.plan.phases.reporting.start;
+  await env.sleep(reportingStart + 3_600_000 - (await env.currentTimeMs()));
+  const coordinator = input.plan.shared.roster.people.find((p) => p.role === 'coordinator')!.id;
+  const results = input.plan.indicators.map((p, i) => ({
+    code: p.code,
+    score: 95 - i,
+    rank: i + 1,
+  }));
+  const outcome = await h.executeUpdate(recordResultsUpdate, {
+    args: [{ requestId: randomUUID(), actor: coordinator, results }],
+  });
+  // Past the end of reporting, with every clock of the campaign run out.
+  await env.sleep(input.plan.phases.reporting.end + 2 * 86_400_000 - (await env.currentTimeMs()));
+  const simulated = (await env.currentTimeMs()) - now;
+  const ids = [
+    id,
+    ...input.plan.indicators.map((p) => `${id}/${p.code}`),
+    ...(
+      await db.pool.query<{ task_id: string }>('SELECT task_id FROM tasks WHERE campaign_id = $1', [
+        id,
+      ])
+    ).rows.map((r) => r.task_id),
+  ];
+  let largest = { id: '', events: 0 };
+  for (const wid of ids) {
+    const n = (await env.client.workflow.getHandle(wid).fetchHistory()).events?.length ?? 0;
+    if (n > largest.events) largest = { id: wid, events: n };
+  }
+  const dispatches = Number(
+    (await db.pool.query('SELECT count(*) AS n FROM dispatches WHERE campaign_id = $1', [id]))
+      .rows[0].n,
+  );
+  console.log(
+    '\nThe realistic example over its whole year under time skipping (every department silent)',
+  );
+  console.log(
+    `  simulated ${(simulated / 86_400_000).toFixed(0)} days in ${((performance.now() - wall) / 1000).toFixed(1)} s of wall time`,
+  );
+  console.log(
+    `  workflows: ${ids.length} (1 campaign, ${input.plan.indicators.length} indicators, ${ids.length - 1 - input.plan.indicators.length} tasks); daily dispatches: ${dispatches}`,
+  );
+  console.log(`  largest history: ${largest.events} events (${largest.id}; target ≤ 2000)`);
+  console.log(
+    `  marked for rectification by the triggers: ${outcome.rectificationStarted.join(', ')}`,
+  );
+  worker.shutdown();
+  await running;
+  await env.teardown();
+  await db.close();
+}
