@@ -33,7 +33,12 @@ export async function dispatchReportCommand(
     const calendar = new BusinessCalendar(cal);
     const clock = parseClock(c.definition.dispatch.at) ?? { hour: 17, minute: 30, second: 0 };
     const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-    const at = Math.min(Date.now(), zonedInstant(y, m, d, clock.hour, clock.minute, 0, c.timeZone));
+    // Today not yet dispatched: the digest as of now; another day: as of its dispatch time.
+    const today = localDateOf(Date.now(), c.timeZone);
+    const at =
+      date === today
+        ? Date.now()
+        : Math.min(Date.now(), zonedInstant(y, m, d, clock.hour, clock.minute, 0, c.timeZone));
     // Since the previous working day's dispatch.
     let prev = date;
     for (let i = 0; i < 30; i++) {

@@ -11,8 +11,22 @@ import { WORKFLOWS_PATH } from '../../worker/worker.ts';
 
 export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const path = await ensureTestServer();
-  const env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path } },
+  // The Java test server (grpc-java) allows a keepalive ping at most every five minutes and
+  // drops connections that ping more often (GOAWAY too_many_pings), which loses calls in
+  // flight: the client's default of a ping every 30 s must go. `create` is the SDK's own
+  // factory behind createTimeSkipping, which takes connection options.
+  const factory = TestWorkflowEnvironment as unknown as {
+    create(opts: unknown): Promise<TestWorkflowEnvironment>;
+  };
+  const env = await factory.create({
+    server: { type: 'time-skipping', executable: { type: 'existing-path', path } },
+    supportsTimeSkipping: true,
+    connectionOptions: {
+      channelArgs: {
+        'grpc.keepalive_permit_without_calls': 0,
+        'grpc.keepalive_time_ms': 600_000,
+      },
+    },
   });
   // The test server starts without custom search attributes; register ours.
   await env.connection.operatorService.addSearchAttributes({
