@@ -1,6 +1,7 @@
 // Activities of the campaign and indicator workflows: the campaign record, phase and state
 // projections, verified items, results, and the daily dispatch digest. All idempotent.
 import type pg from 'pg';
+import { withTransaction } from '../db/pool.ts';
 import type {
   CampaignPlan,
   CampaignPhase,
@@ -75,9 +76,7 @@ export function campaignActivities(deps: { pool: pg.Pool }) {
   return {
     async recordCampaign(input: RecordCampaignInput): Promise<void> {
       const { definition: def, plan } = input;
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+      await withTransaction(pool, async (client) => {
         await client.query(
           `INSERT INTO campaigns (campaign_id, name, county, year, time_zone, definition, calendar, workflow_id, started_by)
            VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (campaign_id) DO NOTHING`,
@@ -126,13 +125,7 @@ export function campaignActivities(deps: { pool: pg.Pool }) {
             [plan.campaignId, i.code],
           );
         }
-        await client.query('COMMIT');
-      } catch (e) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw e;
-      } finally {
-        client.release();
-      }
+      });
     },
 
     async projectCampaign(input: {
@@ -181,22 +174,14 @@ export function campaignActivities(deps: { pool: pg.Pool }) {
       at: number;
       notice: NoticeInput | null;
     }): Promise<void> {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+      await withTransaction(pool, async (client) => {
         await client.query(
           `INSERT INTO verifications (campaign_id, code, seq, item, outcome, note, actor, at)
            VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT DO NOTHING`,
           [v.campaignId, v.code, v.seq, v.item, v.outcome, v.note, v.actor, new Date(v.at)],
         );
         if (v.notice) await insertNotice(client, v.notice);
-        await client.query('COMMIT');
-      } catch (e) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw e;
-      } finally {
-        client.release();
-      }
+      });
     },
 
     async recordResults(input: {
@@ -204,9 +189,7 @@ export function campaignActivities(deps: { pool: pg.Pool }) {
       results: ResultRow[];
       actor: string;
     }): Promise<void> {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+      await withTransaction(pool, async (client) => {
         for (const r of input.results) {
           await client.query(
             `INSERT INTO results (campaign_id, code, score, rank, imported_by) VALUES ($1,$2,$3,$4,$5)
@@ -215,13 +198,7 @@ export function campaignActivities(deps: { pool: pg.Pool }) {
             [input.campaignId, r.code, r.score, r.rank, input.actor],
           );
         }
-        await client.query('COMMIT');
-      } catch (e) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw e;
-      } finally {
-        client.release();
-      }
+      });
     },
 
     /** Compiles, stores (once per day) and sends the daily dispatch digest. */

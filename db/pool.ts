@@ -30,3 +30,22 @@ export function isUnreachable(e: unknown): boolean {
   if (Array.isArray(err?.errors) && err.errors.some(isUnreachable)) return true;
   return /timeout exceeded when trying to connect|Connection terminated/i.test(err?.message ?? '');
 }
+
+/** Runs `fn` in one transaction on one client: committed when it returns, rolled back on error. */
+export async function withTransaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw e;
+  } finally {
+    client.release();
+  }
+}

@@ -10,6 +10,7 @@ import {
 } from '@temporalio/client';
 import { parse as parseCsv } from 'csv-parse/sync';
 import type pg from 'pg';
+import { withTransaction } from '../../db/pool.ts';
 import { BusinessCalendar } from '../../domain/calendar.ts';
 import { indicatorWorkflowId, planCampaign, type CampaignInput } from '../../domain/campaign.ts';
 import {
@@ -365,9 +366,7 @@ export async function importEnterprisesCommand(
     requireRole(c.definition, opts.as, [BUREAU], 'import the enterprise list');
     if (rejected.length) refuseRows(opts.file, rejected, out);
     if (!good.length) throw new CliError(`${opts.file} holds no enterprises`);
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
+    await withTransaction(pool, async (client) => {
       // The list is the full list: a new import replaces the previous one.
       await client.query('DELETE FROM enterprises WHERE campaign_id = $1', [campaignId]);
       for (let i = 0; i < good.length; i += 500) {
@@ -390,13 +389,7 @@ export async function importEnterprisesCommand(
           ],
         );
       }
-      await client.query('COMMIT');
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw e;
-    } finally {
-      client.release();
-    }
+    });
     return good.length;
   });
   if (out.json) printJson({ imported, rejected: [] });

@@ -2,12 +2,15 @@
 // the Java time-skipping test server, and the temporal CLI's dev server with our search
 // attributes registered.
 import { SearchAttributeType } from '@temporalio/common';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ALL_SEARCH_ATTRIBUTES } from '../../domain/search-attributes.ts';
 import { ensureTemporalCli, ensureTestServer } from '../../scripts/lib/tools.ts';
-import { WORKFLOWS_PATH } from '../../worker/worker.ts';
+import type { ActivityDeps } from '../../activities/index.ts';
+import { createWorker, WORKFLOWS_PATH } from '../../worker/worker.ts';
+import { startTestDatabase, type TestDatabase } from './postgres.ts';
 
 export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const path = await ensureTestServer();
@@ -78,3 +81,46 @@ const quietLogger = {
   error: console.error,
   log: noop,
 };
+
+export interface Harness {
+  env: TestWorkflowEnvironment;
+  db: TestDatabase;
+  taskQueue: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A Temporal server (time-skipping or dev), a throw-away PostgreSQL and a worker polling a
+ * task queue of its own: what most workflow and integration test files need.
+ */
+export async function startHarness(
+  server: 'time-skipping' | 'dev',
+  opts: { withTestParents?: boolean; activityDeps?: Partial<ActivityDeps> } = {},
+): Promise<Harness> {
+  const [env, db, bundle] = await Promise.all([
+    server === 'dev' ? devServerEnv() : timeSkippingEnv(),
+    startTestDatabase(),
+    bundleWorkflows({ withTestParents: opts.withTestParents ?? false }),
+  ]);
+  const taskQueue = `test-${randomUUID()}`;
+  const worker = await createWorker({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    pool: db.pool,
+    workflowBundle: bundle,
+    ...(opts.activityDeps ? { activityDeps: opts.activityDeps } : {}),
+  });
+  const running = worker.run();
+  return {
+    env,
+    db,
+    taskQueue,
+    async close() {
+      worker.shutdown();
+      await running;
+      await env.teardown();
+      await db.close();
+    },
+  };
+}

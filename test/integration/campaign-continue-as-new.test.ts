@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDefinitionText } from '../../client/definition-file.ts';
@@ -13,36 +13,23 @@ import { BusinessCalendar } from '../../domain/calendar.ts';
 import { planCampaign, type CampaignInput } from '../../domain/campaign.ts';
 import { campaignStatusQuery, recordResultsUpdate } from '../../domain/campaign-messages.ts';
 import { formatIsoOffset } from '../../domain/time.ts';
-import { createWorker } from '../../worker/worker.ts';
-import { startTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
-import { bundleWorkflows, devServerEnv } from '../helpers/temporal.ts';
+import type { TestDatabase } from '../helpers/postgres.ts';
+import { startHarness, type Harness } from '../helpers/temporal.ts';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
+let harness: Harness;
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
-let worker: Worker;
-let running: Promise<void>;
-const taskQueue = `can-${randomUUID()}`;
+let taskQueue: string;
 
 beforeAll(async () => {
-  let bundle;
-  [env, db, bundle] = await Promise.all([devServerEnv(), startTestDatabase(), bundleWorkflows()]);
-  worker = await createWorker({
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    pool: db.pool,
-    workflowBundle: bundle,
-  });
-  running = worker.run();
+  harness = await startHarness('dev');
+  ({ env, db, taskQueue } = harness);
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await db?.close();
+  await harness?.close();
 });
 
 describe('a campaign that continues as new', () => {

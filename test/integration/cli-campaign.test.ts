@@ -1,41 +1,30 @@
 // The campaign commands through the CLI on the dev server and PostgreSQL, with the quick
 // example moved to begin now: start, board, act on tasks, board again; the enterprise list,
 // the sample, results and the dispatch report, with their refusals.
-import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorker } from '../../worker/worker.ts';
 import { runCli } from '../helpers/cli.ts';
-import { startTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
-import { bundleWorkflows, devServerEnv } from '../helpers/temporal.ts';
+import type { TestDatabase } from '../helpers/postgres.ts';
+import { startHarness, type Harness } from '../helpers/temporal.ts';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
+let harness: Harness;
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
-let worker: Worker;
-let running: Promise<void>;
+let taskQueue: string;
 let cliEnv: NodeJS.ProcessEnv;
-const taskQueue = `cli-campaign-${randomUUID()}`;
 const dir = mkdtempSync(join(tmpdir(), 'cli-campaign-'));
 const id = `cli-${Date.now().toString(36)}`;
 
 beforeAll(async () => {
-  let bundle;
-  [env, db, bundle] = await Promise.all([devServerEnv(), startTestDatabase(), bundleWorkflows()]);
-  worker = await createWorker({
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    pool: db.pool,
-    workflowBundle: bundle,
-  });
-  running = worker.run();
+  harness = await startHarness('dev');
+  ({ env, db, taskQueue } = harness);
   cliEnv = { TEMPORAL_ADDRESS: env.address, DATABASE_URL: db.url, TEMPORAL_TASK_QUEUE: taskQueue };
   const lines = ['统一社会信用代码,企业名称,行业,乡镇'];
   for (let i = 0; i < 200; i++)
@@ -52,10 +41,7 @@ afterAll(async () => {
     .getHandle(id)
     .terminate('test done')
     .catch(() => {});
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await db?.close();
+  await harness?.close();
 });
 
 const cli = (...args: string[]) => runCli(args, cliEnv);

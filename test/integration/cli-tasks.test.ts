@@ -3,38 +3,27 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatIsoOffset } from '../../domain/time.ts';
-import { createWorker } from '../../worker/worker.ts';
 import { runCli } from '../helpers/cli.ts';
-import { startTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
-import { bundleWorkflows, devServerEnv } from '../helpers/temporal.ts';
+import type { TestDatabase } from '../helpers/postgres.ts';
+import { startHarness, type Harness } from '../helpers/temporal.ts';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
+let harness: Harness;
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
-let worker: Worker;
-let running: Promise<void>;
+let taskQueue: string;
 let cliEnv: NodeJS.ProcessEnv;
-const taskQueue = `cli-tasks-${randomUUID()}`;
 const dir = mkdtempSync(join(tmpdir(), 'cli-tasks-'));
 const taskId = `demo-2026/kbqy/questionnaire/scjgj/cli-${Date.now().toString(36)}`;
 
 beforeAll(async () => {
-  let bundle;
-  [env, db, bundle] = await Promise.all([devServerEnv(), startTestDatabase(), bundleWorkflows()]);
-  worker = await createWorker({
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    pool: db.pool,
-    workflowBundle: bundle,
-  });
-  running = worker.run();
+  harness = await startHarness('dev');
+  ({ env, db, taskQueue } = harness);
   cliEnv = { TEMPORAL_ADDRESS: env.address, DATABASE_URL: db.url, TEMPORAL_TASK_QUEUE: taskQueue };
   writeFileSync(join(dir, 'bad.json'), JSON.stringify({ procedures: 'three', onlineRate: 140 }));
   writeFileSync(join(dir, 'first.csv'), 'procedures,days,onlineRate\n4,2.5,35\n');
@@ -43,10 +32,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await db?.close();
+  await harness?.close();
 });
 
 const cli = (...args: string[]) => runCli(args, cliEnv);

@@ -5,58 +5,44 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { taskStartOptions } from '../../domain/task-start.ts';
 import { approveUpdate, submitUpdate, type TaskInput } from '../../domain/task.ts';
 import { HOUR } from '../../domain/time.ts';
-import { createWorker } from '../../worker/worker.ts';
-import { startTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
+import type { TestDatabase } from '../helpers/postgres.ts';
 import { demoFixture, goodData, taskInput, type Fixture } from '../helpers/task-fixture.ts';
-import { bundleWorkflows, devServerEnv } from '../helpers/temporal.ts';
+import { startHarness, type Harness } from '../helpers/temporal.ts';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
-let env: TestWorkflowEnvironment;
-let db: TestDatabase;
-let worker: Worker;
-let running: Promise<void>;
-let fx: Fixture;
-const taskQueue = `tasks-dev-${randomUUID()}`;
 /** Projection calls per (task, seq): the first of each fails after its transaction committed. */
 const calls = new Map<string, number>();
+let harness: Harness;
+let env: TestWorkflowEnvironment;
+let db: TestDatabase;
+let taskQueue: string;
+let fx: Fixture;
 
 beforeAll(async () => {
-  let bundle;
-  [env, db, bundle, fx] = await Promise.all([
-    devServerEnv(),
-    startTestDatabase(),
-    bundleWorkflows(),
+  [harness, fx] = await Promise.all([
+    startHarness('dev', {
+      activityDeps: {
+        afterProjection: (taskId, seq) => {
+          const key = `${taskId}#${seq}`;
+          const n = (calls.get(key) ?? 0) + 1;
+          calls.set(key, n);
+          if (n === 1) throw new Error(`simulated crash after committing ${key}`);
+        },
+      },
+    }),
     demoFixture(),
   ]);
-  worker = await createWorker({
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    pool: db.pool,
-    workflowBundle: bundle,
-    activityDeps: {
-      afterProjection: (taskId, seq) => {
-        const key = `${taskId}#${seq}`;
-        const n = (calls.get(key) ?? 0) + 1;
-        calls.set(key, n);
-        if (n === 1) throw new Error(`simulated crash after committing ${key}`);
-      },
-    },
-  });
-  running = worker.run();
+  ({ env, db, taskQueue } = harness);
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await db?.close();
+  await harness?.close();
 });
 
 async function start(input: TaskInput) {

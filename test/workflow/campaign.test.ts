@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDefinitionText } from '../../client/definition-file.ts';
@@ -21,41 +21,24 @@ import {
 } from '../../domain/campaign-messages.ts';
 import { approveUpdate, returnUpdate, submitUpdate } from '../../domain/task.ts';
 import { addCalendarDays, localDateOf, MINUTE, zonedInstant } from '../../domain/time.ts';
-import { createWorker } from '../../worker/worker.ts';
-import { startTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
-import { bundleWorkflows, timeSkippingEnv } from '../helpers/temporal.ts';
+import type { TestDatabase } from '../helpers/postgres.ts';
+import { startHarness, type Harness } from '../helpers/temporal.ts';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
 const TZ = 'Asia/Shanghai';
+let harness: Harness;
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
-let worker: Worker;
-let running: Promise<void>;
-const taskQueue = `campaign-${randomUUID()}`;
+let taskQueue: string;
 
 beforeAll(async () => {
-  let bundle;
-  [env, db, bundle] = await Promise.all([
-    timeSkippingEnv(),
-    startTestDatabase(),
-    bundleWorkflows(),
-  ]);
-  worker = await createWorker({
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    pool: db.pool,
-    workflowBundle: bundle,
-  });
-  running = worker.run();
+  harness = await startHarness('time-skipping');
+  ({ env, db, taskQueue } = harness);
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await db?.close();
+  await harness?.close();
 });
 
 const at = (date: string, hh: number, mm = 0) =>

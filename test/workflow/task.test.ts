@@ -6,12 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import {
-  DefaultLogger,
-  Runtime,
-  type Worker,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   approveUpdate,
@@ -32,43 +27,28 @@ import {
   MINUTE,
   zonedInstant,
 } from '../../domain/time.ts';
-import { createWorker } from '../../worker/worker.ts';
-import { startTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
+import type { TestDatabase } from '../helpers/postgres.ts';
 import { demoFixture, goodData, taskInput, type Fixture } from '../helpers/task-fixture.ts';
-import { bundleWorkflows, timeSkippingEnv } from '../helpers/temporal.ts';
+import { startHarness, type Harness } from '../helpers/temporal.ts';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
+let harness: Harness;
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
-let bundle: WorkflowBundleWithSourceMap;
-let worker: Worker;
-let running: Promise<void>;
+let taskQueue: string;
 let fx: Fixture;
-const taskQueue = `tasks-${randomUUID()}`;
 
 beforeAll(async () => {
-  [env, db, bundle, fx] = await Promise.all([
-    timeSkippingEnv(),
-    startTestDatabase(),
-    bundleWorkflows({ withTestParents: true }),
+  [harness, fx] = await Promise.all([
+    startHarness('time-skipping', { withTestParents: true }),
     demoFixture(),
   ]);
-  worker = await createWorker({
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    pool: db.pool,
-    workflowBundle: bundle,
-  });
-  running = worker.run();
+  ({ env, db, taskQueue } = harness);
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await db?.close();
+  await harness?.close();
 });
 
 async function start(input: TaskInput): Promise<WorkflowHandle> {
