@@ -1,6 +1,7 @@
 // All activities, built from their dependencies so that tests can pass their own.
 import type pg from 'pg';
 import { campaignActivities } from './campaign.ts';
+import { rectificationActivities } from './rectification.ts';
 import { systemCheckActivities } from './system-check.ts';
 import { taskActivities } from './tasks.ts';
 
@@ -15,5 +16,6 @@ export function createActivities(deps: ActivityDeps) {
     ...systemCheckActivities(deps),
     ...taskActivities(deps),
     ...campaignActivities(deps),
+    ...rectificationActivities(deps),
   };
 }

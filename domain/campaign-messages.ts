@@ -65,3 +65,35 @@ export const indicatorStatusQuery = defineQuery<IndicatorStatus>('indicatorStatu
 export const recordResultsUpdate = defineUpdate<ResultsOutcome, [ResultsRequest]>('recordResults');
 export const indicatorClosedSignal = defineSignal<[{ code: string }]>('indicatorClosed');
 export const campaignStatusQuery = defineQuery<CampaignStatus>('campaignStatus');
+
+export interface AddMeasureRequest {
+  requestId: string;
+  actor: string;
+  problem: number;
+  measure: string;
+  unit: string;
+  person: string;
+  due: string;
+  reason: string;
+}
+export interface StartRectificationRequest {
+  requestId: string;
+  actor: string;
+  reason: string;
+}
+export interface RectificationStatus {
+  state: 'steps' | 'measures' | 'closed' | 'cancelled';
+  step: string | null;
+  measures: { no: number; taskId: string; closed: boolean }[];
+}
+
+export const addMeasureUpdate = defineUpdate<{ no: number; taskId: string }, [AddMeasureRequest]>(
+  'addMeasure',
+);
+export const startRectificationUpdate = defineUpdate<
+  { workflowId: string },
+  [StartRectificationRequest]
+>('startRectification');
+export const rectificationClosedSignal =
+  defineSignal<[{ code: string; state: 'closed' | 'cancelled' }]>('rectificationClosed');
+export const rectificationStatusQuery = defineQuery<RectificationStatus>('rectificationStatus');

@@ -78,6 +78,7 @@ export interface CampaignPlan {
   evidenceDue: Delay;
   samplingProportion: number;
   triggers: { scoreBelow?: number | undefined; rankBottom?: number | undefined };
+  rectification: { stepDue: Delay; progressEvery: string; workdayEnd: string };
   shared: SharedTaskContext;
   indicators: IndicatorPlan[];
 }
@@ -110,6 +111,11 @@ export function planCampaign(
     evidenceDue: def.phases.verification.evidenceDue,
     samplingProportion: def.phases.verification.samplingProportion,
     triggers: def.rectification.triggers,
+    rectification: {
+      stepDue: def.rectification.stepDue,
+      progressEvery: def.rectification.progressEvery,
+      workdayEnd: def.calendar.workdayEnd,
+    },
     shared: {
       campaignId: def.campaign.id,
       roster: rosterOf(def),
@@ -239,4 +245,67 @@ export interface IndicatorInput {
   evidenceDue: Delay;
   /** The campaign workflow's id, told when the indicator closes. */
   campaignWorkflowId: string;
+  /** Settings of the rectification loop (absent in executions from before it existed). */
+  rectification?: CampaignPlan['rectification'];
+}
+
+export interface RectificationInput {
+  campaignId: string;
+  code: string;
+  name: string;
+  leadUnit: string;
+  /** Who writes the steps for the lead unit. */
+  leadPerson: string;
+  reason: string;
+  startedBy: string | null;
+  shared: SharedTaskContext;
+  stepDue: Delay;
+  progressEvery: string;
+  workdayEnd: string;
+  /** Told when the rectification closes; null when started outside an indicator workflow. */
+  indicatorWorkflowId: string | null;
+}
+
+export const rectificationWorkflowId = (campaignId: string, code: string) =>
+  `${campaignId}/${code}/rectification`;
+
+/** The person who does a unit's work for an indicator: a filler of that unit, else its staff. */
+export function workerOf(
+  plan: Pick<IndicatorPlan, 'fillers'>,
+  roster: Roster,
+  unitId: string,
+): string | undefined {
+  const personOf = (id: string) => roster.people.find((p) => p.id === id);
+  return (
+    plan.fillers.find((f) => personOf(f)?.unitId === unitId) ??
+    roster.people.find((p) => p.unitId === unitId && p.role === 'staff')?.id ??
+    roster.people.find((p) => p.unitId === unitId && p.role === 'deputy')?.id
+  );
+}
+
+export function rectificationInputFor(
+  plan: CampaignPlan,
+  code: string,
+  reason: string,
+  startedBy: string | null,
+  indicatorWorkflowId: string | null,
+): RectificationInput {
+  const p = plan.indicators.find((i) => i.code === code);
+  if (!p) throw new Error(`unknown indicator ${code}`);
+  const leadPerson = workerOf(p, plan.shared.roster, p.leadUnit);
+  if (!leadPerson) throw new Error(`nobody in ${p.leadUnit} to write the rectification`);
+  return {
+    campaignId: plan.campaignId,
+    code,
+    name: p.name,
+    leadUnit: p.leadUnit,
+    leadPerson,
+    reason,
+    startedBy,
+    shared: plan.shared,
+    stepDue: plan.rectification.stepDue,
+    progressEvery: plan.rectification.progressEvery,
+    workdayEnd: plan.rectification.workdayEnd,
+    indicatorWorkflowId,
+  };
 }

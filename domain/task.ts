@@ -13,6 +13,7 @@ import type {
   UnitKind,
 } from './definition.ts';
 import { validateFieldData } from './fields.ts';
+import { checkStepData, type StepKind } from './rectification.ts';
 import type { Colour } from './schedule.ts';
 import type { Instant } from './time.ts';
 
@@ -76,6 +77,8 @@ export interface CompletionRequirements {
   note: boolean;
   evidence: boolean;
   fields: QuestionnaireField[];
+  /** For a rectification step: the shape its data must have, checked against earlier steps. */
+  step?: { kind: StepKind; problemCount: number; timeZone: string } | undefined;
 }
 
 export interface TaskInput {
@@ -339,7 +342,12 @@ export function checkRequest(
       for (const e of req.evidence ?? []) {
         if (typeof e !== 'string' || !e.trim()) throw new Refusal('an evidence reference is empty');
       }
-      if (t.completion.fields.length > 0 || req.data) {
+      if (t.completion.step) {
+        const { kind, problemCount, timeZone } = t.completion.step;
+        const problems = checkStepData(kind, req.data, { problemCount, roster, timeZone, now });
+        if (problems.length)
+          throw new Refusal(`the ${kind} data are not valid: ${problems.join('; ')}`);
+      } else if (t.completion.fields.length > 0 || req.data) {
         const problems = validateFieldData(t.completion.fields, req.data);
         if (problems.length)
           throw new Refusal(`the data are not valid: ${problems.map((p) => p.message).join('; ')}`);

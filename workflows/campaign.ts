@@ -177,6 +177,7 @@ export async function campaignWorkflow(
           shared: plan.shared,
           evidenceDue: plan.evidenceDue,
           campaignWorkflowId: workflowInfo().workflowId,
+          rectification: plan.rectification,
         };
         return startChild('indicatorWorkflow', {
           workflowId: indicatorWorkflowId(plan.campaignId, p.code),

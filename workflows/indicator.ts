@@ -14,14 +14,24 @@ import {
   startChild,
   ParentClosePolicy,
   upsertSearchAttributes,
+  patched,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.ts';
 import { BusinessCalendar } from '../domain/calendar.ts';
-import type { IndicatorInput, IndicatorPhase, IndicatorState } from '../domain/campaign.ts';
+import {
+  rectificationWorkflowId,
+  type IndicatorInput,
+  type IndicatorPhase,
+  type IndicatorState,
+  type RectificationInput,
+} from '../domain/campaign.ts';
 import {
   indicatorClosedSignal,
   indicatorStatusQuery,
+  rectificationClosedSignal,
   requestEvidenceUpdate,
+  startRectificationUpdate,
   resultsSignal,
   verifyUpdate,
   type IndicatorResult,
@@ -294,6 +304,82 @@ export async function indicatorWorkflow(
     flagged,
   });
 
+  let rectification: { reason: string; actor: string | null } | null = null;
+  let rectificationClosed = false;
+  setHandler(rectificationClosedSignal, () => {
+    rectificationClosed = true;
+  });
+
+  const beginRectification = async (reason: string, actor: string | null) => {
+    const settings = input.rectification!;
+    rectification = { reason, actor };
+    const leadPerson = workerOf(plan.leadUnit)!;
+    const rInput: RectificationInput = {
+      campaignId: shared.campaignId,
+      code: plan.code,
+      name: plan.name,
+      leadUnit: plan.leadUnit,
+      leadPerson,
+      reason,
+      startedBy: actor,
+      shared,
+      stepDue: settings.stepDue,
+      progressEvery: settings.progressEvery,
+      workdayEnd: settings.workdayEnd,
+      indicatorWorkflowId: workflowInfo().workflowId,
+    };
+    await startChild('rectificationWorkflow', {
+      workflowId: rectificationWorkflowId(shared.campaignId, plan.code),
+      args: [rInput],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      staticSummary: `整改：${plan.name}（${plan.code}），牵头单位 ${plan.leadUnit}`,
+      staticDetails: `原因：${reason}`,
+      typedSearchAttributes: [
+        { key: SA.campaignId, value: shared.campaignId },
+        { key: SA.indicator, value: plan.code },
+        { key: SA.unit, value: plan.leadUnit },
+        { key: SA.kind, value: 'rectification' },
+        { key: SA.phase, value: 'rectification' },
+      ],
+    });
+    phase = 'rectification';
+    state = 'in-progress';
+    await project();
+  };
+
+  setHandler(
+    startRectificationUpdate,
+    async (req) => {
+      const prior = handled.get(req.requestId) as { workflowId: string } | undefined;
+      if (prior) return prior;
+      await beginRectification(req.reason, req.actor);
+      const r = { workflowId: rectificationWorkflowId(shared.campaignId, plan.code) };
+      handled.set(req.requestId, r);
+      return r;
+    },
+    {
+      validator: (req) => {
+        if (handled.has(req?.requestId)) return;
+        if (!req?.requestId) refuse('a request id is required');
+        const p = personOf(req.actor);
+        const unit = roster.units.find((u) => u.id === p?.unitId);
+        if (!p || unit?.kind !== 'bureau' || !['coordinator', 'head'].includes(p.role)) {
+          refuse(
+            `${req.actor} may not start a rectification: the bureau's coordinators and head may`,
+          );
+        }
+        if (!req.reason?.trim()) refuse('starting a rectification by hand needs a reason');
+        if (!input.rectification)
+          refuse('this indicator was started before the rectification loop existed');
+        if (rectification !== null)
+          refuse(`the rectification of ${plan.code} is already under way`);
+        if (phase === 'scheduled' || phase === 'training' || phase === 'dataEntry') {
+          refuse(`${plan.code} is in ${phase}: rectification follows verification`);
+        }
+      },
+    },
+  );
+
   const until = async (at: Instant) => {
     const ms = at - Date.now();
     if (ms > 0) await sleep(ms);
@@ -390,15 +476,24 @@ export async function indicatorWorkflow(
   // 编制报告: wait for the evaluation's results from the campaign.
   await until(plan.reporting.start);
   await enter('reporting', questionnaire ? (flagged ? 'flagged' : 'done') : 'in-progress');
-  await condition(() => result !== null);
+  await condition(() => result !== null || rectification !== null);
   await captureQuestionnaire();
-  const r = result as IndicatorResult | null;
-  if (r?.rectify) {
-    // Marked for rectification: visible on the board until the rectification loop takes over.
-    phase = 'rectification';
-    state = 'awaiting-rectification';
-    await project();
-    await condition(() => false);
+  if (patched('rectification-loop') && input.rectification) {
+    // A weak result starts the rectification loop (unless the bureau already started it by
+    // hand); the indicator closes when the loop has closed and the results are in.
+    const r = result as IndicatorResult | null;
+    if (r?.rectify && rectification === null) await beginRectification(r.rectify, null);
+    if (rectification !== null) await condition(() => rectificationClosed);
+    await condition(() => result !== null);
+  } else {
+    const r = result as IndicatorResult | null;
+    if (r?.rectify) {
+      // Executions from before the rectification loop: marked, waiting on the board.
+      phase = 'rectification';
+      state = 'awaiting-rectification';
+      await project();
+      await condition(() => false);
+    }
   }
   phase = 'closed';
   state = 'closed';

@@ -102,7 +102,7 @@ describe('a campaign that continues as new', () => {
     const marked = async () =>
       (
         await db.pool.query(
-          `SELECT code FROM indicator_status WHERE campaign_id = $1 AND state = 'awaiting-rectification'`,
+          `SELECT code FROM indicator_status WHERE campaign_id = $1 AND phase = 'rectification'`,
           [id],
         )
       ).rows.map((row) => row.code);

@@ -265,8 +265,8 @@ describe('a county campaign under time skipping', () => {
     expect(status.rows).toEqual([
       { code: 'jzxk', phase: 'closed', state: 'closed', flagged: false },
       { code: 'kbqy', phase: 'closed', state: 'closed', flagged: false },
-      { code: 'ns', phase: 'rectification', state: 'awaiting-rectification', flagged: true },
-      { code: 'scjg', phase: 'rectification', state: 'awaiting-rectification', flagged: false },
+      { code: 'ns', phase: 'rectification', state: 'in-progress', flagged: true },
+      { code: 'scjg', phase: 'rectification', state: 'in-progress', flagged: false },
     ]);
     expect((await ind('kbqy').query(indicatorStatusQuery)).phase).toBe('closed');
     const q = await db.pool.query(

@@ -1,0 +1,323 @@
+// The rectification loop (整改) of one weak indicator, owned by its lead unit: find the problems
+// (查问题), analyse the causes (摆原因), find the gaps (找差距), define the measures (定措施) — each
+// step a supervised task the bureau approves or returns, the last one being the plan — then each
+// measure a supervised task for its owner unit until done with evidence and accepted by the
+// bureau (销号); a returned measure is reopened with a reason and a new deadline. Progress is
+// reported on a timer until the last measure is closed; the indicator closes with it.
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  getExternalWorkflowHandle,
+  ParentClosePolicy,
+  proxyLocalActivities,
+  setCurrentDetails,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities/index.ts';
+import { BusinessCalendar } from '../domain/calendar.ts';
+import type { RectificationInput } from '../domain/campaign.ts';
+import {
+  addMeasureUpdate,
+  rectificationClosedSignal,
+  rectificationStatusQuery,
+  type AddMeasureRequest,
+} from '../domain/campaign-messages.ts';
+import {
+  checkMeasure,
+  measureDue,
+  type Causes,
+  type Gaps,
+  type Measures,
+  type Problems,
+  type StepKind,
+} from '../domain/rectification.ts';
+import { addDelay } from '../domain/schedule.ts';
+import { SA } from '../domain/search-attributes.ts';
+import { taskStartOptions } from '../domain/task-start.ts';
+import { taskFinishedSignal, taskIdOf, type TaskInput, type TaskOutcome } from '../domain/task.ts';
+import { parseDurationMs } from '../domain/time.ts';
+
+const { projectRectification, recordRectificationItem, recordRectificationProgress } =
+  proxyLocalActivities<ReturnType<typeof createActivities>>({
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  });
+
+const STEP_TITLES: Record<StepKind, string> = {
+  'rectify-problems': '查问题：列出评价报告指出的问题',
+  'rectify-causes': '摆原因：逐个问题分析原因',
+  'rectify-gaps': '找差距：对标先进地区找差距',
+  'rectify-measures': '定措施：逐个问题制定整改措施（整改方案）',
+};
+
+interface Measure {
+  no: number;
+  problem: number;
+  taskId: string;
+}
+
+export async function rectificationWorkflow(
+  input: RectificationInput,
+): Promise<{ code: string; state: 'closed' | 'cancelled' }> {
+  const { shared } = input;
+  const calendar = new BusinessCalendar(shared.calendar);
+  const roster = shared.roster;
+  const outcomes = new Map<string, TaskOutcome>();
+  const measures: Measure[] = [];
+  let state: 'steps' | 'measures' | 'closed' | 'cancelled' = 'steps';
+  let step: StepKind | null = null;
+  let problems: Problems['problems'] = [];
+  let causes: Causes['causes'] = [];
+  let gaps: Gaps | null = null;
+  let version = 0;
+  const handled = new Map<string, { no: number; taskId: string }>();
+
+  const closedCount = () => measures.filter((m) => outcomes.get(m.taskId)?.state === 'done').length;
+  const finishedCount = () => measures.filter((m) => outcomes.has(m.taskId)).length;
+
+  const project = async () => {
+    version++;
+    upsertSearchAttributes([
+      { key: SA.phase, value: 'rectification' },
+      { key: SA.state, value: state },
+    ]);
+    setCurrentDetails(
+      `${input.name}（${input.code}）整改：` +
+        (state === 'steps' && step ? `进行中——${STEP_TITLES[step]}` : '') +
+        (state === 'measures' ? `整改措施 ${measures.length} 项，已销号 ${closedCount()} 项` : '') +
+        (state === 'closed' ? `全部 ${measures.length} 项措施已销号` : '') +
+        (state === 'cancelled' ? '已取消' : '') +
+        `；原因：${input.reason}。`,
+    );
+    await projectRectification({
+      campaignId: input.campaignId,
+      code: input.code,
+      reason: input.reason,
+      state,
+      benchmark: gaps?.benchmark ?? null,
+      closed: state === 'closed' || state === 'cancelled',
+      version,
+    });
+  };
+
+  setHandler(taskFinishedSignal, (o) => {
+    outcomes.set(o.taskId, o);
+  });
+  setHandler(rectificationStatusQuery, () => ({
+    state,
+    step,
+    measures: measures.map((m) => ({
+      no: m.no,
+      taskId: m.taskId,
+      closed: outcomes.get(m.taskId)?.state === 'done',
+    })),
+  }));
+
+  const baseTask = (
+    over: Partial<TaskInput> & Pick<TaskInput, 'kind' | 'unitId' | 'assignee' | 'title' | 'due'>,
+    key?: string,
+  ): TaskInput => ({
+    taskId: taskIdOf({
+      campaignId: input.campaignId,
+      indicator: input.code,
+      kind: over.kind,
+      unitId: over.unitId,
+      key,
+    }),
+    campaignId: input.campaignId,
+    indicator: input.code,
+    review: true,
+    policy: shared.policy,
+    calendar: shared.calendar,
+    roster,
+    completion: { note: false, evidence: false, fields: [] },
+    channels: shared.channels,
+    ...over,
+  });
+
+  const start = async (task: TaskInput) => {
+    await startChild('taskWorkflow', {
+      ...taskStartOptions(task),
+      args: [task],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+    return task.taskId;
+  };
+
+  const startMeasure = async (
+    m: { problem: number; measure: string; unit: string; person: string; due: string },
+    reason: string | null,
+    actor: string | null,
+  ) => {
+    const no = measures.length + 1;
+    const taskId = await start(
+      baseTask(
+        {
+          kind: 'measure',
+          unitId: m.unit,
+          assignee: m.person,
+          title: `${input.name} 整改措施 ${no}：${m.measure}`,
+          due: measureDue(m.due, shared.calendar.timeZone, input.workdayEnd),
+          completion: { note: true, evidence: true, fields: [] },
+          instructions: `问题 ${m.problem}：${problems[m.problem - 1]?.description ?? ''}`,
+        },
+        `m${no}`,
+      ),
+    );
+    measures.push({ no, problem: m.problem, taskId });
+    const p = problems[m.problem - 1];
+    await recordRectificationItem({
+      campaignId: input.campaignId,
+      code: input.code,
+      no,
+      problemNo: m.problem,
+      finding: p?.finding ?? '',
+      problem: p?.description ?? '',
+      cause: causes
+        .filter((c) => c.problem === m.problem)
+        .map((c) => c.cause)
+        .join('；'),
+      gap: (gaps?.gaps ?? [])
+        .filter((g) => g.problem === m.problem)
+        .map((g) => g.gap)
+        .join('；'),
+      measure: m.measure,
+      unitId: m.unit,
+      person: m.person,
+      taskId,
+      addedReason: reason,
+      addedBy: actor,
+    });
+    return { no, taskId };
+  };
+
+  setHandler(
+    addMeasureUpdate,
+    async (req: AddMeasureRequest) => {
+      const prior = handled.get(req.requestId);
+      if (prior) return prior;
+      const r = await startMeasure(req, req.reason, req.actor);
+      handled.set(req.requestId, r);
+      await project();
+      return r;
+    },
+    {
+      validator: (req: AddMeasureRequest) => {
+        if (handled.has(req?.requestId)) return;
+        const refuse = (m: string): never => {
+          throw ApplicationFailure.nonRetryable(m, 'Refused');
+        };
+        if (!req?.requestId) refuse('a request id is required');
+        const actor = roster.people.find((p) => p.id === req.actor);
+        const unitKind = roster.units.find((u) => u.id === actor?.unitId)?.kind;
+        if (!actor || unitKind !== 'bureau' || !['coordinator', 'head'].includes(actor.role)) {
+          refuse(`${req.actor} may not add a measure: the bureau's coordinators and head may`);
+        }
+        if (state !== 'measures')
+          refuse(
+            `measures can be added once the plan is approved; the rectification is in ${state}`,
+          );
+        if (!req.reason?.trim()) refuse('adding a measure needs a reason');
+        if (!req.measure?.trim()) refuse('say what the measure is');
+        if (!Number.isInteger(req.problem) || req.problem < 1 || req.problem > problems.length) {
+          refuse(`there is no problem ${req.problem} (${problems.length} listed)`);
+        }
+        const bad = checkMeasure(req, {
+          problemCount: problems.length,
+          roster,
+          timeZone: shared.calendar.timeZone,
+          now: Date.now(),
+        });
+        if (bad.length) refuse(bad.join('; '));
+      },
+    },
+  );
+
+  await project();
+
+  // The four steps, each a task of the lead unit that the bureau approves or returns.
+  const stepData = new Map<StepKind, unknown>();
+  for (const kind of [
+    'rectify-problems',
+    'rectify-causes',
+    'rectify-gaps',
+    'rectify-measures',
+  ] as const) {
+    step = kind;
+    const taskId = await start(
+      baseTask({
+        kind,
+        unitId: input.leadUnit,
+        assignee: input.leadPerson,
+        title: `${input.name} ${STEP_TITLES[kind]}`,
+        due: addDelay(Date.now(), input.stepDue, calendar),
+        completion: {
+          note: false,
+          evidence: false,
+          fields: [],
+          step: { kind, problemCount: problems.length, timeZone: shared.calendar.timeZone },
+        },
+        instructions: `整改原因：${input.reason}`,
+      }),
+    );
+    await project();
+    await condition(() => outcomes.has(taskId));
+    const o = outcomes.get(taskId)!;
+    if (o.state !== 'done') {
+      state = 'cancelled';
+      break;
+    }
+    stepData.set(kind, o.submission?.data);
+    if (kind === 'rectify-problems') problems = (o.submission?.data as Problems).problems;
+    if (kind === 'rectify-causes') causes = (o.submission?.data as Causes).causes;
+    if (kind === 'rectify-gaps') gaps = o.submission?.data as Gaps;
+  }
+
+  if (state === 'steps') {
+    // The plan is approved: every measure becomes a task of its owner unit.
+    state = 'measures';
+    step = null;
+    for (const m of (stepData.get('rectify-measures') as Measures).measures)
+      await startMeasure(m, null, null);
+    await project();
+
+    const every = parseDurationMs(input.progressEvery) ?? 7 * 86_400_000;
+    let reports = 0;
+    while (measures.length === 0 || finishedCount() < measures.length) {
+      const seen = version;
+      const fired = !(await condition(
+        () => finishedCount() === measures.length || version !== seen,
+        every,
+      ));
+      if (fired) {
+        reports++;
+        await recordRectificationProgress({
+          campaignId: input.campaignId,
+          code: input.code,
+          seq: reports,
+          total: measures.length,
+          closed: closedCount(),
+          channels: shared.channels,
+        });
+      }
+      await project();
+    }
+    state = closedCount() > 0 ? 'closed' : 'cancelled';
+  }
+  await project();
+  await condition(allHandlersFinished);
+  if (input.indicatorWorkflowId) {
+    try {
+      await getExternalWorkflowHandle(input.indicatorWorkflowId).signal(rectificationClosedSignal, {
+        code: input.code,
+        state: state === 'closed' ? 'closed' : 'cancelled',
+      });
+    } catch {
+      // The indicator has closed already.
+    }
+  }
+  return { code: input.code, state: state === 'closed' ? 'closed' : 'cancelled' };
+}
