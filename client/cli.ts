@@ -277,7 +277,80 @@ results
     (await campaignModule()).importResultsCommand(campaignId, opts, outputOptions(cmd)),
   );
 
-const report = program.command('report').description('reports: the daily dispatch').exitOverride();
+sub('rectify', 'the bureau starts the rectification (整改) of an indicator by hand, with a reason')
+  .argument('<campaignId>', 'the campaign')
+  .argument('<indicator>', 'the indicator code')
+  .requiredOption('--as <personId>', 'the bureau coordinator')
+  .requiredOption('--reason <text>', 'why')
+  .action(
+    async (campaignId: string, code: string, opts: { as: string; reason: string }, cmd: Command) =>
+      (await campaignModule()).rectifyCommand(campaignId, code, opts, outputOptions(cmd)),
+  );
+
+const measure = program.command('measure').description('rectification measures').exitOverride();
+measure
+  .command('add')
+  .description(
+    'add a measure to a rectification under way (a split or a new finding), with a reason',
+  )
+  .argument('<campaignId>', 'the campaign')
+  .argument('<indicator>', 'the indicator code')
+  .requiredOption('--problem <n>', 'the problem number it addresses')
+  .requiredOption('--measure <text>', 'what will be done')
+  .requiredOption('--unit <unit>', 'the responsible unit')
+  .requiredOption('--person <personId>', 'the responsible person of that unit')
+  .requiredOption('--due <datetime>', 'the deadline')
+  .requiredOption('--reason <text>', 'why it is added')
+  .requiredOption('--as <personId>', 'the bureau coordinator')
+  .addOption(new Option('--json', 'print one JSON document on stdout (for programs)'))
+  .addOption(new Option('--lang <lang>', 'language of human output').choices(['zh', 'en']))
+  .exitOverride()
+  .action(
+    async (
+      campaignId: string,
+      code: string,
+      opts: {
+        as: string;
+        problem: string;
+        measure: string;
+        unit: string;
+        person: string;
+        due: string;
+        reason: string;
+      },
+      cmd: Command,
+    ) => (await campaignModule()).addMeasureCommand(campaignId, code, opts, outputOptions(cmd)),
+  );
+
+const report = program
+  .command('report')
+  .description('reports: the daily dispatch and the rectification ledger')
+  .exitOverride();
+report
+  .command('ledger')
+  .description('the rectification ledger (整改台账)')
+  .argument('<campaignId>', 'the campaign')
+  .addOption(
+    new Option('--format <format>', 'output format')
+      .choices(['table', 'md', 'csv', 'xlsx'])
+      .default('table'),
+  )
+  .option('--out <file>', 'write to a file (required for xlsx)')
+  .addOption(new Option('--json', 'print one JSON document on stdout (for programs)'))
+  .addOption(new Option('--lang <lang>', 'language of human output').choices(['zh', 'en']))
+  .exitOverride()
+  .action(
+    async (
+      campaignId: string,
+      opts: { format: 'table' | 'md' | 'csv' | 'xlsx'; out?: string },
+      cmd: Command,
+    ) =>
+      (await import('./commands/reports.ts')).ledgerReportCommand(
+        campaignId,
+        opts,
+        outputOptions(cmd),
+      ),
+  );
 report
   .command('dispatch')
   .description('the daily dispatch digest (每日调度)')

@@ -12,11 +12,20 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import type pg from 'pg';
 import { withTransaction } from '../../db/pool.ts';
 import { BusinessCalendar } from '../../domain/calendar.ts';
-import { indicatorWorkflowId, planCampaign, type CampaignInput } from '../../domain/campaign.ts';
+import {
+  indicatorWorkflowId,
+  planCampaign,
+  rectificationInputFor,
+  rectificationWorkflowId,
+  type CampaignInput,
+} from '../../domain/campaign.ts';
+import type { ResolvedCalendar } from '../../domain/calendar.ts';
 import {
   recordResultsUpdate,
   requestEvidenceUpdate,
   verifyUpdate,
+  addMeasureUpdate,
+  startRectificationUpdate,
 } from '../../domain/campaign-messages.ts';
 import type { CampaignDefinition } from '../../domain/definition.ts';
 import {
@@ -538,6 +547,132 @@ export async function importResultsCommand(
           `${colour.warn('⚑')} ${t(out.lang, '需整改', 'marked for rectification')}: ${r.rectificationStarted.join(', ')}`,
         );
     }
+  } finally {
+    await temporal.close();
+  }
+}
+
+/** The bureau starts the rectification of an indicator by hand, with a reason. */
+export async function rectifyCommand(
+  campaignId: string,
+  code: string,
+  opts: { as: string; reason: string },
+  out: OutputOptions,
+): Promise<void> {
+  const { definition, calendar } = await withDb(async (pool) => {
+    const c = await loadCampaign(pool, campaignId);
+    const cal = (
+      await pool.query<{ calendar: ResolvedCalendar }>(
+        'SELECT calendar FROM campaigns WHERE campaign_id = $1',
+        [campaignId],
+      )
+    ).rows[0]!.calendar;
+    return { definition: c.definition, calendar: cal };
+  });
+  requireRole(definition, opts.as, [BUREAU], 'start a rectification');
+  if (!definition.indicators.some((i) => i.code === code))
+    throw new CliError(`unknown indicator "${code}" in campaign "${campaignId}"`);
+  if (!opts.reason.trim())
+    throw new CliError('starting a rectification by hand needs a reason (--reason)', EXIT.usage);
+  const temporal = await connectTemporal();
+  const id = indicatorWorkflowId(campaignId, code);
+  try {
+    const indicator = temporal.client.workflow.getHandle(id);
+    const running = await indicator
+      .describe()
+      .then((d) => d.status.name === 'RUNNING')
+      .catch(() => false);
+    let workflowId: string;
+    if (running) {
+      const r = await withWorkerDeadline(temporal.client, () =>
+        indicator.executeUpdate(startRectificationUpdate, {
+          args: [{ requestId: randomUUID(), actor: opts.as, reason: opts.reason }],
+        }),
+      ).catch((e: unknown) => {
+        throw updateError(e, 'rectification', id);
+      });
+      workflowId = r.workflowId;
+    } else {
+      // The indicator has closed: the rectification runs on its own.
+      const plan = planCampaign(definition, calendar, new BusinessCalendar(calendar));
+      const input = rectificationInputFor(plan, code, opts.reason, opts.as, null);
+      workflowId = rectificationWorkflowId(campaignId, code);
+      try {
+        await temporal.client.workflow.start('rectificationWorkflow', {
+          taskQueue: config().taskQueue,
+          workflowId,
+          args: [input],
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          staticSummary: `整改：${input.name}（${code}），牵头单位 ${input.leadUnit}`,
+          staticDetails: `原因：${opts.reason}（${opts.as} 发起）`,
+          typedSearchAttributes: [
+            { key: SA.campaignId, value: campaignId },
+            { key: SA.indicator, value: code },
+            { key: SA.unit, value: input.leadUnit },
+            { key: SA.kind, value: 'rectification' },
+            { key: SA.phase, value: 'rectification' },
+          ],
+        });
+      } catch (e) {
+        if (e instanceof WorkflowExecutionAlreadyStartedError)
+          throw new CliError(`the rectification of ${code} was already started`);
+        throw e;
+      }
+    }
+    if (out.json) printJson({ workflowId });
+    else
+      console.log(
+        `${colour.ok('✓')} ${t(out.lang, '已启动整改', 'rectification started')}: ${workflowId}`,
+      );
+  } finally {
+    await temporal.close();
+  }
+}
+
+/** The bureau adds a measure to a rectification under way (a split or a new finding). */
+export async function addMeasureCommand(
+  campaignId: string,
+  code: string,
+  opts: {
+    as: string;
+    problem: string;
+    measure: string;
+    unit: string;
+    person: string;
+    due: string;
+    reason: string;
+  },
+  out: OutputOptions,
+): Promise<void> {
+  const problem = Number(opts.problem);
+  if (!Number.isInteger(problem) || problem < 1)
+    throw new CliError(`--problem "${opts.problem}" must be a problem number from 1`, EXIT.usage);
+  const temporal = await connectTemporal();
+  const id = rectificationWorkflowId(campaignId, code);
+  try {
+    const r = await withWorkerDeadline(temporal.client, () =>
+      temporal.client.workflow.getHandle(id).executeUpdate(addMeasureUpdate, {
+        args: [
+          {
+            requestId: randomUUID(),
+            actor: opts.as,
+            problem,
+            measure: opts.measure,
+            unit: opts.unit,
+            person: opts.person,
+            due: opts.due,
+            reason: opts.reason,
+          },
+        ],
+      }),
+    ).catch((e: unknown) => {
+      throw updateError(e, 'adding the measure', id);
+    });
+    if (out.json) printJson(r);
+    else
+      console.log(
+        `${colour.ok('✓')} ${t(out.lang, '已增加整改措施', 'measure added')} ${r.no}: ${r.taskId}`,
+      );
   } finally {
     await temporal.close();
   }

@@ -3,7 +3,15 @@
 import { computeDispatch, DispatchError, type DispatchDigest } from '../../activities/dispatch.ts';
 import { BusinessCalendar } from '../../domain/calendar.ts';
 import type { ResolvedCalendar } from '../../domain/calendar.ts';
-import { isLocalDate, localDateOf, parseClock, zonedInstant } from '../../domain/time.ts';
+import { progressOf } from '../../domain/rectification.ts';
+import { colourAt } from '../../domain/schedule.ts';
+import {
+  formatLocal,
+  isLocalDate,
+  localDateOf,
+  parseClock,
+  zonedInstant,
+} from '../../domain/time.ts';
 import { CliError, EXIT } from '../errors.ts';
 import { emitSheets, type Format, type Sheet } from '../export.ts';
 import { printJson, t, type OutputOptions } from '../output.ts';
@@ -93,6 +101,143 @@ export async function dispatchReportCommand(
     fills: digest.indicators.map((i) =>
       i.overdue.length ? 'FFF8D7DA' : i.dueToday.length ? 'FFFFF3CD' : null,
     ),
+  };
+  await emitSheets([sheet], opts.format, opts.out);
+}
+
+interface LedgerRow {
+  no: number;
+  indicator: string;
+  problem: string;
+  cause: string;
+  gap: string;
+  measure: string;
+  unit: string;
+  person: string;
+  due: string;
+  progress: string;
+  state: 'closed' | 'cancelled' | 'green' | 'yellow' | 'red';
+  closedAt: string | null;
+}
+
+/** The rectification ledger (整改台账): one row per measure, numbered across the campaign. */
+export async function ledgerRows(
+  campaignId: string,
+): Promise<{ rows: LedgerRow[]; timeZone: string; name: string }> {
+  return withDb(async (pool) => {
+    const c = await loadCampaign(pool, campaignId);
+    const r = await pool.query<{
+      code: string;
+      indicator_name: string;
+      no: number;
+      finding: string;
+      problem: string;
+      cause: string;
+      gap: string;
+      measure: string;
+      unit_name: string;
+      person_name: string;
+      due_at: Date;
+      state: string;
+      warning_ms: string;
+      completed_at: Date | null;
+      submitted: boolean;
+    }>(
+      `SELECT r.code, i.name AS indicator_name, r.no, r.finding, r.problem, r.cause, r.gap, r.measure,
+              coalesce(u.name, r.unit_id) AS unit_name, coalesce(p.name, r.person) AS person_name,
+              t.due_at, t.state, t.warning_ms, t.completed_at, (t.last_submission IS NOT NULL) AS submitted
+         FROM rectification_items r
+         JOIN tasks t ON t.task_id = r.task_id
+         JOIN indicators i ON i.campaign_id = r.campaign_id AND i.code = r.code
+         LEFT JOIN units u ON u.campaign_id = r.campaign_id AND u.unit_id = r.unit_id
+         LEFT JOIN people p ON p.campaign_id = r.campaign_id AND p.person_id = r.person
+        WHERE r.campaign_id = $1
+        ORDER BY i.position, r.no`,
+      [campaignId],
+    );
+    const now = Date.now();
+    const rows = r.rows.map((x, i): LedgerRow => ({
+      no: i + 1,
+      indicator: x.indicator_name,
+      problem: x.finding ? `${x.problem}（${x.finding}）` : x.problem,
+      cause: x.cause,
+      gap: x.gap,
+      measure: x.measure,
+      unit: x.unit_name,
+      person: x.person_name,
+      due: formatLocal(x.due_at.getTime(), c.timeZone),
+      progress: progressOf(x.state, x.submitted),
+      state:
+        x.state === 'done'
+          ? 'closed'
+          : x.state === 'cancelled'
+            ? 'cancelled'
+            : x.state === 'submitted'
+              ? 'green'
+              : colourAt(now, x.due_at.getTime(), Number(x.warning_ms)),
+      closedAt:
+        x.completed_at && x.state === 'done'
+          ? formatLocal(x.completed_at.getTime(), c.timeZone)
+          : null,
+    }));
+    return { rows, timeZone: c.timeZone, name: c.name };
+  });
+}
+
+const STATE_LABEL: Record<LedgerRow['state'], [string, string]> = {
+  closed: ['已销号', 'closed'],
+  cancelled: ['已取消', 'cancelled'],
+  green: ['绿灯', 'green'],
+  yellow: ['黄灯', 'yellow'],
+  red: ['红灯', 'red'],
+};
+const STATE_FILL: Record<LedgerRow['state'], string | null> = {
+  closed: 'FFD4EDDA',
+  green: 'FFD4EDDA',
+  yellow: 'FFFFF3CD',
+  red: 'FFF8D7DA',
+  cancelled: null,
+};
+
+export async function ledgerReportCommand(
+  campaignId: string,
+  opts: { format: Format; out?: string },
+  out: OutputOptions,
+): Promise<void> {
+  const { rows, name } = await ledgerRows(campaignId);
+  if (out.json && opts.format === 'table' && !opts.out) return printJson(rows);
+  const L = (zh: string, en: string) => t(out.lang, zh, en);
+  const sheet: Sheet = {
+    title: `${L('整改台账', 'Rectification ledger')} — ${name}`,
+    columns: [
+      { header: L('序号', 'No.'), width: 6 },
+      { header: L('指标', 'Indicator'), width: 14 },
+      { header: L('问题', 'Problem'), width: 30 },
+      { header: L('原因', 'Cause'), width: 26 },
+      { header: L('差距', 'Gap'), width: 26 },
+      { header: L('措施', 'Measure'), width: 30 },
+      { header: L('责任单位', 'Unit'), width: 18 },
+      { header: L('责任人', 'Person'), width: 10 },
+      { header: L('完成时限', 'Due'), width: 17 },
+      { header: L('进展', 'Progress'), width: 11 },
+      { header: L('状态', 'State'), width: 9 },
+      { header: L('销号时间', 'Closed'), width: 17 },
+    ],
+    rows: rows.map((r) => [
+      r.no,
+      r.indicator,
+      r.problem,
+      r.cause,
+      r.gap,
+      r.measure,
+      r.unit,
+      r.person,
+      r.due,
+      out.lang === 'zh' ? r.progress : r.progress,
+      t(out.lang, ...STATE_LABEL[r.state]),
+      r.closedAt,
+    ]),
+    fills: rows.map((r) => STATE_FILL[r.state]),
   };
   await emitSheets([sheet], opts.format, opts.out);
 }
