@@ -102,5 +102,5 @@ export async function emitSheets(sheets: Sheet[], format: Format, out?: string):
   if (out) {
     await writeFile(out, text);
     process.stderr.write(`wrote ${out}\n`);
-  } else process.stdout.write(`${text}\n`);
+  } else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }

@@ -2,14 +2,12 @@
 // sometimes late, the evaluator's evidence requests and verified items, results, and the daily
 // dispatch — checked in PostgreSQL, where the reports are made from.
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadDefinitionText } from '../../client/definition-file.ts';
 import { BusinessCalendar } from '../../domain/calendar.ts';
 import { planCampaign, type CampaignInput } from '../../domain/campaign.ts';
 import {
@@ -20,8 +18,9 @@ import {
   verifyUpdate,
 } from '../../domain/campaign-messages.ts';
 import { approveUpdate, returnUpdate, submitUpdate } from '../../domain/task.ts';
-import { addCalendarDays, localDateOf, MINUTE, zonedInstant } from '../../domain/time.ts';
+import { addCalendarDays, MINUTE, zonedInstant } from '../../domain/time.ts';
 import type { TestDatabase } from '../helpers/postgres.ts';
+import { definitionFrom, firstMondayAfter } from '../helpers/moved-definition.ts';
 import { startHarness, type Harness } from '../helpers/temporal.ts';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -49,40 +48,6 @@ const req = <T extends object>(actor: string, extra?: T) => ({
   ...(extra as T),
 });
 
-/** The quick demo's roster, moved onto real weeks: a two-week campaign with a holiday. */
-function definitionFrom(monday: string, campaignId: string) {
-  const raw = parse(readFileSync('examples/quick-demo.yaml', 'utf8'));
-  const d = (n: number) => addCalendarDays(monday, n);
-  raw.campaign.id = campaignId;
-  raw.campaign.year = Number(monday.slice(0, 4));
-  raw.calendar.holidays = [d(8)]; // the second Tuesday is a holiday
-  raw.phases = {
-    training: { start: `${d(0)}T09:00`, end: `${d(1)}T18:00` },
-    dataEntry: { start: d(2), end: d(4), indicatorsPerDay: 2 },
-    verification: {
-      start: d(7),
-      end: d(9),
-      evidenceDue: { workingDays: 1 },
-      samplingProportion: 0.2,
-    },
-    reporting: { start: d(10), end: d(11) },
-  };
-  raw.policy = {
-    reminders: ['PT2H'],
-    warningWindow: 'PT4H',
-    escalation: [
-      { after: { workingDays: 1 }, notify: ['assignee', 'deputy'], label: '分管领导督办' },
-      { after: { workingDays: 1 }, notify: ['head'], label: '一把手督办' },
-    ],
-    returnDue: { workingDays: 1 },
-    extensionApprovers: ['bureau'],
-  };
-  raw.rectification.triggers = { scoreBelow: 80 };
-  const r = loadDefinitionText(JSON.stringify(raw), 'moved.json');
-  if (!r.valid) throw new Error(JSON.stringify(r.errors));
-  return { def: r.definition!, calendar: r.calendar! };
-}
-
 async function taskIds(
   campaignId: string,
   where = 'true',
@@ -108,9 +73,7 @@ async function taskIds(
 describe('a county campaign under time skipping', () => {
   it('runs every phase with late departments, escalations, working-day dispatch and results', async () => {
     const now = await env.currentTimeMs();
-    // The first Monday at least three days ahead.
-    let monday = addCalendarDays(localDateOf(now, TZ), 3);
-    while (new Date(`${monday}T00:00:00Z`).getUTCDay() !== 1) monday = addCalendarDays(monday, 1);
+    const monday = firstMondayAfter(now, TZ);
     const d = (n: number) => addCalendarDays(monday, n);
     const campaignId = `ts-${monday.replace(/-/g, '')}-${randomUUID().slice(0, 4)}`;
     const { def, calendar } = definitionFrom(monday, campaignId);
