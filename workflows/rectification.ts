@@ -286,13 +286,11 @@ export async function rectificationWorkflow(
 
     const every = parseDurationMs(input.progressEvery) ?? 7 * 86_400_000;
     let reports = 0;
-    while (measures.length === 0 || finishedCount() < measures.length) {
-      const seen = version;
-      const fired = !(await condition(
-        () => finishedCount() === measures.length || version !== seen,
-        every,
-      ));
-      if (fired) {
+    // Wakes only for the last measure closing or for the progress report: updates that add
+    // measures change nothing this loop waits on.
+    while (finishedCount() < measures.length) {
+      const allDone = await condition(() => finishedCount() === measures.length, every);
+      if (!allDone) {
         reports++;
         await recordRectificationProgress({
           campaignId: input.campaignId,
@@ -302,8 +300,8 @@ export async function rectificationWorkflow(
           closed: closedCount(),
           channels: shared.channels,
         });
+        await project();
       }
-      await project();
     }
     state = closedCount() > 0 ? 'closed' : 'cancelled';
   }
