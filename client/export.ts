@@ -53,9 +53,25 @@ export async function xlsxBuffer(sheets: Sheet[]): Promise<Buffer> {
     ws.getRow(1).font = { bold: true };
     ws.getRow(1).alignment = { vertical: 'middle', horizontal: 'center', wrapText: true };
     ws.pageSetup.printTitlesRow = '1:1';
+    const widths = sheet.columns.map((c) => c.width ?? Math.max(10, c.header.length * 2 + 4));
     sheet.rows.forEach((r, i) => {
       const row = ws.addRow(r.map((v) => (v === null ? '' : v)));
       row.alignment = { vertical: 'top', wrapText: true };
+      // Spreadsheet programs do not grow wrapped rows by themselves when the file sets no
+      // height: give each row the lines its longest cell needs (CJK characters are two wide).
+      const lines = Math.max(
+        1,
+        ...r.map((v, c) =>
+          String(v ?? '')
+            .split('\n')
+            .reduce(
+              (n, part) =>
+                n + Math.max(1, Math.ceil(displayWidth(part) / Math.max(1, (widths[c] ?? 10) - 1))),
+              0,
+            ),
+        ),
+      );
+      row.height = 15 * lines + 3;
       const fill = sheet.fills?.[i];
       if (fill)
         row.eachCell(
@@ -75,6 +91,19 @@ export async function xlsxBuffer(sheets: Sheet[]): Promise<Buffer> {
     );
   }
   return Buffer.from(await wb.xlsx.writeBuffer());
+}
+
+/** Columns a text takes in a spreadsheet: CJK and full-width characters count twice. */
+function displayWidth(text: string): number {
+  let w = 0;
+  for (const ch of text)
+    w +=
+      /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/.test(
+        ch,
+      )
+        ? 2
+        : 1;
+  return w;
 }
 
 /** Renders sheets in a format, to `out` when given (required for xlsx), else to stdout. */

@@ -165,7 +165,7 @@ export async function ledgerRows(
       measure: x.measure,
       unit: x.unit_name,
       person: x.person_name,
-      due: formatLocal(x.due_at.getTime(), c.timeZone),
+      due: formatLocal(x.due_at.getTime(), c.timeZone).slice(0, 16),
       progress: progressOf(x.state, x.submitted),
       state:
         x.state === 'done'
@@ -183,6 +183,15 @@ export async function ledgerRows(
     return { rows, timeZone: c.timeZone, name: c.name };
   });
 }
+
+const PROGRESS_EN: Record<string, string> = {
+  未启动: 'not started',
+  进行中: 'in progress',
+  待验收: 'awaiting acceptance',
+  已退回整改: 'returned',
+  已验收: 'accepted',
+  已取消: 'cancelled',
+};
 
 const STATE_LABEL: Record<LedgerRow['state'], [string, string]> = {
   closed: ['已销号', 'closed'],
@@ -211,17 +220,17 @@ export async function ledgerReportCommand(
     title: `${L('整改台账', 'Rectification ledger')} — ${name}`,
     columns: [
       { header: L('序号', 'No.'), width: 6 },
-      { header: L('指标', 'Indicator'), width: 14 },
-      { header: L('问题', 'Problem'), width: 30 },
-      { header: L('原因', 'Cause'), width: 26 },
-      { header: L('差距', 'Gap'), width: 26 },
-      { header: L('措施', 'Measure'), width: 30 },
-      { header: L('责任单位', 'Unit'), width: 18 },
+      { header: L('指标', 'Indicator'), width: 12 },
+      { header: L('问题', 'Problem'), width: 24 },
+      { header: L('原因', 'Cause'), width: 18 },
+      { header: L('差距', 'Gap'), width: 18 },
+      { header: L('措施', 'Measure'), width: 24 },
+      { header: L('责任单位', 'Unit'), width: 14 },
       { header: L('责任人', 'Person'), width: 10 },
-      { header: L('完成时限', 'Due'), width: 17 },
-      { header: L('进展', 'Progress'), width: 11 },
+      { header: L('完成时限', 'Due'), width: 11 },
+      { header: L('进展', 'Progress'), width: 9 },
       { header: L('状态', 'State'), width: 9 },
-      { header: L('销号时间', 'Closed'), width: 17 },
+      { header: L('销号时间', 'Closed'), width: 11 },
     ],
     rows: rows.map((r) => [
       r.no,
@@ -233,7 +242,7 @@ export async function ledgerReportCommand(
       r.unit,
       r.person,
       r.due,
-      out.lang === 'zh' ? r.progress : r.progress,
+      out.lang === 'zh' ? r.progress : (PROGRESS_EN[r.progress] ?? r.progress),
       t(out.lang, ...STATE_LABEL[r.state]),
       r.closedAt,
     ]),
