@@ -124,3 +124,18 @@ export async function startHarness(
     },
   };
 }
+
+/**
+ * Waits until a workflow has no workflow task in flight. The Java test server has no
+ * speculative workflow tasks: an update that arrives while a task is in flight (for example
+ * right after skipped time fired timers) can collide with it, so tests let it settle first.
+ */
+export async function settle(handle: {
+  describe(): Promise<{ raw: { pendingWorkflowTask?: unknown } }>;
+}): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const d = await handle.describe();
+    if (!d.raw.pendingWorkflowTask) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
