@@ -175,9 +175,10 @@ export async function ledgerRows(
             : x.state === 'submitted'
               ? 'green'
               : colourAt(now, x.due_at.getTime(), Number(x.warning_ms)),
+      // To the minute, as people write dates on a ledger.
       closedAt:
         x.completed_at && x.state === 'done'
-          ? formatLocal(x.completed_at.getTime(), c.timeZone)
+          ? formatLocal(x.completed_at.getTime(), c.timeZone).slice(0, 16)
           : null,
     }));
     return { rows, timeZone: c.timeZone, name: c.name };
