@@ -25,14 +25,18 @@ function outputOptions(cmd: Command): OutputOptions {
   return { json: o.json === true, lang: o.lang ?? 'zh' };
 }
 
-/** Every subcommand accepts --json/--lang too, wherever they are written. */
-function sub(name: string, description: string): Command {
-  return program
+/** A command under `parent` that accepts --json/--lang too, wherever they are written. */
+function commandOf(parent: Command, name: string, description: string): Command {
+  return parent
     .command(name)
     .description(description)
     .addOption(new Option('--json', 'print one JSON document on stdout (for programs)'))
     .addOption(new Option('--lang <lang>', 'language of human output').choices(['zh', 'en']))
     .exitOverride();
+}
+
+function sub(name: string, description: string): Command {
+  return commandOf(program, name, description);
 }
 
 sub('validate', 'check a campaign definition (YAML or JSON) and list every problem with its path')
@@ -85,12 +89,7 @@ sub('tasks', "list a campaign's tasks (督办事项) with their state, due time 
 const task = program.command('task').description('show and act on one task').exitOverride();
 
 function taskSub(name: string, description: string): Command {
-  return task
-    .command(name)
-    .description(description)
-    .addOption(new Option('--json', 'print one JSON document on stdout (for programs)'))
-    .addOption(new Option('--lang <lang>', 'language of human output').choices(['zh', 'en']))
-    .exitOverride();
+  return commandOf(task, name, description);
 }
 
 taskSub('show', 'one task with its full event history')
@@ -185,17 +184,14 @@ const enterprises = program
   .command('enterprises')
   .description('the full enterprise list (企业全量名单)')
   .exitOverride();
-enterprises
-  .command('import')
-  .description(
-    'load the full enterprise list from a CSV (统一社会信用代码, 企业名称[, 行业, 乡镇]); a file with bad lines imports nothing',
-  )
+commandOf(
+  enterprises,
+  'import',
+  'load the full enterprise list from a CSV (统一社会信用代码, 企业名称[, 行业, 乡镇]); a file with bad lines imports nothing',
+)
   .argument('<campaignId>', 'the campaign')
   .requiredOption('--file <csv>', 'the CSV file')
   .requiredOption('--as <personId>', 'the bureau coordinator importing it')
-  .addOption(new Option('--json', 'print one JSON document on stdout (for programs)'))
-  .addOption(new Option('--lang <lang>', 'language of human output').choices(['zh', 'en']))
-  .exitOverride()
   .action(async (campaignId: string, opts: { file: string; as: string }, cmd: Command) =>
     (await campaignModule()).importEnterprisesCommand(campaignId, opts, outputOptions(cmd)),
   );
@@ -215,19 +211,16 @@ const evidence = program
   .command('evidence')
   .description('supporting evidence (印证资料) requests')
   .exitOverride();
-evidence
-  .command('request')
-  .description(
-    "the evaluator asks a unit for supporting evidence (a task due in the policy's working days)",
-  )
+commandOf(
+  evidence,
+  'request',
+  "the evaluator asks a unit for supporting evidence (a task due in the policy's working days)",
+)
   .argument('<campaignId>', 'the campaign')
   .argument('<indicator>', 'the indicator code')
   .requiredOption('--unit <unit>', 'the unit that must provide it')
   .requiredOption('--what <text>', 'what is asked for')
   .requiredOption('--as <personId>', 'the evaluator asking')
-  .addOption(new Option('--json', 'print one JSON document on stdout (for programs)'))
-  .addOption(new Option('--lang <lang>', 'language of human output').choices(['zh', 'en']))
-  .exitOverride()
   .action(
     async (
       campaignId: string,
@@ -262,17 +255,14 @@ const results = program
   .command('results')
   .description("the evaluation's scores and ranks")
   .exitOverride();
-results
-  .command('import')
-  .description(
-    "record each indicator's score and rank from a CSV (指标代码, 得分, 排名); marks indicators for rectification",
-  )
+commandOf(
+  results,
+  'import',
+  "record each indicator's score and rank from a CSV (指标代码, 得分, 排名); marks indicators for rectification",
+)
   .argument('<campaignId>', 'the campaign')
   .requiredOption('--file <csv>', 'the CSV file')
   .requiredOption('--as <personId>', 'the bureau coordinator importing them')
-  .addOption(new Option('--json', 'print one JSON document on stdout (for programs)'))
-  .addOption(new Option('--lang <lang>', 'language of human output').choices(['zh', 'en']))
-  .exitOverride()
   .action(async (campaignId: string, opts: { file: string; as: string }, cmd: Command) =>
     (await campaignModule()).importResultsCommand(campaignId, opts, outputOptions(cmd)),
   );
@@ -288,11 +278,11 @@ sub('rectify', 'the bureau starts the rectification (整改) of an indicator by 
   );
 
 const measure = program.command('measure').description('rectification measures').exitOverride();
-measure
-  .command('add')
-  .description(
-    'add a measure to a rectification under way (a split or a new finding), with a reason',
-  )
+commandOf(
+  measure,
+  'add',
+  'add a measure to a rectification under way (a split or a new finding), with a reason',
+)
   .argument('<campaignId>', 'the campaign')
   .argument('<indicator>', 'the indicator code')
   .requiredOption('--problem <n>', 'the problem number it addresses')
@@ -302,9 +292,6 @@ measure
   .requiredOption('--due <datetime>', 'the deadline')
   .requiredOption('--reason <text>', 'why it is added')
   .requiredOption('--as <personId>', 'the bureau coordinator')
-  .addOption(new Option('--json', 'print one JSON document on stdout (for programs)'))
-  .addOption(new Option('--lang <lang>', 'language of human output').choices(['zh', 'en']))
-  .exitOverride()
   .action(
     async (
       campaignId: string,
@@ -326,9 +313,7 @@ const report = program
   .command('report')
   .description('reports: the daily dispatch and the rectification ledger')
   .exitOverride();
-report
-  .command('ledger')
-  .description('the rectification ledger (整改台账)')
+commandOf(report, 'ledger', 'the rectification ledger (整改台账)')
   .argument('<campaignId>', 'the campaign')
   .addOption(
     new Option('--format <format>', 'output format')
@@ -336,9 +321,6 @@ report
       .default('table'),
   )
   .option('--out <file>', 'write to a file (required for xlsx)')
-  .addOption(new Option('--json', 'print one JSON document on stdout (for programs)'))
-  .addOption(new Option('--lang <lang>', 'language of human output').choices(['zh', 'en']))
-  .exitOverride()
   .action(
     async (
       campaignId: string,
@@ -351,9 +333,7 @@ report
         outputOptions(cmd),
       ),
   );
-report
-  .command('dispatch')
-  .description('the daily dispatch digest (每日调度)')
+commandOf(report, 'dispatch', 'the daily dispatch digest (每日调度)')
   .argument('<campaignId>', 'the campaign')
   .option('--date <date>', 'the day, YYYY-MM-DD (default today)')
   .addOption(
@@ -362,9 +342,6 @@ report
       .default('table'),
   )
   .option('--out <file>', 'write to a file (required for xlsx)')
-  .addOption(new Option('--json', 'print one JSON document on stdout (for programs)'))
-  .addOption(new Option('--lang <lang>', 'language of human output').choices(['zh', 'en']))
-  .exitOverride()
   .action(
     async (
       campaignId: string,
