@@ -1,6 +1,12 @@
 // Connections the CLI opens, with failures turned into exit-code-3 errors that say which
 // service, where, and how to start it.
-import { Client, Connection } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import type pg from 'pg';
 import { createPool, isUnreachable, redactUrl } from '../db/pool.ts';
 import { config } from '../worker/config.ts';
@@ -68,5 +74,60 @@ export async function withWorkerDeadline<T>(client: Client, fn: () => Promise<T>
       throw new ServiceUnreachable('Temporal', config().temporalAddress, firstLine(e));
     }
     throw e;
+  }
+}
+
+/** Runs `fn` with a database pool that is closed afterwards. */
+export async function withDb<T>(fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
+  const pool = await connectDatabase();
+  try {
+    return await fn(pool);
+  } finally {
+    await pool.end();
+  }
+}
+
+/**
+ * Turns a failed update into what the person should read: the validator's refusal, a
+ * workflow that is not running, or one that has finished. `what` names the workflow for
+ * people ("task", "workflow").
+ */
+export function updateError(e: unknown, action: string, id: string, what = 'workflow'): unknown {
+  if (e instanceof CliError) return e;
+  if (e instanceof WorkflowNotFoundError || (e as Error)?.name === 'WorkflowNotFoundError') {
+    return new CliError(
+      `no ${what} "${id}" is running (it may be finished, or the id is wrong)`,
+      EXIT.refused,
+    );
+  }
+  if (e instanceof WorkflowUpdateFailedError) {
+    const cause = e.cause as Error | undefined;
+    return new CliError(`${action} refused: ${cause?.message ?? e.message}`, EXIT.refused);
+  }
+  if (/workflow execution already completed/i.test((e as Error)?.message ?? String(e))) {
+    return new CliError(`${action} refused: ${what} "${id}" is already finished`, EXIT.refused);
+  }
+  return e;
+}
+
+/**
+ * Sends one update to a workflow and waits for its result, under the worker deadline, with
+ * refusals and missing workflows turned into CLI errors that name the action.
+ */
+export async function sendUpdate<Ret, Arg>(
+  workflowId: string,
+  def: UpdateDefinition<Ret, [Arg]>,
+  arg: Arg,
+  action: string,
+): Promise<Ret> {
+  const temporal = await connectTemporal();
+  try {
+    return await withWorkerDeadline(temporal.client, () =>
+      temporal.client.workflow.getHandle(workflowId).executeUpdate(def, { args: [arg] }),
+    );
+  } catch (e) {
+    throw updateError(e, action, workflowId);
+  } finally {
+    await temporal.close();
   }
 }

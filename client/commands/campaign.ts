@@ -2,12 +2,7 @@
 // evaluator's evidence requests and verified items, and the results.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowIdReusePolicy,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-} from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
 import { parse as parseCsv } from 'csv-parse/sync';
 import type pg from 'pg';
 import { withTransaction } from '../../db/pool.ts';
@@ -42,19 +37,16 @@ import { rebaseDefinition } from '../../domain/rebase.ts';
 import { formatIsoOffset, formatLocal, parseMoment } from '../../domain/time.ts';
 import { validateDefinition } from '../../domain/validate.ts';
 import { config } from '../../worker/config.ts';
-import { connectDatabase, connectTemporal, withWorkerDeadline } from '../connections.ts';
+import {
+  connectTemporal,
+  sendUpdate,
+  updateError,
+  withDb,
+  withWorkerDeadline,
+} from '../connections.ts';
 import { CliError, EXIT } from '../errors.ts';
 import { colour, printJson, t, table, type OutputOptions } from '../output.ts';
 import { requireValidDefinition } from './definition.ts';
-
-export async function withDb<T>(fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
-  const pool = await connectDatabase();
-  try {
-    return await fn(pool);
-  } finally {
-    await pool.end();
-  }
-}
 
 export interface CampaignRecord {
   definition: CampaignDefinition;
@@ -443,39 +435,24 @@ export async function sampleCommand(
   for (const e of result.enterprises) console.log(`  ${e}`);
 }
 
-function updateError(e: unknown, what: string, id: string): unknown {
-  if (e instanceof WorkflowUpdateFailedError)
-    return new CliError(`${what} refused: ${(e.cause as Error)?.message ?? e.message}`);
-  if (e instanceof WorkflowNotFoundError || (e as Error)?.name === 'WorkflowNotFoundError')
-    return new CliError(`no running workflow "${id}"`);
-  return e;
-}
-
 export async function evidenceRequestCommand(
   campaignId: string,
   code: string,
   opts: { unit: string; what: string; as: string },
   out: OutputOptions,
 ): Promise<void> {
-  const temporal = await connectTemporal();
-  const id = indicatorWorkflowId(campaignId, code);
-  try {
-    const r = await withWorkerDeadline(temporal.client, () =>
-      temporal.client.workflow.getHandle(id).executeUpdate(requestEvidenceUpdate, {
-        args: [{ requestId: randomUUID(), actor: opts.as, unit: opts.unit, what: opts.what }],
-      }),
-    ).catch((e: unknown) => {
-      throw updateError(e, 'evidence request', id);
-    });
-    const tz = await withDb(async (pool) => (await loadCampaign(pool, campaignId)).timeZone);
-    if (out.json) printJson({ taskId: r.taskId, due: formatIsoOffset(r.due, tz) });
-    else
-      console.log(
-        `${colour.ok('✓')} ${r.taskId} ${t(out.lang, '截止', 'due')} ${formatLocal(r.due, tz)}`,
-      );
-  } finally {
-    await temporal.close();
-  }
+  const r = await sendUpdate(
+    indicatorWorkflowId(campaignId, code),
+    requestEvidenceUpdate,
+    { requestId: randomUUID(), actor: opts.as, unit: opts.unit, what: opts.what },
+    'evidence request',
+  );
+  const tz = await withDb(async (pool) => (await loadCampaign(pool, campaignId)).timeZone);
+  if (out.json) printJson({ taskId: r.taskId, due: formatIsoOffset(r.due, tz) });
+  else
+    console.log(
+      `${colour.ok('✓')} ${r.taskId} ${t(out.lang, '截止', 'due')} ${formatLocal(r.due, tz)}`,
+    );
 }
 
 export async function verifyCommand(
@@ -484,32 +461,23 @@ export async function verifyCommand(
   opts: { item: string; outcome: 'confirmed' | 'discrepant'; as: string; note?: string },
   out: OutputOptions,
 ): Promise<void> {
-  const temporal = await connectTemporal();
-  const id = indicatorWorkflowId(campaignId, code);
-  try {
-    const r = await withWorkerDeadline(temporal.client, () =>
-      temporal.client.workflow.getHandle(id).executeUpdate(verifyUpdate, {
-        args: [
-          {
-            requestId: randomUUID(),
-            actor: opts.as,
-            item: opts.item,
-            outcome: opts.outcome,
-            note: opts.note,
-          },
-        ],
-      }),
-    ).catch((e: unknown) => {
-      throw updateError(e, 'verification', id);
-    });
-    if (out.json) printJson(r);
-    else
-      console.log(
-        `${r.outcome === 'confirmed' ? colour.ok('✓') : colour.bad('⚑')} ${code} ${r.item}: ${r.outcome}${r.flagged ? t(out.lang, '（已标记数据核验差异）', ' (flagged)') : ''}`,
-      );
-  } finally {
-    await temporal.close();
-  }
+  const r = await sendUpdate(
+    indicatorWorkflowId(campaignId, code),
+    verifyUpdate,
+    {
+      requestId: randomUUID(),
+      actor: opts.as,
+      item: opts.item,
+      outcome: opts.outcome,
+      note: opts.note,
+    },
+    'verification',
+  );
+  if (out.json) printJson(r);
+  else
+    console.log(
+      `${r.outcome === 'confirmed' ? colour.ok('✓') : colour.bad('⚑')} ${code} ${r.item}: ${r.outcome}${r.flagged ? t(out.lang, '（已标记数据核验差异）', ' (flagged)') : ''}`,
+    );
 }
 
 export async function importResultsCommand(
@@ -528,27 +496,21 @@ export async function importResultsCommand(
     def.indicators.map((i) => i.code),
   );
   if (rejected.length) refuseRows(opts.file, rejected, out, { rectificationStarted: [] });
-  const temporal = await connectTemporal();
-  try {
-    const r = await withWorkerDeadline(temporal.client, () =>
-      temporal.client.workflow.getHandle(campaignId).executeUpdate(recordResultsUpdate, {
-        args: [{ requestId: randomUUID(), actor: opts.as, results: good }],
-      }),
-    ).catch((e: unknown) => {
-      throw updateError(e, 'results import', campaignId);
-    });
-    if (out.json) printJson(r);
-    else {
+  const r = await sendUpdate(
+    campaignId,
+    recordResultsUpdate,
+    { requestId: randomUUID(), actor: opts.as, results: good },
+    'results import',
+  );
+  if (out.json) printJson(r);
+  else {
+    console.log(
+      `${colour.ok('✓')} ${t(out.lang, `已导入 ${r.imported} 项指标结果`, `imported ${r.imported} results`)}`,
+    );
+    if (r.rectificationStarted.length)
       console.log(
-        `${colour.ok('✓')} ${t(out.lang, `已导入 ${r.imported} 项指标结果`, `imported ${r.imported} results`)}`,
+        `${colour.warn('⚑')} ${t(out.lang, '需整改', 'marked for rectification')}: ${r.rectificationStarted.join(', ')}`,
       );
-      if (r.rectificationStarted.length)
-        console.log(
-          `${colour.warn('⚑')} ${t(out.lang, '需整改', 'marked for rectification')}: ${r.rectificationStarted.join(', ')}`,
-        );
-    }
-  } finally {
-    await temporal.close();
   }
 }
 
@@ -647,33 +609,16 @@ export async function addMeasureCommand(
   const problem = Number(opts.problem);
   if (!Number.isInteger(problem) || problem < 1)
     throw new CliError(`--problem "${opts.problem}" must be a problem number from 1`, EXIT.usage);
-  const temporal = await connectTemporal();
-  const id = rectificationWorkflowId(campaignId, code);
-  try {
-    const r = await withWorkerDeadline(temporal.client, () =>
-      temporal.client.workflow.getHandle(id).executeUpdate(addMeasureUpdate, {
-        args: [
-          {
-            requestId: randomUUID(),
-            actor: opts.as,
-            problem,
-            measure: opts.measure,
-            unit: opts.unit,
-            person: opts.person,
-            due: opts.due,
-            reason: opts.reason,
-          },
-        ],
-      }),
-    ).catch((e: unknown) => {
-      throw updateError(e, 'adding the measure', id);
-    });
-    if (out.json) printJson(r);
-    else
-      console.log(
-        `${colour.ok('✓')} ${t(out.lang, '已增加整改措施', 'measure added')} ${r.no}: ${r.taskId}`,
-      );
-  } finally {
-    await temporal.close();
-  }
+  const { as: actor, measure, unit, person, due, reason } = opts;
+  const r = await sendUpdate(
+    rectificationWorkflowId(campaignId, code),
+    addMeasureUpdate,
+    { requestId: randomUUID(), actor, problem, measure, unit, person, due, reason },
+    'adding the measure',
+  );
+  if (out.json) printJson(r);
+  else
+    console.log(
+      `${colour.ok('✓')} ${t(out.lang, '已增加整改措施', 'measure added')} ${r.no}: ${r.taskId}`,
+    );
 }

@@ -15,7 +15,8 @@ import {
 import { CliError, EXIT } from '../errors.ts';
 import { emitSheets, type Format, type Sheet } from '../export.ts';
 import { printJson, t, type OutputOptions } from '../output.ts';
-import { loadCampaign, withDb } from './campaign.ts';
+import { withDb } from '../connections.ts';
+import { loadCampaign } from './campaign.ts';
 
 export async function dispatchReportCommand(
   campaignId: string,

@@ -4,10 +4,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { parse as parseYaml } from 'yaml';
-import type pg from 'pg';
 import { rosterOf, taskPolicyOf } from '../../domain/campaign-parts.ts';
 import { coerceFieldData, validateFieldData } from '../../domain/fields.ts';
 import { colourAt } from '../../domain/schedule.ts';
@@ -29,7 +28,7 @@ import {
 } from '../../domain/task.ts';
 import { formatIsoOffset, formatLocal, parseMoment } from '../../domain/time.ts';
 import { config } from '../../worker/config.ts';
-import { connectDatabase, connectTemporal, withWorkerDeadline } from '../connections.ts';
+import { connectTemporal, updateError, withDb, withWorkerDeadline } from '../connections.ts';
 import { CliError, EXIT, UsageError } from '../errors.ts';
 import { colour, printJson, t, table, type OutputOptions } from '../output.ts';
 import { requireValidDefinition } from './definition.ts';
@@ -86,15 +85,6 @@ const COLOUR_LABEL: Record<'green' | 'yellow' | 'red', [string, string]> = {
   yellow: ['黄', 'yellow'],
   red: ['红', 'red'],
 };
-
-async function withDb<T>(fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
-  const pool = await connectDatabase();
-  try {
-    return await fn(pool);
-  } finally {
-    await pool.end();
-  }
-}
 
 export async function listTasksCommand(
   campaignId: string,
@@ -398,7 +388,7 @@ export async function taskActionCommand(
     try {
       result = await withWorkerDeadline(temporal.client, run);
     } catch (e) {
-      throw translateTemporalError(e, taskId, action);
+      throw updateError(e, action, taskId, 'task');
     }
     const tz = await taskTimeZone(taskId).catch(() => 'Asia/Shanghai');
     const doc = {
@@ -422,25 +412,6 @@ export async function taskActionCommand(
   } finally {
     await temporal.close();
   }
-}
-
-function translateTemporalError(e: unknown, taskId: string, action: string): unknown {
-  if (e instanceof CliError) return e;
-  if (e instanceof WorkflowNotFoundError || (e as Error)?.name === 'WorkflowNotFoundError') {
-    return new CliError(
-      `no task "${taskId}" is running (it may be finished, or the id is wrong)`,
-      EXIT.refused,
-    );
-  }
-  if (e instanceof WorkflowUpdateFailedError) {
-    const cause = e.cause as Error | undefined;
-    return new CliError(`${action} refused: ${cause?.message ?? e.message}`, EXIT.refused);
-  }
-  const msg = (e as Error)?.message ?? String(e);
-  if (/workflow execution already completed/i.test(msg)) {
-    return new CliError(`${action} refused: task "${taskId}" is already finished`, EXIT.refused);
-  }
-  return e;
 }
 
 // ---- ad-hoc task ----
