@@ -41,6 +41,8 @@ export function definitionFrom(monday: string, campaignId: string) {
     extensionApprovers: ['bureau'],
   };
   raw.rectification.triggers = { scoreBelow: 80 };
+  // Weekly progress reports on a campaign of weeks (the demo's five minutes would be thousands).
+  raw.rectification.progressEvery = 'P7D';
   const r = loadDefinitionText(JSON.stringify(raw), 'moved.json');
   if (!r.valid) throw new Error(JSON.stringify(r.errors));
   return { def: r.definition!, calendar: r.calendar! };

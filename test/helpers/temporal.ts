@@ -139,3 +139,19 @@ export async function settle(handle: {
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * The result of a workflow that is about to finish without any timer firing. Polling its status
+ * first keeps `result()` (which lets the test server skip time while it waits) from racing the
+ * last workflow tasks.
+ */
+export async function finishedResult<T>(handle: {
+  describe(): Promise<{ status: { name: string } }>;
+  result(): Promise<T>;
+}): Promise<T> {
+  for (let i = 0; i < 600; i++) {
+    if ((await handle.describe()).status.name !== 'RUNNING') break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return handle.result();
+}
