@@ -166,8 +166,16 @@ sub('start', 'start a campaign from its definition; a second start of the same i
     '--begin <when>',
     'move every phase window so that training begins then ("now" or a date-time): for demonstrations',
   )
-  .action(async (file: string, opts: { id?: string; as?: string; begin?: string }, cmd: Command) =>
-    (await campaignModule()).startCommand(file, opts, outputOptions(cmd)),
+  .option(
+    '--pace <factor>',
+    'run the campaign this many times faster (windows and ISO durations divided; working days stay): for demonstrations',
+  )
+  .action(
+    async (
+      file: string,
+      opts: { id?: string; as?: string; begin?: string; pace?: string },
+      cmd: Command,
+    ) => (await campaignModule()).startCommand(file, opts, outputOptions(cmd)),
   );
 
 sub('list', 'campaigns and their phase').action(async (_o, cmd: Command) =>

@@ -33,7 +33,7 @@ import {
 } from '../../domain/imports.ts';
 import { colourAt, type Colour } from '../../domain/schedule.ts';
 import { SA } from '../../domain/search-attributes.ts';
-import { rebaseDefinition } from '../../domain/rebase.ts';
+import { paceDefinition, rebaseDefinition } from '../../domain/rebase.ts';
 import { formatIsoOffset, formatLocal, parseMoment } from '../../domain/time.ts';
 import { validateDefinition } from '../../domain/validate.ts';
 import { config } from '../../worker/config.ts';
@@ -92,7 +92,7 @@ const EVALUATOR = { kind: 'evaluator', roles: ['evaluator', 'head'] };
 
 export async function startCommand(
   file: string,
-  opts: { id?: string; as?: string; begin?: string },
+  opts: { id?: string; as?: string; begin?: string; pace?: string },
   out: OutputOptions,
 ): Promise<void> {
   const loaded = await requireValidDefinition(file);
@@ -110,10 +110,23 @@ export async function startCommand(
       );
     }
     def = rebaseDefinition(def, m.instant);
+  }
+  if (opts.pace !== undefined) {
+    const factor = Number(opts.pace);
+    if (!Number.isFinite(factor) || factor < 1 || factor > 3600) {
+      throw new CliError(`--pace "${opts.pace}" is not a number from 1 to 3600`, EXIT.usage);
+    }
+    try {
+      def = paceDefinition(def, factor);
+    } catch (e) {
+      throw new CliError(`--pace: ${(e as Error).message}`, EXIT.usage);
+    }
+  }
+  if (opts.begin || opts.pace !== undefined) {
     const again = validateDefinition(def);
     if (!again.valid || !again.calendar) {
       throw new CliError(
-        `the definition moved to begin at ${opts.begin} is not valid: ${again.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
+        `the definition moved by --begin/--pace is not valid: ${again.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
       );
     }
     calendar = again.calendar;

@@ -7,7 +7,7 @@ import {
   checkResultRows,
   drawSample,
 } from '../../domain/imports.ts';
-import { rebaseDefinition } from '../../domain/rebase.ts';
+import { paceDefinition, rebaseDefinition } from '../../domain/rebase.ts';
 import { loadDefinitionFile } from '../../client/definition-file.ts';
 import { validateDefinition } from '../../domain/validate.ts';
 
@@ -95,5 +95,36 @@ describe('moving a definition to begin now', () => {
     expect(moved.phases.reporting.end).toBe('2027-03-15T10:50:00+08:00');
     expect(moved.campaign.year).toBe(2027);
     expect(validateDefinition(moved).valid).toBe(true);
+  });
+});
+
+describe('pacing a definition for a demonstration', () => {
+  it('divides every window and every ISO duration, and leaves working days alone', async () => {
+    const r = await loadDefinitionFile('examples/quick-demo.yaml');
+    const moved = rebaseDefinition(r.definition!, Date.parse('2027-03-15T02:00:00Z'));
+    const fast = paceDefinition(moved, 5);
+    expect(fast.phases.training.start).toBe('2027-03-15T10:00:00+08:00');
+    expect(fast.phases.training.end).toBe('2027-03-15T10:02:00+08:00');
+    expect(fast.phases.reporting.end).toBe('2027-03-15T10:10:00+08:00');
+    expect(fast.phases.dataEntry.slot).toBe('PT48S');
+    expect(fast.policy.reminders).toEqual(['PT24S', 'PT12S']);
+    expect(fast.policy.escalation.map((s) => s.after)).toEqual([
+      { duration: 'PT12S' },
+      { duration: 'PT12S' },
+      { duration: 'PT24S' },
+    ]);
+    expect(fast.rectification.measureDue).toEqual({ duration: 'PT60S' });
+    expect(validateDefinition(fast).valid).toBe(true);
+    const days = paceDefinition(
+      { ...moved, policy: { ...moved.policy, returnDue: { workingDays: 2 } } },
+      5,
+    );
+    expect(days.policy.returnDue).toEqual({ workingDays: 2 });
+  });
+
+  it('refuses windows given as dates and a factor out of range', async () => {
+    const r = await loadDefinitionFile('examples/county-2026.yaml');
+    expect(() => paceDefinition(r.definition!, 5)).toThrow(/a paced campaign needs date-times/);
+    expect(() => paceDefinition(r.definition!, 0)).toThrow(/not between 1 and 3600/);
   });
 });
