@@ -3,6 +3,7 @@
 // attributes registered.
 import { SearchAttributeType } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -51,14 +52,32 @@ const INDEXED_TYPE: Record<string, number> = {
   [SearchAttributeType.KEYWORD_LIST]: 7,
 };
 
-export async function devServerEnv(): Promise<TestWorkflowEnvironment> {
+/**
+ * The dev server; with `uiPort`, its Web UI too (the CLI serves it on that port, same host).
+ */
+export async function devServerEnv(
+  opts: { uiPort?: number } = {},
+): Promise<TestWorkflowEnvironment> {
   const path = await ensureTemporalCli();
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path },
       searchAttributes: ALL_SEARCH_ATTRIBUTES,
       log: { format: 'pretty', level: 'error' },
+      ...(opts.uiPort ? { ui: true, uiPort: opts.uiPort } : {}),
     },
+  });
+}
+
+/** A TCP port nobody listens on right now (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
   });
 }
 
@@ -86,6 +105,8 @@ export interface Harness {
   env: TestWorkflowEnvironment;
   db: TestDatabase;
   taskQueue: string;
+  /** The Web UI's base URL (e.g. http://127.0.0.1:41234), when started with `ui: true`. */
+  uiUrl?: string;
   close(): Promise<void>;
 }
 
@@ -95,10 +116,12 @@ export interface Harness {
  */
 export async function startHarness(
   server: 'time-skipping' | 'dev',
-  opts: { withTestParents?: boolean; activityDeps?: Partial<ActivityDeps> } = {},
+  opts: { withTestParents?: boolean; activityDeps?: Partial<ActivityDeps>; ui?: boolean } = {},
 ): Promise<Harness> {
+  if (opts.ui && server !== 'dev') throw new Error('only the dev server has a Web UI');
+  const uiPort = opts.ui ? await freePort() : undefined;
   const [env, db, bundle] = await Promise.all([
-    server === 'dev' ? devServerEnv() : timeSkippingEnv(),
+    server === 'dev' ? devServerEnv(uiPort ? { uiPort } : {}) : timeSkippingEnv(),
     startTestDatabase(),
     bundleWorkflows({ withTestParents: opts.withTestParents ?? false }),
   ]);
@@ -116,6 +139,7 @@ export async function startHarness(
     env,
     db,
     taskQueue,
+    ...(uiPort ? { uiUrl: `http://127.0.0.1:${uiPort}` } : {}),
     async close() {
       worker.shutdown();
       await running;
