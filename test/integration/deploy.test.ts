@@ -1,0 +1,286 @@
+// The deployment stack (Dockerfile, docker-compose.yml), checked without a Docker engine:
+// `docker-compose config` validates and normalises the compose file, and the result is compared
+// with the code it deploys: the search attributes, the worker's configuration variables, its
+// entry point and its shutdown grace.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { ALL_SEARCH_ATTRIBUTES, searchAttributeFlags } from '../../domain/search-attributes.ts';
+import { REPO_ROOT } from '../../scripts/lib/tools.ts';
+import { readConfig } from '../../worker/config.ts';
+
+const COMPOSE_FILE = join(REPO_ROOT, 'docker-compose.yml');
+const SERVICES = [
+  'temporal-db',
+  'temporal',
+  'temporal-setup',
+  'temporal-ui',
+  'campaign-db',
+  'worker',
+];
+const ONE_SHOT = new Set(['temporal-setup']);
+
+interface Service {
+  image?: string;
+  build?: { context: string; dockerfile?: string };
+  entrypoint?: string[] | string;
+  command?: string[] | string;
+  environment?: Record<string, string>;
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test?: string[] | string; disable?: boolean };
+  init?: boolean;
+  restart?: string;
+  stop_signal?: string;
+  stop_grace_period?: string;
+}
+
+let scratch: string;
+let emptyEnvFile: string;
+
+/** Runs docker-compose on the file with only the defaults written in it: no variables from the
+ * caller's shell or from a .env file a developer may keep next to it. */
+function compose(...args: string[]) {
+  const r = spawnSync(
+    'docker-compose',
+    ['--env-file', emptyEnvFile, '--file', COMPOSE_FILE, ...args],
+    {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      timeout: 60_000,
+    },
+  );
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+    throw new Error(
+      'docker-compose is not on PATH, so the deployment files cannot be validated. Install it ' +
+        'with `apt-get install docker-compose` (Debian’s docker-compose 1.29 validates compose ' +
+        'files without a Docker engine; .ci/run installs it through scripts/ci-system-packages.sh).',
+    );
+  }
+  if (r.error) throw r.error;
+  return r;
+}
+
+/** Seconds in a Go/compose duration such as `45s`, `1m30s`, `500ms`. */
+function seconds(duration: string): number {
+  const parts = [...duration.matchAll(/(\d+(?:\.\d+)?)(h|ms|us|m|s)/g)];
+  expect(parts.map((p) => p[0]).join(''), `duration "${duration}"`).toBe(duration);
+  const unit = { h: 3600, m: 60, s: 1, ms: 1e-3, us: 1e-6 } as const;
+  return parts.reduce((sum, p) => sum + Number(p[1]) * unit[p[2] as keyof typeof unit], 0);
+}
+
+function words(value: string[] | string | undefined): string {
+  return Array.isArray(value) ? value.join(' ') : (value ?? '');
+}
+
+/** The instructions of the Dockerfile's final stage, continuation lines joined. */
+function finalStage(dockerfile: string): { instruction: string; args: string }[] {
+  const lines = dockerfile
+    .replace(/\\\r?\n/g, ' ')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => {
+      const [instruction = '', ...rest] = l.split(/\s+/);
+      return { instruction: instruction.toUpperCase(), args: rest.join(' ') };
+    });
+  const lastFrom = lines.map((l) => l.instruction).lastIndexOf('FROM');
+  return lines.slice(lastFrom);
+}
+
+function execForm(stage: { instruction: string; args: string }[], instruction: string): string[] {
+  const found = stage.filter((l) => l.instruction === instruction).at(-1);
+  expect(found, `the final stage has a ${instruction}`).toBeDefined();
+  expect(found!.args, `${instruction} is in exec form (a JSON array)`).toMatch(/^\[.*\]$/);
+  return JSON.parse(found!.args) as string[];
+}
+
+let loaded: Record<string, Service> | Error | undefined;
+
+/** The services as `docker-compose config` normalises them. Read on first use; when
+ * docker-compose is missing or rejects the file, every test that needs it fails with that. */
+function stack(): Record<string, Service> {
+  if (loaded === undefined) {
+    try {
+      const r = compose('config');
+      if (r.status !== 0) throw new Error(`docker-compose config failed:\n${r.stderr}`);
+      loaded = (parse(r.stdout) as { services: Record<string, Service> }).services;
+    } catch (e) {
+      loaded = e as Error;
+    }
+  }
+  if (loaded instanceof Error) throw loaded;
+  return loaded;
+}
+
+beforeAll(() => {
+  scratch = mkdtempSync(join(tmpdir(), 'campaign-deploy-'));
+  emptyEnvFile = join(scratch, 'empty.env');
+  writeFileSync(emptyEnvFile, '');
+});
+
+afterAll(() => {
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('docker-compose.yml', () => {
+  it('is valid for docker-compose, without warnings', () => {
+    const r = compose('config', '--quiet');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/warn|deprecat|error/i);
+  });
+
+  it('runs the six services of the stack', () => {
+    const r = compose('config', '--services');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n').sort()).toEqual([...SERVICES].sort());
+    expect(Object.keys(stack()).sort()).toEqual([...SERVICES].sort());
+  });
+
+  it('gives every long-running service a healthcheck and a restart policy', () => {
+    for (const [name, s] of Object.entries(stack())) {
+      if (ONE_SHOT.has(name)) continue;
+      expect(s.healthcheck?.disable, name).not.toBe(true);
+      expect(words(s.healthcheck?.test), `${name} has a healthcheck`).toMatch(/^CMD(-SHELL)? \S/);
+      expect(s.restart, name).toBe('unless-stopped');
+    }
+  });
+
+  it('pins every pulled image to a version', () => {
+    for (const [name, s] of Object.entries(stack())) {
+      if (s.build) continue;
+      expect(s.image, name).toMatch(/^[\w./-]+:[\w.-]+$/);
+      expect(s.image, name).not.toMatch(/:latest$/);
+    }
+  });
+
+  it('keeps Temporal and the product in separate databases, with matching credentials', () => {
+    const temporalDb = stack()['temporal-db']!.environment!;
+    const temporal = stack().temporal!.environment!;
+    expect(temporal.DB).toBe('postgres12');
+    expect(temporal.POSTGRES_SEEDS).toBe('temporal-db');
+    expect(temporal.POSTGRES_USER).toBe(temporalDb.POSTGRES_USER);
+    expect(temporal.POSTGRES_PWD).toBe(temporalDb.POSTGRES_PASSWORD);
+    expect(stack().temporal!.depends_on?.['temporal-db']?.condition).toBe('service_healthy');
+
+    const campaignDb = stack()['campaign-db']!.environment!;
+    const url = new URL(stack().worker!.environment!.DATABASE_URL!);
+    expect(url.hostname).toBe('campaign-db');
+    expect(decodeURIComponent(url.username)).toBe(campaignDb.POSTGRES_USER);
+    expect(decodeURIComponent(url.password)).toBe(campaignDb.POSTGRES_PASSWORD);
+    expect(url.pathname).toBe(`/${campaignDb.POSTGRES_DB}`);
+  });
+
+  it('registers exactly the search attributes the code defines, idempotently', () => {
+    const setup = stack()['temporal-setup']!;
+    const script = words(setup.command);
+    const registered = [
+      ...script.matchAll(/\b([A-Za-z]\w*)=(Keyword|KeywordList|Text|Int|Double|Bool|Datetime)\b/g),
+    ].map((m) => `${m[1]}=${m[2]}`);
+    // searchAttributeFlags() is ALL_SEARCH_ATTRIBUTES as Name=Type: a new attribute in
+    // domain/search-attributes.ts must be added to the compose file too.
+    expect(registered.sort()).toEqual(searchAttributeFlags().sort());
+    expect(registered).toHaveLength(ALL_SEARCH_ATTRIBUTES.length);
+    expect(script).toMatch(
+      /temporal operator search-attribute create --address temporal:7233 --namespace default --name "\$\$name" --type "\$\$type"/,
+    );
+    expect(script, 'tolerates attributes that already exist').toMatch(/already exists/);
+    // admin-tools' own entrypoint is `tini -- sleep infinity`, which would never run a command.
+    expect(words(setup.entrypoint)).toMatch(/^\/bin\/(ba)?sh -c$/);
+    expect(setup.restart).toBe('no');
+    expect(setup.depends_on?.temporal?.condition).toBe('service_healthy');
+  });
+
+  it('puts the Temporal UI on port 8233 against the compose Temporal', () => {
+    const ui = stack()['temporal-ui']!;
+    expect(ui.environment?.TEMPORAL_ADDRESS).toBe('temporal:7233');
+    // docker-compose 1.29 normalises short port syntax to `[ip:]published:target/proto`.
+    const ports = (ui as { ports?: string[] }).ports ?? [];
+    expect(
+      ports.some((p) => /(^|:)8233:8080(\/tcp)?$/.test(String(p))),
+      String(ports),
+    ).toBe(true);
+    expect(ui.depends_on?.temporal?.condition).toBe('service_healthy');
+  });
+});
+
+describe('the worker service', () => {
+  it('builds from the Dockerfile and starts after the search attributes are registered', () => {
+    const w = stack().worker!;
+    expect(w.build?.context).toBe(REPO_ROOT);
+    expect(w.build?.dockerfile ?? 'Dockerfile').toBe('Dockerfile');
+    expect(w.depends_on?.['temporal-setup']?.condition).toBe('service_completed_successfully');
+    expect(w.depends_on?.['campaign-db']?.condition).toBe('service_healthy');
+  });
+
+  it('is configured only with variables worker/config.ts reads, and with valid values', () => {
+    const source = readFileSync(join(REPO_ROOT, 'worker', 'config.ts'), 'utf8');
+    const schema = source.slice(source.indexOf('z.object({'), source.indexOf('});'));
+    const known = [...schema.matchAll(/^ {2}([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]);
+    expect(known).toContain('DATABASE_URL');
+
+    const env = stack().worker!.environment!;
+    for (const name of Object.keys(env)) {
+      expect(known, `${name} is read by worker/config.ts`).toContain(name);
+    }
+    const cfg = readConfig(env);
+    expect(cfg.embeddedDatabase).toBe(false);
+    expect(cfg.temporalAddress).toBe('temporal:7233');
+    expect(cfg.temporalNamespace).toBe('default');
+  });
+
+  it('drains in-flight activities on SIGTERM before Docker kills it', () => {
+    const w = stack().worker!;
+    expect(w.stop_signal).toBe('SIGTERM');
+    const grace = readConfig(w.environment!).shutdownGrace;
+    expect(seconds(w.stop_grace_period ?? '10s')).toBeGreaterThanOrEqual(seconds(grace) + 10);
+  });
+
+  it('checks its health by the poller identity worker/main.ts sets', () => {
+    const main = readFileSync(join(REPO_ROOT, 'worker', 'main.ts'), 'utf8');
+    expect(main).toContain('identity: `campaign-worker@${hostname()}:${process.pid}`');
+    const probe = words(stack().worker!.healthcheck?.test);
+    expect(probe).toContain("'campaign-worker@' + require('node:os').hostname() + ':'");
+    expect(probe).toContain('describeTaskQueue');
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
+  const stage = finalStage(dockerfile);
+
+  it('is built on Node 20 and installs the runtime dependencies from the lockfile', () => {
+    expect(dockerfile).toMatch(/node:20-bookworm-slim/);
+    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    // --omit=dev: tsx, which runs the TypeScript, must stay a runtime dependency.
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    expect(Object.keys(pkg.dependencies)).toContain('tsx');
+  });
+
+  it("runs the worker's entry with an init in front that forwards SIGTERM", () => {
+    const cmd = execForm(stage, 'CMD');
+    expect(cmd).toContain('worker/main.ts');
+    expect(cmd.join(' ')).toMatch(/^(node --import tsx|npx tsx|tsx) worker\/main\.ts$/);
+    const entrypoint = stage.some((l) => l.instruction === 'ENTRYPOINT')
+      ? execForm(stage, 'ENTRYPOINT')
+      : [];
+    const imageInit = /(^|\/)tini$/.test(entrypoint[0] ?? '');
+    expect(imageInit || stack().worker!.init === true, 'tini in the image or init: true').toBe(
+      true,
+    );
+  });
+
+  it('keeps node_modules, git and local data out of the build context', () => {
+    const ignored = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
+    for (const entry of ['node_modules', '.git', '.data', '.artifacts']) {
+      expect(ignored).toContain(entry);
+    }
+  });
+});
