@@ -1,19 +1,11 @@
 // Sentences that say where a task stands, for the Temporal UI's current details and for
 // notices. Chinese first, as the people reading them are county officials.
+import { COLOUR_ZH, TASK_STATE_ZH } from './labels.ts';
 import type { TaskView } from './task.ts';
 import { formatLocal } from './time.ts';
 
-const STATE_ZH: Record<TaskView['state'], string> = {
-  open: '办理中',
-  submitted: '已提交待审核',
-  returned: '已退回待重新提交',
-  done: '已完成',
-  cancelled: '已取消',
-};
-const COLOUR_ZH = { green: '绿灯', yellow: '黄灯', red: '红灯' } as const;
-
 export function describeTask(v: TaskView, timeZone: string): string {
-  const base = `「${v.title}」由 ${v.unitId} 的 ${v.assignee} 承办，${STATE_ZH[v.state]}`;
+  const base = `「${v.title}」由 ${v.unitId} 的 ${v.assignee} 承办，${TASK_STATE_ZH[v.state]}`;
   if (v.state === 'done') {
     return `${base}（${v.onTime ? '按时' : '逾期'}完成于 ${formatLocal(v.completedAt ?? v.due, timeZone)}）。`;
   }
@@ -53,7 +45,7 @@ export function noticeText(
     `事项：${v.title}（${v.taskId}）`,
     `承办：${v.unitId} / ${v.assignee}`,
     `截止：${formatLocal(v.due, timeZone)}`,
-    `状态：${STATE_ZH[v.state]}`,
+    `状态：${TASK_STATE_ZH[v.state]}`,
   ];
   if (event.actor) lines.push(`操作人：${event.actor}`);
   if (typeof event.detail.reason === 'string') lines.push(`理由：${event.detail.reason}`);

@@ -1,82 +1,185 @@
-// `npm run demo`: the product's main job on its embedded defaults, from a fresh clone.
-// Builds what is missing, starts the local services and a worker, checks the whole chain, then
-// validates the realistic example campaign and prints its working-day schedule. The worker
-// keeps running until Ctrl-C (or exits at once with --once).
+// `npm run demo`: the product at work on its embedded defaults, from a fresh clone.
+//
+// Builds what is missing and starts the local services (Temporal dev server with its Web UI,
+// embedded PostgreSQL), starts a worker, starts the quick example campaign under a fresh id,
+// paced to run in about ten minutes, and lets simulated departments work through it
+// on the command line: most on time, 住建局 late until its head is chased, one questionnaire
+// returned, evidence asked for and verified, results that send 开办企业 into rectification,
+// one measure rejected and reopened, every measure closed. A live board shows where things
+// stand. Ctrl-C stops the departments, the worker and the services it started, cleanly.
+//
+//   npm run demo                 live board until Ctrl-C (the campaign closes in ~10 min)
+//   npm run demo -- --once       plain log, exits when the campaign has closed
+//   npm run demo -- --pace 20    faster (the quick example's times divided by 20; default 10)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { createPool } from '../db/pool.ts';
+import { loadDefinitionFile } from '../client/definition-file.ts';
+import { readBoard, renderBoard } from '../client/commands/campaign.ts';
 import { config } from '../worker/config.ts';
+import { runCampaignCli, SimulatedDepartments } from './lib/simulated-departments.ts';
 import { REPO_ROOT } from './lib/tools.ts';
 
-const once = process.argv.includes('--once');
-const example = join('examples', 'county-2026.yaml');
+const argv = process.argv.slice(2);
+const once = argv.includes('--once') || !process.stdout.isTTY;
+const paceArg = argv.indexOf('--pace');
+const pace = paceArg >= 0 ? Number(argv[paceArg + 1]) : 10;
+if (!(pace >= 1 && pace <= 60)) {
+  console.error(`demo: --pace must be a number from 1 to 60, got ${argv[paceArg + 1]}`);
+  process.exit(2);
+}
+const example = join('examples', 'quick-demo.yaml');
 const tsx = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
-const campaign = join(REPO_ROOT, 'bin', 'campaign.mjs');
+const logDir = join(REPO_ROOT, '.data', 'demo');
+mkdirSync(logDir, { recursive: true });
+const began = Date.now();
+const elapsed = () => {
+  const s = Math.round((Date.now() - began) / 1000);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+};
+const say = (line: string) => console.log(`[${elapsed()}] ${line}`);
+const pool = createPool(config().databaseUrl);
+const live: { simulation?: SimulatedDepartments } = {};
 
-function run(label: string, cmd: string, args: string[]): void {
-  console.log(`\n━━ ${label}`);
-  const r = spawnSync(cmd, args, { cwd: REPO_ROOT, stdio: 'inherit' });
-  if (r.status !== 0) {
-    console.error(`demo: "${label}" failed (exit ${r.status}); see above.`);
-    process.exit(r.status ?? 1);
-  }
+function services(cmd: 'start' | 'stop' | 'status'): { code: number; stdout: string } {
+  const r = spawnSync(tsx, [join('scripts', 'services.ts'), cmd, '--json'], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
+  return { code: r.status ?? 1, stdout: r.stdout };
 }
 
-run('Local services: Temporal dev server + PostgreSQL', tsx, [
-  join('scripts', 'services.ts'),
-  'start',
-]);
+// 1. Services: leave alone what was already running; stop at the end what the demo started.
+const before = JSON.parse(services('status').stdout || '[]') as { running: boolean }[];
+const servicesWereRunning = before.length > 0 && before.every((s) => s.running);
+say('Starting the local services (the first run builds the Temporal CLI: a few minutes)…');
+const started = services('start');
+process.stdout.write(started.stdout);
+if (started.code !== 0) {
+  console.error('demo: the local services did not start; see above.');
+  process.exit(started.code);
+}
 
-console.log('\n━━ Worker');
+// 2. A worker; its own log goes to a file so the board stays readable.
+const workerLog = join(logDir, 'worker.log');
+const workerOut = createWriteStream(workerLog, { flags: 'a' });
 const worker: ChildProcess = spawn(tsx, [join('worker', 'main.ts')], {
   cwd: REPO_ROOT,
-  stdio: ['ignore', 'inherit', 'pipe'],
+  stdio: ['ignore', 'pipe', 'pipe'],
 });
+worker.stdout?.pipe(workerOut);
 await new Promise<void>((resolve, reject) => {
   let buf = '';
   worker.stderr?.on('data', (d: Buffer) => {
-    const text = d.toString();
-    process.stderr.write(
-      text
-        .split('\n')
-        .filter((l) => l.startsWith('worker:'))
-        .map((l) => `${l}\n`)
-        .join(''),
-    );
-    buf += text;
+    workerOut.write(d);
+    buf += d.toString();
     if (buf.includes('worker: polling')) resolve();
   });
   worker.once('exit', (code) =>
-    reject(new Error(`the worker exited (code ${code}) before it was ready`)),
+    reject(new Error(`the worker exited (code ${code}) before it was ready; see ${workerLog}`)),
   );
 });
+say(`Worker polling (log: ${workerLog})`);
 
-const stopWorker = () =>
-  new Promise<void>((resolve) => {
-    if (worker.exitCode !== null) return resolve();
+let shuttingDown = false;
+async function shutdown(code: number): Promise<never> {
+  if (shuttingDown) return new Promise<never>(() => {});
+  shuttingDown = true;
+  live.simulation?.stop();
+  say('Stopping: the worker finishes what it is doing…');
+  await new Promise<void>((resolve) => {
+    if (worker.exitCode !== null || worker.signalCode !== null) return resolve();
     worker.once('exit', () => resolve());
-    worker.kill('SIGINT');
+    worker.kill('SIGTERM');
   });
+  say('Worker stopped.');
+  await pool.end().catch(() => {});
+  if (!servicesWereRunning) {
+    process.stdout.write(services('stop').stdout);
+    say('Services stopped. The campaign is kept: `npm run services:start` brings it back.');
+  } else {
+    say('The services were running before the demo and keep running.');
+  }
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
 
-try {
-  run('System check (timer + activity + PostgreSQL)', process.execPath, [campaign, 'doctor']);
-  run(`Validate ${example}`, process.execPath, [campaign, 'validate', example]);
-  run(`Working-day schedule of ${example}`, process.execPath, [campaign, 'schedule', example]);
-} catch (e) {
-  await stopWorker();
-  throw e;
+// 3. The campaign, under a fresh id each run.
+const stamp = new Date()
+  .toISOString()
+  .replace(/[-:T]/g, '')
+  .slice(2, 14)
+  .replace(/(\d{6})(\d{6})/, '$1-$2');
+const campaignId = `demo-${stamp}`;
+const start = await runCampaignCli([
+  'start',
+  example,
+  '--id',
+  campaignId,
+  '--begin',
+  'now',
+  '--pace',
+  String(pace),
+  '--as',
+  'spj-coord',
+]);
+process.stdout.write(start.stdout);
+if (start.code !== 0) {
+  process.stderr.write(start.stderr);
+  await shutdown(1);
+}
+const ui = `http://localhost:${config().temporalUiPort}`;
+const uiList = `${ui}/namespaces/${config().temporalNamespace}/workflows?query=${encodeURIComponent(`CampaignId="${campaignId}"`)}`;
+say(`Campaign ${campaignId} started at ${pace}× pace. Temporal UI: ${uiList}`);
+
+// 4. Simulated departments and the live board.
+const loaded = await loadDefinitionFile(example);
+const recent: string[] = [];
+const simulation = (live.simulation = new SimulatedDepartments({
+  campaignId,
+  definition: loaded.definition!,
+  pool,
+  log: (line) => {
+    const stamped = `[${elapsed()}] ${line}`;
+    recent.push(stamped);
+    if (recent.length > 12) recent.shift();
+    if (once) console.log(stamped);
+  },
+}));
+const simulated = simulation.run();
+
+async function drawBoard(): Promise<void> {
+  const board = await readBoard(pool, campaignId).catch(() => null);
+  if (!board) return;
+  const lines = [
+    renderBoard(board, 'zh'),
+    `Temporal UI: ${uiList}`,
+    `已用时 ${elapsed()}；模拟部门已执行命令 ${simulation.counts.commands} 条（被拒 ${simulation.counts.refused}）`,
+    '',
+    ...recent,
+    '',
+    'Ctrl-C 停止演示（worker 与本次启动的服务一并停止）',
+  ];
+  if (once) console.log(`\n${lines.slice(0, 3).join('\n')}\n`);
+  else process.stdout.write(`\x1b[2J\x1b[H${lines.join('\n')}\n`);
 }
 
-console.log(
-  `\nTemporal Web UI: http://localhost:${config().temporalUiPort}  (the system-check workflow is listed there)`,
-);
-if (once) {
-  await stopWorker();
-  console.log('Worker stopped. Services keep running; stop them with `npm run services:stop`.');
-} else {
-  console.log(
-    'The worker keeps running: Ctrl-C stops it. Stop the services with `npm run services:stop`.',
-  );
-  process.on('SIGINT', () => void stopWorker().then(() => process.exit(0)));
-  process.on('SIGTERM', () => void stopWorker().then(() => process.exit(0)));
-  await new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-}
+const boardTimer = setInterval(() => void drawBoard(), once ? 30_000 : 2_000);
+await simulated;
+clearInterval(boardTimer);
+await drawBoard();
+
+// 5. The ledger of the rectification, and where to look next.
+const ledger = join(REPO_ROOT, '.artifacts', 'demo', `ledger-${campaignId}.xlsx`);
+mkdirSync(join(REPO_ROOT, '.artifacts', 'demo'), { recursive: true });
+const table = await runCampaignCli(['report', 'ledger', campaignId]);
+process.stdout.write(table.stdout);
+await runCampaignCli(['report', 'ledger', campaignId, '--format', 'xlsx', '--out', ledger]);
+say(`The campaign has closed in ${elapsed()}. Ledger (整改台账): ${ledger}`);
+say(`Every task, reminder and escalation is in the Temporal UI: ${uiList}`);
+if (once) await shutdown(0);
+say('The worker and services keep running so you can look around; Ctrl-C stops everything.');
+await new Promise<void>(() => {});

@@ -37,6 +37,7 @@ import {
   resultsSignal,
   type ResultsRequest,
 } from '../domain/campaign-messages.ts';
+import { PHASE_ZH } from '../domain/labels.ts';
 import { SA } from '../domain/search-attributes.ts';
 import { formatLocal } from '../domain/time.ts';
 
@@ -50,16 +51,6 @@ const { compileDispatch } = proxyActivities<ReturnType<typeof createActivities>>
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '5 seconds', maximumInterval: '5 minutes' },
 });
-
-const PHASE_ZH: Record<CampaignPhase, string> = {
-  scheduled: '未开始',
-  training: '前期培训',
-  dataEntry: '数据填报',
-  verification: '信息核验',
-  reporting: '编制报告',
-  closing: '结果与整改',
-  closed: '已结束',
-};
 
 export async function campaignWorkflow(
   input: CampaignInput,

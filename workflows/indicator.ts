@@ -37,6 +37,7 @@ import {
   type IndicatorResult,
 } from '../domain/campaign-messages.ts';
 import { addDelay } from '../domain/schedule.ts';
+import { PHASE_ZH } from '../domain/labels.ts';
 import { SA } from '../domain/search-attributes.ts';
 import { taskStartOptions } from '../domain/task-start.ts';
 import {
@@ -55,16 +56,6 @@ const { projectIndicator, recordVerification } = proxyLocalActivities<
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
-
-const PHASE_ZH: Record<IndicatorPhase, string> = {
-  scheduled: '未开始',
-  training: '前期培训',
-  dataEntry: '数据填报',
-  verification: '信息核验',
-  reporting: '编制报告',
-  rectification: '整改',
-  closed: '已结束',
-};
 
 export async function indicatorWorkflow(
   input: IndicatorInput,

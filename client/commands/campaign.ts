@@ -32,6 +32,7 @@ import {
   type RowProblem,
 } from '../../domain/imports.ts';
 import { colourAt, type Colour } from '../../domain/schedule.ts';
+import { label } from '../../domain/labels.ts';
 import { SA } from '../../domain/search-attributes.ts';
 import { paceDefinition, rebaseDefinition } from '../../domain/rebase.ts';
 import { formatIsoOffset, formatLocal, parseMoment } from '../../domain/time.ts';
@@ -45,7 +46,7 @@ import {
   withWorkerDeadline,
 } from '../connections.ts';
 import { CliError, EXIT } from '../errors.ts';
-import { colour, printJson, t, table, type OutputOptions } from '../output.ts';
+import { colour, printJson, t, table, type Lang, type OutputOptions } from '../output.ts';
 import { requireValidDefinition } from './definition.ts';
 
 export interface CampaignRecord {
@@ -235,37 +236,61 @@ export async function listCommand(out: OutputOptions): Promise<void> {
 
 const WORST: Record<Colour, number> = { green: 0, yellow: 1, red: 2 };
 
-export async function statusCommand(campaignId: string, out: OutputOptions): Promise<void> {
-  const { campaign, indicators, tasks } = await withDb(async (pool) => {
-    const campaign = await loadCampaign(pool, campaignId);
-    const indicators = await pool.query<{
-      code: string;
-      name: string;
-      phase: string | null;
-      state: string | null;
-      flagged: boolean | null;
-      score: string | null;
-      rank: number | null;
-    }>(
-      `SELECT i.code, i.name, s.phase, s.state, s.flagged, s.score, s.rank FROM indicators i
-       LEFT JOIN indicator_status s USING (campaign_id, code) WHERE i.campaign_id = $1 ORDER BY i.position`,
-      [campaignId],
-    );
-    const tasks = await pool.query<{
-      indicator: string | null;
-      state: string;
-      due_at: Date;
-      warning_ms: string;
-      escalation_level: number;
-    }>(
-      `SELECT indicator, state, due_at, warning_ms, escalation_level FROM tasks WHERE campaign_id = $1 AND state IN ('open', 'returned')`,
-      [campaignId],
-    );
-    return { campaign, indicators: indicators.rows, tasks: tasks.rows };
-  });
-  const now = Date.now();
-  const board = indicators.map((i) => {
-    const open = tasks.filter((x) => x.indicator === i.code);
+export interface BoardRow {
+  code: string;
+  name: string;
+  phase: string;
+  state: string;
+  due: string | null;
+  overdue: number;
+  escalationLevel: number;
+  colour: Colour;
+  openTasks: number;
+  flagged: boolean;
+  score: number | null;
+  rank: number | null;
+}
+
+export interface Board {
+  campaignId: string;
+  name: string;
+  phase: string;
+  timeZone: string;
+  indicators: BoardRow[];
+}
+
+/** The campaign's board (看板) as PostgreSQL has it now: one row per indicator. */
+export async function readBoard(
+  pool: pg.Pool,
+  campaignId: string,
+  now = Date.now(),
+): Promise<Board> {
+  const campaign = await loadCampaign(pool, campaignId);
+  const indicators = await pool.query<{
+    code: string;
+    name: string;
+    phase: string | null;
+    state: string | null;
+    flagged: boolean | null;
+    score: string | null;
+    rank: number | null;
+  }>(
+    `SELECT i.code, i.name, s.phase, s.state, s.flagged, s.score, s.rank FROM indicators i
+     LEFT JOIN indicator_status s USING (campaign_id, code) WHERE i.campaign_id = $1 ORDER BY i.position`,
+    [campaignId],
+  );
+  const tasks = await pool.query<{
+    indicator: string | null;
+    state: string;
+    due_at: Date;
+    warning_ms: string;
+    escalation_level: number;
+  }>(
+    `SELECT indicator, state, due_at, warning_ms, escalation_level FROM tasks WHERE campaign_id = $1 AND state IN ('open', 'returned')`,
+    [campaignId],
+  );
+  const rows = indicators.rows.map((i): BoardRow => {
+    const open = tasks.rows.filter((x) => x.indicator === i.code);
     const due = open.length ? Math.min(...open.map((x) => x.due_at.getTime())) : null;
     const colours = open.map((x) => colourAt(now, x.due_at.getTime(), Number(x.warning_ms)));
     const worst = colours.reduce<Colour>((a, c) => (WORST[c] > WORST[a] ? c : a), 'green');
@@ -284,42 +309,62 @@ export async function statusCommand(campaignId: string, out: OutputOptions): Pro
       rank: i.rank,
     };
   });
-  if (out.json)
-    return printJson({ campaignId, name: campaign.name, phase: campaign.phase, indicators: board });
-  console.log(
-    colour.bold(
-      `${campaign.name} (${campaignId}) — ${t(out.lang, '阶段', 'phase')}: ${campaign.phase}`,
-    ),
-  );
+  return {
+    campaignId,
+    name: campaign.name,
+    phase: campaign.phase,
+    timeZone: campaign.timeZone,
+    indicators: rows,
+  };
+}
+
+/** The board for people: a heading and an aligned table, coloured on a terminal. */
+export function renderBoard(b: Board, lang: Lang): string {
   const paint = (c: Colour, s: string) =>
     c === 'red' ? colour.bad(s) : c === 'yellow' ? colour.warn(s) : colour.ok(s);
   const light = {
-    green: t(out.lang, '绿', 'green'),
-    yellow: t(out.lang, '黄', 'yellow'),
-    red: t(out.lang, '红', 'red'),
+    green: t(lang, '绿', 'green'),
+    yellow: t(lang, '黄', 'yellow'),
+    red: t(lang, '红', 'red'),
   };
-  console.log(
-    table(
-      [
-        t(out.lang, '指标', 'Indicator'),
-        t(out.lang, '阶段', 'Phase'),
-        t(out.lang, '状态', 'State'),
-        t(out.lang, '最近截止', 'Next due'),
-        t(out.lang, '逾期', 'Overdue'),
-        t(out.lang, '督办', 'Escalation'),
-        t(out.lang, '灯', 'Light'),
-      ],
-      board.map((b) => [
-        `${b.code} ${b.name}${b.flagged ? ' ⚑' : ''}`,
-        b.phase,
-        b.state,
-        b.due ? formatLocal(Date.parse(b.due), campaign.timeZone) : '—',
-        b.overdue,
-        b.escalationLevel,
-        paint(b.colour, light[b.colour]),
-      ]),
-    ),
+  const heading = colour.bold(
+    `${b.name} (${b.campaignId}) — ${t(lang, '阶段', 'phase')}: ${label(lang, b.phase)}`,
   );
+  return `${heading}\n${table(
+    [
+      t(lang, '指标', 'Indicator'),
+      t(lang, '阶段', 'Phase'),
+      t(lang, '状态', 'State'),
+      t(lang, '待办', 'Open'),
+      t(lang, '最近截止', 'Next due'),
+      t(lang, '逾期', 'Overdue'),
+      t(lang, '督办', 'Escalation'),
+      t(lang, '灯', 'Light'),
+    ],
+    b.indicators.map((r) => [
+      `${r.code} ${r.name}${r.flagged ? ' ⚑' : ''}`,
+      label(lang, r.phase),
+      label(lang, r.state),
+      r.openTasks,
+      r.due ? formatLocal(Date.parse(r.due), b.timeZone) : '—',
+      r.overdue,
+      r.escalationLevel,
+      paint(r.colour, light[r.colour]),
+    ]),
+  )}`;
+}
+
+export async function statusCommand(campaignId: string, out: OutputOptions): Promise<void> {
+  const b = await withDb((pool) => readBoard(pool, campaignId));
+  if (out.json) {
+    return printJson({
+      campaignId: b.campaignId,
+      name: b.name,
+      phase: b.phase,
+      indicators: b.indicators,
+    });
+  }
+  console.log(renderBoard(b, out.lang));
 }
 
 async function readCsv(

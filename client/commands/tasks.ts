@@ -330,8 +330,11 @@ export async function taskActionCommand(
           let data: Record<string, unknown> | undefined;
           if (opts.data) {
             const req = await handle.query(requirementsQuery);
-            data = coerceFieldData(req.fields, await readDataFile(opts.data));
-            const problems = validateFieldData(req.fields, data);
+            const raw = await readDataFile(opts.data);
+            // A rectification step's data (problems, causes, gaps, measures) is checked by the
+            // task itself against the earlier steps; a questionnaire's fields are checked here.
+            data = req.step ? raw : coerceFieldData(req.fields, raw);
+            const problems = req.step ? [] : validateFieldData(req.fields, data);
             if (problems.length) {
               throw new CliError(
                 `--data ${opts.data} is not valid:\n  ${problems.map((p) => p.message).join('\n  ')}`,

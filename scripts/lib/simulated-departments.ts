@@ -1,0 +1,379 @@
+// Simulated departments for the demo: people who do their work through the command line, the
+// way real clerks, coordinators and evaluators would. Most are on time; 住建局 (zjj) lets its
+// tasks run late until the ladder reaches its head; the bureau returns one questionnaire to
+// unify the filling standard (统一填报尺度) and rejects one rectification measure once. The
+// evaluator imports the enterprise list, draws the sample, asks for evidence and verifies it;
+// the bureau imports results that send 开办企业 into rectification.
+//
+// It reads the campaign's state from PostgreSQL (what `campaign tasks` reads) and acts only
+// through `bin/campaign.mjs`, so every step it takes is a command a person could type.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type pg from 'pg';
+import type { CampaignDefinition } from '../../domain/definition.ts';
+import type { QuestionnaireField } from '../../domain/definition.ts';
+import { formatIsoOffset, localDateOf } from '../../domain/time.ts';
+import { REPO_ROOT } from './tools.ts';
+
+const CLI = join(REPO_ROOT, 'bin', 'campaign.mjs');
+const BUREAU = 'spj-coord';
+const LEADER = 'xzf-leader';
+const EVALUATOR = 'dsf-eval';
+const LATE_UNIT = 'zjj';
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+interface TaskRow {
+  task_id: string;
+  kind: string;
+  indicator: string | null;
+  unit_id: string;
+  assignee: string;
+  state: string;
+  due_at: Date;
+  created_at: Date;
+  escalation_level: number;
+  last_return_reason: string | null;
+}
+
+export interface SimulationOptions {
+  campaignId: string;
+  definition: CampaignDefinition;
+  pool: pg.Pool;
+  env?: NodeJS.ProcessEnv;
+  /** Called with each line of the simulation's log (commands and what came of them). */
+  log: (line: string) => void;
+}
+
+/** Runs the command line as a person would, with `--json` for a readable outcome. */
+export function runCampaignCli(args: string[], env?: NodeJS.ProcessEnv): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+export class SimulatedDepartments {
+  private readonly done = new Set<string>();
+  private readonly returned = new Set<string>();
+  /** Refused submissions per task: a person tries again a little later, three times at most. */
+  private readonly refusals = new Map<string, { count: number; at: number }>();
+  private readonly dir = mkdtempSync(join(tmpdir(), 'campaign-demo-'));
+  private stopped = false;
+  /** Commands run and refused, for the summary at the end. */
+  readonly counts = { commands: 0, refused: 0 };
+
+  constructor(private readonly o: SimulationOptions) {}
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Acts until the campaign has closed or `stop()` is called; one command at a time. */
+  async run(): Promise<void> {
+    while (!this.stopped) {
+      const phase = await this.phase();
+      if (phase === 'closed') return;
+      const acted = (await this.phaseWork(phase)) || (await this.taskWork());
+      if (!acted) await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+
+  private async phase(): Promise<string> {
+    const r = await this.o.pool.query<{ phase: string }>(
+      'SELECT phase FROM campaigns WHERE campaign_id = $1',
+      [this.o.campaignId],
+    );
+    return r.rows[0]?.phase ?? 'scheduled';
+  }
+
+  private async cli(who: string, args: string[]): Promise<CliRun> {
+    this.counts.commands++;
+    const shown = args.map((a) => (/[\s"]/.test(a) ? JSON.stringify(a) : a)).join(' ');
+    const r = await runCampaignCli([...args, '--json'], this.o.env);
+    if (r.code !== 0) {
+      this.counts.refused++;
+      const why = (() => {
+        try {
+          return (JSON.parse(r.stdout) as { error?: string }).error ?? r.stderr.trim();
+        } catch {
+          return r.stderr.trim();
+        }
+      })();
+      this.o.log(`✗ ${who}: campaign ${shown}\n    ${why.split('\n')[0]}`);
+    } else {
+      this.o.log(`✓ ${who}: campaign ${shown}`);
+    }
+    return r;
+  }
+
+  /** Once-per-campaign work of the bureau and the evaluator, by phase. */
+  private async phaseWork(phase: string): Promise<boolean> {
+    const id = this.o.campaignId;
+    const once = async (key: string, fn: () => Promise<unknown>) => {
+      if (this.done.has(key)) return false;
+      this.done.add(key);
+      await fn();
+      return true;
+    };
+    if (phase === 'verification' || phase === 'reporting' || phase === 'closing') {
+      if (
+        await once('enterprises', async () => {
+          const file = join(this.dir, 'enterprises.csv');
+          const lines = ['统一社会信用代码,企业名称,行业,乡镇'];
+          for (let i = 0; i < 120; i++)
+            lines.push(
+              `913400000000${String(i).padStart(5, '0')}X,演示企业${i}号有限公司,${i % 3 ? '制造业' : '服务业'},城关镇`,
+            );
+          writeFileSync(file, `${lines.join('\n')}\n`);
+          await this.cli('县营商办', ['enterprises', 'import', id, '--file', file, '--as', BUREAU]);
+        })
+      )
+        return true;
+      if (
+        await once('sample', () =>
+          this.cli('第三方', ['sample', id, '--as', EVALUATOR, '--seed', `${id}-seed`]),
+        )
+      )
+        return true;
+      if (
+        await once('evidence', () =>
+          this.cli('第三方', [
+            'evidence',
+            'request',
+            id,
+            'kbqy',
+            '--unit',
+            'scjgj',
+            '--what',
+            '抽样企业开办办件记录',
+            '--as',
+            EVALUATOR,
+          ]),
+        )
+      )
+        return true;
+    }
+    if (phase === 'reporting' || phase === 'closing') {
+      if (
+        await once('results', async () => {
+          const file = join(this.dir, 'results.csv');
+          writeFileSync(file, '指标代码,得分,排名\nkbqy,72,4\nns,91,1\njzxk,86,2\nscjg,83,3\n');
+          await this.cli('县营商办', ['results', 'import', id, '--file', file, '--as', BUREAU]);
+        })
+      )
+        return true;
+    }
+    return false;
+  }
+
+  /** The next task someone would act on now, if any; acts on it. */
+  private async taskWork(): Promise<boolean> {
+    const r = await this.o.pool.query<TaskRow>(
+      `SELECT task_id, kind, indicator, unit_id, assignee, state, due_at, created_at,
+              escalation_level, last_return_reason
+         FROM tasks WHERE campaign_id = $1 AND state IN ('open', 'returned', 'submitted')
+        ORDER BY due_at, task_id`,
+      [this.o.campaignId],
+    );
+    const now = Date.now();
+    for (const t of r.rows) {
+      if (t.state === 'submitted') {
+        await this.review(t);
+        return true;
+      }
+      const refused = this.refusals.get(t.task_id);
+      if (refused && (refused.count >= 3 || now - refused.at < 5000)) continue;
+      if (this.ready(t, now)) {
+        await this.submit(t);
+        return true;
+      }
+    }
+    // Evidence delivered: the evaluator verifies it, once.
+    const evidence = await this.o.pool.query(
+      `SELECT 1 FROM tasks WHERE campaign_id = $1 AND kind = 'evidence' AND state = 'done'`,
+      [this.o.campaignId],
+    );
+    if (evidence.rowCount && !this.done.has('verify')) {
+      this.done.add('verify');
+      await this.cli('第三方', [
+        'verify',
+        this.o.campaignId,
+        'kbqy',
+        '--item',
+        '抽样企业开办办件记录',
+        '--outcome',
+        'confirmed',
+        '--note',
+        '与填报数据一致',
+        '--as',
+        EVALUATOR,
+      ]);
+      return true;
+    }
+    return false;
+  }
+
+  /** On time: a quarter of the way to the deadline. The late unit: once its head is chased. */
+  private ready(t: TaskRow, now: number): boolean {
+    if (t.unit_id === LATE_UNIT && t.kind !== 'measure') return t.escalation_level >= 2;
+    const span = t.due_at.getTime() - t.created_at.getTime();
+    return now >= t.created_at.getTime() + Math.max(3000, span / 4);
+  }
+
+  private async submit(t: TaskRow): Promise<void> {
+    const who = `${t.unit_id} ${t.assignee}${t.escalation_level ? `（已督办 ${t.escalation_level} 级）` : ''}`;
+    const args = ['task', 'submit', t.task_id, '--as', t.assignee];
+    const data = this.dataFor(t);
+    if (data) {
+      const file = join(this.dir, `${t.task_id.replace(/\//g, '_')}.json`);
+      writeFileSync(file, JSON.stringify(data));
+      args.push('--data', file);
+    }
+    if (t.kind === 'evidence' || t.kind === 'measure')
+      args.push(
+        '--evidence',
+        `https://oa.example.gov.cn/files/${t.task_id.replace(/\//g, '-')}.pdf`,
+      );
+    args.push('--note', NOTES[t.kind] ?? '已办理');
+    const r = await this.cli(who, args);
+    if (r.code !== 0) {
+      const count = (this.refusals.get(t.task_id)?.count ?? 0) + 1;
+      this.refusals.set(t.task_id, { count, at: Date.now() });
+    }
+  }
+
+  private async review(t: TaskRow): Promise<void> {
+    const reviewer = t.unit_id === 'spj' ? LEADER : BUREAU;
+    const firstTime = !this.returned.has(t.task_id);
+    const returnOnce =
+      (t.kind === 'questionnaire' && t.indicator === 'kbqy') ||
+      (t.kind === 'measure' && t.task_id.endsWith('/m1'));
+    if (returnOnce && firstTime) {
+      this.returned.add(t.task_id);
+      const reason =
+        t.kind === 'measure'
+          ? '电子签名覆盖率不足，请补充后重新提交'
+          : '统一填报尺度：网办率请按全程网办口径填报';
+      await this.cli('县营商办', [
+        'task',
+        'return',
+        t.task_id,
+        '--as',
+        reviewer,
+        '--reason',
+        reason,
+      ]);
+      return;
+    }
+    await this.cli(reviewer === LEADER ? '县领导' : '县营商办', [
+      'task',
+      'approve',
+      t.task_id,
+      '--as',
+      reviewer,
+      '--note',
+      '同意',
+    ]);
+  }
+
+  private dataFor(t: TaskRow): unknown {
+    const def = this.o.definition;
+    if (t.kind === 'questionnaire') {
+      const ind = def.indicators.find((i) => i.code === t.indicator);
+      return ind ? Object.fromEntries(ind.fields.map((f) => [f.key, sampleValue(f)])) : undefined;
+    }
+    if (t.kind === 'rectify-problems')
+      return {
+        problems: [
+          { finding: '评价报告第3条', description: '企业开办仍需线下提交纸质材料' },
+          { finding: '评价报告第5条', description: '银行开户与社保登记未并联办理' },
+        ],
+      };
+    if (t.kind === 'rectify-causes')
+      return {
+        causes: [
+          { problem: 1, cause: '电子营业执照和电子签名未全面推行' },
+          { problem: 2, cause: '部门间数据未共享' },
+        ],
+      };
+    if (t.kind === 'rectify-gaps')
+      return {
+        benchmark: '合肥市',
+        gaps: [
+          { problem: 1, gap: '合肥市企业开办全程网办率98%' },
+          { problem: 2, gap: '合肥市开办时间0.5个工作日' },
+        ],
+      };
+    if (t.kind === 'rectify-measures') {
+      const tz = def.campaign.timeZone;
+      // Deadlines a few minutes out on a demonstration's clock, given to the minute.
+      const due = (minutes: number) =>
+        formatIsoOffset(Date.now() + minutes * 60_000, tz).slice(0, 16);
+      return {
+        measures: [
+          {
+            problem: 1,
+            measure: '推行电子营业执照和电子签名',
+            unit: 'scjgj',
+            person: 'scjgj-staff1',
+            due: due(3),
+          },
+          {
+            problem: 2,
+            measure: '开户、社保登记并联办理',
+            unit: 'swj',
+            person: 'swj-staff1',
+            due: due(4),
+          },
+        ],
+      };
+    }
+    return undefined;
+  }
+}
+
+const NOTES: Record<string, string> = {
+  training: '已参加填报培训',
+  questionnaire: '已按口径填报',
+  contribution: '已提供本单位数据',
+  evidence: '已上传印证资料',
+  'rectify-problems': '问题清单已列出',
+  'rectify-causes': '原因已逐条分析',
+  'rectify-gaps': '已对标合肥市',
+  'rectify-measures': '整改措施已制定',
+  measure: '整改措施已落实',
+};
+
+function sampleValue(f: QuestionnaireField): unknown {
+  switch (f.type) {
+    case 'integer':
+      return Math.max(f.min ?? 0, 4);
+    case 'number':
+      return Math.max(f.min ?? 0, 1.5);
+    case 'percent':
+      return Math.min(f.max ?? 100, 96);
+    case 'boolean':
+      return true;
+    case 'date':
+      return localDateOf(Date.now(), 'Asia/Shanghai');
+    case 'enum':
+      return f.options?.[0];
+    default:
+      return '按要求填报';
+  }
+}

@@ -1,0 +1,425 @@
+// End to end through the command line only, on the dev server and PostgreSQL: the quick example
+// begun now at forty times its pace, driven the way the bureau, the departments and the
+// evaluator would drive it — start, board, training (one unit left late and chased), data entry
+// with a refusal, a return and a review, evidence and verification with a discrepancy, the
+// enterprise list and the sample, results, the rectification to closure with a rejected measure,
+// and the ledger exported — checking the `--json` outputs and the database at each stage.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import ExcelJS from 'exceljs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatIsoOffset } from '../../domain/time.ts';
+import { runCli, type CliRun } from '../helpers/cli.ts';
+import type { TestDatabase } from '../helpers/postgres.ts';
+import { startHarness, type Harness } from '../helpers/temporal.ts';
+
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+
+let harness: Harness;
+let env: TestWorkflowEnvironment;
+let db: TestDatabase;
+let cliEnv: NodeJS.ProcessEnv;
+const dir = mkdtempSync(join(tmpdir(), 'e2e-'));
+const id = `e2e-${Date.now().toString(36)}`;
+const TZ = 'Asia/Shanghai';
+
+beforeAll(async () => {
+  harness = await startHarness('dev');
+  ({ env, db } = harness);
+  cliEnv = {
+    TEMPORAL_ADDRESS: env.address,
+    DATABASE_URL: db.url,
+    TEMPORAL_TASK_QUEUE: harness.taskQueue,
+  };
+});
+
+afterAll(async () => {
+  await env?.client.workflow
+    .getHandle(id)
+    .terminate('test done')
+    .catch(() => {});
+  await harness?.close();
+});
+
+interface Task {
+  taskId: string;
+  kind: string;
+  indicator: string | null;
+  unit: string;
+  assignee: string;
+  state: string;
+  escalationLevel: number;
+}
+interface Board {
+  phase: string;
+  indicators: { code: string; phase: string; state: string; flagged: boolean }[];
+}
+
+/** The command line, which must succeed; its JSON output. */
+async function ok<T>(...args: string[]): Promise<T> {
+  const r = await runCli([...args, '--json'], cliEnv);
+  expect(r.code, `campaign ${args.join(' ')}\n${r.stderr}${r.stdout}`).toBe(0);
+  return r.json<T>();
+}
+/** The command line, which must refuse (exit 1); its message. */
+async function refused(...args: string[]): Promise<string> {
+  const r: CliRun = await runCli([...args, '--json'], cliEnv);
+  expect(r.code, `campaign ${args.join(' ')} should have been refused`).toBe(1);
+  return r.json<{ error: string }>().error;
+}
+const board = () => ok<Board>('status', id);
+const tasks = (...filter: string[]) => ok<Task[]>('tasks', id, '--state', 'all', ...filter);
+async function until<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean) {
+  const deadline = Date.now() + 150_000;
+  for (;;) {
+    const v = await read();
+    if (done(v)) return v;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+const file = (name: string, content: unknown) => {
+  const path = join(dir, name);
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+};
+const submit = (t: Task, ...more: string[]) =>
+  ok<{ state: string }>('task', 'submit', t.taskId, '--as', t.assignee, ...more);
+const approve = (taskId: string, as = 'spj-coord') =>
+  ok<{ state: string }>('task', 'approve', taskId, '--as', as);
+const q = async <T>(sql: string, ...params: unknown[]) =>
+  (await db.pool.query(sql, params)).rows as T[];
+
+describe('a campaign from start to its closed rectification, through the command line only', () => {
+  it('runs every phase and the rectification, and the outputs and the database agree', async () => {
+    // Start, and the board in training.
+    expect(
+      await ok(
+        'start',
+        'examples/quick-demo.yaml',
+        '--id',
+        id,
+        '--begin',
+        'now',
+        '--pace',
+        '40',
+        '--as',
+        'spj-coord',
+      ),
+    ).toEqual({ campaignId: id, workflowId: id });
+    expect(await refused('start', 'examples/quick-demo.yaml', '--id', id)).toMatch(
+      /already started/,
+    );
+    const training = await until(
+      'the training tasks',
+      () => tasks('--indicator', 'kbqy'),
+      (l) => l.length === 3,
+    );
+    expect(training.every((t) => t.kind === 'training' && t.state === 'open')).toBe(true);
+    expect((await board()).phase).toBe('training');
+
+    // Training: everyone but 住建局 (zjj) on time; zjj is left to be chased up the ladder.
+    const allTraining = await until(
+      'every training task',
+      () => tasks(),
+      (l) => l.filter((t) => t.kind === 'training').length === 10,
+    );
+    for (const t of allTraining.filter((t) => t.unit !== 'zjj'))
+      expect((await submit(t, '--note', '已参加培训')).state).toBe('done');
+    const late = allTraining.find((t) => t.unit === 'zjj' && t.assignee === 'zjj-staff1')!;
+    const chased = await until(
+      'the late training task to reach the unit head',
+      () => ok<{ escalationLevel: number }>('task', 'show', late.taskId),
+      (t) => t.escalationLevel >= 2,
+    );
+    expect(chased.escalationLevel).toBeGreaterThanOrEqual(2);
+    const ladder = await q<{ recipients: string[] }>(
+      `SELECT recipients FROM task_events WHERE task_id = $1 AND type = 'escalated' ORDER BY seq`,
+      late.taskId,
+    );
+    expect(ladder[0]!.recipients).toEqual(expect.arrayContaining(['zjj-staff1', 'zjj-deputy']));
+    expect(ladder[1]!.recipients).toContain('zjj-head');
+    for (const t of allTraining.filter((t) => t.unit === 'zjj'))
+      expect((await submit(t, '--note', '补参加培训')).state).toBe('done');
+
+    // Data entry: bad data refused with the field named; kbqy returned once, then approved.
+    const entry = await until(
+      'the questionnaires and contributions',
+      () => tasks(),
+      (l) => l.filter((t) => t.kind === 'questionnaire').length === 4,
+    );
+    const kbqy = entry.find((t) => t.kind === 'questionnaire' && t.indicator === 'kbqy')!;
+    const bad = file('bad.json', { procedures: 'four', days: 1.5, onlineRate: 96 });
+    expect(
+      await refused('task', 'submit', kbqy.taskId, '--as', 'scjgj-staff1', '--data', bad),
+    ).toMatch(/procedures/);
+    const kbqyData = file('kbqy.json', { procedures: 4, days: 1.5, onlineRate: 96 });
+    expect((await submit(kbqy, '--data', kbqyData)).state).toBe('submitted');
+    expect(
+      (
+        await ok<{ state: string }>(
+          'task',
+          'return',
+          kbqy.taskId,
+          '--as',
+          'spj-coord',
+          '--reason',
+          '统一填报尺度：网办率按全程网办口径',
+        )
+      ).state,
+    ).toBe('returned');
+    expect((await submit(kbqy, '--data', kbqyData, '--note', '已按口径修改')).state).toBe(
+      'submitted',
+    );
+    expect((await approve(kbqy.taskId)).state).toBe('done');
+    const data: Record<string, unknown> = {
+      ns: { taxHours: 120, onlineRate: 99 },
+      jzxk: { procedures: 8, days: 40, approvalPath: '一般项目' },
+      scjg: { jointInspections: 85 },
+    };
+    for (const t of entry.filter((t) => t.kind === 'questionnaire' && t.indicator !== 'kbqy')) {
+      await submit(t, '--data', file(`${t.indicator}.json`, data[t.indicator!]));
+      expect((await approve(t.taskId)).state).toBe('done');
+    }
+    for (const t of entry.filter((t) => t.kind === 'contribution'))
+      expect((await submit(t, '--note', '已提供本单位数据')).state).toBe('done');
+    const stored = await q<{ data: unknown }>(
+      `SELECT data FROM submissions WHERE task_id = $1 ORDER BY seq DESC LIMIT 1`,
+      kbqy.taskId,
+    );
+    expect(stored[0]!.data).toEqual({ procedures: 4, days: 1.5, onlineRate: 96 });
+
+    // Verification: the enterprise list, the sample, evidence and the verified items.
+    await until('verification', board, (b) => b.phase === 'verification');
+    const lines = ['统一社会信用代码,企业名称,行业,乡镇'];
+    for (let i = 0; i < 50; i++)
+      lines.push(`913400000000${String(i).padStart(5, '0')}X,端到端企业${i}号,制造业,城关镇`);
+    const list = file('enterprises.csv', `${lines.join('\n')}\n`);
+    expect(await ok('enterprises', 'import', id, '--file', list, '--as', 'spj-coord')).toEqual({
+      imported: 50,
+      rejected: [],
+    });
+    const sample = await ok<{ size: number; enterprises: string[] }>(
+      'sample',
+      id,
+      '--as',
+      'dsf-eval',
+      '--seed',
+      'e2e',
+    );
+    expect(sample.size).toBe(10);
+    const asked = await ok<{ taskId: string }>(
+      'evidence',
+      'request',
+      id,
+      'kbqy',
+      '--unit',
+      'scjgj',
+      '--what',
+      '抽样企业办件记录',
+      '--as',
+      'dsf-eval',
+    );
+    const evidenceTask = await until(
+      'the evidence task',
+      () => tasks('--unit', 'scjgj'),
+      (l) => l.some((t) => t.taskId === asked.taskId),
+    );
+    expect(
+      (
+        await submit(
+          evidenceTask.find((t) => t.taskId === asked.taskId)!,
+          '--evidence',
+          'https://oa.example.gov.cn/kbqy-records.pdf',
+          '--note',
+          '已上传',
+        )
+      ).state,
+    ).toBe('done');
+    await ok(
+      'verify',
+      id,
+      'kbqy',
+      '--item',
+      '办件记录',
+      '--outcome',
+      'confirmed',
+      '--as',
+      'dsf-eval',
+    );
+    await ok(
+      'verify',
+      id,
+      'ns',
+      '--item',
+      '纳税时间',
+      '--outcome',
+      'discrepant',
+      '--note',
+      '抽查企业实际纳税时间与填报不符',
+      '--as',
+      'dsf-eval',
+    );
+    const flagged = await until('ns flagged', board, (b) =>
+      b.indicators.some((i) => i.code === 'ns' && i.flagged),
+    );
+    expect(flagged.indicators.find((i) => i.code === 'kbqy')!.flagged).toBe(false);
+    expect(
+      await q('SELECT code, outcome FROM verifications WHERE campaign_id = $1 ORDER BY code', id),
+    ).toEqual([
+      { code: 'kbqy', outcome: 'confirmed' },
+      { code: 'ns', outcome: 'discrepant' },
+    ]);
+
+    // Reporting: a results file with a mistake is refused whole; the good one starts kbqy's
+    // rectification (the lowest score, and the bottom rank).
+    await until('reporting', board, (b) => b.phase === 'reporting');
+    const wrong = file('wrong.csv', '指标代码,得分,排名\nkbqy,72,4\nxxx,90,1\n');
+    const wrongRun = await runCli(
+      ['results', 'import', id, '--file', wrong, '--as', 'spj-coord', '--json'],
+      cliEnv,
+    );
+    expect(wrongRun.code).toBe(1);
+    expect(wrongRun.json<{ rejected: { line: number }[] }>().rejected.map((r) => r.line)).toEqual([
+      3,
+    ]);
+    expect(await q('SELECT * FROM results WHERE campaign_id = $1', id)).toEqual([]);
+    const results = file(
+      'results.csv',
+      '指标代码,得分,排名\nkbqy,72,4\nns,91,1\njzxk,86,2\nscjg,83,3\n',
+    );
+    expect(
+      await ok<{ rectificationStarted: string[] }>(
+        'results',
+        'import',
+        id,
+        '--file',
+        results,
+        '--as',
+        'spj-coord',
+      ),
+    ).toMatchObject({ rectificationStarted: ['kbqy'] });
+
+    // The rectification: four steps, each approved by the bureau, then the measures.
+    const step = async (kind: string, stepData: unknown) => {
+      const [t] = await until(
+        kind,
+        () => tasks('--indicator', 'kbqy'),
+        (l) => l.some((x) => x.kind === kind && x.state === 'open'),
+      ).then((l) => l.filter((x) => x.kind === kind));
+      expect((await submit(t!, '--data', file(`${kind}.json`, stepData))).state).toBe('submitted');
+      expect((await approve(t!.taskId)).state).toBe('done');
+    };
+    await step('rectify-problems', {
+      problems: [
+        { finding: '评价报告第3条', description: '企业开办仍需线下提交材料' },
+        { finding: '评价报告第5条', description: '开户与社保登记未并联' },
+      ],
+    });
+    await step('rectify-causes', {
+      causes: [
+        { problem: 1, cause: '电子签名未全面推行' },
+        { problem: 2, cause: '部门数据未共享' },
+      ],
+    });
+    await step('rectify-gaps', {
+      benchmark: '合肥市',
+      gaps: [
+        { problem: 1, gap: '合肥全程网办率98%' },
+        { problem: 2, gap: '合肥0.5个工作日办结' },
+      ],
+    });
+    const due = formatIsoOffset(Date.now() + 30 * 60_000, TZ).slice(0, 16);
+    await step('rectify-measures', {
+      measures: [
+        { problem: 1, measure: '推行电子营业执照', unit: 'scjgj', person: 'scjgj-staff1', due },
+        { problem: 2, measure: '开户社保并联办理', unit: 'swj', person: 'swj-staff1', due },
+      ],
+    });
+    const measures = await until(
+      'the measures',
+      () => tasks('--indicator', 'kbqy'),
+      (l) => l.filter((t) => t.kind === 'measure').length === 2,
+    ).then((l) => l.filter((t) => t.kind === 'measure'));
+    const [m1, m2] = measures.sort((a, b) => a.taskId.localeCompare(b.taskId));
+    const proof = ['--evidence', 'https://oa.example.gov.cn/m.pdf', '--note', '已落实'];
+    await submit(m1!, ...proof);
+    expect(
+      (
+        await ok<{ state: string }>(
+          'task',
+          'return',
+          m1!.taskId,
+          '--as',
+          'spj-coord',
+          '--reason',
+          '覆盖率不足',
+        )
+      ).state,
+    ).toBe('returned');
+    await submit(m2!, ...proof);
+    expect((await approve(m2!.taskId)).state).toBe('done');
+    await submit(m1!, ...proof);
+    expect((await approve(m1!.taskId)).state).toBe('done');
+
+    // Everything closes: kbqy with its rectification, then the campaign after reporting.
+    const closed = await until('the campaign to close', board, (b) => b.phase === 'closed');
+    expect(closed.indicators.map((i) => [i.code, i.phase])).toEqual([
+      ['kbqy', 'closed'],
+      ['ns', 'closed'],
+      ['jzxk', 'closed'],
+      ['scjg', 'closed'],
+    ]);
+    expect(
+      await q(`SELECT state FROM tasks WHERE campaign_id = $1 AND state <> 'done'`, id),
+    ).toEqual([]);
+    const [late1] = await q<{ on_time: boolean }>(
+      'SELECT on_time FROM tasks WHERE task_id = $1',
+      late.taskId,
+    );
+    expect(late1!.on_time).toBe(false);
+    expect(
+      await q(
+        `SELECT i.no, t.state, t.on_time FROM rectification_items i JOIN tasks t USING (task_id)
+          WHERE i.campaign_id = $1 ORDER BY i.no`,
+        id,
+      ),
+    ).toEqual([
+      { no: 1, state: 'done', on_time: true },
+      { no: 2, state: 'done', on_time: true },
+    ]);
+    const [rect] = await q<{ state: string; closed_at: Date | null }>(
+      `SELECT state, closed_at FROM rectifications WHERE campaign_id = $1`,
+      id,
+    );
+    expect(rect!.state).toBe('closed');
+    expect(rect!.closed_at).toBeInstanceOf(Date);
+
+    // The ledger, as JSON and as a workbook read back.
+    const ledger = await ok<{ measure: string; state: string; unit: string; closedAt: string }[]>(
+      'report',
+      'ledger',
+      id,
+    );
+    expect(ledger.map((r) => [r.measure, r.unit, r.state])).toEqual([
+      ['推行电子营业执照', '县市场监督管理局', 'closed'],
+      ['开户社保并联办理', '县税务局', 'closed'],
+    ]);
+    expect(ledger.every((r) => /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/.test(r.closedAt))).toBe(true);
+    const xlsx = join(dir, 'ledger.xlsx');
+    const written = await runCli(
+      ['report', 'ledger', id, '--format', 'xlsx', '--out', xlsx],
+      cliEnv,
+    );
+    expect(written.code, written.stderr).toBe(0);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.readFile(xlsx);
+    const ws = wb.worksheets[0]!;
+    expect(ws.getRow(1).getCell(1).value).toBe('序号');
+    expect(ws.getRow(2).getCell(6).value).toBe('推行电子营业执照');
+    expect(ws.getRow(3).getCell(11).value).toBe('已销号');
+  }, 360_000);
+});
