@@ -3,11 +3,16 @@
 #
 #   scripts/ci-system-packages.sh docker-compose:docker-compose chromium:chromium
 #
-# Each argument is COMMAND:PACKAGE. Nothing is printed and nothing is installed when every
+# Each argument is COMMAND:PACKAGE, or /PATH:PACKAGE for a package without a command (a font:
+# the file must exist). Nothing is printed and nothing is installed when every
 # command is already on PATH, so the script is cheap to call on every run. apt-get runs as root,
 # or through sudo when not root and sudo exists. It first tries without `apt-get update` (fast
 # when the package lists are present) and updates the lists only if that fails.
 set -euo pipefail
+
+present() {
+  if [[ "$1" == /* ]]; then [[ -e "$1" ]]; else command -v "$1" >/dev/null 2>&1; fi
+}
 
 missing=()
 for spec in "$@"; do
@@ -17,7 +22,7 @@ for spec in "$@"; do
     echo "ci-system-packages: bad argument '$spec' (want COMMAND:PACKAGE)" >&2
     exit 2
   fi
-  if ! command -v "$cmd" >/dev/null 2>&1; then
+  if ! present "$cmd"; then
     missing+=("$pkg")
   fi
 done
@@ -49,7 +54,7 @@ fi
 # Check that each command now exists, so a wrong package name fails here, not later.
 for spec in "$@"; do
   cmd="${spec%%:*}"
-  if ! command -v "$cmd" >/dev/null 2>&1; then
+  if ! present "$cmd"; then
     echo "ci-system-packages: '$cmd' still missing after installing its package '${spec#*:}'" >&2
     exit 1
   fi
