@@ -18,7 +18,8 @@ import { createPool } from '../db/pool.ts';
 import { loadDefinitionFile } from '../client/definition-file.ts';
 import { readBoard, renderBoard } from '../client/commands/campaign.ts';
 import { config } from '../worker/config.ts';
-import { runCampaignCli, SimulatedDepartments } from './lib/simulated-departments.ts';
+import { runCampaignCli } from './lib/run-node.ts';
+import { SimulatedDepartments } from './lib/simulated-departments.ts';
 import { REPO_ROOT } from './lib/tools.ts';
 
 const argv = process.argv.slice(2);

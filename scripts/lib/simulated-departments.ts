@@ -7,7 +7,6 @@
 //
 // It reads the campaign's state from PostgreSQL (what `campaign tasks` reads) and acts only
 // through `bin/campaign.mjs`, so every step it takes is a command a person could type.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,19 +14,12 @@ import type pg from 'pg';
 import type { CampaignDefinition } from '../../domain/definition.ts';
 import type { QuestionnaireField } from '../../domain/definition.ts';
 import { formatIsoOffset, localDateOf } from '../../domain/time.ts';
-import { REPO_ROOT } from './tools.ts';
+import { runCampaignCli, type CliRun } from './run-node.ts';
 
-const CLI = join(REPO_ROOT, 'bin', 'campaign.mjs');
 const BUREAU = 'spj-coord';
 const LEADER = 'xzf-leader';
 const EVALUATOR = 'dsf-eval';
 const LATE_UNIT = 'zjj';
-
-export interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 interface TaskRow {
   task_id: string;
@@ -49,22 +41,6 @@ export interface SimulationOptions {
   env?: NodeJS.ProcessEnv;
   /** Called with each line of the simulation's log (commands and what came of them). */
   log: (line: string) => void;
-}
-
-/** Runs the command line as a person would, with `--json` for a readable outcome. */
-export function runCampaignCli(args: string[], env?: NodeJS.ProcessEnv): Promise<CliRun> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, NO_COLOR: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
 }
 
 export class SimulatedDepartments {
