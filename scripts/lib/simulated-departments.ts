@@ -55,6 +55,15 @@ export class SimulatedDepartments {
 
   constructor(private readonly o: SimulationOptions) {}
 
+  /** A person as people know them: 刘填报员（县市场监督管理局）. */
+  private who(personId: string): string {
+    for (const u of this.o.definition.units) {
+      const p = u.people.find((x) => x.id === personId);
+      if (p) return `${p.name}（${u.name}）`;
+    }
+    return personId;
+  }
+
   stop(): void {
     this.stopped = true;
   }
@@ -116,19 +125,27 @@ export class SimulatedDepartments {
               `913400000000${String(i).padStart(5, '0')}X,演示企业${i}号有限公司,${i % 3 ? '制造业' : '服务业'},城关镇`,
             );
           writeFileSync(file, `${lines.join('\n')}\n`);
-          await this.cli('县营商办', ['enterprises', 'import', id, '--file', file, '--as', BUREAU]);
+          await this.cli(this.who(BUREAU), [
+            'enterprises',
+            'import',
+            id,
+            '--file',
+            file,
+            '--as',
+            BUREAU,
+          ]);
         })
       )
         return true;
       if (
         await once('sample', () =>
-          this.cli('第三方', ['sample', id, '--as', EVALUATOR, '--seed', `${id}-seed`]),
+          this.cli(this.who(EVALUATOR), ['sample', id, '--as', EVALUATOR, '--seed', `${id}-seed`]),
         )
       )
         return true;
       if (
         await once('evidence', () =>
-          this.cli('第三方', [
+          this.cli(this.who(EVALUATOR), [
             'evidence',
             'request',
             id,
@@ -149,7 +166,15 @@ export class SimulatedDepartments {
         await once('results', async () => {
           const file = join(this.dir, 'results.csv');
           writeFileSync(file, '指标代码,得分,排名\nkbqy,72,4\nns,91,1\njzxk,86,2\nscjg,83,3\n');
-          await this.cli('县营商办', ['results', 'import', id, '--file', file, '--as', BUREAU]);
+          await this.cli(this.who(BUREAU), [
+            'results',
+            'import',
+            id,
+            '--file',
+            file,
+            '--as',
+            BUREAU,
+          ]);
         })
       )
         return true;
@@ -186,7 +211,7 @@ export class SimulatedDepartments {
     );
     if (evidence.rowCount && !this.done.has('verify')) {
       this.done.add('verify');
-      await this.cli('第三方', [
+      await this.cli(this.who(EVALUATOR), [
         'verify',
         this.o.campaignId,
         'kbqy',
@@ -212,7 +237,7 @@ export class SimulatedDepartments {
   }
 
   private async submit(t: TaskRow): Promise<void> {
-    const who = `${t.unit_id} ${t.assignee}${t.escalation_level ? `（已督办 ${t.escalation_level} 级）` : ''}`;
+    const who = `${this.who(t.assignee)}${t.escalation_level ? ` [已督办 ${t.escalation_level} 级]` : ''}`;
     const args = ['task', 'submit', t.task_id, '--as', t.assignee];
     const data = this.dataFor(t);
     if (data) {
@@ -245,7 +270,7 @@ export class SimulatedDepartments {
         t.kind === 'measure'
           ? '电子签名覆盖率不足，请补充后重新提交'
           : '统一填报尺度：网办率请按全程网办口径填报';
-      await this.cli('县营商办', [
+      await this.cli(this.who(BUREAU), [
         'task',
         'return',
         t.task_id,
@@ -256,7 +281,7 @@ export class SimulatedDepartments {
       ]);
       return;
     }
-    await this.cli(reviewer === LEADER ? '县领导' : '县营商办', [
+    await this.cli(this.who(reviewer), [
       'task',
       'approve',
       t.task_id,
