@@ -16,6 +16,7 @@ import {
 import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createProgress, formatElapsed } from '../../client/progress.ts';
 
 export const TEMPORAL_CLI_VERSION = '1.5.1';
 export const TEST_SERVER_VERSION = '1.33.0';
@@ -50,10 +51,11 @@ export function which(cmd: string): string | undefined {
 }
 
 /**
- * Runs a long build step, echoing a progress line every few seconds (and the tool's own
- * output when `verbose`), and fails with the tail of its output.
+ * Runs a long build step with its progress on stderr — on a terminal one line redrawn in place
+ * (spinner, elapsed time, the tool's last line of output), otherwise a plain line every 15 s so
+ * that CI logs stay readable — and fails with the tail of its output.
  */
-function runWithProgress(
+export function runWithProgress(
   label: string,
   cmd: string,
   args: string[],
@@ -66,6 +68,7 @@ function runWithProgress(
       cwd: opts.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const progress = createProgress({ label, plainEveryMs: 15_000, showAfterMs: 0 });
     const tail: string[] = [];
     let lines = 0;
     const onData = (buf: Buffer) => {
@@ -75,21 +78,21 @@ function runWithProgress(
         tail.push(line);
         if (tail.length > 30) tail.shift();
       }
+      const last = tail.at(-1)?.trim() ?? '';
+      progress.detail(
+        `${lines} line${lines === 1 ? '' : 's'} of output${last ? `, last: ${last.length > 80 ? `${last.slice(0, 79)}…` : last}` : ''}`,
+      );
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    const timer = setInterval(() => {
-      const s = Math.round((Date.now() - started) / 1000);
-      opts.log(`  … ${label}: ${s}s elapsed, ${lines} lines of output`);
-    }, 15_000);
     child.on('error', (err) => {
-      clearInterval(timer);
+      progress.done();
       reject(new ToolError(`${label}: cannot run ${cmd}: ${err.message}`));
     });
     child.on('close', (code) => {
-      clearInterval(timer);
+      progress.done();
       if (code === 0) {
-        opts.log(`  ✓ ${label} in ${Math.round((Date.now() - started) / 1000)}s`);
+        opts.log(`  ✓ ${label} in ${formatElapsed(Date.now() - started)}`);
         resolvePromise();
       } else {
         reject(new ToolError(`${label} failed (exit ${code}). Last output:\n${tail.join('\n')}`));
