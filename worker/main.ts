@@ -1,10 +1,13 @@
 // `npm run worker`: the worker process. Reads the configuration, applies migrations, connects
-// to Temporal and runs until SIGINT/SIGTERM, then finishes in-flight activities and exits.
+// to Temporal and runs until SIGINT/SIGTERM. Then it takes no new work (the Temporal worker
+// stops polling, the outbox dispatcher claims no new batch), lets in-flight activities and the
+// delivery batch in flight finish within WORKER_SHUTDOWN_GRACE, and exits 0 (1 when deliveries
+// were still in flight as the grace ran out). A second signal kills it at once.
 import { hostname } from 'node:os';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { migrate } from '../db/migrate.ts';
 import { createPool, isUnreachable, redactUrl } from '../db/pool.ts';
-import { config, ConfigError } from './config.ts';
+import { config, ConfigError, type Config } from './config.ts';
 import { OutboxDispatcher } from './outbox.ts';
 import { createWorker } from './worker.ts';
 
@@ -13,19 +16,42 @@ function fail(message: string, code: number): never {
   process.exit(code);
 }
 
-let cfg;
+let cfg: Config;
 try {
   cfg = config();
 } catch (e) {
   fail(e instanceof ConfigError ? e.message : String(e), 1);
 }
 
+const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 Runtime.install({
   logger: new DefaultLogger(cfg.logLevel),
-  shutdownSignals: ['SIGINT', 'SIGTERM'],
+  // The runtime shuts the Temporal worker down (stop polling, wait up to shutdownGraceTime for
+  // in-flight activities); the listener below stops the outbox dispatcher at the same moment.
+  shutdownSignals: [...SHUTDOWN_SIGNALS],
 });
 
 const pool = createPool(cfg.databaseUrl, cfg.maxConcurrentActivities + 2);
+// Notices in the outbox are delivered by this process too; several workers share the work.
+const outbox = new OutboxDispatcher({ pool, log: (line) => console.error(`outbox: ${line}`) });
+
+const graceMs = durationMs(cfg.shutdownGrace);
+let shutdownAt: number | undefined;
+/** The outbox dispatcher's stop, begun when the signal arrives: true once nothing is in flight. */
+let outboxStopped: Promise<boolean> | undefined;
+
+function onShutdownSignal(signal: NodeJS.Signals): void {
+  // Only the first signal: without listeners, a second one kills the process as usual.
+  for (const s of SHUTDOWN_SIGNALS) process.off(s, onShutdownSignal);
+  shutdownAt = Date.now();
+  console.error(
+    `worker: ${signal} received, shutting down: no new work is taken; in-flight activities and notice deliveries have up to ${cfg.shutdownGrace} to finish`,
+  );
+  if (outbox.busy) console.error('outbox: waiting for the delivery batch in flight');
+  outboxStopped = outbox.stop(graceMs);
+}
+for (const s of SHUTDOWN_SIGNALS) process.on(s, onShutdownSignal);
+
 try {
   const applied = await migrate(pool);
   if (applied.length) console.error(`worker: applied migrations ${applied.join(', ')}`);
@@ -63,14 +89,35 @@ const worker = await createWorker({
 console.error(
   `worker: polling task queue "${cfg.taskQueue}" on ${cfg.temporalAddress} (namespace ${cfg.temporalNamespace}); Ctrl-C to stop`,
 );
-// Notices in the outbox are delivered by this process too; several workers share the work.
-const outbox = new OutboxDispatcher({ pool, log: (line) => console.error(`outbox: ${line}`) });
-outbox.start();
+if (shutdownAt === undefined) outbox.start();
+let drained = false;
 try {
   await worker.run();
 } finally {
-  await outbox.stop();
-  await connection.close();
-  await pool.end();
-  console.error('worker: stopped');
+  // After a signal the dispatcher is stopping already; the whole shutdown gets one grace
+  // period, counted from the signal.
+  const left = shutdownAt === undefined ? graceMs : graceMs - (Date.now() - shutdownAt);
+  drained = await (outboxStopped ?? outbox.stop(left));
+  if (drained) {
+    await connection.close();
+    await pool.end();
+    console.error('worker: drained: no activity or notice delivery in flight');
+    console.error('worker: stopped');
+  }
+}
+if (!drained) {
+  // The batch's transaction is still open and would hold pool.end() forever. Exiting rolls it
+  // back: its deliveries stay pending, and another worker sends them (possibly a second time).
+  console.error(
+    `worker: notice deliveries still in flight after ${cfg.shutdownGrace}; left pending for another worker; stopped`,
+  );
+  process.exit(1);
+}
+
+/** A WORKER_SHUTDOWN_GRACE value (`500ms`, `30s`, `2m`; checked by config.ts) in milliseconds. */
+function durationMs(value: string): number {
+  const m = /^(\d+)(ms|s|m)$/.exec(value);
+  if (!m) throw new Error(`not a duration: ${value}`);
+  const n = Number(m[1]);
+  return m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000;
 }

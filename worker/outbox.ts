@@ -97,12 +97,36 @@ export class OutboxDispatcher {
     if (!this.inFlight) this.schedule(0);
   }
 
-  /** Stop polling and wait for the batch in flight, if any, to be recorded. */
-  async stop(): Promise<void> {
+  /**
+   * Stop polling and wait for the batch in flight, if any, to be recorded: no longer than
+   * `timeoutMs` when given. Resolves true once nothing is in flight, false when the time ran
+   * out first (the batch's transaction is still open; if the process then exits, its rows roll
+   * back to pending and another dispatcher sends them again).
+   */
+  async stop(timeoutMs?: number): Promise<boolean> {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    await this.inFlight;
+    const inFlight = this.inFlight;
+    if (!inFlight) return true;
+    if (timeoutMs === undefined) {
+      await inFlight;
+      return true;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), Math.max(0, timeoutMs));
+    });
+    try {
+      return await Promise.race([inFlight.then(() => true as const), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** True while a batch is being sent and recorded. */
+  get busy(): boolean {
+    return this.inFlight !== undefined;
   }
 
   private schedule(ms: number): void {
