@@ -42,8 +42,8 @@ export interface Progress {
   update(done: number, total?: number): void;
   /** Adds to what is done. */
   tick(n?: number): void;
-  /** Starts another stage of the same work: a new label and total, the count back to 0. */
-  stage(label: string, total?: number): void;
+  /** Starts another stage of the same work: a new label, total and unit, the count back to 0. */
+  stage(label: string, total?: number, unit?: string): void;
   /** A short note shown after the count, e.g. the tool's last line of output. */
   detail(text: string): void;
   /** Ends the progress: clears the line, then prints `message` as a line of its own. */
@@ -80,6 +80,7 @@ export function createProgress(opts: ProgressOptions): Progress {
   const started = now();
   let label = opts.label;
   let total = opts.total;
+  let unit = opts.unit;
   let done = 0;
   let note = '';
   let frame = 0;
@@ -89,9 +90,9 @@ export function createProgress(opts: ProgressOptions): Progress {
   let timer: NodeJS.Timeout | undefined;
 
   const counts = () => {
-    const unit = opts.unit ? ` ${opts.unit}` : '';
-    if (total !== undefined && total > 0) return `${done}/${total}${unit}`;
-    return done > 0 ? `${done}${unit}` : '';
+    const u = unit ? ` ${unit}` : '';
+    if (total !== undefined && total > 0) return `${done}/${total}${u}`;
+    return done > 0 ? `${done}${u}` : '';
   };
 
   const line = (): string => {
@@ -156,9 +157,10 @@ export function createProgress(opts: ProgressOptions): Progress {
     tick(n = 1) {
       progress.update(done + n);
     },
-    stage(l, t) {
+    stage(l, t, u) {
       label = l;
       total = t;
+      unit = u;
       done = 0;
       note = '';
       draw(true);

@@ -66,3 +66,8 @@ export function truncateToWidth(text: string, max: number, ellipsis = '…'): st
   }
   return room > 0 ? out + ellipsis : out;
 }
+
+/** The text followed by spaces up to `width` columns (a CJK character counts twice). */
+export function padToWidth(text: string, width: number): string {
+  return text + ' '.repeat(Math.max(0, width - displayWidth(text)));
+}
