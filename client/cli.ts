@@ -3,7 +3,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../worker/config.ts';
 import { CliError, EXIT } from './errors.ts';
-import { printJson, type Lang, type OutputOptions } from './output.ts';
+import { errColour, printJson, type Lang, type OutputOptions } from './output.ts';
+import { clearProgress } from './progress.ts';
 
 const program = new Command();
 
@@ -367,9 +368,15 @@ function wantsJson(): boolean {
   return process.argv.includes('--json');
 }
 
+/** A message for people on stderr; the prefix in red when stderr is a terminal. */
+function printError(message: string): void {
+  process.stderr.write(`${errColour.bad('campaign:')} ${message}\n`);
+}
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
+  clearProgress();
   if (e instanceof CommanderError) {
     // --help and --version print and exit 0; everything else commander rejects is usage.
     process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
@@ -377,15 +384,13 @@ try {
     const details = e.details as { printed?: boolean } | undefined;
     if (wantsJson() && !details?.printed)
       printJson({ error: e.message, exitCode: e.exitCode, details: e.details ?? null });
-    if (!details?.printed || !wantsJson()) process.stderr.write(`campaign: ${e.message}\n`);
+    if (!details?.printed || !wantsJson()) printError(e.message);
     process.exitCode = e.exitCode;
   } else if (e instanceof ConfigError) {
-    process.stderr.write(`campaign: ${e.message}\n`);
+    printError(e.message);
     process.exitCode = EXIT.refused;
   } else {
-    process.stderr.write(
-      `campaign: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
-    );
+    printError(`unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     process.exitCode = EXIT.refused;
   }
 }

@@ -10,15 +10,33 @@ export interface OutputOptions {
   lang: Lang;
 }
 
-const useColour = () => process.stdout.isTTY === true && !process.env.NO_COLOR;
+/** Colours only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
+export function colourOn(stream: { isTTY?: boolean }): boolean {
+  return stream.isTTY === true && !process.env.NO_COLOR;
+}
 
-export const colour = {
-  ok: (s: string) => (useColour() ? pc.green(s) : s),
-  warn: (s: string) => (useColour() ? pc.yellow(s) : s),
-  bad: (s: string) => (useColour() ? pc.red(s) : s),
-  dim: (s: string) => (useColour() ? pc.dim(s) : s),
-  bold: (s: string) => (useColour() ? pc.bold(s) : s),
-};
+// picocolors decides by itself from stdout alone (and turns off for NO_COLOR=""): take its
+// always-on functions and let the guard above decide, per stream.
+const ansi = pc.createColors(true);
+
+function palette(on: () => boolean) {
+  return {
+    ok: (s: string) => (on() ? ansi.green(s) : s),
+    warn: (s: string) => (on() ? ansi.yellow(s) : s),
+    bad: (s: string) => (on() ? ansi.red(s) : s),
+    dim: (s: string) => (on() ? ansi.dim(s) : s),
+    bold: (s: string) => (on() ? ansi.bold(s) : s),
+  };
+}
+
+export type Palette = ReturnType<typeof palette>;
+
+/** For what is written to stdout. */
+export const colour: Palette = palette(() => colourOn(process.stdout));
+/** For what is written to stderr: coloured only when stderr itself is a terminal. */
+export const errColour: Palette = palette(() => colourOn(process.stderr));
+/** For text that may end up anywhere (error messages, JSON): never coloured. */
+export const noColour: Palette = palette(() => false);
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

@@ -5,13 +5,21 @@ import { formatIsoOffset, formatLocal } from '../../domain/time.ts';
 import type { DefinitionProblem } from '../../domain/validate.ts';
 import { loadDefinitionFile, type LoadedDefinition } from '../definition-file.ts';
 import { CliError } from '../errors.ts';
-import { colour, printJson, t, table, type OutputOptions } from '../output.ts';
+import {
+  colour,
+  errColour,
+  noColour,
+  printJson,
+  t,
+  table,
+  type OutputOptions,
+  type Palette,
+} from '../output.ts';
 
-function problemLines(file: string, problems: DefinitionProblem[]): string {
+function problemLines(file: string, problems: DefinitionProblem[], c: Palette): string {
   return problems
     .map(
-      (p) =>
-        `  ${colour.dim(`${file}${p.line ? `:${p.line}` : ''}`)}  ${colour.bold(p.path)}  ${p.message}`,
+      (p) => `  ${c.dim(`${file}${p.line ? `:${p.line}` : ''}`)}  ${c.bold(p.path)}  ${p.message}`,
     )
     .join('\n');
 }
@@ -38,13 +46,13 @@ export async function validateCommand(file: string, out: OutputOptions): Promise
     );
     if (r.warnings.length) {
       console.log(colour.warn(t(out.lang, '提醒：', 'Warnings:')));
-      console.log(problemLines(file, r.warnings));
+      console.log(problemLines(file, r.warnings, colour));
     }
   } else {
     console.error(
-      `${colour.bad('✗')} ${file}: ${t(out.lang, `发现 ${r.errors.length} 处错误`, `${r.errors.length} problem(s)`)}`,
+      `${errColour.bad('✗')} ${file}: ${t(out.lang, `发现 ${r.errors.length} 处错误`, `${r.errors.length} problem(s)`)}`,
     );
-    console.error(problemLines(file, r.errors));
+    console.error(problemLines(file, r.errors, errColour));
   }
   if (!r.valid) process.exitCode = 1;
 }
@@ -56,7 +64,7 @@ export async function requireValidDefinition(
   const r = await loadDefinitionFile(file);
   if (!r.valid || !r.definition || !r.calendar) {
     throw new CliError(
-      `${file} is not a valid campaign definition:\n${problemLines(file, r.errors)}`,
+      `${file} is not a valid campaign definition:\n${problemLines(file, r.errors, noColour)}`,
       1,
       { errors: r.errors },
     );
