@@ -83,6 +83,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   let due = input.due;
   /** When the current due instant was set: reminders before it are not sent late. */
   let dueSetAt = createdAt;
+  let createdRecorded = false;
   /** Bumped when the due instant changes, so reminders and escalations re-arm. */
   let dueGeneration = 0;
   let escalationLevel = 0;
@@ -235,6 +236,10 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     setHandler(
       def,
       async (req: Req): Promise<ActionResult> => {
+        // An action that arrives with the start (in the first workflow task) waits until the
+        // task has recorded its creation, so the audit trail reads created → submitted
+        // (patched: executions from before kept their order).
+        if (!createdRecorded && patched('created-first')) await condition(() => createdRecorded);
         const prior = processed.get(`${name}:${req.requestId}`);
         if (prior) return prior;
         const effect = checkRequest(name, req, facts(), input.roster, Date.now());
@@ -354,7 +359,11 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   setHandler(requirementsQuery, () => input.completion);
 
   // ---- life ----
-  await record('created', null, { due, title: input.title, review: input.review }, [assignee]);
+  const created = record('created', null, { due, title: input.title, review: input.review }, [
+    assignee,
+  ]);
+  createdRecorded = true;
+  await created;
 
   while (!terminal()) {
     const seen = version;

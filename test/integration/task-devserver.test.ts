@@ -3,7 +3,9 @@
 // the history, and the Temporal UI's view (search attributes, summary, current details) tells
 // the story.
 import { randomUUID } from 'node:crypto';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { writeFileSync } from 'node:fs';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,6 +149,43 @@ describe('a supervised task on the dev server with PostgreSQL', () => {
       if (!found.length) await new Promise((r) => setTimeout(r, 200));
     }
     expect(found).toEqual([input.taskId]);
+    await h.terminate('test done');
+  });
+
+  it('records its creation before an action that arrives with its start', async () => {
+    const input = taskInput(fx, Date.now() + 2 * HOUR);
+    input.taskId = `${input.taskId}/with-start`;
+    const startOp = new WithStartWorkflowOperation('taskWorkflow', {
+      ...taskStartOptions(input),
+      taskQueue,
+      args: [input],
+      workflowIdConflictPolicy: 'FAIL',
+    });
+    const r = await env.client.workflow.executeUpdateWithStart(submitUpdate, {
+      args: [req('scjgj-staff1', { data: goodData })],
+      startWorkflowOperation: startOp,
+    });
+    expect(r.state).toBe('submitted');
+    const h = await startOp.workflowHandle();
+    const events = async () =>
+      (
+        await db.pool.query('SELECT seq, type FROM task_events WHERE task_id = $1 ORDER BY seq', [
+          input.taskId,
+        ])
+      ).rows;
+    for (let i = 0; i < 100 && (await events()).length < 2; i++)
+      await new Promise((res) => setTimeout(res, 50));
+    const history = await h.fetchHistory();
+    if (process.env.SAVE_HISTORIES)
+      writeFileSync('test/replay/histories/task-update-with-start.json', historyToJSON(history));
+    expect(await events()).toEqual([
+      { seq: 1, type: 'created' },
+      { seq: 2, type: 'submitted' },
+    ]);
+    // The new order is recorded as a patch marker, so histories from before replay unchanged.
+    expect(
+      history.events?.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch'),
+    ).toBe(true);
     await h.terminate('test done');
   });
 });
