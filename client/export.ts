@@ -4,7 +4,9 @@ import { writeFile } from 'node:fs/promises';
 import ExcelJS from 'exceljs';
 import { stringify } from 'csv-stringify/sync';
 import { CliError, EXIT } from './errors.ts';
-import { table } from './output.ts';
+import { t, table, type Lang } from './output.ts';
+import { withProgress, type Progress } from './progress.ts';
+import { displayWidth } from './text-width.ts';
 
 export const FORMATS = ['table', 'md', 'csv', 'xlsx'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -32,7 +34,8 @@ function md(sheet: Sheet): string {
   ].join('\n');
 }
 
-export async function xlsxBuffer(sheets: Sheet[]): Promise<Buffer> {
+/** An Excel workbook of the sheets; `progress` advances per row, then while the file is packed. */
+export async function xlsxBuffer(sheets: Sheet[], progress?: Progress): Promise<Buffer> {
   const wb = new ExcelJS.Workbook();
   wb.creator = 'county-campaign';
   for (const sheet of sheets) {
@@ -77,6 +80,7 @@ export async function xlsxBuffer(sheets: Sheet[]): Promise<Buffer> {
         row.eachCell(
           (cell) => (cell.fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: fill } }),
         );
+      progress?.tick();
     });
     ws.eachRow((row) =>
       row.eachCell(
@@ -93,43 +97,78 @@ export async function xlsxBuffer(sheets: Sheet[]): Promise<Buffer> {
   return Buffer.from(await wb.xlsx.writeBuffer());
 }
 
-/** Columns a text takes in a spreadsheet: CJK and full-width characters count twice. */
-function displayWidth(text: string): number {
-  let w = 0;
-  for (const ch of text)
-    w +=
-      /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/.test(
-        ch,
-      )
-        ? 2
-        : 1;
-  return w;
+const FORMAT_NAME: Record<Format, [string, string]> = {
+  table: ['表格', 'the table'],
+  md: ['Markdown', 'Markdown'],
+  csv: ['CSV', 'CSV'],
+  xlsx: ['Excel 工作簿', 'the Excel workbook'],
+};
+
+/**
+ * Renders sheets in a format, to `out` when given (required for xlsx), else to stdout, with a
+ * progress line on stderr (on a terminal, not with --json) while the rows are rendered.
+ */
+export async function emitSheets(
+  sheets: Sheet[],
+  format: Format,
+  out?: string,
+  how: { lang?: Lang; json?: boolean } = {},
+): Promise<void> {
+  const lang = how.lang ?? 'zh';
+  if (format === 'xlsx' && !out)
+    throw new CliError('--format xlsx needs --out FILE.xlsx', EXIT.usage);
+  const total = sheets.reduce((n, s) => n + s.rows.length, 0);
+  const [zh, en] = FORMAT_NAME[format];
+  const text = await withProgress(
+    {
+      label: t(lang, `生成${zh}`, `rendering ${en}`),
+      total,
+      unit: t(lang, '行', 'rows'),
+      json: how.json,
+    },
+    async (progress): Promise<string> => {
+      if (format === 'xlsx') {
+        const buffer = await xlsxBuffer(sheets, progress);
+        progress.detail(t(lang, `写入 ${out}`, `writing ${out}`));
+        await writeFile(out!, buffer);
+        return '';
+      }
+      const text = render(sheets, format, progress);
+      if (out) {
+        progress.detail(t(lang, `写入 ${out}`, `writing ${out}`));
+        await writeFile(out, text);
+      }
+      return text;
+    },
+  );
+  if (out) process.stderr.write(`${t(lang, `已写入 ${out}`, `wrote ${out}`)}\n`);
+  else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
-/** Renders sheets in a format, to `out` when given (required for xlsx), else to stdout. */
-export async function emitSheets(sheets: Sheet[], format: Format, out?: string): Promise<void> {
-  if (format === 'xlsx') {
-    if (!out) throw new CliError('--format xlsx needs --out FILE.xlsx', EXIT.usage);
-    await writeFile(out, await xlsxBuffer(sheets));
-    process.stderr.write(`wrote ${out}\n`);
-    return;
-  }
-  let text: string;
-  if (format === 'md') text = sheets.map(md).join('\n');
-  else if (format === 'csv') {
-    text = `\uFEFF${sheets.map((s) => stringify([s.columns.map((c) => c.header), ...s.rows.map((r) => r.map((v) => v ?? ''))])).join('\n')}`;
-  } else
-    text = sheets
-      .map(
-        (s) =>
-          `${s.title}\n${table(
-            s.columns.map((c) => c.header),
-            s.rows.map((r) => r.map((v) => v ?? '')),
-          )}`,
+function render(sheets: Sheet[], format: Exclude<Format, 'xlsx'>, progress: Progress): string {
+  const done = (text: string, s: Sheet) => {
+    progress.tick(s.rows.length);
+    return text;
+  };
+  if (format === 'md') return sheets.map((s) => done(md(s), s)).join('\n');
+  if (format === 'csv')
+    return `\uFEFF${sheets
+      .map((s) =>
+        done(
+          stringify([s.columns.map((c) => c.header), ...s.rows.map((r) => r.map((v) => v ?? ''))]),
+          s,
+        ),
       )
-      .join('\n\n');
-  if (out) {
-    await writeFile(out, text);
-    process.stderr.write(`wrote ${out}\n`);
-  } else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+      .join('\n')}`;
+  return sheets
+    .map((s) =>
+      done(
+        `${s.title}\n${table(
+          s.columns.map((c) => c.header),
+          s.rows.map((r) => r.map((v) => v ?? '')),
+        )}`,
+        s,
+      ),
+    )
+    .join('\n\n');
 }

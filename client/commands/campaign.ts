@@ -2,8 +2,9 @@
 // evaluator's evidence requests and verified items, and the results.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
-import { parse as parseCsv } from 'csv-parse/sync';
+import { parse as parseCsv } from 'csv-parse';
 import type pg from 'pg';
 import { withTransaction } from '../../db/pool.ts';
 import { BusinessCalendar } from '../../domain/calendar.ts';
@@ -47,6 +48,7 @@ import {
 } from '../connections.ts';
 import { CliError, EXIT } from '../errors.ts';
 import { colour, printJson, t, table, type Lang, type OutputOptions } from '../output.ts';
+import { withProgress, type Progress } from '../progress.ts';
 import { requireValidDefinition } from './definition.ts';
 
 export interface CampaignRecord {
@@ -188,7 +190,11 @@ export async function startCommand(
   });
   if (!recorded) {
     process.stderr.write(
-      `campaign: "${campaignId}" is started, but no worker has recorded it yet: is a worker running (npm run worker)?\n`,
+      `campaign: ${t(
+        out.lang,
+        `"${campaignId}" 已启动，但还没有工作进程记录它：工作进程在运行吗（npm run worker）？`,
+        `"${campaignId}" is started, but no worker has recorded it yet: is a worker running (npm run worker)?`,
+      )}\n`,
     );
   }
   if (out.json) printJson({ campaignId, workflowId: campaignId });
@@ -229,7 +235,7 @@ export async function listCommand(out: OutputOptions): Promise<void> {
         t(out.lang, '阶段', 'Phase'),
         t(out.lang, '状态', 'Status'),
       ],
-      list.map((c) => [c.campaignId, c.name, c.phase, c.status]),
+      list.map((c) => [c.campaignId, c.name, label(out.lang, c.phase), label(out.lang, c.status)]),
     ),
   );
 }
@@ -367,9 +373,28 @@ export async function statusCommand(campaignId: string, out: OutputOptions): Pro
   console.log(renderBoard(b, out.lang));
 }
 
+/** The text in pieces of about `size` characters that end at a line break. */
+function* piecesOf(text: string, size = 1 << 16): Generator<string> {
+  let at = 0;
+  while (at < text.length) {
+    let end = Math.min(text.length, at + size);
+    if (end < text.length) {
+      const nl = text.lastIndexOf('\n', end);
+      end = nl > at ? nl + 1 : end;
+    }
+    yield text.slice(at, end);
+    at = end;
+  }
+}
+
+/**
+ * Reads a CSV with a header row into records keyed by the header, advancing `progress` per row
+ * (its total is the file's line count, an estimate until the end).
+ */
 async function readCsv(
   file: string,
   what: string,
+  progress?: Progress,
 ): Promise<{ header: string[]; rows: Record<string, string>[] }> {
   let text: string;
   try {
@@ -379,19 +404,29 @@ async function readCsv(
       `cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
     );
   }
+  let lines = text.length && !text.endsWith('\n') ? 1 : 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
+  progress?.update(0, Math.max(1, lines - 1));
   try {
-    const records = parseCsv(text, {
+    const parser = parseCsv({
       bom: true,
       skip_empty_lines: true,
       trim: true,
       relax_column_count: false,
-    }) as string[][];
-    const [header, ...data] = records;
+    });
+    Readable.from(piecesOf(text)).pipe(parser);
+    let header: string[] | undefined;
+    const rows: Record<string, string>[] = [];
+    for await (const r of parser as AsyncIterable<string[]>) {
+      if (!header) header = r;
+      else {
+        rows.push(Object.fromEntries(header.map((h, i) => [h, r[i] ?? ''])));
+        progress?.update(rows.length);
+      }
+    }
     if (!header) throw new Error('the file is empty');
-    return {
-      header,
-      rows: data.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] ?? '']))),
-    };
+    progress?.update(rows.length, rows.length);
+    return { header, rows };
   } catch (e) {
     throw new CliError(`${file} is not a valid CSV: ${(e as Error).message}`);
   }
@@ -411,46 +446,67 @@ function refuseRows(
   );
 }
 
+/** Rows inserted per statement; all of them in one transaction, so nothing is half-imported. */
+const ENTERPRISE_BATCH = 500;
+
 export async function importEnterprisesCommand(
   campaignId: string,
   opts: { file: string; as: string },
   out: OutputOptions,
 ): Promise<void> {
-  const { header, rows } = await readCsv(opts.file, 'the enterprise list');
-  const headerProblem = checkEnterpriseHeader(header);
-  if (headerProblem) refuseRows(opts.file, [{ line: 1, message: headerProblem }], out);
-  const { rows: good, rejected } = checkEnterpriseRows(rows);
-  const imported = await withDb(async (pool) => {
-    const c = await loadCampaign(pool, campaignId);
-    requireRole(c.definition, opts.as, [BUREAU], 'import the enterprise list');
-    if (rejected.length) refuseRows(opts.file, rejected, out);
-    if (!good.length) throw new CliError(`${opts.file} holds no enterprises`);
-    await withTransaction(pool, async (client) => {
-      // The list is the full list: a new import replaces the previous one.
-      await client.query('DELETE FROM enterprises WHERE campaign_id = $1', [campaignId]);
-      for (let i = 0; i < good.length; i += 500) {
-        const chunk = good.slice(i, i + 500);
-        await client.query(
-          `INSERT INTO enterprises (campaign_id, credit_code, name, industry, town, imported_by)
-           SELECT $1, x.credit_code, x.name, x.industry, x.town, $2
-           FROM jsonb_to_recordset($3::jsonb) AS x(credit_code text, name text, industry text, town text)`,
-          [
-            campaignId,
-            opts.as,
-            JSON.stringify(
-              chunk.map((r) => ({
-                credit_code: r.creditCode,
-                name: r.name,
-                industry: r.industry,
-                town: r.town,
-              })),
-            ),
-          ],
-        );
-      }
-    });
-    return good.length;
-  });
+  const L = (zh: string, en: string) => t(out.lang, zh, en);
+  const imported = await withProgress(
+    {
+      label: L('读取企业名单', 'reading the enterprise list'),
+      unit: L('行', 'rows'),
+      json: out.json,
+    },
+    async (progress) => {
+      const { header, rows } = await readCsv(opts.file, 'the enterprise list', progress);
+      const headerProblem = checkEnterpriseHeader(header);
+      if (headerProblem) refuseRows(opts.file, [{ line: 1, message: headerProblem }], out);
+      progress.stage(
+        L('检查企业名单', 'checking the enterprise list'),
+        rows.length,
+        L('行', 'rows'),
+      );
+      const { rows: good, rejected } = checkEnterpriseRows(rows);
+      progress.update(rows.length);
+      return withDb(async (pool) => {
+        const c = await loadCampaign(pool, campaignId);
+        requireRole(c.definition, opts.as, [BUREAU], 'import the enterprise list');
+        if (rejected.length) refuseRows(opts.file, rejected, out);
+        if (!good.length) throw new CliError(`${opts.file} holds no enterprises`);
+        progress.stage(L('写入企业名单', 'inserting enterprises'), good.length, L('家', 'rows'));
+        await withTransaction(pool, async (client) => {
+          // The list is the full list: a new import replaces the previous one.
+          await client.query('DELETE FROM enterprises WHERE campaign_id = $1', [campaignId]);
+          for (let i = 0; i < good.length; i += ENTERPRISE_BATCH) {
+            const chunk = good.slice(i, i + ENTERPRISE_BATCH);
+            await client.query(
+              `INSERT INTO enterprises (campaign_id, credit_code, name, industry, town, imported_by)
+               SELECT $1, x.credit_code, x.name, x.industry, x.town, $2
+               FROM jsonb_to_recordset($3::jsonb) AS x(credit_code text, name text, industry text, town text)`,
+              [
+                campaignId,
+                opts.as,
+                JSON.stringify(
+                  chunk.map((r) => ({
+                    credit_code: r.creditCode,
+                    name: r.name,
+                    industry: r.industry,
+                    town: r.town,
+                  })),
+                ),
+              ],
+            );
+            progress.update(i + chunk.length);
+          }
+        });
+        return good.length;
+      });
+    },
+  );
   if (out.json) printJson({ imported, rejected: [] });
   else
     console.log(
@@ -534,7 +590,7 @@ export async function verifyCommand(
   if (out.json) printJson(r);
   else
     console.log(
-      `${r.outcome === 'confirmed' ? colour.ok('✓') : colour.bad('⚑')} ${code} ${r.item}: ${r.outcome}${r.flagged ? t(out.lang, '（已标记数据核验差异）', ' (flagged)') : ''}`,
+      `${r.outcome === 'confirmed' ? colour.ok('✓') : colour.bad('⚑')} ${code} ${r.item}: ${r.outcome === 'confirmed' ? t(out.lang, '核验属实', 'confirmed') : t(out.lang, '核验有差异', 'discrepant')}${r.flagged ? t(out.lang, '（已标记数据核验差异）', ' (flagged)') : ''}`,
     );
 }
 
@@ -543,22 +599,31 @@ export async function importResultsCommand(
   opts: { file: string; as: string },
   out: OutputOptions,
 ): Promise<void> {
-  const { header, rows } = await readCsv(opts.file, 'the results');
-  const headerProblem = checkResultHeader(header);
-  if (headerProblem)
-    refuseRows(opts.file, [{ line: 1, message: headerProblem }], out, { rectificationStarted: [] });
-  const def = await withDb(async (pool) => (await loadCampaign(pool, campaignId)).definition);
-  requireRole(def, opts.as, [BUREAU], 'import results');
-  const { rows: good, rejected } = checkResultRows(
-    rows,
-    def.indicators.map((i) => i.code),
-  );
-  if (rejected.length) refuseRows(opts.file, rejected, out, { rectificationStarted: [] });
-  const r = await sendUpdate(
-    campaignId,
-    recordResultsUpdate,
-    { requestId: randomUUID(), actor: opts.as, results: good },
-    'results import',
+  const L = (zh: string, en: string) => t(out.lang, zh, en);
+  const r = await withProgress(
+    { label: L('读取评价结果', 'reading the results'), unit: L('行', 'rows'), json: out.json },
+    async (progress) => {
+      const { header, rows } = await readCsv(opts.file, 'the results', progress);
+      const headerProblem = checkResultHeader(header);
+      if (headerProblem)
+        refuseRows(opts.file, [{ line: 1, message: headerProblem }], out, {
+          rectificationStarted: [],
+        });
+      const def = await withDb(async (pool) => (await loadCampaign(pool, campaignId)).definition);
+      requireRole(def, opts.as, [BUREAU], 'import results');
+      const { rows: good, rejected } = checkResultRows(
+        rows,
+        def.indicators.map((i) => i.code),
+      );
+      if (rejected.length) refuseRows(opts.file, rejected, out, { rectificationStarted: [] });
+      progress.stage(L('记录评价结果', 'recording the results'));
+      return sendUpdate(
+        campaignId,
+        recordResultsUpdate,
+        { requestId: randomUUID(), actor: opts.as, results: good },
+        'results import',
+      );
+    },
   );
   if (out.json) printJson(r);
   else {

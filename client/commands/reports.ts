@@ -3,6 +3,7 @@
 import { computeDispatch, DispatchError, type DispatchDigest } from '../../activities/dispatch.ts';
 import { BusinessCalendar } from '../../domain/calendar.ts';
 import type { ResolvedCalendar } from '../../domain/calendar.ts';
+import { label } from '../../domain/labels.ts';
 import { progressOf } from '../../domain/rectification.ts';
 import { colourAt } from '../../domain/schedule.ts';
 import {
@@ -15,6 +16,7 @@ import {
 import { CliError, EXIT } from '../errors.ts';
 import { emitSheets, type Format, type Sheet } from '../export.ts';
 import { printJson, t, type OutputOptions } from '../output.ts';
+import { createProgress, withProgress } from '../progress.ts';
 import { withDb } from '../connections.ts';
 import { loadCampaign } from './campaign.ts';
 
@@ -23,6 +25,10 @@ export async function dispatchReportCommand(
   opts: { date?: string; format: Format; out?: string },
   out: OutputOptions,
 ): Promise<void> {
+  const loading = createProgress({
+    label: t(out.lang, '汇总每日调度', 'collecting the daily dispatch'),
+    json: out.json,
+  });
   const digest = await withDb(async (pool): Promise<DispatchDigest> => {
     const c = await loadCampaign(pool, campaignId);
     const date = opts.date ?? localDateOf(Date.now(), c.timeZone);
@@ -67,7 +73,7 @@ export async function dispatchReportCommand(
       if (e instanceof DispatchError) throw new CliError(e.message);
       throw e;
     }
-  });
+  }).finally(() => loading.done());
   if (out.json && opts.format === 'table' && !opts.out) return printJson(digest);
   const L = (zh: string, en: string) => t(out.lang, zh, en);
   const list = (xs: { taskId: string }[]) =>
@@ -86,8 +92,8 @@ export async function dispatchReportCommand(
     ],
     rows: digest.indicators.map((i) => [
       `${i.code} ${i.name}${i.flagged ? ' ⚑' : ''}`,
-      i.phase,
-      i.state,
+      label(out.lang, i.phase),
+      label(out.lang, i.state),
       list(i.done),
       list(i.dueToday),
       list(i.dueTomorrow),
@@ -103,7 +109,7 @@ export async function dispatchReportCommand(
       i.overdue.length ? 'FFF8D7DA' : i.dueToday.length ? 'FFFFF3CD' : null,
     ),
   };
-  await emitSheets([sheet], opts.format, opts.out);
+  await emitSheets([sheet], opts.format, opts.out, out);
 }
 
 interface LedgerRow {
@@ -215,7 +221,10 @@ export async function ledgerReportCommand(
   opts: { format: Format; out?: string },
   out: OutputOptions,
 ): Promise<void> {
-  const { rows, name } = await ledgerRows(campaignId);
+  const { rows, name } = await withProgress(
+    { label: t(out.lang, '读取整改台账', 'reading the rectification ledger'), json: out.json },
+    () => ledgerRows(campaignId),
+  );
   if (out.json && opts.format === 'table' && !opts.out) return printJson(rows);
   const L = (zh: string, en: string) => t(out.lang, zh, en);
   const sheet: Sheet = {
@@ -250,5 +259,5 @@ export async function ledgerReportCommand(
     ]),
     fills: rows.map((r) => STATE_FILL[r.state]),
   };
-  await emitSheets([sheet], opts.format, opts.out);
+  await emitSheets([sheet], opts.format, opts.out, out);
 }
