@@ -1,7 +1,7 @@
 // Chinese names of the campaign's phases and states, shared by the workflows' texts in the
 // Temporal UI and the command line's tables (which show English with --lang en).
 import type { CampaignPhase, IndicatorPhase, IndicatorState } from './campaign.ts';
-import type { TaskState } from './task.ts';
+import type { TaskEventRecord, TaskState } from './task.ts';
 
 export const PHASE_ZH: Record<CampaignPhase | IndicatorPhase, string> = {
   scheduled: '未开始',
@@ -33,9 +33,42 @@ export const TASK_STATE_ZH: Record<TaskState, string> = {
 
 export const COLOUR_ZH = { green: '绿灯', yellow: '黄灯', red: '红灯' } as const;
 
+/** A campaign's status in the campaigns table. */
+export const CAMPAIGN_STATUS_ZH: Record<'running' | 'completed', string> = {
+  running: '进行中',
+  completed: '已完成',
+};
+
+/** What happened to a task, as its event history shows it. */
+export const TASK_EVENT_ZH: Record<TaskEventRecord['type'], string> = {
+  created: '下达',
+  reminded: '提醒',
+  escalated: '督办升级',
+  submitted: '提交',
+  returned: '退回',
+  approved: '审核通过',
+  'extension-requested': '申请延期',
+  extended: '延期',
+  reassigned: '转办',
+  cancelled: '取消',
+  done: '办结',
+  colour: '变灯',
+};
+
+/** A task event's type for people: Chinese by default, the code itself in English. */
+export function eventLabel(lang: 'zh' | 'en', type: string): string {
+  if (lang === 'en') return type;
+  return (TASK_EVENT_ZH as Record<string, string>)[type] ?? type;
+}
+
 /** A phase or state for people: Chinese by default, the code itself in English. */
 export function label(lang: 'zh' | 'en', value: string): string {
   if (lang === 'en') return value;
-  const all: Record<string, string> = { ...PHASE_ZH, ...INDICATOR_STATE_ZH, ...TASK_STATE_ZH };
+  const all: Record<string, string> = {
+    ...PHASE_ZH,
+    ...INDICATOR_STATE_ZH,
+    ...TASK_STATE_ZH,
+    ...CAMPAIGN_STATUS_ZH,
+  };
   return all[value] ?? value;
 }

@@ -8,12 +8,24 @@ import { config } from '../../worker/config.ts';
 import { connectDatabase, connectTemporal, redactUrl } from '../connections.ts';
 import { CliError } from '../errors.ts';
 import { colour, printJson, t, type OutputOptions } from '../output.ts';
+import { displayWidth, padToWidth } from '../text-width.ts';
 
 interface Check {
   check: string;
   ok: boolean;
   detail: string;
+  /** The detail for people reading Chinese (the JSON keeps the English one). */
+  zh?: string;
 }
+
+const CHECK_ZH: Record<string, string> = {
+  temporal: 'Temporal 服务',
+  postgres: 'PostgreSQL 数据库',
+  'search-attributes': '搜索属性',
+  migrations: '数据库迁移',
+  worker: '工作进程',
+  workflow: '系统检查工作流',
+};
 
 export async function doctorCommand(opts: { timeout: number }, out: OutputOptions): Promise<void> {
   const cfg = config();
@@ -25,6 +37,7 @@ export async function doctorCommand(opts: { timeout: number }, out: OutputOption
       check: 'temporal',
       ok: true,
       detail: `${cfg.temporalAddress} namespace ${cfg.temporalNamespace}`,
+      zh: `${cfg.temporalAddress}，命名空间 ${cfg.temporalNamespace}`,
     });
     checks.push({ check: 'postgres', ok: true, detail: redactUrl(cfg.databaseUrl) });
 
@@ -40,6 +53,9 @@ export async function doctorCommand(opts: { timeout: number }, out: OutputOption
       detail: missing.length
         ? `missing: ${missing.join(', ')} (restart with npm run services:start)`
         : `${ALL_SEARCH_ATTRIBUTES.length} registered`,
+      zh: missing.length
+        ? `缺少 ${missing.join(', ')}（用 npm run services:start 重新启动）`
+        : `已注册 ${ALL_SEARCH_ATTRIBUTES.length} 个`,
     });
 
     const migrated = await pool
@@ -53,6 +69,10 @@ export async function doctorCommand(opts: { timeout: number }, out: OutputOption
         migrated > 0
           ? `${migrated} applied`
           : 'none applied: start a worker (npm run worker) or run npm run migrate',
+      zh:
+        migrated > 0
+          ? `已执行 ${migrated} 个`
+          : '一个也没有执行：启动工作进程（npm run worker）或运行 npm run migrate',
     });
 
     const tq = await temporal.client.workflowService.describeTaskQueue({
@@ -68,6 +88,10 @@ export async function doctorCommand(opts: { timeout: number }, out: OutputOption
         pollers > 0
           ? `${pollers} poller(s) on "${cfg.taskQueue}"`
           : `no worker polls "${cfg.taskQueue}": start one with npm run worker`,
+      zh:
+        pollers > 0
+          ? `任务队列 "${cfg.taskQueue}" 上有 ${pollers} 个轮询者`
+          : `没有工作进程在轮询 "${cfg.taskQueue}"：用 npm run worker 启动一个`,
     });
 
     if (pollers > 0 && migrated > 0) {
@@ -85,16 +109,19 @@ export async function doctorCommand(opts: { timeout: number }, out: OutputOption
         const row = await pool.query('SELECT slept_ms FROM system_checks WHERE check_id = $1', [
           checkId,
         ]);
+        const ms = Date.now() - started;
         checks.push({
           check: 'workflow',
           ok: row.rowCount === 1,
-          detail: `timer + activity + row in ${Date.now() - started} ms (${handle.workflowId})`,
+          detail: `timer + activity + row in ${ms} ms (${handle.workflowId})`,
+          zh: `定时器 + 活动 + 写入一行，用时 ${ms} ms（${handle.workflowId}）`,
         });
       } catch (e) {
         checks.push({
           check: 'workflow',
           ok: false,
           detail: `system check failed: ${(e as Error).message}`,
+          zh: `系统检查失败：${(e as Error).message}`,
         });
       }
     }
@@ -103,10 +130,15 @@ export async function doctorCommand(opts: { timeout: number }, out: OutputOption
     await pool.end();
   }
   const ok = checks.every((c) => c.ok);
-  if (out.json) printJson({ ok, checks });
+  const forJson = checks.map(({ check, ok, detail }) => ({ check, ok, detail }));
+  if (out.json) printJson({ ok, checks: forJson });
   else {
+    const name = (c: Check) => t(out.lang, CHECK_ZH[c.check] ?? c.check, c.check);
+    const width = Math.max(...checks.map((c) => displayWidth(name(c))));
     for (const c of checks)
-      console.log(`${c.ok ? colour.ok('✓') : colour.bad('✗')} ${c.check.padEnd(18)} ${c.detail}`);
+      console.log(
+        `${c.ok ? colour.ok('✓') : colour.bad('✗')} ${padToWidth(name(c), width)}  ${t(out.lang, c.zh ?? c.detail, c.detail)}`,
+      );
     console.log(
       ok
         ? colour.ok(t(out.lang, '一切正常', 'all good'))
@@ -115,7 +147,7 @@ export async function doctorCommand(opts: { timeout: number }, out: OutputOption
   }
   if (!ok)
     throw new CliError(t(out.lang, '系统检查未通过', 'the system check did not pass'), 1, {
-      checks,
+      checks: forJson,
       printed: true,
     });
 }

@@ -9,6 +9,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { parse as parseYaml } from 'yaml';
 import { rosterOf, taskPolicyOf } from '../../domain/campaign-parts.ts';
 import { coerceFieldData, validateFieldData } from '../../domain/fields.ts';
+import { eventLabel, label } from '../../domain/labels.ts';
 import { colourAt } from '../../domain/schedule.ts';
 import { taskStartOptions } from '../../domain/task-start.ts';
 import {
@@ -30,7 +31,8 @@ import { formatIsoOffset, formatLocal, parseMoment } from '../../domain/time.ts'
 import { config } from '../../worker/config.ts';
 import { connectTemporal, updateError, withDb, withWorkerDeadline } from '../connections.ts';
 import { CliError, EXIT, UsageError } from '../errors.ts';
-import { colour, printJson, t, table, type OutputOptions } from '../output.ts';
+import { colour, printJson, t, table, type Lang, type OutputOptions } from '../output.ts';
+import { truncateToWidth } from '../text-width.ts';
 import { requireValidDefinition } from './definition.ts';
 
 interface TaskRow {
@@ -136,7 +138,7 @@ export async function listTasksCommand(
           r.task_id,
           r.unit_id,
           r.assignee,
-          r.state,
+          label(out.lang, r.state),
           formatLocal(r.due_at.getTime(), r.time_zone),
           paint(c, t(out.lang, ...COLOUR_LABEL[c])),
           r.escalation_level,
@@ -186,7 +188,7 @@ export async function showTaskCommand(taskId: string, out: OutputOptions): Promi
   console.log(colour.bold(`${row.title}  (${row.task_id})`));
   console.log(
     `${t(out.lang, '单位', 'Unit')}: ${row.unit_id}   ${t(out.lang, '承办人', 'Assignee')}: ${row.assignee}   ` +
-      `${t(out.lang, '状态', 'State')}: ${row.state}   ${t(out.lang, '截止', 'Due')}: ${formatLocal(row.due_at.getTime(), tz)}   ` +
+      `${t(out.lang, '状态', 'State')}: ${label(out.lang, row.state)}   ${t(out.lang, '截止', 'Due')}: ${formatLocal(row.due_at.getTime(), tz)}   ` +
       `${paint(c, t(out.lang, ...COLOUR_LABEL[c]))}   ${t(out.lang, '督办级别', 'Escalation')}: ${row.escalation_level}`,
   );
   console.log(
@@ -199,29 +201,54 @@ export async function showTaskCommand(taskId: string, out: OutputOptions): Promi
       ],
       doc.events.map((e) => [
         formatLocal(Date.parse(e.at), tz),
-        e.type,
+        eventLabel(out.lang, e.type),
         e.actor ?? '—',
-        describeDetail(e.detail as Record<string, unknown>, e.recipients, tz),
+        describeDetail(e.detail as Record<string, unknown>, e.recipients, tz, out.lang),
       ]),
     ),
   );
 }
 
-function describeDetail(d: Record<string, unknown>, recipients: string[], tz: string): string {
+/** Names of the event details for people; the keys themselves in English. */
+const DETAIL_ZH: Record<string, string> = {
+  title: '事项',
+  due: '截止',
+  review: '需审核',
+  offset: '提前',
+  level: '级别',
+  label: '名称',
+  notify: '通知',
+  note: '说明',
+  data: '数据',
+  evidence: '佐证材料',
+  onTime: '按时',
+  reason: '原因',
+  until: '延至',
+  from: '原',
+  to: '转给',
+};
+
+function describeDetail(
+  d: Record<string, unknown>,
+  recipients: string[],
+  tz: string,
+  lang: Lang,
+): string {
   const parts: string[] = [];
   for (const [k, v] of Object.entries(d ?? {})) {
     if (v === null || v === undefined || (Array.isArray(v) && v.length === 0)) continue;
     const text =
       (k === 'due' || k === 'until' || k === 'from') && typeof v === 'number'
         ? formatLocal(v, tz)
-        : typeof v === 'object'
-          ? JSON.stringify(v)
-          : String(v);
-    parts.push(`${k}: ${text}`);
+        : typeof v === 'boolean'
+          ? t(lang, v ? '是' : '否', String(v))
+          : typeof v === 'object'
+            ? JSON.stringify(v)
+            : String(v);
+    parts.push(`${lang === 'zh' ? (DETAIL_ZH[k] ?? k) : k}: ${text}`);
   }
   if (recipients.length) parts.push(`→ ${recipients.join(', ')}`);
-  const s = parts.join('; ');
-  return s.length > 90 ? `${s.slice(0, 87)}…` : s;
+  return truncateToWidth(parts.join('; '), 90);
 }
 
 // ---- actions ----
@@ -407,7 +434,7 @@ export async function taskActionCommand(
       const what =
         result.extension === 'requested'
           ? t(out.lang, '已提出延期申请，待审批', 'extension requested, awaiting approval')
-          : `${t(out.lang, '状态', 'state')}: ${result.state}`;
+          : `${t(out.lang, '状态', 'state')}: ${label(out.lang, result.state)}`;
       console.log(
         `${colour.ok('✓')} ${taskId}: ${what}; ${t(out.lang, '截止', 'due')} ${formatLocal(result.due, tz)}; ${t(out.lang, '承办人', 'assignee')} ${result.assignee}`,
       );
