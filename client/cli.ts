@@ -6,6 +6,13 @@ import { CliError, EXIT } from './errors.ts';
 import { errColour, printJson, type Lang, type OutputOptions } from './output.ts';
 import { clearProgress } from './progress.ts';
 
+// `campaign … | head`: the reader has gone, so stop quietly as Unix tools do, instead of
+// crashing with an unhandled EPIPE.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 const program = new Command();
 
 program
