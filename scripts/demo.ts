@@ -66,9 +66,16 @@ if (started.code !== 0) {
 // 2. A worker; its own log goes to a file so the board stays readable.
 const workerLog = join(logDir, 'worker.log');
 const workerOut = createWriteStream(workerLog, { flags: 'a' });
+// In a process group of its own, so that Ctrl-C on the terminal reaches only the demo, which
+// then asks the worker once (SIGTERM) to finish its work and stop; a second signal would make
+// the worker stop at once.
 const worker: ChildProcess = spawn(tsx, [join('worker', 'main.ts')], {
   cwd: REPO_ROOT,
   stdio: ['ignore', 'pipe', 'pipe'],
+  detached: true,
+});
+process.on('exit', () => {
+  if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGTERM');
 });
 worker.stdout?.pipe(workerOut);
 await new Promise<void>((resolve, reject) => {

@@ -90,6 +90,7 @@ export class SimulatedDepartments {
     this.counts.commands++;
     const shown = args.map((a) => (/[\s"]/.test(a) ? JSON.stringify(a) : a)).join(' ');
     const r = await runCampaignCli([...args, '--json'], this.o.env);
+    if (this.stopped) return r; // interrupted by Ctrl-C: not a refusal
     if (r.code !== 0) {
       this.counts.refused++;
       const why = (() => {
