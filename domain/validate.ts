@@ -11,7 +11,14 @@ import {
   type UnitKind,
 } from './definition.ts';
 import { dataEntrySchedule, momentToInstant, phaseWindows } from './schedule.ts';
-import { isValidTimeZone, localParts, parseDurationMs, parseMoment, zonedInstant } from './time.ts';
+import {
+  DAY,
+  isValidTimeZone,
+  localParts,
+  parseDurationMs,
+  parseMoment,
+  zonedInstant,
+} from './time.ts';
 import type { ResolvedCalendar } from './calendar.ts';
 
 export interface DefinitionProblem {
@@ -422,6 +429,23 @@ function yearWarnings(def: CampaignDefinition): DefinitionProblem[] {
   return out;
 }
 
+/**
+ * Progress reports so frequent that one rectification would write hundreds of them: each is a
+ * timer and an activity in the rectification workflow's history, which has its limits.
+ */
+function progressWarnings(def: CampaignDefinition): DefinitionProblem[] {
+  const every = parseDurationMs(def.rectification.progressEvery);
+  const due = def.rectification.measureDue;
+  const span = 'duration' in due ? parseDurationMs(due.duration) : (due.workingDays * 7 * DAY) / 5;
+  if (!every || !span || span / every <= 200) return [];
+  return [
+    {
+      path: 'rectification.progressEvery',
+      message: `a progress report every ${def.rectification.progressEvery} while measures run about ${Math.round(span / DAY)} days makes some ${Math.round(span / every)} reports per rectification, each kept in its history; choose a longer interval (P7D by default)`,
+    },
+  ];
+}
+
 /** Validates a parsed definition document (the object from YAML or JSON). */
 export function validateDefinition(raw: unknown): ValidationResult {
   const parsed = definitionSchema.safeParse(raw);
@@ -455,7 +479,7 @@ export function validateDefinition(raw: unknown): ValidationResult {
   return {
     valid: planErrors.length === 0,
     errors: planErrors,
-    warnings: yearWarnings(def),
+    warnings: [...yearWarnings(def), ...progressWarnings(def)],
     definition: def,
     calendar: calendarData,
     summary,

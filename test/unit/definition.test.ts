@@ -122,4 +122,21 @@ describe('the campaign definition', () => {
     expect(r.valid).toBe(true);
     expect(r.warnings.map((w) => w.message)).toEqual([expect.stringMatching(/no data for 2027/)]);
   });
+
+  it('warns when progress reports would come hundreds of times in one rectification', async () => {
+    const base = (await import('yaml')).parse(
+      await (await import('node:fs/promises')).readFile('examples/quick-demo.yaml', 'utf8'),
+    );
+    base.rectification.measureDue = { workingDays: 20 };
+    const r = loadDefinitionText(JSON.stringify(base), 'chatty.json');
+    expect(r.valid).toBe(true);
+    expect(r.warnings).toEqual([
+      expect.objectContaining({
+        path: 'rectification.progressEvery',
+        message: expect.stringMatching(
+          /every PT5M while measures run about 28 days makes some 8064 reports/,
+        ),
+      }),
+    ]);
+  });
 });
