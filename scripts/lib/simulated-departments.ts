@@ -110,6 +110,11 @@ export class SimulatedDepartments {
   /** Once-per-campaign work of the bureau and the evaluator, by phase. */
   private async phaseWork(phase: string): Promise<boolean> {
     const id = this.o.campaignId;
+    const importFile = async (what: 'enterprises' | 'results', csv: string) => {
+      const file = join(this.dir, `${what}.csv`);
+      writeFileSync(file, csv);
+      await this.cli(this.who(BUREAU), [what, 'import', id, '--file', file, '--as', BUREAU]);
+    };
     const once = async (key: string, fn: () => Promise<unknown>) => {
       if (this.done.has(key)) return false;
       this.done.add(key);
@@ -119,22 +124,12 @@ export class SimulatedDepartments {
     if (phase === 'verification' || phase === 'reporting' || phase === 'closing') {
       if (
         await once('enterprises', async () => {
-          const file = join(this.dir, 'enterprises.csv');
           const lines = ['统一社会信用代码,企业名称,行业,乡镇'];
           for (let i = 0; i < 120; i++)
             lines.push(
               `913400000000${String(i).padStart(5, '0')}X,演示企业${i}号有限公司,${i % 3 ? '制造业' : '服务业'},城关镇`,
             );
-          writeFileSync(file, `${lines.join('\n')}\n`);
-          await this.cli(this.who(BUREAU), [
-            'enterprises',
-            'import',
-            id,
-            '--file',
-            file,
-            '--as',
-            BUREAU,
-          ]);
+          await importFile('enterprises', `${lines.join('\n')}\n`);
         })
       )
         return true;
@@ -165,17 +160,10 @@ export class SimulatedDepartments {
     if (phase === 'reporting' || phase === 'closing') {
       if (
         await once('results', async () => {
-          const file = join(this.dir, 'results.csv');
-          writeFileSync(file, '指标代码,得分,排名\nkbqy,72,4\nns,91,1\njzxk,86,2\nscjg,83,3\n');
-          await this.cli(this.who(BUREAU), [
+          await importFile(
             'results',
-            'import',
-            id,
-            '--file',
-            file,
-            '--as',
-            BUREAU,
-          ]);
+            '指标代码,得分,排名\nkbqy,72,4\nns,91,1\njzxk,86,2\nscjg,83,3\n',
+          );
         })
       )
         return true;
