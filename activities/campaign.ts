@@ -12,6 +12,7 @@ import type { ResolvedCalendar } from '../domain/calendar.ts';
 import type { CampaignDefinition, ChannelConfig } from '../domain/definition.ts';
 import type { ResultRow } from '../domain/imports.ts';
 import { computeDispatch, type DispatchDigest } from './dispatch.ts';
+import type { OutboundNotice } from './notify/channels.ts';
 import { channelId } from './tasks.ts';
 
 export interface RecordCampaignInput {
@@ -35,14 +36,8 @@ export interface IndicatorProjection {
   version: number;
 }
 
-export interface NoticeInput {
-  noticeId: string;
-  campaignId: string;
-  taskId: string | null;
-  kind: string;
-  recipients: string[];
-  title: string;
-  body: string;
+/** A notice to put in the outbox, with the channels it goes out on. */
+export interface NoticeInput extends OutboundNotice {
   channels: ChannelConfig[];
 }
 

@@ -2,8 +2,16 @@
 // Exit codes: 0 done, 1 refused or invalid, 2 usage error, 3 a service is unreachable.
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../worker/config.ts';
+import type { AddMeasureOptions } from './commands/campaign.ts';
 import { CliError, EXIT } from './errors.ts';
-import { errColour, printJson, type Lang, type OutputOptions } from './output.ts';
+import {
+  errColour,
+  FORMATS,
+  printJson,
+  type Format,
+  type Lang,
+  type OutputOptions,
+} from './output.ts';
 import { clearProgress } from './progress.ts';
 
 // `campaign … | head`: the reader has gone, so stop quietly as Unix tools do, instead of
@@ -308,22 +316,12 @@ commandOf(
   .requiredOption('--due <datetime>', 'the deadline')
   .requiredOption('--reason <text>', 'why it is added')
   .requiredOption('--as <personId>', 'the bureau coordinator')
-  .action(
-    async (
-      campaignId: string,
-      code: string,
-      opts: {
-        as: string;
-        problem: string;
-        measure: string;
-        unit: string;
-        person: string;
-        due: string;
-        reason: string;
-      },
-      cmd: Command,
-    ) => (await campaignModule()).addMeasureCommand(campaignId, code, opts, outputOptions(cmd)),
+  .action(async (campaignId: string, code: string, opts: AddMeasureOptions, cmd: Command) =>
+    (await campaignModule()).addMeasureCommand(campaignId, code, opts, outputOptions(cmd)),
   );
+
+const formatOption = () =>
+  new Option('--format <format>', 'output format').choices([...FORMATS]).default('table');
 
 const report = program
   .command('report')
@@ -331,37 +329,24 @@ const report = program
   .exitOverride();
 commandOf(report, 'ledger', 'the rectification ledger (整改台账)')
   .argument('<campaignId>', 'the campaign')
-  .addOption(
-    new Option('--format <format>', 'output format')
-      .choices(['table', 'md', 'csv', 'xlsx'])
-      .default('table'),
-  )
+  .addOption(formatOption())
   .option('--out <file>', 'write to a file (required for xlsx)')
-  .action(
-    async (
-      campaignId: string,
-      opts: { format: 'table' | 'md' | 'csv' | 'xlsx'; out?: string },
-      cmd: Command,
-    ) =>
-      (await import('./commands/reports.ts')).ledgerReportCommand(
-        campaignId,
-        opts,
-        outputOptions(cmd),
-      ),
+  .action(async (campaignId: string, opts: { format: Format; out?: string }, cmd: Command) =>
+    (await import('./commands/reports.ts')).ledgerReportCommand(
+      campaignId,
+      opts,
+      outputOptions(cmd),
+    ),
   );
 commandOf(report, 'dispatch', 'the daily dispatch digest (每日调度)')
   .argument('<campaignId>', 'the campaign')
   .option('--date <date>', 'the day, YYYY-MM-DD (default today)')
-  .addOption(
-    new Option('--format <format>', 'output format')
-      .choices(['table', 'md', 'csv', 'xlsx'])
-      .default('table'),
-  )
+  .addOption(formatOption())
   .option('--out <file>', 'write to a file (required for xlsx)')
   .action(
     async (
       campaignId: string,
-      opts: { date?: string; format: 'table' | 'md' | 'csv' | 'xlsx'; out?: string },
+      opts: { date?: string; format: Format; out?: string },
       cmd: Command,
     ) =>
       (await import('./commands/reports.ts')).dispatchReportCommand(

@@ -4,12 +4,11 @@ import { writeFile } from 'node:fs/promises';
 import ExcelJS from 'exceljs';
 import { stringify } from 'csv-stringify/sync';
 import { CliError, EXIT } from './errors.ts';
-import { t, table, type Lang } from './output.ts';
+import { t, table, type Format, type Lang } from './output.ts';
 import { withProgress, type Progress } from './progress.ts';
 import { displayWidth } from './text-width.ts';
 
-export const FORMATS = ['table', 'md', 'csv', 'xlsx'] as const;
-export type Format = (typeof FORMATS)[number];
+export { FORMATS, type Format } from './output.ts';
 
 export interface Sheet {
   title: string;

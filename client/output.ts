@@ -5,6 +5,10 @@ import pc from 'picocolors';
 
 export type Lang = 'zh' | 'en';
 
+/** How a report is written: a table for people, or a file format. */
+export const FORMATS = ['table', 'md', 'csv', 'xlsx'] as const;
+export type Format = (typeof FORMATS)[number];
+
 export interface OutputOptions {
   json: boolean;
   lang: Lang;

@@ -25,9 +25,8 @@ import type { CampaignDefinition } from '../domain/definition.ts';
 import { rebaseDefinition } from '../domain/rebase.ts';
 import { ALL_SEARCH_ATTRIBUTES } from '../domain/search-attributes.ts';
 import { addCalendarDays, localDateOf, zonedInstant } from '../domain/time.ts';
-import { createWorker } from '../worker/worker.ts';
 import { startTestDatabase, type TestDatabase } from '../test/helpers/postgres.ts';
-import { timeSkippingEnv } from '../test/helpers/temporal.ts';
+import { runWorker, timeSkippingEnv } from '../test/helpers/temporal.ts';
 import { ensureTemporalCli } from './lib/tools.ts';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -81,16 +80,11 @@ const bundle: WorkflowBundleWithSourceMap = await bundleWorkflowCode({
     }),
     startTestDatabase(),
   ]);
-  const taskQueue = `bench-campaign-${randomUUID()}`;
-  const worker = await createWorker({
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    pool: db.pool,
-    workflowBundle: bundle,
+  const worker = await runWorker(env, db.pool, bundle, {
+    prefix: 'bench-campaign',
     maxConcurrentActivityTaskExecutions: 50,
   });
-  const running = worker.run();
+  const taskQueue = worker.taskQueue;
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
 
@@ -166,8 +160,7 @@ const bundle: WorkflowBundleWithSourceMap = await bundleWorkflowCode({
     `  peak RSS of this process (worker + client) with 20 campaigns open: ${(peakRss / 2 ** 20).toFixed(0)} MiB (before the 20: ${(before / 2 ** 20).toFixed(0)} MiB; target < 1024 MiB)`,
   );
 
-  worker.shutdown();
-  await running;
+  await worker.stop();
   await env.teardown();
   await db.close();
 }
@@ -176,16 +169,11 @@ const bundle: WorkflowBundleWithSourceMap = await bundleWorkflowCode({
 {
   const env = await timeSkippingEnv();
   const db: TestDatabase = await startTestDatabase();
-  const taskQueue = `bench-year-${randomUUID()}`;
-  const worker = await createWorker({
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    pool: db.pool,
-    workflowBundle: bundle,
+  const worker = await runWorker(env, db.pool, bundle, {
+    prefix: 'bench-year',
     maxConcurrentActivityTaskExecutions: 50,
   });
-  const running = worker.run();
+  const taskQueue = worker.taskQueue;
   const wall = performance.now();
   const now = await env.currentTimeMs();
   const tz = baseDef.campaign.timeZone;
@@ -252,8 +240,7 @@ const bundle: WorkflowBundleWithSourceMap = await bundleWorkflowCode({
   console.log(
     `  marked for rectification by the triggers: ${outcome.rectificationStarted.join(', ')}`,
   );
-  worker.shutdown();
-  await running;
+  await worker.stop();
   await env.teardown();
   await db.close();
 }

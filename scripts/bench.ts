@@ -20,8 +20,8 @@ import {
   taskIdOf,
   type TaskInput,
 } from '../domain/task.ts';
-import { createWorker } from '../worker/worker.ts';
 import { startTestDatabase } from '../test/helpers/postgres.ts';
+import { runWorker } from '../test/helpers/temporal.ts';
 import { noopUpdate, stopUpdate } from './bench/workflows.ts';
 import { ensureTemporalCli } from './lib/tools.ts';
 
@@ -53,16 +53,11 @@ const [env, db, bundle, loaded] = await Promise.all([
   loadDefinitionFile('examples/quick-demo.yaml'),
 ]);
 const def = loaded.definition!;
-const taskQueue = `bench-${randomUUID()}`;
-const worker = await createWorker({
-  connection: env.nativeConnection,
-  namespace: 'default',
-  taskQueue,
-  pool: db.pool,
-  workflowBundle: bundle,
+const worker = await runWorker(env, db.pool, bundle, {
+  prefix: 'bench',
   maxConcurrentActivityTaskExecutions: 50,
 });
-const running = worker.run();
+const taskQueue = worker.taskQueue;
 const client: Client = env.client;
 const fields = def.indicators.find((i) => i.code === 'kbqy')!.fields;
 const data = { procedures: 3, days: 1.5, onlineRate: 98 };
@@ -207,7 +202,6 @@ console.log(
   `\nOne task's full life (${events.rows.map((e) => e.type).join(' → ')}): ${history} history events (target < 100)`,
 );
 
-worker.shutdown();
-await running;
+await worker.stop();
 await env.teardown();
 await db.close();

@@ -88,6 +88,9 @@ await new Promise<void>((resolve, reject) => {
   worker.once('exit', (code) =>
     reject(new Error(`the worker exited (code ${code}) before it was ready; see ${workerLog}`)),
   );
+}).catch(async (e: Error) => {
+  console.error(`demo: ${e.message}`);
+  await shutdown(1);
 });
 say(`Worker polling (log: ${workerLog})`);
 

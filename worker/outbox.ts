@@ -3,6 +3,7 @@
 // claimed with FOR UPDATE SKIP LOCKED and stay locked until their outcome is recorded, so
 // dispatchers in several workers can run side by side without sending a delivery twice.
 import type pg from 'pg';
+import { withTransaction } from '../db/pool.ts';
 import type { ChannelConfig } from '../domain/definition.ts';
 import {
   channelFor as defaultChannelFor,
@@ -155,9 +156,7 @@ export class OutboxDispatcher {
    */
   async runOnce(): Promise<OutboxRunResult> {
     const result: OutboxRunResult = { sent: 0, failed: 0, retried: 0 };
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return withTransaction(this.pool, async (client) => {
       const claimed = await client.query<ClaimedRow>(
         `SELECT d.notice_id, d.channel_id, d.channel, d.attempts,
                 n.campaign_id, n.task_id, n.kind, n.recipients, n.title, n.body
@@ -224,14 +223,8 @@ export class OutboxDispatcher {
           );
         }
       }
-      await client.query('COMMIT');
       return result;
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw e;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /**

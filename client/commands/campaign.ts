@@ -715,18 +715,20 @@ export async function rectifyCommand(
 }
 
 /** The bureau adds a measure to a rectification under way (a split or a new finding). */
+export interface AddMeasureOptions {
+  as: string;
+  problem: string;
+  measure: string;
+  unit: string;
+  person: string;
+  due: string;
+  reason: string;
+}
+
 export async function addMeasureCommand(
   campaignId: string,
   code: string,
-  opts: {
-    as: string;
-    problem: string;
-    measure: string;
-    unit: string;
-    person: string;
-    due: string;
-    reason: string;
-  },
+  opts: AddMeasureOptions,
   out: OutputOptions,
 ): Promise<void> {
   const problem = Number(opts.problem);

@@ -285,7 +285,10 @@ export class SimulatedDepartments {
     const def = this.o.definition;
     if (t.kind === 'questionnaire') {
       const ind = def.indicators.find((i) => i.code === t.indicator);
-      return ind ? Object.fromEntries(ind.fields.map((f) => [f.key, sampleValue(f)])) : undefined;
+      const tz = def.campaign.timeZone;
+      return ind
+        ? Object.fromEntries(ind.fields.map((f) => [f.key, sampleValue(f, tz)]))
+        : undefined;
     }
     if (t.kind === 'rectify-problems')
       return {
@@ -349,7 +352,7 @@ const NOTES: Record<string, string> = {
   measure: '整改措施已落实',
 };
 
-function sampleValue(f: QuestionnaireField): unknown {
+function sampleValue(f: QuestionnaireField, timeZone: string): unknown {
   switch (f.type) {
     case 'integer':
       return Math.max(f.min ?? 0, 4);
@@ -360,7 +363,7 @@ function sampleValue(f: QuestionnaireField): unknown {
     case 'boolean':
       return true;
     case 'date':
-      return localDateOf(Date.now(), 'Asia/Shanghai');
+      return localDateOf(Date.now(), timeZone);
     case 'enum':
       return f.options?.[0];
     default:

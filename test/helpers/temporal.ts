@@ -2,6 +2,7 @@
 // the Java time-skipping test server, and the temporal CLI's dev server with our search
 // attributes registered.
 import { SearchAttributeType } from '@temporalio/common';
+import type pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -110,6 +111,45 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+export interface RunningWorker {
+  taskQueue: string;
+  /** Stops polling, lets in-flight work finish and waits for the worker to end. */
+  stop(): Promise<void>;
+}
+
+/** A worker with the product's activities, polling a task queue of its own on `env`'s server. */
+export async function runWorker(
+  env: TestWorkflowEnvironment,
+  pool: pg.Pool,
+  workflowBundle: WorkflowBundleWithSourceMap,
+  opts: {
+    prefix?: string;
+    activityDeps?: Partial<ActivityDeps>;
+    maxConcurrentActivityTaskExecutions?: number;
+  } = {},
+): Promise<RunningWorker> {
+  const taskQueue = `${opts.prefix ?? 'test'}-${randomUUID()}`;
+  const worker = await createWorker({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    pool,
+    workflowBundle,
+    ...(opts.activityDeps ? { activityDeps: opts.activityDeps } : {}),
+    ...(opts.maxConcurrentActivityTaskExecutions
+      ? { maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions }
+      : {}),
+  });
+  const running = worker.run();
+  return {
+    taskQueue,
+    async stop() {
+      worker.shutdown();
+      await running;
+    },
+  };
+}
+
 /**
  * A Temporal server (time-skipping or dev), a throw-away PostgreSQL and a worker polling a
  * task queue of its own: what most workflow and integration test files need.
@@ -125,24 +165,17 @@ export async function startHarness(
     startTestDatabase(),
     bundleWorkflows({ withTestParents: opts.withTestParents ?? false }),
   ]);
-  const taskQueue = `test-${randomUUID()}`;
-  const worker = await createWorker({
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    pool: db.pool,
-    workflowBundle: bundle,
+  const worker = await runWorker(env, db.pool, bundle, {
+    prefix: 'test',
     ...(opts.activityDeps ? { activityDeps: opts.activityDeps } : {}),
   });
-  const running = worker.run();
   return {
     env,
     db,
-    taskQueue,
+    taskQueue: worker.taskQueue,
     ...(uiPort ? { uiUrl: `http://127.0.0.1:${uiPort}` } : {}),
     async close() {
-      worker.shutdown();
-      await running;
+      await worker.stop();
       await env.teardown();
       await db.close();
     },
