@@ -1,7 +1,9 @@
 // Messages of the campaign and indicator workflows, shared by the workflows and the CLI.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CampaignPhase, IndicatorPhase, IndicatorState } from './campaign.ts';
+import type { PhaseName } from './definition.ts';
 import type { ResultRow } from './imports.ts';
+import type { PhaseAction, PhaseMoveRequest } from './phase-control.ts';
 
 export interface EvidenceRequest {
   requestId: string;
@@ -97,3 +99,46 @@ export const startRectificationUpdate = defineUpdate<
 export const rectificationClosedSignal =
   defineSignal<[{ code: string; state: 'closed' | 'cancelled' }]>('rectificationClosed');
 export const rectificationStatusQuery = defineQuery<RectificationStatus>('rectificationStatus');
+
+// ---- the bureau steers the campaign: a phase moved, the campaign cancelled ----
+export interface PhaseMoveResult {
+  campaignId: string;
+  phase: PhaseName;
+  action: PhaseAction;
+  /** The phase's window after the move (epoch milliseconds). */
+  start: number;
+  end: number;
+  /** The campaign's phase after the move. */
+  campaignPhase: CampaignPhase;
+}
+export interface CancelCampaignRequest {
+  requestId: string;
+  actor: string;
+  reason: string;
+}
+export interface CancelCampaignResult {
+  campaignId: string;
+  status: 'cancelled';
+}
+/** What the campaign tells an indicator when a phase moved. */
+export interface WindowsMoved {
+  windows: {
+    training: { start: number; end: number };
+    dataEntry: { start: number; end: number };
+    verification: { start: number; end: number };
+    reporting: { start: number; end: number };
+  };
+  move: { phase: string; action: string; actor: string; reason: string; at: number };
+}
+export interface CampaignCancelled {
+  actor: string;
+  reason: string;
+}
+
+export const movePhaseUpdate = defineUpdate<PhaseMoveResult, [PhaseMoveRequest]>('movePhase');
+export const cancelCampaignUpdate = defineUpdate<CancelCampaignResult, [CancelCampaignRequest]>(
+  'cancelCampaign',
+);
+export const windowsMovedSignal = defineSignal<[WindowsMoved]>('windowsMoved');
+export const campaignCancelledSignal = defineSignal<[CampaignCancelled]>('campaignCancelled');
+export const cancelRectificationSignal = defineSignal<[CampaignCancelled]>('cancelRectification');

@@ -23,6 +23,7 @@ export const CAMPAIGN_PHASES = [
   'reporting',
   'closing',
   'closed',
+  'cancelled',
 ] as const;
 export type CampaignPhase = (typeof CAMPAIGN_PHASES)[number];
 
@@ -39,7 +40,13 @@ export type IndicatorPhase = (typeof INDICATOR_PHASES)[number];
 
 /** What the board shows for an indicator beside its phase. */
 export type IndicatorState =
-  'waiting' | 'in-progress' | 'done' | 'flagged' | 'awaiting-rectification' | 'closed';
+  | 'waiting'
+  | 'in-progress'
+  | 'done'
+  | 'flagged'
+  | 'awaiting-rectification'
+  | 'closed'
+  | 'cancelled';
 
 /** Everything an indicator's tasks need that is shared across the campaign. */
 export interface SharedTaskContext {

@@ -12,6 +12,7 @@ export const PHASE_ZH: Record<CampaignPhase | IndicatorPhase, string> = {
   closing: '结果与整改',
   rectification: '整改',
   closed: '已结束',
+  cancelled: '已撤销',
 };
 
 export const INDICATOR_STATE_ZH: Record<IndicatorState, string> = {
@@ -21,6 +22,7 @@ export const INDICATOR_STATE_ZH: Record<IndicatorState, string> = {
   flagged: '数据存疑',
   'awaiting-rectification': '待整改',
   closed: '已结束',
+  cancelled: '已撤销',
 };
 
 export const TASK_STATE_ZH: Record<TaskState, string> = {
@@ -34,9 +36,10 @@ export const TASK_STATE_ZH: Record<TaskState, string> = {
 export const COLOUR_ZH = { green: '绿灯', yellow: '黄灯', red: '红灯' } as const;
 
 /** A campaign's status in the campaigns table. */
-export const CAMPAIGN_STATUS_ZH: Record<'running' | 'completed', string> = {
+export const CAMPAIGN_STATUS_ZH: Record<'running' | 'completed' | 'cancelled', string> = {
   running: '进行中',
   completed: '已完成',
+  cancelled: '已撤销',
 };
 
 /** What happened to a task, as its event history shows it. */
@@ -53,6 +56,7 @@ export const TASK_EVENT_ZH: Record<TaskEventRecord['type'], string> = {
   cancelled: '取消',
   done: '办结',
   colour: '变灯',
+  redated: '期限调整',
 };
 
 /** A task event's type for people: Chinese by default, the code itself in English. */

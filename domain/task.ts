@@ -117,7 +117,8 @@ export interface TaskEventRecord {
     | 'reassigned'
     | 'cancelled'
     | 'done'
-    | 'colour';
+    | 'colour'
+    | 'redated';
   actor: string | null;
   detail: Record<string, unknown>;
   recipients: string[];
@@ -212,6 +213,15 @@ export const taskViewQuery = defineQuery<TaskView>('view');
 /** Sent by a finished task to its parent workflow (also after the parent continued as new). */
 export const taskFinishedSignal = defineSignal<[TaskOutcome]>('taskFinished');
 export const requirementsQuery = defineQuery<CompletionRequirements>('requirements');
+
+/**
+ * Sent by the task's parent when the bureau moved the task's phase (a new due instant) or
+ * cancelled the whole campaign; the task records it with the bureau's person and reason.
+ */
+export type TaskControl =
+  | { kind: 'redate'; due: Instant; actor: string; reason: string; phase: string; action: string }
+  | { kind: 'cancel'; actor: string; reason: string };
+export const taskControlSignal = defineSignal<[TaskControl]>('control');
 
 // ---- rules ----
 

@@ -1,9 +1,11 @@
-// `npm test`: the whole test suite, as CI runs it. Builds or finds the servers, then checks
-// formatting, lint and types, then runs every vitest test, and ends with the plain line
+// `npm test`: the whole test suite, as CI runs it. Finds (or installs) the Debian packages some
+// tests need and stops at once naming any it cannot install, builds or finds the servers, then
+// checks formatting, lint and types, then runs every vitest test, and ends with the plain line
 // `N passed, N failed` (static checks counted with the tests).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureSystemNeeds, TEST_SYSTEM_NEEDS } from './lib/system-packages.ts';
 import { ensureTemporalCli, ensureTestServer, REPO_ROOT } from './lib/tools.ts';
 
 const bin = (name: string) => join(REPO_ROOT, 'node_modules', '.bin', name);
@@ -17,6 +19,14 @@ function step(label: string, cmd: string, args: string[]): boolean {
   const ok = r.status === 0;
   console.log(`${ok ? '✓' : '✗'} ${label} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
   return ok;
+}
+
+console.log('▶ system packages (chromium, CJK fonts, docker-compose)');
+const lacking = ensureSystemNeeds(TEST_SYSTEM_NEEDS);
+if (lacking) {
+  console.error(`\n${lacking}`);
+  console.log('\n0 passed, 1 failed');
+  process.exit(1);
 }
 
 console.log('▶ servers (built once, then reused from the cache)');

@@ -10,7 +10,6 @@ import {
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
-  sleep,
   startChild,
   ParentClosePolicy,
   upsertSearchAttributes,
@@ -27,6 +26,8 @@ import {
   type RectificationInput,
 } from '../domain/campaign.ts';
 import {
+  campaignCancelledSignal,
+  cancelRectificationSignal,
   indicatorClosedSignal,
   indicatorStatusQuery,
   rectificationClosedSignal,
@@ -34,7 +35,10 @@ import {
   startRectificationUpdate,
   resultsSignal,
   verifyUpdate,
+  windowsMovedSignal,
+  type CampaignCancelled,
   type IndicatorResult,
+  type WindowsMoved,
 } from '../domain/campaign-messages.ts';
 import { addDelay } from '../domain/schedule.ts';
 import { PHASE_ZH } from '../domain/labels.ts';
@@ -42,10 +46,12 @@ import { SA } from '../domain/search-attributes.ts';
 import { taskStartOptions } from '../domain/task-start.ts';
 import {
   resolveRecipients,
+  taskControlSignal,
   taskFinishedSignal,
   taskIdOf,
   type TaskInput,
   type TaskKind,
+  type TaskControl,
   type TaskOutcome,
 } from '../domain/task.ts';
 import type { Instant } from '../domain/time.ts';
@@ -56,6 +62,9 @@ const { projectIndicator, recordVerification } = proxyLocalActivities<
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
+
+/** Thrown at the lifecycle's next wait once the campaign is cancelled. */
+class Stopped extends Error {}
 
 export async function indicatorWorkflow(
   input: IndicatorInput,
@@ -75,6 +84,16 @@ export async function indicatorWorkflow(
   const outcomes = new Map<string, TaskOutcome>();
   const trainingTasks: string[] = [];
   let questionnaireTask: string | null = null;
+  /** The phase windows now in force: the plan's, until the bureau moves a phase. */
+  const w: WindowsMoved['windows'] = {
+    training: plan.training,
+    dataEntry: plan.dataEntry,
+    verification: plan.verification,
+    reporting: plan.reporting,
+  };
+  /** Bumped when the windows move or the campaign is cancelled, so that every wait re-plans. */
+  let moved = 0;
+  let cancelled: CampaignCancelled | null = null;
 
   const openTasks = () => [...tasks.keys()].filter((id) => !outcomes.has(id));
 
@@ -125,6 +144,7 @@ export async function indicatorWorkflow(
     completion?: Partial<TaskInput['completion']>;
     instructions?: string;
   }): Promise<string> => {
+    if (cancelled) throw new Stopped();
     const input: TaskInput = {
       taskId: taskIdOf({
         campaignId: shared.campaignId,
@@ -162,6 +182,42 @@ export async function indicatorWorkflow(
   });
   setHandler(resultsSignal, (r) => {
     result = r;
+  });
+
+  const tell = async (taskIds: string[], control: TaskControl) => {
+    await Promise.all(
+      taskIds.map(async (id) => {
+        try {
+          await getExternalWorkflowHandle(id).signal(taskControlSignal, control);
+        } catch {
+          // A task that has just finished needs no telling.
+        }
+      }),
+    );
+  };
+  const openOfKind = (...kinds: TaskKind[]) =>
+    openTasks().filter((id) => kinds.includes(tasks.get(id)!));
+
+  // The bureau moved a phase: the new windows hold from now on, and the open tasks of a phase
+  // whose end moved are given the new end as their due instant (their timers re-arm).
+  setHandler(windowsMovedSignal, async ({ windows, move }) => {
+    const trainingEnd = w.training.end;
+    const dataEntryEnd = w.dataEntry.end;
+    Object.assign(w, windows);
+    moved++;
+    const base = { actor: move.actor, reason: move.reason, phase: move.phase, action: move.action };
+    if (w.training.end !== trainingEnd)
+      await tell(openOfKind('training'), { kind: 'redate', due: w.training.end, ...base });
+    if (w.dataEntry.end !== dataEntryEnd)
+      await tell(openOfKind('questionnaire', 'contribution'), {
+        kind: 'redate',
+        due: w.dataEntry.end,
+        ...base,
+      });
+  });
+  setHandler(campaignCancelledSignal, (c) => {
+    cancelled ??= c;
+    moved++;
   });
   setHandler(indicatorStatusQuery, () => ({
     code: plan.code,
@@ -213,6 +269,7 @@ export async function indicatorWorkflow(
         if (handled.has(req?.requestId)) return;
         if (!req?.requestId) refuse('a request id is required');
         requireEvaluator(req.actor);
+        if (cancelled) refuse(`the campaign was cancelled: ${cancelled.reason}`);
         if (phase !== 'verification')
           refuse(`evidence can be requested during verification; ${plan.code} is in ${phase}`);
         const unit = roster.units.find((u) => u.id === req.unit);
@@ -280,6 +337,7 @@ export async function indicatorWorkflow(
         if (handled.has(req?.requestId)) return;
         if (!req?.requestId) refuse('a request id is required');
         requireEvaluator(req.actor);
+        if (cancelled) refuse(`the campaign was cancelled: ${cancelled.reason}`);
         if (phase !== 'verification' && phase !== 'reporting')
           refuse(`items are verified during verification; ${plan.code} is in ${phase}`);
         if (!req.item?.trim()) refuse('say which item was verified (--item)');
@@ -360,6 +418,7 @@ export async function indicatorWorkflow(
           );
         }
         if (!req.reason?.trim()) refuse('starting a rectification by hand needs a reason');
+        if (cancelled) refuse(`the campaign was cancelled: ${cancelled.reason}`);
         if (!input.rectification)
           refuse('this indicator was started before the rectification loop existed');
         if (rectification !== null)
@@ -371,9 +430,35 @@ export async function indicatorWorkflow(
     },
   );
 
-  const until = async (at: Instant) => {
-    const ms = at - Date.now();
-    if (ms > 0) await sleep(ms);
+  /**
+   * Waits until `done()` holds or the instant `by()` passes (re-read whenever the windows move);
+   * true when `done()` holds. A cancelled campaign stops the lifecycle at its next wait.
+   */
+  const waitFor = async (
+    done: () => boolean,
+    by: () => Instant = () => Infinity,
+    opts: { timerFirst?: boolean } = {},
+  ) => {
+    // `timerFirst` keeps the shape of the waits written before the windows could move (a
+    // condition with a timeout of at least 1 ms, checked by the condition itself), so that
+    // their histories replay unchanged.
+    let first = opts.timerFirst ?? false;
+    for (;;) {
+      if (cancelled) throw new Stopped();
+      const ms = by() - Date.now();
+      if (!first) {
+        if (done()) return true;
+        if (ms <= 0) return false;
+      }
+      first = false;
+      const seen = moved;
+      const wake = () => done() || moved !== seen;
+      if (ms === Infinity) await condition(wake);
+      else if (!(await condition(wake, Math.max(1, ms)))) return done();
+    }
+  };
+  const until = async (at: () => Instant) => {
+    await waitFor(() => false, at);
   };
   const enter = async (p: IndicatorPhase, s: IndicatorState) => {
     phase = p;
@@ -384,110 +469,134 @@ export async function indicatorWorkflow(
   await project();
 
   // 前期培训: the team leader and every filler attend, due at the end of the training window.
-  await until(plan.training.start);
-  await enter('training', 'in-progress');
-  const trainees = [...new Set([plan.teamLeader, ...plan.fillers])].flatMap(
-    (id) => personOf(id) ?? [],
-  );
-  trainingTasks.push(
-    ...(await Promise.all(
-      trainees.map((p) =>
+  const lifecycle = async () => {
+    await until(() => w.training.start);
+    await enter('training', 'in-progress');
+    const trainees = [...new Set([plan.teamLeader, ...plan.fillers])].flatMap(
+      (id) => personOf(id) ?? [],
+    );
+    trainingTasks.push(
+      ...(await Promise.all(
+        trainees.map((p) =>
+          startTask({
+            kind: 'training',
+            unitId: p.unitId,
+            assignee: p.id,
+            key: p.id,
+            title: `${plan.name} 填报培训（${p.name}）`,
+            due: w.training.end,
+            review: false,
+            instructions: plan.guide ? `学习填报指引：${plan.guide}` : undefined,
+          }),
+        ),
+      )),
+    );
+    await waitFor(
+      () => trainingTasks.every((t) => outcomes.has(t)),
+      () => w.training.end,
+      { timerFirst: true },
+    );
+
+    // 数据填报: on the indicator's day, the lead unit's questionnaire (reviewed by the bureau)
+    // and each cooperating unit's contribution.
+    await until(() => w.dataEntry.start);
+    await enter('dataEntry', 'in-progress');
+    const contributions = plan.cooperatingUnits.flatMap((unitId) => {
+      const assignee = workerOf(unitId);
+      return assignee ? [{ unitId, assignee }] : [];
+    });
+    const [qTask] = await Promise.all([
+      startTask({
+        kind: 'questionnaire',
+        unitId: plan.leadUnit,
+        assignee: workerOf(plan.leadUnit)!,
+        title: `${plan.name} 问卷填报`,
+        due: w.dataEntry.end,
+        review: true,
+        completion: { fields: plan.fields },
+        instructions: plan.guide ? `按《填报指引》填报：${plan.guide}` : undefined,
+      }),
+      ...contributions.map((c) =>
         startTask({
-          kind: 'training',
-          unitId: p.unitId,
-          assignee: p.id,
-          key: p.id,
-          title: `${plan.name} 填报培训（${p.name}）`,
-          due: plan.training.end,
+          kind: 'contribution',
+          unitId: c.unitId,
+          assignee: c.assignee,
+          title: `${plan.name} 配合填报（${c.unitId}）`,
+          due: w.dataEntry.end,
           review: false,
-          instructions: plan.guide ? `学习填报指引：${plan.guide}` : undefined,
+          completion: { note: true },
         }),
       ),
-    )),
-  );
-  await condition(
-    () => trainingTasks.every((t) => outcomes.has(t)),
-    Math.max(1, plan.training.end - Date.now()),
-  );
+    ]);
+    questionnaireTask = qTask;
 
-  // 数据填报: on the indicator's day, the lead unit's questionnaire (reviewed by the bureau)
-  // and each cooperating unit's contribution.
-  await until(plan.dataEntry.start);
-  await enter('dataEntry', 'in-progress');
-  const contributions = plan.cooperatingUnits.flatMap((unitId) => {
-    const assignee = workerOf(unitId);
-    return assignee ? [{ unitId, assignee }] : [];
-  });
-  const [qTask] = await Promise.all([
-    startTask({
-      kind: 'questionnaire',
-      unitId: plan.leadUnit,
-      assignee: workerOf(plan.leadUnit)!,
-      title: `${plan.name} 问卷填报`,
-      due: plan.dataEntry.end,
-      review: true,
-      completion: { fields: plan.fields },
-      instructions: plan.guide ? `按《填报指引》填报：${plan.guide}` : undefined,
-    }),
-    ...contributions.map((c) =>
-      startTask({
-        kind: 'contribution',
-        unitId: c.unitId,
-        assignee: c.assignee,
-        title: `${plan.name} 配合填报（${c.unitId}）`,
-        due: plan.dataEntry.end,
-        review: false,
-        completion: { note: true },
-      }),
-    ),
-  ]);
-  questionnaireTask = qTask;
+    const captureQuestionnaire = async () => {
+      const o = questionnaireTask ? outcomes.get(questionnaireTask) : undefined;
+      if (o?.state === 'done' && !questionnaire) {
+        questionnaire = o.submission?.data ?? {};
+        if (state !== 'flagged') state = 'done';
+        await project();
+      }
+    };
+    const questionnaireDone = () => outcomes.has(qTask);
+    await waitFor(questionnaireDone, () => w.verification.start, { timerFirst: true });
+    await captureQuestionnaire();
 
-  const captureQuestionnaire = async () => {
-    const o = questionnaireTask ? outcomes.get(questionnaireTask) : undefined;
-    if (o?.state === 'done' && !questionnaire) {
-      questionnaire = o.submission?.data ?? {};
-      if (state !== 'flagged') state = 'done';
-      await project();
+    // 信息核验: evidence requests and verified items arrive as updates (above). A questionnaire
+    // still open keeps running and escalating; it is captured when it is done.
+    await until(() => w.verification.start);
+    await enter('verification', questionnaire ? 'done' : 'in-progress');
+    if (!questionnaire) {
+      await waitFor(questionnaireDone, () => w.reporting.start, { timerFirst: true });
+      await captureQuestionnaire();
+    }
+
+    // 编制报告: wait for the evaluation's results from the campaign.
+    await until(() => w.reporting.start);
+    await enter('reporting', questionnaire ? (flagged ? 'flagged' : 'done') : 'in-progress');
+    await waitFor(() => result !== null || rectification !== null);
+    await captureQuestionnaire();
+    if (patched('rectification-loop') && input.rectification) {
+      // A weak result starts the rectification loop (unless the bureau already started it by
+      // hand); the indicator closes when the loop has closed and the results are in.
+      const r = result as IndicatorResult | null;
+      if (r?.rectify && rectification === null) await beginRectification(r.rectify, null);
+      if (rectification !== null) await waitFor(() => rectificationClosed);
+      await waitFor(() => result !== null);
+    } else {
+      const r = result as IndicatorResult | null;
+      if (r?.rectify) {
+        // Executions from before the rectification loop: marked, waiting on the board.
+        phase = 'rectification';
+        state = 'awaiting-rectification';
+        await project();
+        await waitFor(() => false);
+      }
     }
   };
-  const questionnaireDone = () => outcomes.has(qTask);
-  await condition(questionnaireDone, Math.max(1, plan.verification.start - Date.now()));
-  await captureQuestionnaire();
 
-  // 信息核验: evidence requests and verified items arrive as updates (above). A questionnaire
-  // still open keeps running and escalating; it is captured when it is done.
-  await until(plan.verification.start);
-  await enter('verification', questionnaire ? 'done' : 'in-progress');
-  if (!questionnaire) {
-    await condition(questionnaireDone, Math.max(1, plan.reporting.start - Date.now()));
-    await captureQuestionnaire();
-  }
-
-  // 编制报告: wait for the evaluation's results from the campaign.
-  await until(plan.reporting.start);
-  await enter('reporting', questionnaire ? (flagged ? 'flagged' : 'done') : 'in-progress');
-  await condition(() => result !== null || rectification !== null);
-  await captureQuestionnaire();
-  if (patched('rectification-loop') && input.rectification) {
-    // A weak result starts the rectification loop (unless the bureau already started it by
-    // hand); the indicator closes when the loop has closed and the results are in.
-    const r = result as IndicatorResult | null;
-    if (r?.rectify && rectification === null) await beginRectification(r.rectify, null);
-    if (rectification !== null) await condition(() => rectificationClosed);
-    await condition(() => result !== null);
-  } else {
-    const r = result as IndicatorResult | null;
-    if (r?.rectify) {
-      // Executions from before the rectification loop: marked, waiting on the board.
-      phase = 'rectification';
-      state = 'awaiting-rectification';
-      await project();
-      await condition(() => false);
+  try {
+    await lifecycle();
+    phase = 'closed';
+    state = 'closed';
+  } catch (e) {
+    if (!(e instanceof Stopped)) throw e;
+    // The campaign was cancelled: every open task and a rectification under way end with the
+    // bureau's reason; the indicator closes as cancelled.
+    const c = cancelled!;
+    await tell(openTasks(), { kind: 'cancel', actor: c.actor, reason: c.reason });
+    if (rectification !== null && !rectificationClosed) {
+      try {
+        await getExternalWorkflowHandle(
+          rectificationWorkflowId(shared.campaignId, plan.code),
+        ).signal(cancelRectificationSignal, c);
+      } catch {
+        // Already closed.
+      }
     }
+    phase = 'closed';
+    state = 'cancelled';
   }
-  phase = 'closed';
-  state = 'closed';
   await project();
   await condition(allHandlersFinished);
   try {

@@ -38,11 +38,13 @@ import {
   reviewersOf,
   returnUpdate,
   submitUpdate,
+  taskControlSignal,
   taskFinishedSignal,
   taskViewQuery,
   type ActionResult,
   type Submission,
   type TaskAction,
+  type TaskControl,
   type TaskEventRecord,
   type TaskFacts,
   type TaskInput,
@@ -355,6 +357,34 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     await record('cancelled', req.actor, { reason: req.reason }, [assignee]);
   });
 
+  // The parent tells the task that the bureau moved its phase or cancelled the campaign; the
+  // life loop applies it in order with the timers and records it with the bureau's person.
+  const controls: TaskControl[] = [];
+  setHandler(taskControlSignal, (c) => {
+    controls.push(c);
+    version++;
+  });
+  const applyControl = async (c: TaskControl) => {
+    if (terminal()) return;
+    if (c.kind === 'cancel') {
+      state = 'cancelled';
+      pendingExtension = null;
+      completedAt = Date.now();
+      await record('cancelled', c.actor, { reason: c.reason, campaign: true }, [assignee]);
+      return;
+    }
+    if (c.due === due) return;
+    const from = due;
+    due = c.due;
+    resetChase();
+    await record(
+      'redated',
+      c.actor,
+      { from, until: c.due, reason: c.reason, phase: c.phase, action: c.action },
+      [assignee],
+    );
+  };
+
   setHandler(taskViewQuery, view);
   setHandler(requirementsQuery, () => input.completion);
 
@@ -366,6 +396,11 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   await created;
 
   while (!terminal()) {
+    const control = controls.shift();
+    if (control) {
+      await applyControl(control);
+      continue;
+    }
     const seen = version;
     const next = pendingTimers()[0];
     if (!next) {

@@ -1,74 +1,25 @@
 // Temporal servers for tests, from the project's own cached builds (never downloaded):
 // the Java time-skipping test server, and the temporal CLI's dev server with our search
 // attributes registered.
-import { SearchAttributeType } from '@temporalio/common';
 import type pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { ALL_SEARCH_ATTRIBUTES } from '../../domain/search-attributes.ts';
-import { ensureTemporalCli, ensureTestServer } from '../../scripts/lib/tools.ts';
 import type { ActivityDeps } from '../../activities/index.ts';
 import { createWorker, WORKFLOWS_PATH } from '../../worker/worker.ts';
 import { startTestDatabase, type TestDatabase } from './postgres.ts';
+import { startDevServer, startTimeSkippingServer } from './servers.ts';
 
-export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  const path = await ensureTestServer();
-  // The Java test server (grpc-java) allows a keepalive ping at most every five minutes and
-  // drops connections that ping more often (GOAWAY too_many_pings), which loses calls in
-  // flight: the client's default of a ping every 30 s must go. `create` is the SDK's own
-  // factory behind createTimeSkipping, which takes connection options.
-  const factory = TestWorkflowEnvironment as unknown as {
-    create(opts: unknown): Promise<TestWorkflowEnvironment>;
-  };
-  const env = await factory.create({
-    server: { type: 'time-skipping', executable: { type: 'existing-path', path } },
-    supportsTimeSkipping: true,
-    connectionOptions: {
-      channelArgs: {
-        'grpc.keepalive_permit_without_calls': 0,
-        'grpc.keepalive_time_ms': 600_000,
-      },
-    },
-  });
-  // The test server starts without custom search attributes; register ours.
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(
-      ALL_SEARCH_ATTRIBUTES.map((k) => [k.name, INDEXED_TYPE[k.type] ?? 2]),
-    ),
-  });
-  return env;
-}
-
-const INDEXED_TYPE: Record<string, number> = {
-  [SearchAttributeType.TEXT]: 1,
-  [SearchAttributeType.KEYWORD]: 2,
-  [SearchAttributeType.INT]: 3,
-  [SearchAttributeType.DOUBLE]: 4,
-  [SearchAttributeType.BOOL]: 5,
-  [SearchAttributeType.DATETIME]: 6,
-  [SearchAttributeType.KEYWORD_LIST]: 7,
-};
+/** The Java time-skipping test server, started and waited for by the project (servers.ts). */
+export const timeSkippingEnv = (): Promise<TestWorkflowEnvironment> => startTimeSkippingServer();
 
 /**
  * The dev server; with `uiPort`, its Web UI too (the CLI serves it on that port, same host).
  */
-export async function devServerEnv(
-  opts: { uiPort?: number } = {},
-): Promise<TestWorkflowEnvironment> {
-  const path = await ensureTemporalCli();
-  return TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path },
-      searchAttributes: ALL_SEARCH_ATTRIBUTES,
-      log: { format: 'pretty', level: 'error' },
-      ...(opts.uiPort ? { ui: true, uiPort: opts.uiPort } : {}),
-    },
-  });
-}
+export const devServerEnv = (opts: { uiPort?: number } = {}): Promise<TestWorkflowEnvironment> =>
+  startDevServer(opts);
 
 /** A TCP port nobody listens on right now (the OS picks it). */
 export function freePort(): Promise<number> {

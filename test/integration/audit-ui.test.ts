@@ -35,7 +35,7 @@ function requireChromium(): void {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `${CHROMIUM} is missing: this test drives the system's Chromium. Install it with ` +
-        '`apt-get install chromium` (CI does so through scripts/ci-system-packages.sh).',
+        '`apt-get install chromium` (`npm test` does so through scripts/lib/system-packages.ts).',
     );
   }
 }

@@ -57,7 +57,7 @@ function compose(...args: string[]) {
     throw new Error(
       'docker-compose is not on PATH, so the deployment files cannot be validated. Install it ' +
         'with `apt-get install docker-compose` (Debian’s docker-compose 1.29 validates compose ' +
-        'files without a Docker engine; .ci/run installs it through scripts/ci-system-packages.sh).',
+        'files without a Docker engine; `npm test` installs it through scripts/lib/system-packages.ts).',
     );
   }
   if (r.error) throw r.error;

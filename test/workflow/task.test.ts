@@ -76,8 +76,13 @@ async function events(taskId: string): Promise<EventRow[]> {
   return r.rows;
 }
 
-/** Timer events are recorded when the workflow task runs, a few milliseconds after the timer. */
-const near = (got: number[], want: number[], tolMs = 1000) => {
+/**
+ * Timer events are recorded at the workflow's own clock when its task runs after the timer. On
+ * the time-skipping server that clock stands still while the worker is busy, but on a loaded
+ * machine the server may run in real time for a while between a timer and its task; what a
+ * person would notice is a reminder or escalation minutes off, so the bar is one minute.
+ */
+const near = (got: number[], want: number[], tolMs = 60_000) => {
   expect(got).toHaveLength(want.length);
   got.forEach((g, i) =>
     expect(Math.abs(g - want[i]!), `#${i}: ${g} vs ${want[i]}`).toBeLessThan(tolMs),
