@@ -36,6 +36,18 @@ export interface IndicatorProjection {
   version: number;
 }
 
+export interface CampaignEventInput {
+  campaignId: string;
+  seq: number;
+  at: number;
+  type: 'phase-closed' | 'phase-extended' | 'cancelled';
+  actor: string;
+  reason: string;
+  detail: Record<string, unknown>;
+  /** The windows in force after a phase moved. */
+  windows?: unknown;
+}
+
 /** A notice to put in the outbox, with the channels it goes out on. */
 export interface NoticeInput extends OutboundNotice {
   channels: ChannelConfig[];
@@ -123,10 +135,44 @@ export function campaignActivities(deps: { pool: pg.Pool }) {
       });
     },
 
+    /** A decision of the bureau on the whole campaign, once by its sequence number. */
+    async recordCampaignEvent(e: CampaignEventInput): Promise<void> {
+      await withTransaction(pool, async (client) => {
+        const r = await client.query(
+          `INSERT INTO campaign_events (campaign_id, seq, at, type, actor, reason, detail)
+           VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (campaign_id, seq) DO NOTHING`,
+          [
+            e.campaignId,
+            e.seq,
+            new Date(e.at),
+            e.type,
+            e.actor,
+            e.reason,
+            JSON.stringify(e.detail),
+          ],
+        );
+        if (r.rowCount === 0) return;
+        await client.query(
+          `UPDATE campaigns SET windows = COALESCE($2::jsonb, windows),
+             cancelled_at = CASE WHEN $3 THEN $4::timestamptz ELSE cancelled_at END,
+             cancel_reason = CASE WHEN $3 THEN $5 ELSE cancel_reason END,
+             updated_at = now()
+           WHERE campaign_id = $1`,
+          [
+            e.campaignId,
+            e.windows ? JSON.stringify(e.windows) : null,
+            e.type === 'cancelled',
+            new Date(e.at),
+            e.reason,
+          ],
+        );
+      });
+    },
+
     async projectCampaign(input: {
       campaignId: string;
       phase: CampaignPhase;
-      status: 'running' | 'completed';
+      status: 'running' | 'completed' | 'cancelled';
     }): Promise<void> {
       await pool.query(
         `UPDATE campaigns SET phase = $2, status = $3, updated_at = now() WHERE campaign_id = $1`,

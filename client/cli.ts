@@ -301,6 +301,44 @@ sub('rectify', 'the bureau starts the rectification (整改) of an indicator by 
       (await campaignModule()).rectifyCommand(campaignId, code, opts, outputOptions(cmd)),
   );
 
+const steerModule = () => import('./commands/steer.ts');
+sub(
+  'phase',
+  'the bureau closes the phase under way now, or gives a phase a later end (the affected tasks are re-dated)',
+)
+  .argument('<campaignId>', 'the campaign')
+  .argument('<action>', 'close (end it now) or extend (a later end, with --until)')
+  .argument('<phase>', 'training, dataEntry, verification or reporting')
+  .option(
+    '--until <datetime>',
+    'the new end, for extend (a bare date: the end of that working day)',
+  )
+  .requiredOption('--as <personId>', 'the bureau coordinator or head')
+  .requiredOption('--reason <text>', 'why (recorded with the decision)')
+  .option('--request-id <id>', 'makes the request idempotent (default: derived from the command)')
+  .action(
+    async (
+      campaignId: string,
+      action: string,
+      phase: string,
+      opts: { as: string; reason: string; until?: string; requestId?: string },
+      cmd: Command,
+    ) => (await steerModule()).phaseCommand(campaignId, action, phase, opts, outputOptions(cmd)),
+  );
+
+sub('cancel', 'the bureau cancels a campaign started by mistake or for a rehearsal')
+  .argument('<campaignId>', 'the campaign')
+  .requiredOption('--as <personId>', 'the bureau coordinator or head')
+  .requiredOption('--reason <text>', 'why (every open task is cancelled with it)')
+  .option('--request-id <id>', 'makes the request idempotent (default: derived from the command)')
+  .action(
+    async (
+      campaignId: string,
+      opts: { as: string; reason: string; requestId?: string },
+      cmd: Command,
+    ) => (await steerModule()).cancelCampaignCommand(campaignId, opts, outputOptions(cmd)),
+  );
+
 const measure = program.command('measure').description('rectification measures').exitOverride();
 commandOf(
   measure,

@@ -119,14 +119,18 @@ export async function sendUpdate<Ret, Arg>(
   def: UpdateDefinition<Ret, [Arg]>,
   arg: Arg,
   action: string,
+  opts: { updateId?: string; what?: string } = {},
 ): Promise<Ret> {
   const temporal = await connectTemporal();
   try {
     return await withWorkerDeadline(temporal.client, () =>
-      temporal.client.workflow.getHandle(workflowId).executeUpdate(def, { args: [arg] }),
+      temporal.client.workflow.getHandle(workflowId).executeUpdate(def, {
+        args: [arg],
+        ...(opts.updateId ? { updateId: opts.updateId } : {}),
+      }),
     );
   } catch (e) {
-    throw updateError(e, action, workflowId);
+    throw updateError(e, action, workflowId, opts.what);
   } finally {
     await temporal.close();
   }

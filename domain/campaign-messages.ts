@@ -54,6 +54,9 @@ export interface CampaignStatus {
   closedIndicators: string[];
   lastDispatch: string | null;
   resultsImported: boolean;
+  /** The phase windows in force (absent from campaigns started before they could move). */
+  windows?: Record<PhaseName, { start: number; end: number }>;
+  cancelled?: { actor: string; reason: string; at: number } | null;
 }
 
 export const requestEvidenceUpdate = defineUpdate<

@@ -9,7 +9,7 @@ import type {
   Indicator,
   PhaseName,
 } from './definition.ts';
-import type { ResultsOutcome } from './campaign-messages.ts';
+import type { CampaignWindows } from './phase-control.ts';
 import type { ResultRow } from './imports.ts';
 import { dataEntrySchedule, phaseWindows, type Window } from './schedule.ts';
 import type { Roster, TaskPolicy } from './task.ts';
@@ -242,7 +242,12 @@ export interface CampaignInput {
     closed: string[];
     lastDispatchAt: Instant | null;
     results: ResultRow[] | null;
-    handledRequests: [string, ResultsOutcome][];
+    /** Outcomes of recent requests (results, phase moves, cancellation), by request id. */
+    handledRequests: [string, unknown][];
+    /** The windows in force after the bureau moved phases (absent: the plan's). */
+    windows?: CampaignWindows;
+    cancelled?: { actor: string; reason: string; at: Instant } | null;
+    eventSeq?: number;
   };
 }
 

@@ -31,22 +31,36 @@ import {
   type IndicatorInput,
 } from '../domain/campaign.ts';
 import {
+  campaignCancelledSignal,
   campaignStatusQuery,
+  cancelCampaignUpdate,
   indicatorClosedSignal,
+  movePhaseUpdate,
   recordResultsUpdate,
   resultsSignal,
+  windowsMovedSignal,
+  type CancelCampaignRequest,
+  type PhaseMoveResult,
+  type ResultsOutcome,
   type ResultsRequest,
 } from '../domain/campaign-messages.ts';
+import {
+  indicatorWindows,
+  movePhase,
+  PhaseMoveRefused,
+  type CampaignWindows,
+  type PhaseMoveContext,
+  type PhaseMoveRequest,
+} from '../domain/phase-control.ts';
 import { PHASE_ZH } from '../domain/labels.ts';
 import { SA } from '../domain/search-attributes.ts';
 import { formatLocal } from '../domain/time.ts';
 
-const { recordCampaign, projectCampaign, recordResults } = proxyLocalActivities<
-  ReturnType<typeof createActivities>
->({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-});
+const { recordCampaign, projectCampaign, recordResults, recordCampaignEvent } =
+  proxyLocalActivities<ReturnType<typeof createActivities>>({
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  });
 const { compileDispatch } = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '5 seconds', maximumInterval: '5 minutes' },
@@ -68,8 +82,15 @@ export async function campaignWorkflow(
   const closed = new Set(carried.closed);
   let lastDispatchAt = carried.lastDispatchAt;
   let results = carried.results;
-  const handled = new Map(carried.handledRequests);
-  let phase: CampaignPhase = campaignPhaseAt(plan.phases, Date.now());
+  const handled = new Map<string, unknown>(carried.handledRequests);
+  /** The phase windows in force: the plan's, until the bureau moves a phase. */
+  let windows: CampaignWindows = carried.windows ?? {
+    phases: plan.phases,
+    dataEntry: Object.fromEntries(plan.indicators.map((i) => [i.code, i.dataEntry])),
+  };
+  let cancelled = carried.cancelled ?? null;
+  let eventSeq = carried.eventSeq ?? 0;
+  let phase: CampaignPhase = campaignPhaseAt(windows.phases, Date.now());
   let version = 0;
   const codes = plan.indicators.map((i) => i.code);
 
@@ -93,15 +114,160 @@ export async function campaignWorkflow(
     closedIndicators: [...closed],
     lastDispatch: lastDispatchAt ? new Date(lastDispatchAt).toISOString() : null,
     resultsImported: results !== null,
+    windows: windows.phases,
+    cancelled,
   }));
 
   const refuse = (message: string): never => {
     throw ApplicationFailure.nonRetryable(message, 'Refused');
   };
+  const requireBureau = (actor: string, what: string) => {
+    const p = input.plan.shared.roster.people.find((x) => x.id === actor);
+    if (!p) refuse(`unknown person "${actor}": not on the campaign's roster`);
+    const unit = input.plan.shared.roster.units.find((u) => u.id === p!.unitId);
+    if (unit?.kind !== 'bureau' || !['coordinator', 'head'].includes(p!.role))
+      refuse(`${actor} may not ${what}: the bureau's coordinators and head may`);
+  };
+  /** What may still happen to the campaign: refused alike everywhere once it has ended. */
+  const requireRunning = () => {
+    if (cancelled) refuse(`campaign ${plan.campaignId} was cancelled: ${cancelled.reason}`);
+    if (phase === 'closed') refuse(`campaign ${plan.campaignId} has closed`);
+  };
+
+  const moveContext: PhaseMoveContext = {
+    calendar,
+    dataEntry: {
+      indicatorsPerDay: input.definition.phases.dataEntry.indicatorsPerDay,
+      slot: input.definition.phases.dataEntry.slot,
+    },
+    order: input.definition.phases.dataEntry.order ?? codes,
+  };
+  const moved = (req: PhaseMoveRequest): CampaignWindows => {
+    try {
+      return movePhase(windows, req, Date.now(), moveContext);
+    } catch (e) {
+      if (e instanceof PhaseMoveRefused) refuse(e.message);
+      throw e;
+    }
+  };
+  setHandler(
+    movePhaseUpdate,
+    async (req: PhaseMoveRequest): Promise<PhaseMoveResult> => {
+      const prior = handled.get(req.requestId) as PhaseMoveResult | undefined;
+      if (prior) return prior;
+      // Everything is decided before the first await, so concurrent moves apply one by one.
+      windows = moved(req);
+      phase = campaignPhaseAt(windows.phases, Date.now());
+      const seq = ++eventSeq;
+      const at = Date.now();
+      const w = windows.phases[req.phase];
+      const outcome: PhaseMoveResult = {
+        campaignId: plan.campaignId,
+        phase: req.phase,
+        action: req.action,
+        start: w.start,
+        end: w.end,
+        campaignPhase: phase,
+      };
+      handled.set(req.requestId, outcome);
+      version++;
+      await recordCampaignEvent({
+        campaignId: plan.campaignId,
+        seq,
+        at,
+        type: req.action === 'close' ? 'phase-closed' : 'phase-extended',
+        actor: req.actor,
+        reason: req.reason,
+        detail: { phase: req.phase, start: w.start, end: w.end, requestId: req.requestId },
+        windows: windows.phases,
+      });
+      const move = {
+        phase: req.phase,
+        action: req.action,
+        actor: req.actor,
+        reason: req.reason,
+        at,
+      };
+      const now = windows;
+      await Promise.all(
+        codes
+          .filter((c) => !closed.has(c))
+          .map(async (c) => {
+            try {
+              await getExternalWorkflowHandle(indicatorWorkflowId(plan.campaignId, c)).signal(
+                windowsMovedSignal,
+                { windows: indicatorWindows(now, c), move },
+              );
+            } catch {
+              // An indicator that has closed meanwhile needs no telling.
+            }
+          }),
+      );
+      return outcome;
+    },
+    {
+      validator: (req: PhaseMoveRequest) => {
+        if (handled.has(req?.requestId)) return;
+        if (!req?.requestId) refuse('a request id is required');
+        requireBureau(req.actor, 'move a phase');
+        if (!req.reason?.trim()) refuse('moving a phase needs a reason (--reason)');
+        requireRunning();
+        moved(req);
+      },
+    },
+  );
+
+  setHandler(
+    cancelCampaignUpdate,
+    async (req: CancelCampaignRequest) => {
+      const prior = handled.get(req.requestId) as { campaignId: string; status: 'cancelled' };
+      if (prior) return prior;
+      const at = Date.now();
+      cancelled = { actor: req.actor, reason: req.reason, at };
+      const seq = ++eventSeq;
+      const outcome = { campaignId: plan.campaignId, status: 'cancelled' as const };
+      handled.set(req.requestId, outcome);
+      version++;
+      await recordCampaignEvent({
+        campaignId: plan.campaignId,
+        seq,
+        at,
+        type: 'cancelled',
+        actor: req.actor,
+        reason: req.reason,
+        detail: { requestId: req.requestId },
+      });
+      await Promise.all(
+        codes
+          .filter((c) => !closed.has(c))
+          .map(async (c) => {
+            try {
+              await getExternalWorkflowHandle(indicatorWorkflowId(plan.campaignId, c)).signal(
+                campaignCancelledSignal,
+                { actor: req.actor, reason: req.reason },
+              );
+            } catch {
+              // Closed meanwhile.
+            }
+          }),
+      );
+      return outcome;
+    },
+    {
+      validator: (req: CancelCampaignRequest) => {
+        if (handled.has(req?.requestId)) return;
+        if (!req?.requestId) refuse('a request id is required');
+        requireBureau(req.actor, 'cancel the campaign');
+        if (!req.reason?.trim()) refuse('cancelling a campaign needs a reason (--reason)');
+        requireRunning();
+      },
+    },
+  );
+
   setHandler(
     recordResultsUpdate,
     async (req: ResultsRequest) => {
-      const prior = handled.get(req.requestId);
+      const prior = handled.get(req.requestId) as ResultsOutcome | undefined;
       if (prior) return prior;
       await recordResults({ campaignId: plan.campaignId, results: req.results, actor: req.actor });
       results = req.results;
@@ -132,12 +298,8 @@ export async function campaignWorkflow(
       validator: (req: ResultsRequest) => {
         if (handled.has(req?.requestId)) return;
         if (!req?.requestId) refuse('a request id is required');
-        const p = input.plan.shared.roster.people.find((x) => x.id === req.actor);
-        if (!p) refuse(`unknown person "${req.actor}": not on the campaign's roster`);
-        const unit = input.plan.shared.roster.units.find((u) => u.id === p!.unitId);
-        if (unit?.kind !== 'bureau' || !['coordinator', 'head'].includes(p!.role)) {
-          refuse(`${req.actor} may not import results: the bureau's coordinators and head may`);
-        }
+        requireBureau(req.actor, 'import results');
+        if (cancelled) refuse(`campaign ${plan.campaignId} was cancelled: ${cancelled.reason}`);
         if (phase !== 'reporting' && phase !== 'closing')
           refuse(`results are imported during reporting; the campaign is in ${phase}`);
         if (results !== null) refuse('results were already imported for this campaign');
@@ -190,16 +352,20 @@ export async function campaignWorkflow(
   await projectCampaign({ campaignId: plan.campaignId, phase, status: 'running' });
   describe();
 
-  const finished = () => closed.size === codes.length && Date.now() >= plan.phases.reporting.end;
+  const finished = () =>
+    cancelled !== null ||
+    (closed.size === codes.length && Date.now() >= windows.phases.reporting.end);
 
+  /** The phase last written to the projection (a move changes `phase` before the loop sees it). */
+  let projectedPhase = phase;
   let cycles = 0;
   while (!finished()) {
     cycles++;
     const now = Date.now();
-    const nextPhase = phaseBoundaries(plan.phases).find((b) => b > now) ?? null;
+    const nextPhase = phaseBoundaries(windows.phases).find((b) => b > now) ?? null;
     const nextDispatch = nextDispatchAt(
       calendar,
-      plan.phases,
+      windows.phases,
       plan.dispatchAt,
       Math.max(now, lastDispatchAt ?? 0),
     );
@@ -210,14 +376,16 @@ export async function campaignWorkflow(
     if (next === undefined) await condition(() => version !== seen || finished());
     else await condition(() => version !== seen || finished(), Math.max(1, next - Date.now()));
 
+    if (cancelled) break;
     const at = Date.now();
-    const newPhase = campaignPhaseAt(plan.phases, at);
-    if (newPhase !== phase) {
+    const newPhase = campaignPhaseAt(windows.phases, at);
+    if (newPhase !== phase || projectedPhase !== phase) {
+      projectedPhase = newPhase;
       phase = newPhase;
       await projectCampaign({ campaignId: plan.campaignId, phase, status: 'running' });
     }
     if (nextDispatch !== null && at >= nextDispatch) {
-      const since = lastDispatchAt ?? plan.phases.training.start;
+      const since = lastDispatchAt ?? windows.phases.training.start;
       lastDispatchAt = nextDispatch;
       await compileDispatch({
         campaignId: plan.campaignId,
@@ -241,12 +409,20 @@ export async function campaignWorkflow(
           lastDispatchAt,
           results,
           handledRequests: [...handled.entries()].slice(-50),
+          windows,
+          cancelled,
+          eventSeq,
         },
       });
     }
   }
-  phase = 'closed';
-  await projectCampaign({ campaignId: plan.campaignId, phase, status: 'completed' });
+  if (cancelled) {
+    phase = 'cancelled';
+    await projectCampaign({ campaignId: plan.campaignId, phase, status: 'cancelled' });
+  } else {
+    phase = 'closed';
+    await projectCampaign({ campaignId: plan.campaignId, phase, status: 'completed' });
+  }
   describe();
   await condition(allHandlersFinished);
   return { campaignId: plan.campaignId, closed: [...closed] };

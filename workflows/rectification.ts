@@ -21,9 +21,11 @@ import { BusinessCalendar } from '../domain/calendar.ts';
 import type { RectificationInput } from '../domain/campaign.ts';
 import {
   addMeasureUpdate,
+  cancelRectificationSignal,
   rectificationClosedSignal,
   rectificationStatusQuery,
   type AddMeasureRequest,
+  type CampaignCancelled,
 } from '../domain/campaign-messages.ts';
 import {
   checkMeasure,
@@ -37,7 +39,13 @@ import {
 import { addDelay } from '../domain/schedule.ts';
 import { SA } from '../domain/search-attributes.ts';
 import { taskStartOptions } from '../domain/task-start.ts';
-import { taskFinishedSignal, taskIdOf, type TaskInput, type TaskOutcome } from '../domain/task.ts';
+import {
+  taskControlSignal,
+  taskFinishedSignal,
+  taskIdOf,
+  type TaskInput,
+  type TaskOutcome,
+} from '../domain/task.ts';
 import { parseDurationMs } from '../domain/time.ts';
 
 const { projectRectification, recordRectificationItem, recordRectificationProgress } =
@@ -106,6 +114,30 @@ export async function rectificationWorkflow(
   setHandler(taskFinishedSignal, (o) => {
     outcomes.set(o.taskId, o);
   });
+
+  // The campaign was cancelled: every open step or measure ends with the bureau's reason, and
+  // the loop below ends as cancelled once they have.
+  const started: string[] = [];
+  let cancelled: CampaignCancelled | null = null;
+  setHandler(cancelRectificationSignal, async (c) => {
+    if (cancelled) return;
+    cancelled = c;
+    await Promise.all(
+      started
+        .filter((id) => !outcomes.has(id))
+        .map(async (id) => {
+          try {
+            await getExternalWorkflowHandle(id).signal(taskControlSignal, {
+              kind: 'cancel',
+              actor: c.actor,
+              reason: c.reason,
+            });
+          } catch {
+            // Finished meanwhile.
+          }
+        }),
+    );
+  });
   setHandler(rectificationStatusQuery, () => ({
     state,
     step,
@@ -139,6 +171,7 @@ export async function rectificationWorkflow(
   });
 
   const start = async (task: TaskInput) => {
+    started.push(task.taskId);
     await startChild('taskWorkflow', {
       ...taskStartOptions(task),
       args: [task],
@@ -152,22 +185,24 @@ export async function rectificationWorkflow(
     reason: string | null,
     actor: string | null,
   ) => {
+    // The number and the task id are taken before the first await, so that two measures added
+    // at once (or one added while the plan's measures start) never share them.
     const no = measures.length + 1;
-    const taskId = await start(
-      baseTask(
-        {
-          kind: 'measure',
-          unitId: m.unit,
-          assignee: m.person,
-          title: `${input.name} 整改措施 ${no}：${m.measure}`,
-          due: measureDue(m.due, shared.calendar.timeZone, input.workdayEnd),
-          completion: { note: true, evidence: true, fields: [] },
-          instructions: `问题 ${m.problem}：${problems[m.problem - 1]?.description ?? ''}`,
-        },
-        `m${no}`,
-      ),
+    const task = baseTask(
+      {
+        kind: 'measure',
+        unitId: m.unit,
+        assignee: m.person,
+        title: `${input.name} 整改措施 ${no}：${m.measure}`,
+        due: measureDue(m.due, shared.calendar.timeZone, input.workdayEnd),
+        completion: { note: true, evidence: true, fields: [] },
+        instructions: `问题 ${m.problem}：${problems[m.problem - 1]?.description ?? ''}`,
+      },
+      `m${no}`,
     );
+    const taskId = task.taskId;
     measures.push({ no, problem: m.problem, taskId });
+    await start(task);
     const p = problems[m.problem - 1];
     await recordRectificationItem({
       campaignId: input.campaignId,
@@ -211,6 +246,8 @@ export async function rectificationWorkflow(
           throw ApplicationFailure.nonRetryable(m, 'Refused');
         };
         if (!req?.requestId) refuse('a request id is required');
+        if (cancelled)
+          refuse(`the campaign was cancelled: ${(cancelled as CampaignCancelled).reason}`);
         const actor = roster.people.find((p) => p.id === req.actor);
         const unitKind = roster.units.find((u) => u.id === actor?.unitId)?.kind;
         if (!actor || unitKind !== 'bureau' || !['coordinator', 'head'].includes(actor.role)) {
@@ -246,6 +283,10 @@ export async function rectificationWorkflow(
     'rectify-gaps',
     'rectify-measures',
   ] as const) {
+    if (cancelled) {
+      state = 'cancelled';
+      break;
+    }
     step = kind;
     const taskId = await start(
       baseTask({
@@ -281,7 +322,7 @@ export async function rectificationWorkflow(
     state = 'measures';
     step = null;
     for (const m of (stepData.get('rectify-measures') as Measures).measures)
-      await startMeasure(m, null, null);
+      if (!cancelled) await startMeasure(m, null, null);
     await project();
 
     const every = parseDurationMs(input.progressEvery) ?? 7 * 86_400_000;
@@ -303,7 +344,7 @@ export async function rectificationWorkflow(
         await project();
       }
     }
-    state = closedCount() > 0 ? 'closed' : 'cancelled';
+    state = closedCount() > 0 && !cancelled ? 'closed' : 'cancelled';
   }
   await project();
   await condition(allHandlersFinished);

@@ -263,6 +263,17 @@ export interface Board {
   phase: string;
   timeZone: string;
   indicators: BoardRow[];
+  /** The bureau's decisions on the campaign: phases moved, the campaign cancelled. */
+  decisions: BoardDecision[];
+}
+
+export interface BoardDecision {
+  at: string;
+  type: 'phase-closed' | 'phase-extended' | 'cancelled';
+  actor: string;
+  reason: string;
+  phase: string | null;
+  end: string | null;
 }
 
 /** The campaign's board (看板) as PostgreSQL has it now: one row per indicator. */
@@ -315,12 +326,31 @@ export async function readBoard(
       rank: i.rank,
     };
   });
+  const events = await pool.query<{
+    at: Date;
+    type: BoardDecision['type'];
+    actor: string;
+    reason: string;
+    detail: { phase?: string; end?: number };
+  }>(
+    'SELECT at, type, actor, reason, detail FROM campaign_events WHERE campaign_id = $1 ORDER BY seq',
+    [campaignId],
+  );
   return {
     campaignId,
     name: campaign.name,
     phase: campaign.phase,
     timeZone: campaign.timeZone,
     indicators: rows,
+    decisions: events.rows.map((e) => ({
+      at: formatIsoOffset(e.at.getTime(), campaign.timeZone),
+      type: e.type,
+      actor: e.actor,
+      reason: e.reason,
+      phase: e.detail.phase ?? null,
+      end:
+        typeof e.detail.end === 'number' ? formatIsoOffset(e.detail.end, campaign.timeZone) : null,
+    })),
   };
 }
 
@@ -357,7 +387,24 @@ export function renderBoard(b: Board, lang: Lang): string {
       r.escalationLevel,
       paint(r.colour, light[r.colour]),
     ]),
-  )}`;
+  )}${b.decisions.map((d) => `\n${decisionLine(d, b.timeZone, lang)}`).join('')}`;
+}
+
+/** One decision of the bureau, as the board lists it under the table. */
+function decisionLine(d: BoardDecision, tz: string, lang: Lang): string {
+  const when = formatLocal(Date.parse(d.at), tz);
+  const phase = d.phase ? label(lang, d.phase) : '';
+  const what =
+    d.type === 'cancelled'
+      ? t(lang, '撤销活动', 'campaign cancelled')
+      : d.type === 'phase-closed'
+        ? t(lang, `${phase}提前结束`, `${phase} closed`)
+        : t(
+            lang,
+            `${phase}延至 ${d.end ? formatLocal(Date.parse(d.end), tz) : ''}`,
+            `${phase} extended to ${d.end ? formatLocal(Date.parse(d.end), tz) : ''}`,
+          );
+  return `${when} ${what}（${d.actor}：${d.reason}）`;
 }
 
 export async function statusCommand(campaignId: string, out: OutputOptions): Promise<void> {
@@ -368,6 +415,7 @@ export async function statusCommand(campaignId: string, out: OutputOptions): Pro
       name: b.name,
       phase: b.phase,
       indicators: b.indicators,
+      decisions: b.decisions,
     });
   }
   console.log(renderBoard(b, out.lang));
