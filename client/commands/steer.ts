@@ -12,8 +12,9 @@ import type { PhaseName } from '../../domain/definition.ts';
 import { PHASE_NAME_ZH, PHASE_ORDER, type PhaseAction } from '../../domain/phase-control.ts';
 import { label } from '../../domain/labels.ts';
 import { formatIsoOffset, formatLocal, parseMoment } from '../../domain/time.ts';
+import type pg from 'pg';
 import { sendUpdate, withDb } from '../connections.ts';
-import { UsageError } from '../errors.ts';
+import { CliError, UsageError } from '../errors.ts';
 import { colour, printJson, t, type OutputOptions } from '../output.ts';
 import { loadCampaign } from './campaign.ts';
 
@@ -26,6 +27,23 @@ export function derivedRequestId(...parts: (string | undefined)[]): string {
     .update(JSON.stringify(parts.map((p) => p ?? null)))
     .digest('hex')
     .slice(0, 32);
+}
+
+/**
+ * The campaign as recorded, refused when it has already ended: the workflow decides while it
+ * runs, and once it has ended its record says why nothing more can happen.
+ */
+async function runningCampaign(pool: pg.Pool, campaignId: string) {
+  const c = await loadCampaign(pool, campaignId);
+  const r = await pool.query<{ status: string; cancel_reason: string | null }>(
+    'SELECT status, cancel_reason FROM campaigns WHERE campaign_id = $1',
+    [campaignId],
+  );
+  const row = r.rows[0];
+  if (row?.status === 'cancelled')
+    throw new CliError(`campaign ${campaignId} was cancelled: ${row.cancel_reason ?? ''}`);
+  if (row?.status === 'completed') throw new CliError(`campaign ${campaignId} has closed`);
+  return c;
 }
 
 export interface PhaseOptions {
@@ -49,7 +67,7 @@ export async function phaseCommand(
   if (!opts.reason.trim()) throw new UsageError('moving a phase needs a reason (--reason)');
   if (action === 'close' && opts.until !== undefined)
     throw new UsageError('--until is for extend; close ends the phase now');
-  const { definition, timeZone: tz } = await withDb((pool) => loadCampaign(pool, campaignId));
+  const { definition, timeZone: tz } = await withDb((pool) => runningCampaign(pool, campaignId));
   let until: number | undefined;
   if (action === 'extend') {
     if (!opts.until) throw new UsageError('extend needs --until DATETIME (e.g. 2026-10-20T18:00)');
@@ -102,7 +120,22 @@ export async function cancelCampaignCommand(
   out: OutputOptions,
 ): Promise<void> {
   if (!opts.reason.trim()) throw new UsageError('cancelling a campaign needs a reason (--reason)');
-  await withDb((pool) => loadCampaign(pool, campaignId));
+  // Cancelling is idempotent: a campaign already cancelled answers so (its workflow may have
+  // ended by the time a retry arrives); one that has closed cannot be cancelled any more.
+  const done = await withDb(async (pool) => {
+    try {
+      await runningCampaign(pool, campaignId);
+      return null;
+    } catch (e) {
+      if (e instanceof CliError && /was cancelled/.test(e.message)) return e.message;
+      throw e;
+    }
+  });
+  if (done) {
+    if (out.json) return printJson({ campaignId, status: 'cancelled' });
+    console.log(`${colour.ok('✓')} ${done}`);
+    return;
+  }
   const requestId = opts.requestId ?? derivedRequestId('cancel', campaignId, opts.as, opts.reason);
   const r = await sendUpdate(
     campaignId,

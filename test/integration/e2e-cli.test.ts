@@ -1,15 +1,19 @@
 // End to end through the command line only, on the dev server and PostgreSQL: the quick example
-// begun now at forty times its pace, driven the way the bureau, the departments and the
-// evaluator would drive it — start, board, training (one unit left late and chased), data entry
-// with a refusal, a return and a review, evidence and verification with a discrepancy, the
-// enterprise list and the sample, results, the rectification to closure with a rejected measure,
-// and the ledger exported — checking the `--json` outputs and the database at each stage.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+// begun now, driven the way the bureau, the departments and the evaluator would drive it —
+// start, board, training (one unit left late and chased), data entry with a refusal, a return
+// and a review, evidence and verification with a discrepancy, the enterprise list and the
+// sample, results, the rectification to closure with a rejected measure, and the ledger
+// exported — checking the `--json` outputs and the database at each stage. The phase windows are
+// hours long, so that nothing passes while the test acts however busy the machine is; the bureau
+// closes each phase when the test has done what it wanted in it (`campaign phase … close`), and
+// the escalation ladder is seconds long, so that the late unit is chased at once.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import ExcelJS from 'exceljs';
+import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatIsoOffset } from '../../domain/time.ts';
 import { runCli, type CliRun } from '../helpers/cli.ts';
@@ -25,6 +29,29 @@ let cliEnv: NodeJS.ProcessEnv;
 const dir = mkdtempSync(join(tmpdir(), 'e2e-'));
 const id = `e2e-${Date.now().toString(36)}`;
 const TZ = 'Asia/Shanghai';
+
+/** The quick example with windows of hours, every indicator on one data-entry slot, a fast ladder. */
+function steadyDefinition(): string {
+  const raw = parseYaml(readFileSync('examples/quick-demo.yaml', 'utf8'));
+  const t0 = Date.parse(`${raw.phases.training.start}+08:00`);
+  const at = (hours: number) => formatIsoOffset(t0 + hours * 3_600_000, TZ).slice(0, 19);
+  raw.phases.training = { start: at(0), end: at(2) };
+  raw.phases.dataEntry = { ...raw.phases.dataEntry, start: at(2), end: at(4), slot: 'PT2H' };
+  raw.phases.dataEntry.indicatorsPerDay = raw.indicators.length;
+  raw.phases.verification = { ...raw.phases.verification, start: at(4), end: at(6) };
+  raw.phases.reporting = { start: at(6), end: at(8) };
+  raw.policy.escalation = [
+    { after: { duration: 'PT5S' }, notify: ['assignee', 'deputy'], label: '分管领导督办' },
+    { after: { duration: 'PT5S' }, notify: ['head'], label: '一把手督办' },
+    { after: { duration: 'PT1H' }, notify: ['bureau', 'leadership'], label: '县领导约谈' },
+  ];
+  raw.policy.returnDue = { duration: 'PT1H' };
+  raw.rectification.stepDue = { duration: 'PT1H' };
+  raw.rectification.progressEvery = 'PT1H';
+  const path = join(dir, 'steady.json');
+  writeFileSync(path, JSON.stringify(raw));
+  return path;
+}
 
 beforeAll(async () => {
   harness = await startHarness('dev');
@@ -56,6 +83,7 @@ interface Task {
 interface Board {
   phase: string;
   indicators: { code: string; phase: string; state: string; flagged: boolean }[];
+  decisions: { type: string; phase: string | null; actor: string; reason: string }[];
 }
 
 /** The command line, which must succeed; its JSON output. */
@@ -96,23 +124,11 @@ const q = async <T>(sql: string, ...params: unknown[]) =>
 describe('a campaign from start to its closed rectification, through the command line only', () => {
   it('runs every phase and the rectification, and the outputs and the database agree', async () => {
     // Start, and the board in training.
+    const definition = steadyDefinition();
     expect(
-      await ok(
-        'start',
-        'examples/quick-demo.yaml',
-        '--id',
-        id,
-        '--begin',
-        'now',
-        '--pace',
-        '40',
-        '--as',
-        'spj-coord',
-      ),
+      await ok('start', definition, '--id', id, '--begin', 'now', '--as', 'spj-coord'),
     ).toEqual({ campaignId: id, workflowId: id });
-    expect(await refused('start', 'examples/quick-demo.yaml', '--id', id)).toMatch(
-      /already started/,
-    );
+    expect(await refused('start', definition, '--id', id)).toMatch(/already started/);
     const training = await until(
       'the training tasks',
       () => tasks('--indicator', 'kbqy'),
@@ -130,6 +146,51 @@ describe('a campaign from start to its closed rectification, through the command
     for (const t of allTraining.filter((t) => t.unit !== 'zjj'))
       expect((await submit(t, '--note', '已参加培训')).state).toBe('done');
     const late = allTraining.find((t) => t.unit === 'zjj' && t.assignee === 'zjj-staff1')!;
+    // Only the bureau closes a phase, with a reason, and only the phase under way.
+    expect(
+      await refused('phase', id, 'close', 'training', '--as', 'zjj-staff1', '--reason', '想结束'),
+    ).toMatch(/zjj-staff1 may not move a phase: the bureau's coordinators and head may/);
+    expect(
+      await refused('phase', id, 'close', 'reporting', '--as', 'spj-coord', '--reason', '提前'),
+    ).toMatch(/not the phase under way/);
+    // The bureau closes training now: zjj's training is due now and is chased up the ladder.
+    expect(
+      await ok<{ phase: string; action: string; campaignPhase: string }>(
+        'phase',
+        id,
+        'close',
+        'training',
+        '--as',
+        'spj-coord',
+        '--reason',
+        '培训已集中完成',
+      ),
+    ).toMatchObject({ phase: 'training', action: 'close', campaignPhase: 'dataEntry' });
+    expect(
+      await refused('phase', id, 'close', 'training', '--as', 'spj-coord', '--reason', '再次'),
+    ).toMatch(/training \(前期培训\) is already over/);
+    const redated = await until(
+      'the late training task re-dated',
+      () =>
+        ok<{ due: string; events: { type: string; actor: string | null; detail: unknown }[] }>(
+          'task',
+          'show',
+          late.taskId,
+        ),
+      (t) => t.events.some((e) => e.type === 'redated'),
+    );
+    expect(redated.events.find((e) => e.type === 'redated')).toMatchObject({
+      actor: 'spj-coord',
+      detail: expect.objectContaining({ reason: '培训已集中完成', phase: 'training' }),
+    });
+    expect((await board()).decisions).toEqual([
+      expect.objectContaining({
+        type: 'phase-closed',
+        phase: 'training',
+        actor: 'spj-coord',
+        reason: '培训已集中完成',
+      }),
+    ]);
     const chased = await until(
       'the late training task to reach the unit head',
       () => ok<{ escalationLevel: number }>('task', 'show', late.taskId),
@@ -192,7 +253,38 @@ describe('a campaign from start to its closed rectification, through the command
     );
     expect(stored[0]!.data).toEqual({ procedures: 4, days: 1.5, onlineRate: 96 });
 
-    // Verification: the enterprise list, the sample, evidence and the verified items.
+    // Verification: the enterprise list, the sample, evidence and the verified items. The
+    // province gives verification more time first, then the bureau closes data entry.
+    const moreTime = formatIsoOffset(Date.now() + 7 * 3_600_000, TZ).slice(0, 16);
+    expect(
+      await refused(
+        'phase',
+        id,
+        'extend',
+        'dataEntry',
+        '--until',
+        moreTime,
+        '--as',
+        'spj-coord',
+        '--reason',
+        '延长',
+      ),
+    ).toMatch(/cannot end after verification.*extend verification first/);
+    expect(
+      await ok<{ phase: string; end: string }>(
+        'phase',
+        id,
+        'extend',
+        'verification',
+        '--until',
+        moreTime,
+        '--as',
+        'spj-coord',
+        '--reason',
+        '省里延长核验时间',
+      ),
+    ).toMatchObject({ phase: 'verification', end: expect.stringContaining(moreTime) });
+    await ok('phase', id, 'close', 'dataEntry', '--as', 'spj-coord', '--reason', '填报完成');
     await until('verification', board, (b) => b.phase === 'verification');
     const lines = ['统一社会信用代码,企业名称,行业,乡镇'];
     for (let i = 0; i < 50; i++)
@@ -276,6 +368,7 @@ describe('a campaign from start to its closed rectification, through the command
 
     // Reporting: a results file with a mistake is refused whole; the good one starts kbqy's
     // rectification (the lowest score, and the bottom rank).
+    await ok('phase', id, 'close', 'verification', '--as', 'spj-coord', '--reason', '核验完成');
     await until('reporting', board, (b) => b.phase === 'reporting');
     const wrong = file('wrong.csv', '指标代码,得分,排名\nkbqy,72,4\nxxx,90,1\n');
     const wrongRun = await runCli(
@@ -302,6 +395,8 @@ describe('a campaign from start to its closed rectification, through the command
         'spj-coord',
       ),
     ).toMatchObject({ rectificationStarted: ['kbqy'] });
+    // The report is written: reporting closes; the campaign waits for the rectification.
+    await ok('phase', id, 'close', 'reporting', '--as', 'spj-coord', '--reason', '报告已编制');
 
     // The rectification: four steps, each approved by the bureau, then the measures.
     const step = async (kind: string, stepData: unknown) => {
@@ -421,5 +516,65 @@ describe('a campaign from start to its closed rectification, through the command
     expect(ws.getRow(1).getCell(1).value).toBe('序号');
     expect(ws.getRow(2).getCell(6).value).toBe('推行电子营业执照');
     expect(ws.getRow(3).getCell(11).value).toBe('已销号');
-  }, 360_000);
+  }, 600_000);
+});
+
+describe('a campaign started for a rehearsal, cancelled by the bureau', () => {
+  it('cancels every open task with the reason, once, and the board and the list say so', async () => {
+    const rehearsal = `${id}-cancel`;
+    const definition = steadyDefinition();
+    await ok('start', definition, '--id', rehearsal, '--begin', 'now', '--as', 'spj-coord');
+    await until(
+      'the training tasks',
+      () => ok<Task[]>('tasks', rehearsal, '--state', 'all'),
+      (l) => l.filter((t) => t.kind === 'training').length === 10,
+    );
+    expect(
+      await refused('cancel', rehearsal, '--as', 'scjgj-staff1', '--reason', '演练结束'),
+    ).toMatch(/may not cancel the campaign/);
+    expect(await ok('cancel', rehearsal, '--as', 'spj-coord', '--reason', '演练结束')).toEqual({
+      campaignId: rehearsal,
+      status: 'cancelled',
+    });
+    // The same command again is answered, not applied twice; another one is refused.
+    expect(await ok('cancel', rehearsal, '--as', 'spj-coord', '--reason', '演练结束')).toEqual({
+      campaignId: rehearsal,
+      status: 'cancelled',
+    });
+    const all = await until(
+      'every task cancelled',
+      () => ok<Task[]>('tasks', rehearsal, '--state', 'all'),
+      (l) => l.length > 0 && l.every((t) => t.state === 'cancelled'),
+    );
+    expect(all).toHaveLength(10);
+    const shown = await ok<{ events: { type: string; actor: string | null; detail: unknown }[] }>(
+      'task',
+      'show',
+      all[0]!.taskId,
+    );
+    expect(shown.events.filter((e) => e.type === 'cancelled')).toEqual([
+      expect.objectContaining({
+        actor: 'spj-coord',
+        detail: expect.objectContaining({ reason: '演练结束' }),
+      }),
+    ]);
+    const notices = await q<{ n: string }>(
+      `SELECT count(*) AS n FROM notices n JOIN task_events e
+         ON e.task_id = n.task_id AND e.seq = n.event_seq
+        WHERE n.campaign_id = $1 AND e.type = 'cancelled'`,
+      rehearsal,
+    );
+    expect(Number(notices[0]!.n)).toBe(10);
+    const b = await until(
+      'the board to say cancelled',
+      () => ok<Board>('status', rehearsal),
+      (x) => x.phase === 'cancelled' && x.indicators.every((i) => i.state === 'cancelled'),
+    );
+    expect(b.decisions.map((d) => d.type)).toEqual(['cancelled']);
+    const list = await ok<{ campaignId: string; status: string }[]>('list');
+    expect(list.find((c) => c.campaignId === rehearsal)?.status).toBe('cancelled');
+    expect(
+      await refused('phase', rehearsal, 'close', 'training', '--as', 'spj-coord', '--reason', 'x'),
+    ).toMatch(/was cancelled: 演练结束/);
+  }, 300_000);
 });
