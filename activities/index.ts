@@ -9,13 +9,29 @@ export interface ActivityDeps {
   pool: pg.Pool;
   /** Test hook: see TaskActivityDeps. */
   afterProjection?: (taskId: string, seq: number) => void;
+  /**
+   * Test hook: awaited before every activity runs, with its name and input, so that a test can
+   * hold one (an update handler then waits on it) to force an interleaving.
+   */
+  beforeActivity?: (name: string, input: unknown) => Promise<void>;
 }
 
 export function createActivities(deps: ActivityDeps) {
-  return {
+  const all = {
     ...systemCheckActivities(deps),
     ...taskActivities(deps),
     ...campaignActivities(deps),
     ...rectificationActivities(deps),
   };
+  const hook = deps.beforeActivity;
+  if (!hook) return all;
+  return Object.fromEntries(
+    Object.entries(all).map(([name, fn]) => [
+      name,
+      async (input: unknown) => {
+        await hook(name, input);
+        return (fn as (i: unknown) => Promise<unknown>)(input);
+      },
+    ]),
+  ) as typeof all;
 }

@@ -15,7 +15,22 @@ export function rectificationActivities(deps: { pool: pg.Pool }) {
       benchmark: string | null;
       closed: boolean;
       version: number;
+      /**
+       * Started by the bureau after its indicator had closed: the indicator's board row shows
+       * the rectification while it runs, and closed again after it.
+       */
+      standalone?: boolean;
     }): Promise<void> {
+      if (r.standalone) {
+        await pool.query(
+          `UPDATE indicator_status SET phase = CASE WHEN $3 THEN 'closed' ELSE 'rectification' END,
+             state = CASE WHEN $3 THEN 'closed' ELSE 'in-progress' END,
+             rectification_reason = coalesce(rectification_reason, $4),
+             version = version + 1, updated_at = now()
+           WHERE campaign_id = $1 AND code = $2`,
+          [r.campaignId, r.code, r.closed, r.reason],
+        );
+      }
       await pool.query(
         `INSERT INTO rectifications (campaign_id, code, workflow_id, reason, state, benchmark, started_at, closed_at, version)
          VALUES ($1, $2, $1 || '/' || $2 || '/rectification', $3, $4, $5, now(), CASE WHEN $6 THEN now() END, $7)

@@ -188,6 +188,8 @@ export async function campaignWorkflow(
         reason: req.reason,
         at,
       };
+      // Indicators not started yet would miss the signal; they start within the first tasks.
+      await condition(() => carried.indicatorsStarted);
       const now = windows;
       await Promise.all(
         codes
@@ -237,6 +239,7 @@ export async function campaignWorkflow(
         reason: req.reason,
         detail: { requestId: req.requestId },
       });
+      await condition(() => carried.indicatorsStarted);
       await Promise.all(
         codes
           .filter((c) => !closed.has(c))
@@ -269,8 +272,11 @@ export async function campaignWorkflow(
     async (req: ResultsRequest) => {
       const prior = handled.get(req.requestId) as ResultsOutcome | undefined;
       if (prior) return prior;
-      await recordResults({ campaignId: plan.campaignId, results: req.results, actor: req.actor });
+      // Claimed before the first await: a second import arriving while this one is recorded is
+      // refused by the validator, never applied twice.
       results = req.results;
+      await recordResults({ campaignId: plan.campaignId, results: req.results, actor: req.actor });
+      await condition(() => carried.indicatorsStarted);
       const rectificationStarted: string[] = [];
       await Promise.all(
         req.results.map(async (r) => {
@@ -291,6 +297,7 @@ export async function campaignWorkflow(
         rectificationStarted: rectificationStarted.sort(),
       };
       handled.set(req.requestId, outcome);
+      // The clock loop wakes once the import is done (as it always has: saved histories replay).
       version++;
       return outcome;
     },

@@ -72,7 +72,10 @@ export async function indicatorWorkflow(
   const { plan, shared } = input;
   const calendar = new BusinessCalendar(shared.calendar);
   const roster = shared.roster;
+  /** What the board shows. */
   let phase: IndicatorPhase = 'scheduled';
+  /** Where the lifecycle stands (the same, but during a rectification started by hand). */
+  let stage: IndicatorPhase = 'scheduled';
   let state: IndicatorState = 'waiting';
   let flagged = false;
   let result: IndicatorResult | null = null;
@@ -270,8 +273,8 @@ export async function indicatorWorkflow(
         if (!req?.requestId) refuse('a request id is required');
         requireEvaluator(req.actor);
         if (cancelled) refuse(`the campaign was cancelled: ${cancelled.reason}`);
-        if (phase !== 'verification')
-          refuse(`evidence can be requested during verification; ${plan.code} is in ${phase}`);
+        if (stage !== 'verification')
+          refuse(`evidence can be requested during verification; ${plan.code} is in ${stage}`);
         const unit = roster.units.find((u) => u.id === req.unit);
         if (!unit) refuse(`unknown unit "${req.unit}"`);
         if (unit!.kind !== 'department' && unit!.kind !== 'bureau')
@@ -338,8 +341,8 @@ export async function indicatorWorkflow(
         if (!req?.requestId) refuse('a request id is required');
         requireEvaluator(req.actor);
         if (cancelled) refuse(`the campaign was cancelled: ${cancelled.reason}`);
-        if (phase !== 'verification' && phase !== 'reporting')
-          refuse(`items are verified during verification; ${plan.code} is in ${phase}`);
+        if (stage !== 'verification' && stage !== 'reporting')
+          refuse(`items are verified during verification; ${plan.code} is in ${stage}`);
         if (!req.item?.trim()) refuse('say which item was verified (--item)');
         if (req.outcome !== 'confirmed' && req.outcome !== 'discrepant')
           refuse('the outcome is confirmed or discrepant');
@@ -423,8 +426,8 @@ export async function indicatorWorkflow(
           refuse('this indicator was started before the rectification loop existed');
         if (rectification !== null)
           refuse(`the rectification of ${plan.code} is already under way`);
-        if (phase === 'scheduled' || phase === 'training' || phase === 'dataEntry') {
-          refuse(`${plan.code} is in ${phase}: rectification follows verification`);
+        if (stage === 'scheduled' || stage === 'training' || stage === 'dataEntry') {
+          refuse(`${plan.code} is in ${stage}: rectification follows verification`);
         }
       },
     },
@@ -461,8 +464,13 @@ export async function indicatorWorkflow(
     await waitFor(() => false, at);
   };
   const enter = async (p: IndicatorPhase, s: IndicatorState) => {
-    phase = p;
-    if (state !== 'flagged') state = s;
+    stage = p;
+    // A rectification started by hand keeps the board on rectification while the lifecycle
+    // goes on underneath (evidence and verification still follow the stage).
+    if (rectification === null) {
+      phase = p;
+      if (state !== 'flagged') state = s;
+    }
     await project();
   };
 
@@ -534,7 +542,7 @@ export async function indicatorWorkflow(
       const o = questionnaireTask ? outcomes.get(questionnaireTask) : undefined;
       if (o?.state === 'done' && !questionnaire) {
         questionnaire = o.submission?.data ?? {};
-        if (state !== 'flagged') state = 'done';
+        if (state !== 'flagged' && rectification === null) state = 'done';
         await project();
       }
     };

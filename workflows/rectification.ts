@@ -108,6 +108,7 @@ export async function rectificationWorkflow(
       benchmark: gaps?.benchmark ?? null,
       closed: state === 'closed' || state === 'cancelled',
       version,
+      standalone: input.indicatorWorkflowId === null,
     });
   };
 

@@ -229,6 +229,15 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   };
 
   // ---- actions ----
+  /** Runs a rule check; its Refusal becomes the ApplicationFailure that refuses the update. */
+  const refusable = <T>(check: () => T): T => {
+    try {
+      return check();
+    } catch (e) {
+      if (e instanceof Refusal) throw ApplicationFailure.nonRetryable(e.message, 'Refused');
+      throw e;
+    }
+  };
   /** Registers an action: a validator that refuses by the rules, a handler that applies it. */
   function action<Req extends { requestId: string; actor: string }>(
     def: UpdateDefinition<ActionResult, [Req]>,
@@ -244,7 +253,9 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
         if (!createdRecorded && patched('created-first')) await condition(() => createdRecorded);
         const prior = processed.get(`${name}:${req.requestId}`);
         if (prior) return prior;
-        const effect = checkRequest(name, req, facts(), input.roster, Date.now());
+        // Checked again after the wait above: a refusal here too is the update's answer, never
+        // an error that would fail the workflow task.
+        const effect = refusable(() => checkRequest(name, req, facts(), input.roster, Date.now()));
         version++;
         await apply(req, effect);
         const result: ActionResult = {
@@ -263,12 +274,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
       {
         validator: (req: Req) => {
           if (processed.has(`${name}:${req?.requestId}`)) return;
-          try {
-            checkRequest(name, req, facts(), input.roster, Date.now());
-          } catch (e) {
-            if (e instanceof Refusal) throw ApplicationFailure.nonRetryable(e.message, 'Refused');
-            throw e;
-          }
+          refusable(() => checkRequest(name, req, facts(), input.roster, Date.now()));
         },
       },
     );

@@ -72,6 +72,26 @@ export async function loadCampaign(pool: pg.Pool, campaignId: string): Promise<C
   return { definition: row.definition, timeZone: row.time_zone, name: row.name, phase: row.phase };
 }
 
+/**
+ * The campaign as recorded, refused when it has ended: this is the one place that decides what
+ * may no longer happen to a closed or cancelled campaign (its workflow decides while it runs).
+ */
+export async function loadRunningCampaign(
+  pool: pg.Pool,
+  campaignId: string,
+): Promise<CampaignRecord> {
+  const c = await loadCampaign(pool, campaignId);
+  const r = await pool.query<{ status: string; cancel_reason: string | null }>(
+    'SELECT status, cancel_reason FROM campaigns WHERE campaign_id = $1',
+    [campaignId],
+  );
+  const row = r.rows[0];
+  if (row?.status === 'cancelled')
+    throw new CliError(`campaign ${campaignId} was cancelled: ${row.cancel_reason ?? ''}`);
+  if (row?.status === 'completed') throw new CliError(`campaign ${campaignId} has closed`);
+  return c;
+}
+
 /** Checks that `personId` is on the campaign's roster with one of the allowed unit kinds and roles. */
 export function requireRole(
   def: CampaignDefinition,
@@ -521,7 +541,7 @@ export async function importEnterprisesCommand(
       const { rows: good, rejected } = checkEnterpriseRows(rows);
       progress.update(rows.length);
       return withDb(async (pool) => {
-        const c = await loadCampaign(pool, campaignId);
+        const c = await loadRunningCampaign(pool, campaignId);
         requireRole(c.definition, opts.as, [BUREAU], 'import the enterprise list');
         if (rejected.length) refuseRows(opts.file, rejected, out);
         if (!good.length) throw new CliError(`${opts.file} holds no enterprises`);
@@ -568,7 +588,7 @@ export async function sampleCommand(
   out: OutputOptions,
 ): Promise<void> {
   const result = await withDb(async (pool) => {
-    const c = await loadCampaign(pool, campaignId);
+    const c = await loadRunningCampaign(pool, campaignId);
     requireRole(c.definition, opts.as, [BUREAU, EVALUATOR], 'draw the verification sample');
     const ids = (
       await pool.query<{ credit_code: string }>(
@@ -657,7 +677,9 @@ export async function importResultsCommand(
         refuseRows(opts.file, [{ line: 1, message: headerProblem }], out, {
           rectificationStarted: [],
         });
-      const def = await withDb(async (pool) => (await loadCampaign(pool, campaignId)).definition);
+      const def = await withDb(
+        async (pool) => (await loadRunningCampaign(pool, campaignId)).definition,
+      );
       requireRole(def, opts.as, [BUREAU], 'import results');
       const { rows: good, rejected } = checkResultRows(
         rows,
@@ -693,7 +715,7 @@ export async function rectifyCommand(
   out: OutputOptions,
 ): Promise<void> {
   const { definition, calendar } = await withDb(async (pool) => {
-    const c = await loadCampaign(pool, campaignId);
+    const c = await loadRunningCampaign(pool, campaignId);
     const cal = (
       await pool.query<{ calendar: ResolvedCalendar }>(
         'SELECT calendar FROM campaigns WHERE campaign_id = $1',

@@ -12,11 +12,10 @@ import type { PhaseName } from '../../domain/definition.ts';
 import { PHASE_NAME_ZH, PHASE_ORDER, type PhaseAction } from '../../domain/phase-control.ts';
 import { label } from '../../domain/labels.ts';
 import { formatIsoOffset, formatLocal, parseMoment } from '../../domain/time.ts';
-import type pg from 'pg';
 import { sendUpdate, withDb } from '../connections.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { colour, printJson, t, type OutputOptions } from '../output.ts';
-import { loadCampaign } from './campaign.ts';
+import { loadRunningCampaign } from './campaign.ts';
 
 /**
  * A request id derived from what is asked, so that the same command retried (after "no worker
@@ -27,23 +26,6 @@ export function derivedRequestId(...parts: (string | undefined)[]): string {
     .update(JSON.stringify(parts.map((p) => p ?? null)))
     .digest('hex')
     .slice(0, 32);
-}
-
-/**
- * The campaign as recorded, refused when it has already ended: the workflow decides while it
- * runs, and once it has ended its record says why nothing more can happen.
- */
-async function runningCampaign(pool: pg.Pool, campaignId: string) {
-  const c = await loadCampaign(pool, campaignId);
-  const r = await pool.query<{ status: string; cancel_reason: string | null }>(
-    'SELECT status, cancel_reason FROM campaigns WHERE campaign_id = $1',
-    [campaignId],
-  );
-  const row = r.rows[0];
-  if (row?.status === 'cancelled')
-    throw new CliError(`campaign ${campaignId} was cancelled: ${row.cancel_reason ?? ''}`);
-  if (row?.status === 'completed') throw new CliError(`campaign ${campaignId} has closed`);
-  return c;
 }
 
 export interface PhaseOptions {
@@ -67,7 +49,9 @@ export async function phaseCommand(
   if (!opts.reason.trim()) throw new UsageError('moving a phase needs a reason (--reason)');
   if (action === 'close' && opts.until !== undefined)
     throw new UsageError('--until is for extend; close ends the phase now');
-  const { definition, timeZone: tz } = await withDb((pool) => runningCampaign(pool, campaignId));
+  const { definition, timeZone: tz } = await withDb((pool) =>
+    loadRunningCampaign(pool, campaignId),
+  );
   let until: number | undefined;
   if (action === 'extend') {
     if (!opts.until) throw new UsageError('extend needs --until DATETIME (e.g. 2026-10-20T18:00)');
@@ -124,7 +108,7 @@ export async function cancelCampaignCommand(
   // ended by the time a retry arrives); one that has closed cannot be cancelled any more.
   const done = await withDb(async (pool) => {
     try {
-      await runningCampaign(pool, campaignId);
+      await loadRunningCampaign(pool, campaignId);
       return null;
     } catch (e) {
       if (e instanceof CliError && /was cancelled/.test(e.message)) return e.message;
