@@ -245,6 +245,7 @@ commandOf(
   .requiredOption('--unit <unit>', 'the unit that must provide it')
   .requiredOption('--what <text>', 'what is asked for')
   .requiredOption('--as <personId>', 'the evaluator asking')
+  .option('--request-id <id>', 'makes the request idempotent (default: derived from the command)')
   .action(
     async (
       campaignId: string,
@@ -266,6 +267,7 @@ sub('verify', 'the evaluator records a verified item; a discrepancy is flagged a
   )
   .requiredOption('--as <personId>', 'the evaluator')
   .option('--note <text>', 'what was found')
+  .option('--request-id <id>', 'makes the request idempotent (default: derived from the command)')
   .action(
     async (
       campaignId: string,
@@ -287,6 +289,7 @@ commandOf(
   .argument('<campaignId>', 'the campaign')
   .requiredOption('--file <csv>', 'the CSV file')
   .requiredOption('--as <personId>', 'the bureau coordinator importing them')
+  .option('--request-id <id>', 'makes the request idempotent (default: derived from the command)')
   .action(async (campaignId: string, opts: { file: string; as: string }, cmd: Command) =>
     (await campaignModule()).importResultsCommand(campaignId, opts, outputOptions(cmd)),
   );
@@ -296,6 +299,7 @@ sub('rectify', 'the bureau starts the rectification (整改) of an indicator by 
   .argument('<indicator>', 'the indicator code')
   .requiredOption('--as <personId>', 'the bureau coordinator')
   .requiredOption('--reason <text>', 'why')
+  .option('--request-id <id>', 'makes the request idempotent (default: derived from the command)')
   .action(
     async (campaignId: string, code: string, opts: { as: string; reason: string }, cmd: Command) =>
       (await campaignModule()).rectifyCommand(campaignId, code, opts, outputOptions(cmd)),
@@ -354,6 +358,7 @@ commandOf(
   .requiredOption('--due <datetime>', 'the deadline')
   .requiredOption('--reason <text>', 'why it is added')
   .requiredOption('--as <personId>', 'the bureau coordinator')
+  .option('--request-id <id>', 'makes the request idempotent (default: derived from the command)')
   .action(async (campaignId: string, code: string, opts: AddMeasureOptions, cmd: Command) =>
     (await campaignModule()).addMeasureCommand(campaignId, code, opts, outputOptions(cmd)),
   );

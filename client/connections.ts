@@ -7,6 +7,7 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { createPool, isUnreachable, redactUrl } from '../db/pool.ts';
 import { config } from '../worker/config.ts';
@@ -134,4 +135,16 @@ export async function sendUpdate<Ret, Arg>(
   } finally {
     await temporal.close();
   }
+}
+
+/**
+ * A request id derived from what is asked, so that the same command retried (after "no worker
+ * answered", say) is answered with the first outcome instead of being applied again. It is
+ * also sent as the update's id, so the server de-duplicates it too.
+ */
+export function derivedRequestId(...parts: (string | number | undefined)[]): string {
+  return createHash('sha256')
+    .update(JSON.stringify(parts.map((p) => p ?? null)))
+    .digest('hex')
+    .slice(0, 32);
 }

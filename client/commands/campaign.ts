@@ -1,6 +1,6 @@
 // Campaign commands: start, list, status (the board), the enterprise list and the sample, the
 // evaluator's evidence requests and verified items, and the results.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
@@ -41,6 +41,7 @@ import { validateDefinition } from '../../domain/validate.ts';
 import { config } from '../../worker/config.ts';
 import {
   connectTemporal,
+  derivedRequestId,
   sendUpdate,
   updateError,
   withDb,
@@ -620,14 +621,17 @@ export async function sampleCommand(
 export async function evidenceRequestCommand(
   campaignId: string,
   code: string,
-  opts: { unit: string; what: string; as: string },
+  opts: { unit: string; what: string; as: string; requestId?: string },
   out: OutputOptions,
 ): Promise<void> {
+  const requestId =
+    opts.requestId ?? derivedRequestId('evidence', campaignId, code, opts.unit, opts.what, opts.as);
   const r = await sendUpdate(
     indicatorWorkflowId(campaignId, code),
     requestEvidenceUpdate,
-    { requestId: randomUUID(), actor: opts.as, unit: opts.unit, what: opts.what },
+    { requestId, actor: opts.as, unit: opts.unit, what: opts.what },
     'evidence request',
+    { updateId: requestId },
   );
   const tz = await withDb(async (pool) => (await loadCampaign(pool, campaignId)).timeZone);
   if (out.json) printJson({ taskId: r.taskId, due: formatIsoOffset(r.due, tz) });
@@ -640,20 +644,30 @@ export async function evidenceRequestCommand(
 export async function verifyCommand(
   campaignId: string,
   code: string,
-  opts: { item: string; outcome: 'confirmed' | 'discrepant'; as: string; note?: string },
+  opts: {
+    item: string;
+    outcome: 'confirmed' | 'discrepant';
+    as: string;
+    note?: string;
+    requestId?: string;
+  },
   out: OutputOptions,
 ): Promise<void> {
+  const requestId =
+    opts.requestId ??
+    derivedRequestId('verify', campaignId, code, opts.item, opts.outcome, opts.note, opts.as);
   const r = await sendUpdate(
     indicatorWorkflowId(campaignId, code),
     verifyUpdate,
     {
-      requestId: randomUUID(),
+      requestId,
       actor: opts.as,
       item: opts.item,
       outcome: opts.outcome,
       note: opts.note,
     },
     'verification',
+    { updateId: requestId },
   );
   if (out.json) printJson(r);
   else
@@ -664,7 +678,7 @@ export async function verifyCommand(
 
 export async function importResultsCommand(
   campaignId: string,
-  opts: { file: string; as: string },
+  opts: { file: string; as: string; requestId?: string },
   out: OutputOptions,
 ): Promise<void> {
   const L = (zh: string, en: string) => t(out.lang, zh, en);
@@ -687,11 +701,14 @@ export async function importResultsCommand(
       );
       if (rejected.length) refuseRows(opts.file, rejected, out, { rectificationStarted: [] });
       progress.stage(L('记录评价结果', 'recording the results'));
+      const requestId =
+        opts.requestId ?? derivedRequestId('results', campaignId, opts.as, JSON.stringify(good));
       return sendUpdate(
         campaignId,
         recordResultsUpdate,
-        { requestId: randomUUID(), actor: opts.as, results: good },
+        { requestId, actor: opts.as, results: good },
         'results import',
+        { updateId: requestId },
       );
     },
   );
@@ -711,7 +728,7 @@ export async function importResultsCommand(
 export async function rectifyCommand(
   campaignId: string,
   code: string,
-  opts: { as: string; reason: string },
+  opts: { as: string; reason: string; requestId?: string },
   out: OutputOptions,
 ): Promise<void> {
   const { definition, calendar } = await withDb(async (pool) => {
@@ -739,9 +756,12 @@ export async function rectifyCommand(
       .catch(() => false);
     let workflowId: string;
     if (running) {
+      const requestId =
+        opts.requestId ?? derivedRequestId('rectify', campaignId, code, opts.as, opts.reason);
       const r = await withWorkerDeadline(temporal.client, () =>
         indicator.executeUpdate(startRectificationUpdate, {
-          args: [{ requestId: randomUUID(), actor: opts.as, reason: opts.reason }],
+          args: [{ requestId, actor: opts.as, reason: opts.reason }],
+          updateId: requestId,
         }),
       ).catch((e: unknown) => {
         throw updateError(e, 'rectification', id);
@@ -787,6 +807,7 @@ export async function rectifyCommand(
 /** The bureau adds a measure to a rectification under way (a split or a new finding). */
 export interface AddMeasureOptions {
   as: string;
+  requestId?: string;
   problem: string;
   measure: string;
   unit: string;
@@ -805,11 +826,26 @@ export async function addMeasureCommand(
   if (!Number.isInteger(problem) || problem < 1)
     throw new CliError(`--problem "${opts.problem}" must be a problem number from 1`, EXIT.usage);
   const { as: actor, measure, unit, person, due, reason } = opts;
+  const requestId =
+    opts.requestId ??
+    derivedRequestId(
+      'measure',
+      campaignId,
+      code,
+      actor,
+      problem,
+      measure,
+      unit,
+      person,
+      due,
+      reason,
+    );
   const r = await sendUpdate(
     rectificationWorkflowId(campaignId, code),
     addMeasureUpdate,
-    { requestId: randomUUID(), actor, problem, measure, unit, person, due, reason },
+    { requestId, actor, problem, measure, unit, person, due, reason },
     'adding the measure',
+    { updateId: requestId },
   );
   if (out.json) printJson(r);
   else

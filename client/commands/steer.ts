@@ -2,7 +2,6 @@
 // phase window (the campaign re-dates the affected tasks and re-arms their timers), and
 // `campaign cancel <id>` ends a campaign started by mistake or for a rehearsal. The campaign
 // workflow decides and records; these commands only ask it.
-import { createHash } from 'node:crypto';
 import {
   cancelCampaignUpdate,
   movePhaseUpdate,
@@ -12,21 +11,10 @@ import type { PhaseName } from '../../domain/definition.ts';
 import { PHASE_NAME_ZH, PHASE_ORDER, type PhaseAction } from '../../domain/phase-control.ts';
 import { label } from '../../domain/labels.ts';
 import { formatIsoOffset, formatLocal, parseMoment } from '../../domain/time.ts';
-import { sendUpdate, withDb } from '../connections.ts';
+import { derivedRequestId, sendUpdate, withDb } from '../connections.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { colour, printJson, t, type OutputOptions } from '../output.ts';
 import { loadRunningCampaign } from './campaign.ts';
-
-/**
- * A request id derived from what is asked, so that the same command retried (after "no worker
- * answered", say) is answered with the first outcome instead of being applied again.
- */
-export function derivedRequestId(...parts: (string | undefined)[]): string {
-  return createHash('sha256')
-    .update(JSON.stringify(parts.map((p) => p ?? null)))
-    .digest('hex')
-    .slice(0, 32);
-}
 
 export interface PhaseOptions {
   as: string;
