@@ -1,6 +1,7 @@
 // Configuration, read once from the environment and checked with zod. Every setting has a
 // local default, so that on a machine where `npm run services:start` runs nothing is needed.
 import { z } from 'zod';
+import { ConfigError } from './config-error.ts';
 
 /** Where the project's own embedded PostgreSQL listens when DATABASE_URL is not given. */
 export const DEFAULT_EMBEDDED_PG_PORT = 55433;
@@ -52,11 +53,7 @@ export interface Config {
   cliWorkerTimeoutMs: number;
 }
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration in the environment:\n  ${problems.join('\n  ')}`);
-  }
-}
+export { ConfigError };
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty variables count as unset, as shells often export them empty.
