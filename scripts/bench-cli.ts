@@ -12,6 +12,7 @@ import { loadDefinitionFile } from '../client/definition-file.ts';
 import { BusinessCalendar } from '../domain/calendar.ts';
 import { planCampaign } from '../domain/campaign.ts';
 import { startTestDatabase } from '../test/helpers/postgres.ts';
+import { runBench } from './lib/bench-run.ts';
 import { REPO_ROOT } from './lib/tools.ts';
 
 const RUNS = 5;
@@ -39,9 +40,9 @@ function timed(args: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-await ensureCliBuild();
-const db = await startTestDatabase();
-try {
+await runBench('bench-cli', async (started) => {
+  await ensureCliBuild();
+  const db = await started.add('PostgreSQL', startTestDatabase(), (d) => d.close());
   const loaded = await loadDefinitionFile(join(REPO_ROOT, 'examples', 'county-2026.yaml'));
   const def = { ...loaded.definition!, campaign: { ...loaded.definition!.campaign, id: CAMPAIGN } };
   const calendar = loaded.calendar!;
@@ -96,6 +97,4 @@ try {
   console.log(
     `  cli start-up: --help ratio ${(m.help / m.node).toFixed(2)} (target ≤ 3), status ratio ${(m.status / m.node).toFixed(2)}`,
   );
-} finally {
-  await db.close();
-}
+});

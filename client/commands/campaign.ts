@@ -33,9 +33,8 @@ import {
   type RowProblem,
 } from '../../domain/imports.ts';
 import { SA } from '../../domain/search-attributes.ts';
-import { paceDefinition, rebaseDefinition } from '../../domain/rebase.ts';
-import { formatIsoOffset, formatLocal, parseMoment } from '../../domain/time.ts';
-import { validateDefinition } from '../../domain/validate.ts';
+import { rehearse, RehearsalError, type Rehearsal } from '../../domain/rehearsal.ts';
+import { formatIsoOffset, formatLocal } from '../../domain/time.ts';
 import { config } from '../../worker/config.ts';
 import {
   connectTemporal,
@@ -68,6 +67,15 @@ export function requireRole(
   );
 }
 
+/** --pace as a number for the rehearsal (which says what is wrong with a bad one). */
+function paceOption(pace: string | undefined): { pace?: number } {
+  if (pace === undefined) return {};
+  const n = pace.trim() === '' ? NaN : Number(pace);
+  if (Number.isNaN(n))
+    throw new CliError(`--pace "${pace}" is not a number from 1 to 3600`, EXIT.usage);
+  return { pace: n };
+}
+
 const BUREAU = { kind: 'bureau', roles: ['coordinator', 'head'] };
 const EVALUATOR = { kind: 'evaluator', roles: ['evaluator', 'head'] };
 
@@ -79,38 +87,26 @@ export async function startCommand(
   const loaded = await requireValidDefinition(file);
   let def = structuredClone(loaded.definition);
   let calendar = loaded.calendar;
-  if (opts.begin) {
-    const m =
-      opts.begin === 'now'
-        ? { kind: 'instant' as const, instant: Date.now() }
-        : parseMoment(opts.begin, def.campaign.timeZone);
-    if (!m || m.kind !== 'instant') {
-      throw new CliError(
-        `--begin "${opts.begin}" is not "now" or a date-time such as 2026-12-01T09:00`,
-        EXIT.usage,
-      );
-    }
-    def = rebaseDefinition(def, m.instant);
-  }
-  if (opts.pace !== undefined) {
-    const factor = Number(opts.pace);
-    if (!Number.isFinite(factor) || factor < 1 || factor > 3600) {
-      throw new CliError(`--pace "${opts.pace}" is not a number from 1 to 3600`, EXIT.usage);
-    }
+  if (opts.begin !== undefined || opts.pace !== undefined) {
+    let moved: Rehearsal;
     try {
-      def = paceDefinition(def, factor);
+      moved = rehearse(
+        def,
+        { ...(opts.begin !== undefined ? { begin: opts.begin } : {}), ...paceOption(opts.pace) },
+        Date.now,
+      );
     } catch (e) {
-      throw new CliError(`--pace: ${(e as Error).message}`, EXIT.usage);
+      if (!(e instanceof RehearsalError)) throw e;
+      throw new CliError(e.message, e.kind === 'usage' ? EXIT.usage : EXIT.refused);
     }
-  }
-  if (opts.begin || opts.pace !== undefined) {
-    const again = validateDefinition(def);
-    if (!again.valid || !again.calendar) {
-      throw new CliError(
-        `the definition moved by --begin/--pace is not valid: ${again.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
+    def = moved.definition;
+    calendar = moved.calendar;
+    // Moved into a year the holiday package does not know: said, and the campaign starts.
+    for (const w of moved.warnings) {
+      process.stderr.write(
+        `campaign: ${t(out.lang, '提醒', 'warning')}: ${w.path}: ${w.message}\n`,
       );
     }
-    calendar = again.calendar;
   }
   if (opts.id) {
     if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(opts.id)) {
