@@ -1,5 +1,6 @@
 // Moves a campaign's phase windows so that training begins at a given instant: how a
-// demonstration or a rehearsal runs a definition now. Dates move by working days, so that every
+// demonstration or a rehearsal runs a definition now. Training starts at that very instant;
+// dates move by working days, so that every
 // window keeps as many working days as written whatever the date it is moved to (a window of
 // nine working days stays nine, across a weekend or New Year's Day); date-times on training's
 // first day move by the exact interval (minute-scale demonstrations), later ones by working days
@@ -102,6 +103,10 @@ export function rebaseDefinition(
     out.phases[phase].start = move(out.phases[phase].start);
     out.phases[phase].end = move(out.phases[phase].end);
   }
+  // Training begins at the moment asked for, also when it is written as a date (which would
+  // mean the start of that working day: hours ahead when "now" is early in the morning where
+  // the campaign is, or past when it is late).
+  out.phases.training.start = formatIsoOffset(begin, tz);
   out.campaign.year = localParts(begin, tz).year;
   return out;
 }

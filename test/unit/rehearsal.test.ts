@@ -38,7 +38,7 @@ describe('a rehearsal of the realistic example', () => {
     const now = at('2026-12-01', 19, 24);
     const r = rehearse(def, { begin: 'now' }, clock(now));
     expect(r.definition.campaign.year).toBe(2026);
-    expect(r.definition.phases.training.start).toBe('2026-12-01');
+    expect(r.definition.phases.training.start).toBe('2026-12-01T19:24:00+08:00');
     expect(r.definition.phases.reporting.end.startsWith('2027-')).toBe(true);
     // The calendar covers the next year (and the one after, for rectification).
     expect(r.calendar.holidays).toContain('2027-01-01');
@@ -48,6 +48,18 @@ describe('a rehearsal of the realistic example', () => {
     ]);
     const plan = planCampaign(r.definition, r.calendar, new BusinessCalendar(r.calendar));
     expect(plan.indicators).toHaveLength(18);
+  });
+
+  it('begins training at the moment asked for, also early in the morning where it runs', async () => {
+    const def = await example('examples/county-2026.yaml');
+    // 19:50 on 1 December in UTC is 03:50 on 2 December in Shanghai: hours before the working
+    // day opens. The first tasks are due to be created now, not at 09:00.
+    const now = Date.parse('2026-12-01T19:50:00Z');
+    const r = rehearse(def, { begin: 'now' }, clock(now));
+    expect(r.definition.phases.training.start).toBe('2026-12-02T03:50:00+08:00');
+    const plan = planCampaign(r.definition, r.calendar, new BusinessCalendar(r.calendar));
+    expect(plan.phases.training.start).toBe(now);
+    expect(plan.phases.training.end).toBeGreaterThan(now);
   });
 
   it('keeps every window’s working days, whatever day it begins', async () => {
@@ -79,7 +91,7 @@ describe('a rehearsal of the realistic example', () => {
       throw new Error('the clock is not read for a given date-time');
     });
     expect(r.definition.campaign.year).toBe(2027);
-    expect(r.definition.phases.training.start).toBe('2027-03-15');
+    expect(r.definition.phases.training.start).toBe('2027-03-15T09:00:00+08:00');
     expect(r.warnings.map((w) => w.message)).toEqual([expect.stringMatching(/no data for 2028/)]);
     const late = rehearse(def, { begin: 'now' }, clock(at('2027-12-20')));
     expect(late.definition.campaign.year).toBe(2027);
