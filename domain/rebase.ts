@@ -1,10 +1,9 @@
 // Moves a campaign's phase windows so that training begins at a given instant: how a
 // demonstration or a rehearsal runs a definition now. Training starts at that very instant;
-// dates move by working days, so that every
-// window keeps as many working days as written whatever the date it is moved to (a window of
-// nine working days stays nine, across a weekend or New Year's Day); date-times on training's
-// first day move by the exact interval (minute-scale demonstrations), later ones by working days
-// at the same clock time.
+// dates move by working days, so that every window keeps as many working days as written
+// whatever the date it is moved to (a window of nine working days stays nine, across a weekend
+// or New Year's Day); date-times on training's first day move by the exact interval
+// (minute-scale demonstrations), later ones by working days at the same clock time.
 import type { BusinessCalendar } from './calendar.ts';
 import type { CampaignDefinition } from './definition.ts';
 import {
