@@ -1,7 +1,7 @@
 // The `campaign` command: the bureau's and the departments' way into the engine.
 // Exit codes: 0 done, 1 refused or invalid, 2 usage error, 3 a service is unreachable.
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError } from '../worker/config.ts';
+import { ConfigError } from '../worker/config-error.ts';
 import type { AddMeasureOptions } from './commands/campaign.ts';
 import { CliError, EXIT } from './errors.ts';
 import {
@@ -194,14 +194,16 @@ sub('start', 'start a campaign from its definition; a second start of the same i
     ) => (await campaignModule()).startCommand(file, opts, outputOptions(cmd)),
   );
 
+const boardModule = () => import('./commands/board.ts');
+
 sub('list', 'campaigns and their phase').action(async (_o, cmd: Command) =>
-  (await campaignModule()).listCommand(outputOptions(cmd)),
+  (await boardModule()).listCommand(outputOptions(cmd)),
 );
 
 sub('status', "the board: every indicator's phase, state, next due, overdue, escalation and colour")
   .argument('<campaignId>', 'the campaign')
   .action(async (campaignId: string, _o, cmd: Command) =>
-    (await campaignModule()).statusCommand(campaignId, outputOptions(cmd)),
+    (await boardModule()).statusCommand(campaignId, outputOptions(cmd)),
   );
 
 const enterprises = program

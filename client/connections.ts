@@ -1,11 +1,7 @@
 // Connections the CLI opens, with failures turned into exit-code-3 errors that say which
-// service, where, and how to start it.
-import {
-  Client,
-  Connection,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-} from '@temporalio/client';
+// service, where, and how to start it. The Temporal client is loaded when a command first
+// connects to Temporal: commands that read PostgreSQL alone never load it.
+import type { Client, Connection } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
@@ -15,6 +11,7 @@ import { CliError, EXIT, ServiceUnreachable } from './errors.ts';
 
 export async function connectTemporal(): Promise<{ client: Client; close: () => Promise<void> }> {
   const cfg = config();
+  const { Client, Connection } = await import('@temporalio/client');
   let connection: Connection;
   try {
     connection = await Connection.connect({ address: cfg.temporalAddress, connectTimeout: 3000 });
@@ -95,15 +92,19 @@ export async function withDb<T>(fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
  */
 export function updateError(e: unknown, action: string, id: string, what = 'workflow'): unknown {
   if (e instanceof CliError) return e;
-  if (e instanceof WorkflowNotFoundError || (e as Error)?.name === 'WorkflowNotFoundError') {
+  // By name (the SDK sets it on its errors), as the client's classes are loaded lazily.
+  if ((e as Error)?.name === 'WorkflowNotFoundError') {
     return new CliError(
       `no ${what} "${id}" is running (it may be finished, or the id is wrong)`,
       EXIT.refused,
     );
   }
-  if (e instanceof WorkflowUpdateFailedError) {
-    const cause = e.cause as Error | undefined;
-    return new CliError(`${action} refused: ${cause?.message ?? e.message}`, EXIT.refused);
+  if ((e as Error)?.name === 'WorkflowUpdateFailedError') {
+    const cause = (e as Error).cause as Error | undefined;
+    return new CliError(
+      `${action} refused: ${cause?.message ?? (e as Error).message}`,
+      EXIT.refused,
+    );
   }
   if (/workflow execution already completed/i.test((e as Error)?.message ?? String(e))) {
     return new CliError(`${action} refused: ${what} "${id}" is already finished`, EXIT.refused);

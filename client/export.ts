@@ -1,7 +1,6 @@
 // Tabular output in the formats people ask for: a terminal table, Markdown, CSV (with a BOM so
 // that Excel opens the Chinese text correctly) and Excel workbooks formatted for printing.
 import { writeFile } from 'node:fs/promises';
-import ExcelJS from 'exceljs';
 import { stringify } from 'csv-stringify/sync';
 import { CliError, EXIT } from './errors.ts';
 import { t, table, type Format, type Lang } from './output.ts';
@@ -35,6 +34,8 @@ function md(sheet: Sheet): string {
 
 /** An Excel workbook of the sheets; `progress` advances per row, then while the file is packed. */
 export async function xlsxBuffer(sheets: Sheet[], progress?: Progress): Promise<Buffer> {
+  // exceljs is large: loaded only when a workbook is written.
+  const { default: ExcelJS } = await import('exceljs');
   const wb = new ExcelJS.Workbook();
   wb.creator = 'county-campaign';
   for (const sheet of sheets) {

@@ -1,7 +1,12 @@
 // Output for people (tables, colours on a terminal, Chinese or English labels) or for
 // programs (`--json`: one JSON document on stdout, nothing else there).
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+import type Table from 'cli-table3';
 import pc from 'picocolors';
+
+// cli-table3 (and the string-width tables under it) only when a table is drawn: `--help` and
+// `--json` never need it.
+const require = createRequire(import.meta.url);
 
 export type Lang = 'zh' | 'en';
 
@@ -47,7 +52,8 @@ export function printJson(value: unknown): void {
 }
 
 export function table(head: string[], rows: (string | number)[][]): string {
-  const t = new Table({
+  const TableOf = require('cli-table3') as typeof Table;
+  const t = new TableOf({
     head: head.map((h) => colour.bold(h)),
     style: { head: [], border: [] },
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },

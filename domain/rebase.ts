@@ -1,23 +1,44 @@
-// Moves a campaign's phase windows so that training begins at a given instant, keeping every
-// interval between them: how a demonstration or a rehearsal runs a definition now.
+// Moves a campaign's phase windows so that training begins at a given instant: how a
+// demonstration or a rehearsal runs a definition now. Training starts at that very instant;
+// dates move by working days, so that every window keeps as many working days as written
+// whatever the date it is moved to (a window of nine working days stays nine, across a weekend
+// or New Year's Day); date-times on training's first day move by the exact interval
+// (minute-scale demonstrations), later ones by working days at the same clock time.
+import type { BusinessCalendar } from './calendar.ts';
 import type { CampaignDefinition } from './definition.ts';
 import {
   addCalendarDays,
-  DAY,
   formatIsoOffset,
+  localDateOf,
   localParts,
   parseClock,
   parseDurationMs,
   parseMoment,
   zonedInstant,
   type Instant,
+  type LocalDate,
 } from './time.ts';
 
-export function rebaseDefinition(def: CampaignDefinition, begin: Instant): CampaignDefinition {
+/** Calendar days from `a` to `b` (negative when `b` is earlier). */
+function daysBetween(a: LocalDate, b: LocalDate): number {
+  return Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);
+}
+
+/**
+ * The definition moved to begin at `begin`. `calendar` must know the working days of the years
+ * the definition is written for and of those it is moved to (one resolved calendar can hold
+ * both).
+ */
+export function rebaseDefinition(
+  def: CampaignDefinition,
+  begin: Instant,
+  calendar: BusinessCalendar,
+): CampaignDefinition {
   const tz = def.campaign.timeZone;
   const open = parseClock(def.calendar.workdayStart) ?? { hour: 9, minute: 0, second: 0 };
   const first = parseMoment(def.phases.training.start, tz);
   if (!first) throw new Error('training.start is not a moment');
+  const firstDate = first.kind === 'instant' ? localDateOf(first.instant, tz) : first.date;
   const firstInstant =
     first.kind === 'instant'
       ? first.instant
@@ -31,19 +52,60 @@ export function rebaseDefinition(def: CampaignDefinition, begin: Instant): Campa
           tz,
         );
   const delta = begin - firstInstant;
-  const days = Math.round(delta / DAY);
+  const beginDate = localDateOf(begin, tz);
+  // Training begins on the day asked for even when that is a day off (a rehearsal on a
+  // Saturday); its working days are then counted from the next working day, as they were
+  // counted from a first day that was a working day.
+  const anchor = calendar.isWorkingDay(firstDate)
+    ? calendar.workingDayOnOrAfter(beginDate)
+    : beginDate;
+  /** As many working days after the new first day as `date` is after the old one. */
+  const moveDate = (date: LocalDate): LocalDate => {
+    if (date <= firstDate) return addCalendarDays(beginDate, daysBetween(firstDate, date));
+    // Days off at the end (a window that ends on a Sunday) stay days off after the move.
+    let lastWorked = date;
+    let trailing = 0;
+    while (lastWorked > firstDate && !calendar.isWorkingDay(lastWorked)) {
+      lastWorked = addCalendarDays(lastWorked, -1);
+      trailing++;
+    }
+    const worked =
+      lastWorked > firstDate
+        ? calendar.workingDaysBetween(addCalendarDays(firstDate, 1), lastWorked).length
+        : 0;
+    const base = worked === 0 ? beginDate : calendar.addWorkingDays(anchor, worked);
+    return addCalendarDays(base, trailing);
+  };
   const move = (text: string): string => {
     const m = parseMoment(text, tz);
     if (!m) return text;
-    return m.kind === 'instant'
-      ? formatIsoOffset(m.instant + delta, tz)
-      : addCalendarDays(m.date, days);
+    if (m.kind === 'date') return moveDate(m.date);
+    const date = localDateOf(m.instant, tz);
+    if (date === firstDate) return formatIsoOffset(m.instant + delta, tz);
+    const clock = localParts(m.instant, tz);
+    const to = moveDate(date);
+    return formatIsoOffset(
+      zonedInstant(
+        +to.slice(0, 4),
+        +to.slice(5, 7),
+        +to.slice(8, 10),
+        clock.hour,
+        clock.minute,
+        clock.second,
+        tz,
+      ),
+      tz,
+    );
   };
   const out = structuredClone(def);
   for (const phase of ['training', 'dataEntry', 'verification', 'reporting'] as const) {
     out.phases[phase].start = move(out.phases[phase].start);
     out.phases[phase].end = move(out.phases[phase].end);
   }
+  // Training begins at the moment asked for, also when it is written as a date (which would
+  // mean the start of that working day: hours ahead when "now" is early in the morning where
+  // the campaign is, or past when it is late).
+  out.phases.training.start = formatIsoOffset(begin, tz);
   out.campaign.year = localParts(begin, tz).year;
   return out;
 }

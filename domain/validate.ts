@@ -295,7 +295,8 @@ function semanticProblems(raw: unknown): DefinitionProblem[] {
     }
   }
 
-  // Phases: parseable, in order, inside the year.
+  // Phases: parseable, in order, in the campaign's year or the next (a campaign that begins late
+  // in its year reports in the next, as a rehearsal moved to begin in December does).
   const phases = isObj(raw.phases) ? raw.phases : {};
   const names = ['training', 'dataEntry', 'verification', 'reporting'] as const;
   const bounds: { name: string; start?: number; end?: number }[] = [];
@@ -310,8 +311,14 @@ function semanticProblems(raw: unknown): DefinitionProblem[] {
       // Bare dates: start of the day / end of the day, enough for ordering and the year check.
       const at = m.kind === 'instant' ? m.instant : dayBound(m.date, edge, timeZone);
       b[edge] = at;
-      if (year !== undefined && localParts(at, timeZone).year !== year) {
-        add(`phases.${name}.${edge}`, `${text} is outside the campaign year ${year}`);
+      const y = localParts(at, timeZone).year;
+      if (year !== undefined && y < year) {
+        add(`phases.${name}.${edge}`, `${text} is before the campaign year ${year}`);
+      } else if (year !== undefined && y > year + 1) {
+        add(
+          `phases.${name}.${edge}`,
+          `${text} is after ${year + 1}: a campaign of ${year} runs in ${year} and ${year + 1}`,
+        );
       }
     }
     if (b.start !== undefined && b.end !== undefined && b.start >= b.end) {
@@ -412,17 +419,43 @@ function planProblems(def: CampaignDefinition, calendar: BusinessCalendar): Defi
   return problems;
 }
 
+/**
+ * The years whose holidays the campaign needs: from its year to the year after its last phase
+ * ends (rectification runs on after reporting): two years, or three when reporting ends in the
+ * year after the campaign year.
+ */
+export function calendarYears(def: CampaignDefinition): number[] {
+  const tz = def.campaign.timeZone;
+  let last = def.campaign.year;
+  for (const w of Object.values(def.phases)) {
+    const m = parseMoment(w.end, tz);
+    if (m)
+      last = Math.max(
+        last,
+        m.kind === 'instant' ? localParts(m.instant, tz).year : +m.date.slice(0, 4),
+      );
+  }
+  const years: number[] = [];
+  for (let y = def.campaign.year; y <= last + 1; y++) years.push(y);
+  return years;
+}
+
+/**
+ * Years the campaign needs that the holiday package does not know and the definition lists
+ * nothing for: their working days are then Monday to Friday without public holidays. A warning,
+ * never an error: a rehearsal moved into such a year runs on that calendar.
+ */
 function yearWarnings(def: CampaignDefinition): DefinitionProblem[] {
   if (!def.calendar.chineseHolidays) return [];
   const out: DefinitionProblem[] = [];
-  for (const y of [def.campaign.year, def.campaign.year + 1]) {
+  for (const y of calendarYears(def)) {
     const listed = [...def.calendar.holidays, ...def.calendar.workdays].some((d) =>
       d.startsWith(`${y}-`),
     );
     if (!KNOWN_HOLIDAY_YEARS.has(y) && !listed) {
       out.push({
         path: 'calendar',
-        message: `the holiday package has no data for ${y}; list that year's holidays and adjusted working days under calendar.holidays / calendar.workdays`,
+        message: `the holiday package has no data for ${y}, so its working days are Monday to Friday without public holidays; list that year's holidays and adjusted working days under calendar.holidays / calendar.workdays`,
       });
     }
   }
@@ -454,11 +487,7 @@ export function validateDefinition(raw: unknown): ValidationResult {
     return { valid: false, errors: dedupe(errors), warnings: [] };
   }
   const def = parsed.data;
-  const calendarData = resolveCalendar(
-    def.campaign.timeZone,
-    [def.campaign.year, def.campaign.year + 1],
-    def.calendar,
-  );
+  const calendarData = resolveCalendar(def.campaign.timeZone, calendarYears(def), def.calendar);
   const calendar = new BusinessCalendar(calendarData);
   const planErrors = planProblems(def, calendar);
   const summary: DefinitionSummary = {

@@ -23,6 +23,7 @@ import {
 import { startTestDatabase } from '../test/helpers/postgres.ts';
 import { runWorker } from '../test/helpers/temporal.ts';
 import { noopUpdate, stopUpdate } from './bench/workflows.ts';
+import { runBench } from './lib/bench-run.ts';
 import { ensureTemporalCli } from './lib/tools.ts';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -36,172 +37,175 @@ function percentile(xs: number[], p: number): number {
 }
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
 
-const cli = await ensureTemporalCli();
-const [env, db, bundle, loaded] = await Promise.all([
-  TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: cli },
-      searchAttributes: ALL_SEARCH_ATTRIBUTES,
-      log: { format: 'pretty', level: 'error' },
-    },
-  }),
-  startTestDatabase(),
-  bundleWorkflowCode({
-    workflowsPath: fileURLToPath(new URL('./bench/workflows.ts', import.meta.url)),
-    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
-  }),
-  loadDefinitionFile('examples/quick-demo.yaml'),
-]);
-const def = loaded.definition!;
-const worker = await runWorker(env, db.pool, bundle, {
-  prefix: 'bench',
-  maxConcurrentActivityTaskExecutions: 50,
-});
-const taskQueue = worker.taskQueue;
-const client: Client = env.client;
-const fields = def.indicators.find((i) => i.code === 'kbqy')!.fields;
-const data = { procedures: 3, days: 1.5, onlineRate: 98 };
+await runBench('bench', async (started) => {
+  const cli = await ensureTemporalCli();
+  const [env, db, bundle, loaded] = await Promise.all([
+    started.add(
+      'the dev server',
+      TestWorkflowEnvironment.createLocal({
+        server: {
+          executable: { type: 'existing-path', path: cli },
+          searchAttributes: ALL_SEARCH_ATTRIBUTES,
+          log: { format: 'pretty', level: 'error' },
+        },
+      }),
+      (e) => e.teardown(),
+    ),
+    started.add('PostgreSQL', startTestDatabase(), (d) => d.close()),
+    bundleWorkflowCode({
+      workflowsPath: fileURLToPath(new URL('./bench/workflows.ts', import.meta.url)),
+      logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
+    }),
+    loadDefinitionFile('examples/quick-demo.yaml'),
+  ]);
+  const def = loaded.definition!;
+  const worker = await started.add(
+    'the worker',
+    runWorker(env, db.pool, bundle, { prefix: 'bench', maxConcurrentActivityTaskExecutions: 50 }),
+    (w) => w.stop(),
+  );
+  const taskQueue = worker.taskQueue;
+  const client: Client = env.client;
+  const fields = def.indicators.find((i) => i.code === 'kbqy')!.fields;
+  const data = { procedures: 3, days: 1.5, onlineRate: 98 };
 
-function input(key: string, due: number, over: Partial<TaskInput> = {}): TaskInput {
-  return {
-    taskId: taskIdOf({
+  function input(key: string, due: number, over: Partial<TaskInput> = {}): TaskInput {
+    return {
+      taskId: taskIdOf({
+        campaignId: 'bench',
+        indicator: 'kbqy',
+        kind: 'questionnaire',
+        unitId: 'scjgj',
+        key,
+      }),
       campaignId: 'bench',
       indicator: 'kbqy',
       kind: 'questionnaire',
+      title: '基准测试 问卷填报',
       unitId: 'scjgj',
-      key,
-    }),
-    campaignId: 'bench',
-    indicator: 'kbqy',
-    kind: 'questionnaire',
-    title: '基准测试 问卷填报',
-    unitId: 'scjgj',
-    assignee: 'scjgj-staff1',
-    review: true,
-    due,
+      assignee: 'scjgj-staff1',
+      review: true,
+      due,
+      policy: {
+        ...taskPolicyOf(def),
+        reminders: [],
+        escalation: [{ after: { duration: 'P30D' }, notify: ['deputy'] }],
+      },
+      calendar: loaded.calendar!,
+      roster: rosterOf(def),
+      completion: { note: false, evidence: false, fields },
+      channels: [],
+      ...over,
+    };
+  }
+
+  async function taskActor(key: string): Promise<number[]> {
+    const i = input(key, Date.now() + 86_400_000);
+    const h = await client.workflow.start('taskWorkflow', {
+      ...taskStartOptions(i),
+      taskQueue,
+      args: [i],
+    });
+    const samples: number[] = [];
+    for (let n = 0; n < ACTIONS_PER_ACTOR; n++) {
+      const started = performance.now();
+      const r =
+        n % 2 === 0
+          ? await h.executeUpdate(submitUpdate, {
+              args: [{ requestId: randomUUID(), actor: 'scjgj-staff1', data }],
+            })
+          : await h.executeUpdate(returnUpdate, {
+              args: [{ requestId: randomUUID(), actor: 'spj-coord', reason: '再核对' }],
+            });
+      const row = await db.pool.query<{ state: string }>(
+        'SELECT state FROM tasks WHERE task_id = $1',
+        [i.taskId],
+      );
+      if (row.rows[0]?.state !== r.state)
+        throw new Error(`projection lags: ${row.rows[0]?.state} vs ${r.state}`);
+      samples.push(performance.now() - started);
+    }
+    await h.terminate('bench done');
+    return samples;
+  }
+
+  async function noopActor(key: string): Promise<number[]> {
+    const h = await client.workflow.start('benchNoopWorkflow', {
+      taskQueue,
+      workflowId: `bench-noop-${key}`,
+    });
+    const samples: number[] = [];
+    for (let n = 0; n < ACTIONS_PER_ACTOR; n++) {
+      const started = performance.now();
+      await h.executeUpdate(noopUpdate, { args: [n] });
+      samples.push(performance.now() - started);
+    }
+    await h.executeUpdate(stopUpdate);
+    return samples;
+  }
+
+  async function measure(
+    actor: (k: string) => Promise<number[]>,
+    concurrency: number,
+  ): Promise<number[]> {
+    await actor(`warm-${randomUUID()}`); // warm-up, discarded
+    const all = await Promise.all(Array.from({ length: concurrency }, () => actor(randomUUID())));
+    return all.flat();
+  }
+
+  console.log(
+    `Task action round trip (${ACTIONS_PER_ACTOR} actions per actor; dev server + PostgreSQL on this machine)`,
+  );
+  console.log('actors | task p50 | task p99 | no-op p50 | no-op p99 | p50 ratio | p99 ratio');
+  for (const c of CONCURRENCY) {
+    const noop = await measure(noopActor, c);
+    const task = await measure(taskActor, c);
+    const [tp50, tp99, np50, np99] = [
+      percentile(task, 50),
+      percentile(task, 99),
+      percentile(noop, 50),
+      percentile(noop, 99),
+    ];
+    console.log(
+      `${String(c).padStart(6)} | ${fmt(tp50).padStart(8)} | ${fmt(tp99).padStart(8)} | ${fmt(np50).padStart(9)} | ${fmt(np99).padStart(9)} | ${(tp50 / np50).toFixed(2).padStart(9)} | ${(tp99 / np99).toFixed(2).padStart(9)}`,
+    );
+  }
+
+  // One task's full life on the dev server, with second-scale timers.
+  const now = Date.now();
+  const life = input(`life-${randomUUID()}`, now + 8_000, {
     policy: {
       ...taskPolicyOf(def),
-      reminders: [],
-      escalation: [{ after: { duration: 'P30D' }, notify: ['deputy'] }],
+      reminders: ['PT6S', 'PT3S'],
+      escalation: [
+        { after: { duration: 'PT1S' }, notify: ['deputy'] },
+        { after: { duration: 'P1D' }, notify: ['head'] },
+      ],
     },
-    calendar: loaded.calendar!,
-    roster: rosterOf(def),
-    completion: { note: false, evidence: false, fields },
-    channels: [],
-    ...over,
-  };
-}
-
-async function taskActor(key: string): Promise<number[]> {
-  const i = input(key, Date.now() + 86_400_000);
+  });
   const h = await client.workflow.start('taskWorkflow', {
-    ...taskStartOptions(i),
+    ...taskStartOptions(life),
     taskQueue,
-    args: [i],
+    args: [life],
   });
-  const samples: number[] = [];
-  for (let n = 0; n < ACTIONS_PER_ACTOR; n++) {
-    const started = performance.now();
-    const r =
-      n % 2 === 0
-        ? await h.executeUpdate(submitUpdate, {
-            args: [{ requestId: randomUUID(), actor: 'scjgj-staff1', data }],
-          })
-        : await h.executeUpdate(returnUpdate, {
-            args: [{ requestId: randomUUID(), actor: 'spj-coord', reason: '再核对' }],
-          });
-    const row = await db.pool.query<{ state: string }>(
-      'SELECT state FROM tasks WHERE task_id = $1',
-      [i.taskId],
-    );
-    if (row.rows[0]?.state !== r.state)
-      throw new Error(`projection lags: ${row.rows[0]?.state} vs ${r.state}`);
-    samples.push(performance.now() - started);
-  }
-  await h.terminate('bench done');
-  return samples;
-}
-
-async function noopActor(key: string): Promise<number[]> {
-  const h = await client.workflow.start('benchNoopWorkflow', {
-    taskQueue,
-    workflowId: `bench-noop-${key}`,
+  await new Promise((r) => setTimeout(r, 10_500));
+  await h.executeUpdate(submitUpdate, {
+    args: [{ requestId: randomUUID(), actor: 'scjgj-staff1', data }],
   });
-  const samples: number[] = [];
-  for (let n = 0; n < ACTIONS_PER_ACTOR; n++) {
-    const started = performance.now();
-    await h.executeUpdate(noopUpdate, { args: [n] });
-    samples.push(performance.now() - started);
-  }
-  await h.executeUpdate(stopUpdate);
-  return samples;
-}
-
-async function measure(
-  actor: (k: string) => Promise<number[]>,
-  concurrency: number,
-): Promise<number[]> {
-  await actor(`warm-${randomUUID()}`); // warm-up, discarded
-  const all = await Promise.all(Array.from({ length: concurrency }, () => actor(randomUUID())));
-  return all.flat();
-}
-
-console.log(
-  `Task action round trip (${ACTIONS_PER_ACTOR} actions per actor; dev server + PostgreSQL on this machine)`,
-);
-console.log('actors | task p50 | task p99 | no-op p50 | no-op p99 | p50 ratio | p99 ratio');
-for (const c of CONCURRENCY) {
-  const noop = await measure(noopActor, c);
-  const task = await measure(taskActor, c);
-  const [tp50, tp99, np50, np99] = [
-    percentile(task, 50),
-    percentile(task, 99),
-    percentile(noop, 50),
-    percentile(noop, 99),
-  ];
-  console.log(
-    `${String(c).padStart(6)} | ${fmt(tp50).padStart(8)} | ${fmt(tp99).padStart(8)} | ${fmt(np50).padStart(9)} | ${fmt(np99).padStart(9)} | ${(tp50 / np50).toFixed(2).padStart(9)} | ${(tp99 / np99).toFixed(2).padStart(9)}`,
+  await h.executeUpdate(returnUpdate, {
+    args: [{ requestId: randomUUID(), actor: 'spj-coord', reason: '补充材料' }],
+  });
+  await h.executeUpdate(submitUpdate, {
+    args: [{ requestId: randomUUID(), actor: 'scjgj-staff1', data }],
+  });
+  await h.executeUpdate(approveUpdate, { args: [{ requestId: randomUUID(), actor: 'spj-coord' }] });
+  await h.result();
+  const events = await db.pool.query<{ type: string }>(
+    'SELECT type FROM task_events WHERE task_id = $1 ORDER BY seq',
+    [life.taskId],
   );
-}
-
-// One task's full life on the dev server, with second-scale timers.
-const now = Date.now();
-const life = input(`life-${randomUUID()}`, now + 8_000, {
-  policy: {
-    ...taskPolicyOf(def),
-    reminders: ['PT6S', 'PT3S'],
-    escalation: [
-      { after: { duration: 'PT1S' }, notify: ['deputy'] },
-      { after: { duration: 'P1D' }, notify: ['head'] },
-    ],
-  },
+  const history = (await h.fetchHistory()).events?.length ?? 0;
+  console.log(
+    `\nOne task's full life (${events.rows.map((e) => e.type).join(' → ')}): ${history} history events (target < 100)`,
+  );
 });
-const h = await client.workflow.start('taskWorkflow', {
-  ...taskStartOptions(life),
-  taskQueue,
-  args: [life],
-});
-await new Promise((r) => setTimeout(r, 10_500));
-await h.executeUpdate(submitUpdate, {
-  args: [{ requestId: randomUUID(), actor: 'scjgj-staff1', data }],
-});
-await h.executeUpdate(returnUpdate, {
-  args: [{ requestId: randomUUID(), actor: 'spj-coord', reason: '补充材料' }],
-});
-await h.executeUpdate(submitUpdate, {
-  args: [{ requestId: randomUUID(), actor: 'scjgj-staff1', data }],
-});
-await h.executeUpdate(approveUpdate, { args: [{ requestId: randomUUID(), actor: 'spj-coord' }] });
-await h.result();
-const events = await db.pool.query<{ type: string }>(
-  'SELECT type FROM task_events WHERE task_id = $1 ORDER BY seq',
-  [life.taskId],
-);
-const history = (await h.fetchHistory()).events?.length ?? 0;
-console.log(
-  `\nOne task's full life (${events.rows.map((e) => e.type).join(' → ')}): ${history} history events (target < 100)`,
-);
-
-await worker.stop();
-await env.teardown();
-await db.close();

@@ -16,7 +16,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPool } from '../db/pool.ts';
 import { loadDefinitionFile } from '../client/definition-file.ts';
-import { readBoard, renderBoard } from '../client/commands/campaign.ts';
+import { readBoard, renderBoard } from '../client/commands/board.ts';
 import { config } from '../worker/config.ts';
 import { runCampaignCli } from './lib/run-node.ts';
 import { SimulatedDepartments } from './lib/simulated-departments.ts';

@@ -1,12 +1,47 @@
 // Configuration, read once from the environment and checked with zod. Every setting has a
 // local default, so that on a machine where `npm run services:start` runs nothing is needed.
 import { z } from 'zod';
+import { ConfigError } from './config-error.ts';
 
 /** Where the project's own embedded PostgreSQL listens when DATABASE_URL is not given. */
 export const DEFAULT_EMBEDDED_PG_PORT = 55433;
 export const DEFAULT_TASK_QUEUE = 'county-campaign';
 
 const port = z.coerce.number().int().min(1).max(65535);
+/** A count of slots, at least `min`. */
+const slots = (min: number) => z.coerce.number().int().min(min).max(100_000);
+/** `host:port`, or a bare port for 127.0.0.1 (loopback: nothing is exposed unless asked). */
+const listenAddress = (allowAnyPort: boolean) =>
+  z
+    .string()
+    .regex(
+      /^(?:(\[[0-9a-fA-F:]+\]|[^\s:]+):)?(\d{1,5})$/,
+      'must be host:port or a port, e.g. 127.0.0.1:9464 or 0.0.0.0:9464',
+    )
+    .transform((v, ctx) => {
+      const m = /^(?:(\[[0-9a-fA-F:]+\]|[^\s:]+):)?(\d{1,5})$/.exec(v)!;
+      const p = Number(m[2]);
+      if (p > 65535 || (p === 0 && !allowAnyPort)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: allowAnyPort ? 'the port must be 0 to 65535' : 'the port must be 1 to 65535',
+        });
+        return z.NEVER;
+      }
+      return { host: m[1] ?? '127.0.0.1', port: p };
+    });
+
+/**
+ * The worker's defaults, sized for a worker process of 1 GiB (see the README, "Workers within
+ * their memory"): the workflow cache holds each cached workflow's state and history, about
+ * 1 MiB for a workflow of the realistic campaign, so the cache is the setting that bounds memory.
+ */
+export const WORKER_DEFAULTS = {
+  maxCachedWorkflows: 250,
+  maxConcurrentWorkflowTasks: 10,
+  maxConcurrentActivities: 20,
+  maxConcurrentLocalActivities: 20,
+} as const;
 
 const envSchema = z.object({
   TEMPORAL_ADDRESS: z
@@ -24,7 +59,19 @@ const envSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection URL')
     .optional(),
-  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(20),
+  /** Workflows kept in the worker's sticky cache (memory); at least 2, sticky execution stays on. */
+  WORKER_MAX_CACHED_WORKFLOWS: slots(2).default(WORKER_DEFAULTS.maxCachedWorkflows),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: slots(2).default(
+    WORKER_DEFAULTS.maxConcurrentWorkflowTasks,
+  ),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: slots(1).default(WORKER_DEFAULTS.maxConcurrentActivities),
+  WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: slots(1).default(
+    WORKER_DEFAULTS.maxConcurrentLocalActivities,
+  ),
+  /** Prometheus metrics of the Temporal SDK (GET /metrics); off unless set. */
+  WORKER_METRICS_ADDRESS: listenAddress(false).optional(),
+  /** The worker's health endpoint (GET /health); off unless set; port 0 picks a free one. */
+  WORKER_HEALTH_ADDRESS: listenAddress(true).optional(),
   WORKER_SHUTDOWN_GRACE: z
     .string()
     .regex(/^\d+(ms|s|m)$/, 'must be a duration such as 30s or 2m')
@@ -33,6 +80,18 @@ const envSchema = z.object({
   CLI_WORKER_TIMEOUT: z.coerce.number().min(1).max(600).default(30),
   LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
 });
+
+export interface WorkerTuning {
+  maxCachedWorkflows: number;
+  maxConcurrentWorkflowTasks: number;
+  maxConcurrentActivities: number;
+  maxConcurrentLocalActivities: number;
+}
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
 
 export interface Config {
   temporalAddress: string;
@@ -47,16 +106,18 @@ export interface Config {
   /** Folder for local service data, when set in the environment. */
   dataDir: string | undefined;
   maxConcurrentActivities: number;
+  /** The worker's tuning (cache and slots). */
+  worker: WorkerTuning;
+  /** Where the Prometheus metrics are served, when they are. */
+  metricsAddress: ListenAddress | undefined;
+  /** Where the health endpoint is served, when it is. */
+  healthAddress: ListenAddress | undefined;
   shutdownGrace: string;
   logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   cliWorkerTimeoutMs: number;
 }
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration in the environment:\n  ${problems.join('\n  ')}`);
-  }
-}
+export { ConfigError };
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty variables count as unset, as shells often export them empty.
@@ -70,6 +131,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const e = parsed.data;
+  if (e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS > e.WORKER_MAX_CACHED_WORKFLOWS) {
+    // The SDK would quietly lower it: say so instead.
+    throw new ConfigError([
+      `WORKER_MAX_CONCURRENT_WORKFLOW_TASKS=${JSON.stringify(env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS ?? String(e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS))}: must not exceed WORKER_MAX_CACHED_WORKFLOWS (${e.WORKER_MAX_CACHED_WORKFLOWS})`,
+    ]);
+  }
   return {
     temporalAddress: e.TEMPORAL_ADDRESS,
     temporalNamespace: e.TEMPORAL_NAMESPACE,
@@ -81,6 +148,14 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embeddedPgPort: e.EMBEDDED_PG_PORT,
     dataDir: e.CAMPAIGN_DATA_DIR,
     maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    worker: {
+      maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+      maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+      maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      maxConcurrentLocalActivities: e.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
+    },
+    metricsAddress: e.WORKER_METRICS_ADDRESS,
+    healthAddress: e.WORKER_HEALTH_ADDRESS,
     shutdownGrace: e.WORKER_SHUTDOWN_GRACE,
     logLevel: e.LOG_LEVEL,
     cliWorkerTimeoutMs: e.CLI_WORKER_TIMEOUT * 1000,

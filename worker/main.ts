@@ -3,11 +3,15 @@
 // stops polling, the outbox dispatcher claims no new batch), lets in-flight activities and the
 // delivery batch in flight finish within WORKER_SHUTDOWN_GRACE, and exits 0 (1 when deliveries
 // were still in flight as the grace ran out). A second signal kills it at once.
+// Its workflow cache and task slots are bounded by the configuration (sized for 1 GiB); it
+// serves the SDK's Prometheus metrics on WORKER_METRICS_ADDRESS and its health (ready while it
+// polls, not ready while starting or draining) on WORKER_HEALTH_ADDRESS, when they are set.
 import { hostname } from 'node:os';
-import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import { migrate } from '../db/migrate.ts';
 import { createPool, isUnreachable, redactUrl } from '../db/pool.ts';
 import { config, ConfigError, type Config } from './config.ts';
+import { startHealthServer, type HealthReport, type HealthServer } from './health.ts';
 import { OutboxDispatcher } from './outbox.ts';
 import { createWorker } from './worker.ts';
 
@@ -23,13 +27,61 @@ try {
   fail(e instanceof ConfigError ? e.message : String(e), 1);
 }
 
+const identity = `campaign-worker@${hostname()}:${process.pid}`;
+/** The Temporal worker once created (read by the health endpoint from the start). */
+const current: { worker?: Worker } = {};
+/** Set once everything has drained (or given up): the process is about to exit. */
+let finished = false;
+
+/** What GET /health says: ready only while the Temporal worker runs and no signal has come. */
+function healthReport(): HealthReport {
+  const state = current.worker?.getState();
+  const status = finished
+    ? 'stopped'
+    : shutdownAt !== undefined ||
+        (state !== undefined && state !== 'INITIALIZED' && state !== 'RUNNING')
+      ? 'draining'
+      : state === 'RUNNING'
+        ? 'ready'
+        : 'starting';
+  return {
+    status,
+    identity,
+    taskQueue: cfg.taskQueue,
+    namespace: cfg.temporalNamespace,
+    workerState: state ?? 'NOT_CREATED',
+    outboxBusy: outbox.busy,
+  };
+}
+
 const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
-Runtime.install({
-  logger: new DefaultLogger(cfg.logLevel),
-  // The runtime shuts the Temporal worker down (stop polling, wait up to shutdownGraceTime for
-  // in-flight activities); the listener below stops the outbox dispatcher at the same moment.
-  shutdownSignals: [...SHUTDOWN_SIGNALS],
-});
+try {
+  Runtime.install({
+    logger: new DefaultLogger(cfg.logLevel),
+    // The runtime shuts the Temporal worker down (stop polling, wait up to shutdownGraceTime for
+    // in-flight activities); the listener below stops the outbox dispatcher at the same moment.
+    shutdownSignals: [...SHUTDOWN_SIGNALS],
+    ...(cfg.metricsAddress
+      ? {
+          telemetryOptions: {
+            metrics: {
+              prometheus: { bindAddress: `${cfg.metricsAddress.host}:${cfg.metricsAddress.port}` },
+            },
+          },
+        }
+      : {}),
+  });
+} catch (e) {
+  fail(
+    `cannot start the Temporal runtime${cfg.metricsAddress ? ` with metrics on ${cfg.metricsAddress.host}:${cfg.metricsAddress.port} (WORKER_METRICS_ADDRESS)` : ''}: ${(e as Error).message}`,
+    1,
+  );
+}
+if (cfg.metricsAddress) {
+  console.error(
+    `worker: Prometheus metrics on http://${cfg.metricsAddress.host}:${cfg.metricsAddress.port}/metrics`,
+  );
+}
 
 const pool = createPool(cfg.databaseUrl, cfg.maxConcurrentActivities + 2);
 // Notices in the outbox are delivered by this process too; several workers share the work.
@@ -51,6 +103,21 @@ function onShutdownSignal(signal: NodeJS.Signals): void {
   outboxStopped = outbox.stop(graceMs);
 }
 for (const s of SHUTDOWN_SIGNALS) process.on(s, onShutdownSignal);
+
+// Up before the migrations, connecting and bundling: it says "starting" meanwhile.
+let health: HealthServer | undefined;
+if (cfg.healthAddress) {
+  const { host, port } = cfg.healthAddress;
+  try {
+    health = await startHealthServer(cfg.healthAddress, healthReport);
+  } catch (e) {
+    fail(
+      `cannot serve the health endpoint on ${host}:${port} (WORKER_HEALTH_ADDRESS): ${(e as Error).message}`,
+      1,
+    );
+  }
+  console.error(`worker: health on ${health.url}/health`);
+}
 
 try {
   const applied = await migrate(pool);
@@ -82,12 +149,14 @@ const worker = await createWorker({
   namespace: cfg.temporalNamespace,
   taskQueue: cfg.taskQueue,
   pool,
-  maxConcurrentActivityTaskExecutions: cfg.maxConcurrentActivities,
+  tuning: cfg.worker,
   shutdownGraceTime: cfg.shutdownGrace as `${number}s`,
-  identity: `campaign-worker@${hostname()}:${process.pid}`,
+  identity,
 });
+current.worker = worker;
+const { maxCachedWorkflows, maxConcurrentWorkflowTasks, maxConcurrentLocalActivities } = cfg.worker;
 console.error(
-  `worker: polling task queue "${cfg.taskQueue}" on ${cfg.temporalAddress} (namespace ${cfg.temporalNamespace}); Ctrl-C to stop`,
+  `worker: polling task queue "${cfg.taskQueue}" on ${cfg.temporalAddress} (namespace ${cfg.temporalNamespace}); cache ${maxCachedWorkflows} workflows, slots: ${maxConcurrentWorkflowTasks} workflow tasks, ${cfg.maxConcurrentActivities} activities, ${maxConcurrentLocalActivities} local activities; Ctrl-C to stop`,
 );
 if (shutdownAt === undefined) outbox.start();
 let drained = false;
@@ -98,6 +167,8 @@ try {
   // period, counted from the signal.
   const left = shutdownAt === undefined ? graceMs : graceMs - (Date.now() - shutdownAt);
   drained = await (outboxStopped ?? outbox.stop(left));
+  finished = true;
+  await health?.close();
   if (drained) {
     await connection.close();
     await pool.end();

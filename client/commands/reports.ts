@@ -18,7 +18,7 @@ import { emitSheets, type Format, type Sheet } from '../export.ts';
 import { printJson, t, type OutputOptions } from '../output.ts';
 import { createProgress, withProgress } from '../progress.ts';
 import { withDb } from '../connections.ts';
-import { loadCampaign } from './campaign.ts';
+import { loadCampaign } from './board.ts';
 
 export async function dispatchReportCommand(
   campaignId: string,

@@ -14,7 +14,7 @@ import { formatIsoOffset, formatLocal, parseMoment } from '../../domain/time.ts'
 import { derivedRequestId, sendUpdate, withDb } from '../connections.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { colour, printJson, t, type OutputOptions } from '../output.ts';
-import { loadRunningCampaign } from './campaign.ts';
+import { loadRunningCampaign } from './board.ts';
 
 export interface PhaseOptions {
   as: string;

@@ -3,6 +3,7 @@
 // and by the tests.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { ensureCliBuild } from '../../bin/cli-build.mjs';
 import { REPO_ROOT } from './tools.ts';
 
 export interface CliRun {
@@ -12,8 +13,20 @@ export interface CliRun {
   json<T = unknown>(): T;
 }
 
+let built: Promise<string> | undefined;
+
+/**
+ * Makes sure the compiled CLI (dist/cli) is current, once per process: every run below then
+ * starts from it, instead of each one finding the build stale and compiling it again.
+ */
+export function ensureCompiledCli(): Promise<string> {
+  built ??= ensureCliBuild();
+  return built;
+}
+
 /** `bin/campaign.mjs` with these arguments; colours off unless the environment says otherwise. */
-export function runCampaignCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+export async function runCampaignCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  await ensureCompiledCli();
   return runNode([join(REPO_ROOT, 'bin', 'campaign.mjs'), ...args], env);
 }
 

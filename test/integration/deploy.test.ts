@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ALL_SEARCH_ATTRIBUTES, searchAttributeFlags } from '../../domain/search-attributes.ts';
 import { REPO_ROOT } from '../../scripts/lib/tools.ts';
-import { readConfig } from '../../worker/config.ts';
+import { readConfig, WORKER_DEFAULTS } from '../../worker/config.ts';
 
 const COMPOSE_FILE = join(REPO_ROOT, 'docker-compose.yml');
 const SERVICES = [
@@ -218,7 +218,8 @@ describe('the worker service', () => {
 
   it('is configured only with variables worker/config.ts reads, and with valid values', () => {
     const source = readFileSync(join(REPO_ROOT, 'worker', 'config.ts'), 'utf8');
-    const schema = source.slice(source.indexOf('z.object({'), source.indexOf('});'));
+    const start = source.indexOf('z.object({');
+    const schema = source.slice(start, source.indexOf('});', start));
     const known = [...schema.matchAll(/^ {2}([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]);
     expect(known).toContain('DATABASE_URL');
 
@@ -239,12 +240,27 @@ describe('the worker service', () => {
     expect(seconds(w.stop_grace_period ?? '10s')).toBeGreaterThanOrEqual(seconds(grace) + 10);
   });
 
-  it('checks its health by the poller identity worker/main.ts sets', () => {
-    const main = readFileSync(join(REPO_ROOT, 'worker', 'main.ts'), 'utf8');
-    expect(main).toContain('identity: `campaign-worker@${hostname()}:${process.pid}`');
-    const probe = words(stack().worker!.healthcheck?.test);
-    expect(probe).toContain("'campaign-worker@' + require('node:os').hostname() + ':'");
-    expect(probe).toContain('describeTaskQueue');
+  it("checks its health on the worker's own health endpoint, where the worker serves it", () => {
+    const w = stack().worker!;
+    const cfg = readConfig(w.environment!);
+    expect(cfg.healthAddress, 'WORKER_HEALTH_ADDRESS is set').toBeDefined();
+    const probe = words(w.healthcheck?.test);
+    expect(probe).toContain(`http://127.0.0.1:${cfg.healthAddress!.port}/health`);
+    expect(['0.0.0.0', '127.0.0.1']).toContain(cfg.healthAddress!.host);
+    // Metrics for a Prometheus on the stack's network, not published on the host.
+    expect(cfg.metricsAddress).toBeDefined();
+    expect((w as { ports?: unknown[] }).ports ?? []).toEqual([]);
+  });
+
+  it('runs within the memory its cache is sized for', () => {
+    const w = stack().worker! as { mem_limit?: string | number };
+    const limit =
+      typeof w.mem_limit === 'number' ? w.mem_limit : Number.parseInt(String(w.mem_limit), 10);
+    const bytes = /g/i.test(String(w.mem_limit)) ? limit * 2 ** 30 : limit;
+    expect(bytes).toBeGreaterThanOrEqual(2 ** 30);
+    expect(readConfig(stack().worker!.environment!).worker.maxCachedWorkflows).toBeLessThanOrEqual(
+      WORKER_DEFAULTS.maxCachedWorkflows,
+    );
   });
 });
 

@@ -8,12 +8,10 @@
 // carries on alone. Last, a worker whose grace runs out with a delivery in flight exits 1 and
 // leaves the delivery pending and unlocked for another worker. (Which worker sent a request is
 // read from /proc: the owner of the client socket, so this file needs Linux.)
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hostname } from 'node:os';
 import protoPkg from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -22,10 +20,10 @@ import { listMigrations } from '../../db/migrate.ts';
 import { taskStartOptions } from '../../domain/task-start.ts';
 import { submitUpdate, type TaskInput } from '../../domain/task.ts';
 import { HOUR } from '../../domain/time.ts';
-import { REPO_ROOT } from '../../scripts/lib/tools.ts';
 import { startTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { demoFixture, goodData, taskInput, type Fixture } from '../helpers/task-fixture.ts';
 import { devServerEnv } from '../helpers/temporal.ts';
+import { WorkerProcess } from '../helpers/worker-process.ts';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
@@ -34,79 +32,6 @@ const { TaskQueueType } = protoPkg.temporal.api.enums.v1;
 const GRACE_MS = 15_000;
 /** How long the test's webhook holds the request that is in flight when SIGTERM arrives. */
 const HOLD_MS = 2_500;
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  at: number;
-}
-
-/** One `worker/main.ts` process, in a process group of its own so that cleanup gets it all. */
-class WorkerProcess {
-  readonly child: ChildProcess;
-  readonly exited: Promise<Exit>;
-  log = '';
-  exit: Exit | undefined;
-
-  constructor(
-    readonly name: string,
-    env: NodeJS.ProcessEnv,
-  ) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, NO_COLOR: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    const append = (d: Buffer) => (this.log += d.toString());
-    this.child.stdout!.on('data', append);
-    this.child.stderr!.on('data', append);
-    this.exited = new Promise((resolve) => {
-      this.child.on('exit', (code, signal) => {
-        this.exit = { code, signal, at: Date.now() };
-        resolve(this.exit);
-      });
-    });
-  }
-
-  get pid(): number {
-    return this.child.pid!;
-  }
-
-  /** The identity worker/main.ts gives its Temporal worker. */
-  get identity(): string {
-    return `campaign-worker@${hostname()}:${this.pid}`;
-  }
-
-  async waitForLog(pattern: RegExp, timeoutMs = 90_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!pattern.test(this.log)) {
-      if (this.exit)
-        throw new Error(`${this.name} exited (${JSON.stringify(this.exit)}):\n${this.log}`);
-      if (Date.now() > deadline)
-        throw new Error(`${this.name} never logged ${pattern}:\n${this.log}`);
-      await sleep(100);
-    }
-  }
-
-  /** SIGTERM, then SIGKILL to the whole group if it is still there after `graceMs`. */
-  async stop(graceMs = GRACE_MS + 5_000): Promise<void> {
-    if (this.exit) return;
-    signalGroup(this.pid, 'SIGTERM');
-    const timer = setTimeout(() => signalGroup(this.pid, 'SIGKILL'), graceMs);
-    await this.exited;
-    clearTimeout(timer);
-    signalGroup(this.pid, 'SIGKILL'); // anything the worker may have left in its group
-  }
-}
-
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // the group is gone already
-  }
-}
 
 interface Hit {
   path: string;
@@ -285,7 +210,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(workers.map((w) => w.stop()));
+  await Promise.all(workers.map((w) => w.stop(GRACE_MS + 5_000)));
   await webhook.close();
   await env?.teardown();
   await db?.close();

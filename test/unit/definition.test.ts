@@ -34,7 +34,7 @@ describe('the campaign definition', () => {
       ['indicators[0].fields[1].type', /percentage|Invalid option/i],
       ['phases.training', /ends .* before it starts/],
       ['phases.verification.samplingProportion', /outside \(0, 1\]/],
-      ['phases.reporting.end', /outside the campaign year 2026/],
+      ['phases.reporting.end', /is after 2027: a campaign of 2026 runs in 2026 and 2027/],
       ['policy.reminders[1]', /ISO 8601 duration/],
       ['policy.escalation', /no unit is of kind "leadership"/],
       ['colour', /unknown key "colour"/],

@@ -7,7 +7,9 @@ import {
   checkResultRows,
   drawSample,
 } from '../../domain/imports.ts';
+import { BusinessCalendar } from '../../domain/calendar.ts';
 import { paceDefinition, rebaseDefinition } from '../../domain/rebase.ts';
+import { movingCalendar } from '../../domain/rehearsal.ts';
 import { loadDefinitionFile } from '../../client/definition-file.ts';
 import { validateDefinition } from '../../domain/validate.ts';
 
@@ -90,7 +92,11 @@ describe('moving a definition to begin now', () => {
   it('keeps every interval between the windows', async () => {
     const r = await loadDefinitionFile('examples/quick-demo.yaml');
     const begin = Date.parse('2027-03-15T02:00:00Z');
-    const moved = rebaseDefinition(r.definition!, begin);
+    const moved = rebaseDefinition(
+      r.definition!,
+      begin,
+      new BusinessCalendar(movingCalendar(r.definition!, begin)),
+    );
     expect(moved.phases.training.start).toBe('2027-03-15T10:00:00+08:00');
     expect(moved.phases.reporting.end).toBe('2027-03-15T10:50:00+08:00');
     expect(moved.campaign.year).toBe(2027);
@@ -101,7 +107,12 @@ describe('moving a definition to begin now', () => {
 describe('pacing a definition for a demonstration', () => {
   it('divides every window and every ISO duration, and leaves working days alone', async () => {
     const r = await loadDefinitionFile('examples/quick-demo.yaml');
-    const moved = rebaseDefinition(r.definition!, Date.parse('2027-03-15T02:00:00Z'));
+    const begin = Date.parse('2027-03-15T02:00:00Z');
+    const moved = rebaseDefinition(
+      r.definition!,
+      begin,
+      new BusinessCalendar(movingCalendar(r.definition!, begin)),
+    );
     const fast = paceDefinition(moved, 5);
     expect(fast.phases.training.start).toBe('2027-03-15T10:00:00+08:00');
     expect(fast.phases.training.end).toBe('2027-03-15T10:02:00+08:00');
