@@ -89,6 +89,13 @@ export async function campaignWorkflow(
     dataEntry: Object.fromEntries(plan.indicators.map((i) => [i.code, i.dataEntry])),
   };
   let cancelled = carried.cancelled ?? null;
+  /**
+   * What the clock loop goes by: the windows and the cancellation once their handler has
+   * finished its awaits. A handler that woke the loop before its local activity returned would
+   * let the loop's commands and its own interleave differently on replay.
+   */
+  let clockWindows = windows;
+  let stopped = cancelled !== null;
   let eventSeq = carried.eventSeq ?? 0;
   let phase: CampaignPhase = campaignPhaseAt(windows.phases, Date.now());
   let version = 0;
@@ -170,7 +177,6 @@ export async function campaignWorkflow(
         campaignPhase: phase,
       };
       handled.set(req.requestId, outcome);
-      version++;
       await recordCampaignEvent({
         campaignId: plan.campaignId,
         seq,
@@ -205,6 +211,8 @@ export async function campaignWorkflow(
             }
           }),
       );
+      clockWindows = windows;
+      version++;
       return outcome;
     },
     {
@@ -229,7 +237,6 @@ export async function campaignWorkflow(
       const seq = ++eventSeq;
       const outcome = { campaignId: plan.campaignId, status: 'cancelled' as const };
       handled.set(req.requestId, outcome);
-      version++;
       await recordCampaignEvent({
         campaignId: plan.campaignId,
         seq,
@@ -254,6 +261,8 @@ export async function campaignWorkflow(
             }
           }),
       );
+      stopped = true;
+      version++;
       return outcome;
     },
     {
@@ -360,8 +369,7 @@ export async function campaignWorkflow(
   describe();
 
   const finished = () =>
-    cancelled !== null ||
-    (closed.size === codes.length && Date.now() >= windows.phases.reporting.end);
+    stopped || (closed.size === codes.length && Date.now() >= clockWindows.phases.reporting.end);
 
   /** The phase last written to the projection (a move changes `phase` before the loop sees it). */
   let projectedPhase = phase;
@@ -369,10 +377,10 @@ export async function campaignWorkflow(
   while (!finished()) {
     cycles++;
     const now = Date.now();
-    const nextPhase = phaseBoundaries(windows.phases).find((b) => b > now) ?? null;
+    const nextPhase = phaseBoundaries(clockWindows.phases).find((b) => b > now) ?? null;
     const nextDispatch = nextDispatchAt(
       calendar,
-      windows.phases,
+      clockWindows.phases,
       plan.dispatchAt,
       Math.max(now, lastDispatchAt ?? 0),
     );
@@ -383,16 +391,16 @@ export async function campaignWorkflow(
     if (next === undefined) await condition(() => version !== seen || finished());
     else await condition(() => version !== seen || finished(), Math.max(1, next - Date.now()));
 
-    if (cancelled) break;
+    if (stopped) break;
     const at = Date.now();
-    const newPhase = campaignPhaseAt(windows.phases, at);
+    const newPhase = campaignPhaseAt(clockWindows.phases, at);
     if (newPhase !== phase || projectedPhase !== phase) {
       projectedPhase = newPhase;
       phase = newPhase;
       await projectCampaign({ campaignId: plan.campaignId, phase, status: 'running' });
     }
     if (nextDispatch !== null && at >= nextDispatch) {
-      const since = lastDispatchAt ?? windows.phases.training.start;
+      const since = lastDispatchAt ?? clockWindows.phases.training.start;
       lastDispatchAt = nextDispatch;
       await compileDispatch({
         campaignId: plan.campaignId,

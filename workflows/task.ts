@@ -211,21 +211,39 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     return timers.sort((a, b) => a.at - b.at);
   };
 
-  const fire = async (timer: Timer) => {
+  const fire = async (timer: Timer, skipped?: string[]) => {
     if (timer.kind === 'colour') return publish();
+    const caughtUp = skipped?.length ? { skipped } : {};
     if (timer.kind === 'reminder') {
       fired.add(`${dueGeneration}:r:${timer.offset}`);
       // A reminder whose moment passed long ago (e.g. after a worker outage) is still sent once.
-      await record('reminded', null, { offset: timer.offset, due }, [assignee]);
+      await record('reminded', null, { offset: timer.offset, due, ...caughtUp }, [assignee]);
       return;
     }
     escalationLevel = timer.level;
     await record(
       'escalated',
       null,
-      { level: timer.level, label: timer.label ?? null, notify: timer.notify, due },
+      { level: timer.level, label: timer.label ?? null, notify: timer.notify, due, ...caughtUp },
       who(timer.notify),
     );
+  };
+
+  /**
+   * Several reminders or escalation steps overdue at once (after an outage of every worker, or
+   * a task created with its ladder already past): only the latest is sent, and the event names
+   * the ones skipped, so that people get one notice, not a flood.
+   */
+  const catchUp = async (overdue: Timer[]) => {
+    const latest = overdue[overdue.length - 1]!;
+    const skipped: string[] = [];
+    for (const t of overdue.slice(0, -1)) {
+      if (t.kind === 'reminder') {
+        fired.add(`${dueGeneration}:r:${t.offset}`);
+        skipped.push(`reminder ${t.offset}`);
+      } else if (t.kind === 'escalation') skipped.push(`escalation ${t.level}`);
+    }
+    await fire(latest, skipped);
   };
 
   // ---- actions ----
@@ -412,8 +430,11 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     if (!next) {
       await condition(() => version !== seen || terminal());
     } else if (next.at <= Date.now()) {
-      // Overdue timers (e.g. after an outage of every worker) fire at once, in order.
-      await fire(next);
+      // Overdue timers (e.g. after an outage of every worker) fire at once: the latest of them
+      // only (patched: executions from before fired each in order).
+      const overdue = pendingTimers().filter((t) => t.kind !== 'colour' && t.at <= Date.now());
+      if (overdue.length > 1 && patched('catch-up-latest')) await catchUp(overdue);
+      else await fire(next);
     } else if (!(await condition(() => version !== seen || terminal(), next.at - Date.now()))) {
       await fire(next);
     }

@@ -14,6 +14,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import ExcelJS from 'exceljs';
 import { parse as parseYaml } from 'yaml';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatIsoOffset } from '../../domain/time.ts';
 import { runCli, type CliRun } from '../helpers/cli.ts';
@@ -571,6 +572,16 @@ describe('a campaign started for a rehearsal, cancelled by the bureau', () => {
       (x) => x.phase === 'cancelled' && x.indicators.every((i) => i.state === 'cancelled'),
     );
     expect(b.decisions.map((d) => d.type)).toEqual(['cancelled']);
+    if (process.env.SAVE_HISTORIES) {
+      const save = async (name: string, workflowId: string) =>
+        writeFileSync(
+          `test/replay/histories/${name}.json`,
+          historyToJSON(await env.client.workflow.getHandle(workflowId).fetchHistory()),
+        );
+      await save('campaign-cancelled', rehearsal);
+      await save('indicator-cancelled', `${rehearsal}/kbqy`);
+      await save('task-cancelled-by-campaign', all[0]!.taskId);
+    }
     const list = await ok<{ campaignId: string; status: string }[]>('list');
     expect(list.find((c) => c.campaignId === rehearsal)?.status).toBe('cancelled');
     expect(

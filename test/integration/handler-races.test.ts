@@ -3,7 +3,8 @@
 // request must be judged on what the first has already claimed. And one truth about where an
 // indicator stands when the bureau starts its rectification by hand during verification.
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -210,6 +211,16 @@ describe('update handlers under a forced interleaving', () => {
     );
     expect((await kbqy.query(indicatorStatusQuery)).phase).toBe('rectification');
     expect(await projected()).toEqual({ phase: 'rectification', state: 'in-progress' });
+    if (process.env.SAVE_HISTORIES) {
+      writeFileSync(
+        'test/replay/histories/campaign-phases-moved.json',
+        historyToJSON(await h.fetchHistory()),
+      );
+      writeFileSync(
+        'test/replay/histories/indicator-moved-rectified-by-hand.json',
+        historyToJSON(await kbqy.fetchHistory()),
+      );
+    }
     await h.terminate('test done');
     for (const c of ['kbqy', 'ns', 'jzxk', 'scjg'])
       await env.client.workflow

@@ -4,7 +4,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { fileURLToPath } from 'node:url';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bundleWorkflows } from '../helpers/temporal.ts';
 
@@ -31,4 +33,19 @@ describe('saved workflow histories', () => {
       );
     });
   }
+
+  it('catch a deliberately non-deterministic change (the negative control)', async () => {
+    const changed = await bundleWorkflowCode({
+      workflowsPath: fileURLToPath(
+        new URL('../workflows/nondeterministic/index.ts', import.meta.url),
+      ),
+      logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
+    });
+    const history = historyFromJSON(
+      JSON.parse(readFileSync(join(dir, 'task-full-life.json'), 'utf8')),
+    );
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: changed }, history, 'task-full-life'),
+    ).rejects.toBeInstanceOf(DeterminismViolationError);
+  });
 });

@@ -322,6 +322,26 @@ describe('a supervised task under time skipping', () => {
     await h.terminate('test done');
   });
 
+  it('sends only the latest step when the whole ladder is overdue at once, naming the ones skipped', async () => {
+    const now = await env.currentTimeMs();
+    // Created with its due instant four days past: every escalation step is overdue already.
+    const due = now - 4 * DAY;
+    const input = taskInput(fx, due, { policy: { ...taskInput(fx, due).policy, reminders: [] } });
+    const h = await start(input);
+    await env.sleep(MINUTE);
+    const esc = (await events(input.taskId)).filter((e) => e.type === 'escalated');
+    expect(esc.map((e) => e.detail.level)).toEqual([3]);
+    expect(esc[0]!.detail.skipped).toEqual(['escalation 1', 'escalation 2']);
+    expect(esc[0]!.recipients.sort()).toEqual(['spj-coord', 'spj-head', 'xzf-leader']);
+    const notices = await db.pool.query(
+      `SELECT count(*)::int AS n FROM notices WHERE task_id = $1 AND kind = 'escalated'`,
+      [input.taskId],
+    );
+    expect(notices.rows[0].n).toBe(1);
+    expect((await h.query(taskViewQuery)).escalationLevel).toBe(3);
+    await h.terminate('test done');
+  });
+
   it('fires nothing after a cancellation and ends as cancelled', async () => {
     const now = await env.currentTimeMs();
     const input = taskInput(fx, now + 2 * DAY);
