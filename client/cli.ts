@@ -3,7 +3,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../worker/config.ts';
 import type { AddMeasureOptions } from './commands/campaign.ts';
-import { CliError, EXIT } from './errors.ts';
+import { CliError, describeFailure, EXIT } from './errors.ts';
 import {
   errColour,
   FORMATS,
@@ -365,24 +365,36 @@ function printError(message: string): void {
   process.stderr.write(`${errColour.bad('campaign:')} ${message}\n`);
 }
 
-try {
-  await program.parseAsync(process.argv);
-} catch (e) {
+/**
+ * Ends the command on an error: a message for people on stderr, and with --json the error as
+ * one JSON document on stdout (unless the command printed its own document already), whatever
+ * the error was, so that a program reading stdout always gets a document.
+ */
+function fail(e: unknown): void {
   clearProgress();
+  const json = wantsJson();
   if (e instanceof CommanderError) {
     // --help and --version print and exit 0; everything else commander rejects is usage.
     process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
-  } else if (e instanceof CliError) {
-    const details = e.details as { printed?: boolean } | undefined;
-    if (wantsJson() && !details?.printed)
-      printJson({ error: e.message, exitCode: e.exitCode, details: e.details ?? null });
-    if (!details?.printed || !wantsJson()) printError(e.message);
-    process.exitCode = e.exitCode;
-  } else if (e instanceof ConfigError) {
-    printError(e.message);
-    process.exitCode = EXIT.refused;
-  } else {
-    printError(`unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-    process.exitCode = EXIT.refused;
+    if (json && e.exitCode !== 0)
+      printJson({ error: e.message.replace(/^error: /, ''), exitCode: EXIT.usage, details: null });
+    return;
   }
+  const f = describeFailure(e, e instanceof ConfigError);
+  if (json && !f.printed) printJson({ error: f.message, exitCode: f.exitCode, details: f.details });
+  if (!f.printed || !json) printError(f.forPeople);
+  process.exitCode = f.exitCode;
+}
+
+// An error thrown outside the command's own promise (an event handler, a stray callback) ends
+// the command the same way, not with a bare stack trace.
+process.on('uncaughtException', (e) => {
+  fail(e);
+  process.exit();
+});
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  fail(e);
 }

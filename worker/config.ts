@@ -8,7 +8,29 @@ export const DEFAULT_TASK_QUEUE = 'county-campaign';
 
 const port = z.coerce.number().int().min(1).max(65535);
 
-const envSchema = z.object({
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+/** `5MB`, `512KB`, `1048576`: a size in bytes (units of 1024). Null when malformed. */
+export function parseSize(text: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?b?)$/i.exec(text.trim());
+  if (!m) return null;
+  const bytes = Math.floor(Number(m[1]) * (SIZE_UNITS[m[2]!.toLowerCase()] ?? NaN));
+  return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : null;
+}
+
+const size = z
+  .string()
+  .refine((s) => parseSize(s) !== null, 'must be a size such as 5MB, 512KB or 1048576')
+  .transform((s) => parseSize(s)!);
+
+const fileLimitsSchema = z.object({
+  /** The largest campaign definition (or task data file) the CLI reads. */
+  CAMPAIGN_MAX_DEFINITION_SIZE: size.default(5 * 1024 ** 2),
+  /** The largest CSV import (enterprise list, results) the CLI reads. */
+  CAMPAIGN_MAX_IMPORT_SIZE: size.default(50 * 1024 ** 2),
+});
+
+const envSchema = fileLimitsSchema.extend({
   TEMPORAL_ADDRESS: z
     .string()
     .regex(/^[^\s:]+:\d+$/, 'must be host:port, e.g. localhost:7233')
@@ -50,6 +72,14 @@ export interface Config {
   shutdownGrace: string;
   logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   cliWorkerTimeoutMs: number;
+  limits: FileLimits;
+}
+
+export interface FileLimits {
+  /** Bytes; CAMPAIGN_MAX_DEFINITION_SIZE. */
+  definitionBytes: number;
+  /** Bytes; CAMPAIGN_MAX_IMPORT_SIZE. */
+  importBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -58,10 +88,10 @@ export class ConfigError extends Error {
   }
 }
 
-export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
   // Empty variables count as unset, as shells often export them empty.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
-  const parsed = envSchema.safeParse(cleaned);
+  const parsed = schema.safeParse(cleaned);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map(
@@ -69,7 +99,23 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ),
     );
   }
-  const e = parsed.data;
+  return parsed.data;
+}
+
+/**
+ * Only the file-size limits, for commands that read files and need no service (`validate`
+ * works even when DATABASE_URL is malformed).
+ */
+export function readFileLimits(env: NodeJS.ProcessEnv = process.env): FileLimits {
+  const e = parseEnv(fileLimitsSchema, env);
+  return {
+    definitionBytes: e.CAMPAIGN_MAX_DEFINITION_SIZE,
+    importBytes: e.CAMPAIGN_MAX_IMPORT_SIZE,
+  };
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const e = parseEnv(envSchema, env);
   return {
     temporalAddress: e.TEMPORAL_ADDRESS,
     temporalNamespace: e.TEMPORAL_NAMESPACE,
@@ -84,6 +130,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGrace: e.WORKER_SHUTDOWN_GRACE,
     logLevel: e.LOG_LEVEL,
     cliWorkerTimeoutMs: e.CLI_WORKER_TIMEOUT * 1000,
+    limits: {
+      definitionBytes: e.CAMPAIGN_MAX_DEFINITION_SIZE,
+      importBytes: e.CAMPAIGN_MAX_IMPORT_SIZE,
+    },
   };
 }
 
