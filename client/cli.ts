@@ -330,23 +330,30 @@ const report = program
 commandOf(report, 'ledger', 'the rectification ledger (整改台账)')
   .argument('<campaignId>', 'the campaign')
   .addOption(formatOption())
-  .option('--out <file>', 'write to a file (required for xlsx)')
-  .action(async (campaignId: string, opts: { format: Format; out?: string }, cmd: Command) =>
-    (await import('./commands/reports.ts')).ledgerReportCommand(
-      campaignId,
-      opts,
-      outputOptions(cmd),
-    ),
+  .option('--out <file>', 'write to a file (required for xlsx); never through a symbolic link')
+  .option('--force', 'replace the --out file when it exists')
+  .action(
+    async (
+      campaignId: string,
+      opts: { format: Format; out?: string; force?: boolean },
+      cmd: Command,
+    ) =>
+      (await import('./commands/reports.ts')).ledgerReportCommand(
+        campaignId,
+        opts,
+        outputOptions(cmd),
+      ),
   );
 commandOf(report, 'dispatch', 'the daily dispatch digest (每日调度)')
   .argument('<campaignId>', 'the campaign')
   .option('--date <date>', 'the day, YYYY-MM-DD (default today)')
   .addOption(formatOption())
-  .option('--out <file>', 'write to a file (required for xlsx)')
+  .option('--out <file>', 'write to a file (required for xlsx); never through a symbolic link')
+  .option('--force', 'replace the --out file when it exists')
   .action(
     async (
       campaignId: string,
-      opts: { date?: string; format: Format; out?: string },
+      opts: { date?: string; format: Format; out?: string; force?: boolean },
       cmd: Command,
     ) =>
       (await import('./commands/reports.ts')).dispatchReportCommand(

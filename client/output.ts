@@ -46,13 +46,22 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/**
+ * Text from departments for a terminal: control characters (an ESC that would move the cursor,
+ * clear the screen or retitle the window) are shown as U+FFFD, line breaks and tabs stay.
+ */
+export function terminalSafe(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '\uFFFD');
+}
+
 export function table(head: string[], rows: (string | number)[][]): string {
   const t = new Table({
     head: head.map((h) => colour.bold(h)),
     style: { head: [], border: [] },
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
   });
-  for (const r of rows) t.push(r.map(String));
+  for (const r of rows) t.push(r.map((v) => terminalSafe(String(v))));
   return t.toString();
 }
 
