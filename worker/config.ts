@@ -1,5 +1,6 @@
 // Configuration, read once from the environment and checked with zod. Every setting has a
 // local default, so that on a machine where `npm run services:start` runs nothing is needed.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Where the project's own embedded PostgreSQL listens when DATABASE_URL is not given. */
@@ -54,7 +55,38 @@ const envSchema = fileLimitsSchema.extend({
   /** How long the CLI waits for a worker to answer an action, in seconds. */
   CLI_WORKER_TIMEOUT: z.coerce.number().min(1).max(600).default(30),
   LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  /** Channels may use http to this machine (development and tests only). */
+  NOTIFY_ALLOW_LOOPBACK_HTTP: z
+    .enum(['true', 'false', '1', '0'], 'must be true or false')
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
+  /** When set, the only host names channels may reach, comma-separated (`*.example.com`). */
+  NOTIFY_ALLOWED_HOSTS: z
+    .string()
+    .regex(
+      /^\s*(\*\.)?[a-z0-9.-]+(\s*,\s*(\*\.)?[a-z0-9.-]+)*\s*$/i,
+      'must be host names separated by commas, e.g. qyapi.weixin.qq.com,oapi.dingtalk.com',
+    )
+    .optional(),
+  /** Private networks channels may reach all the same, CIDRs separated by commas. */
+  NOTIFY_ALLOWED_NETWORKS: z
+    .string()
+    .refine(
+      (s) => s.split(',').every((c) => isCidr(c.trim())),
+      'must be networks such as 10.20.0.0/16,fd00::/8 separated by commas',
+    )
+    .optional(),
 });
+
+function isCidr(text: string): boolean {
+  const [net, bits, extra] = text.split('/');
+  if (extra !== undefined || !net) return false;
+  const family = isIP(net);
+  if (!family) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return /^\d+$/.test(bits) && n >= 0 && n <= (family === 6 ? 128 : 32);
+}
 
 export interface Config {
   temporalAddress: string;
@@ -73,6 +105,12 @@ export interface Config {
   logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   cliWorkerTimeoutMs: number;
   limits: FileLimits;
+  /** Where notification channels may send. */
+  network: {
+    allowLoopbackHttp: boolean;
+    allowedHosts: string[] | undefined;
+    allowedNetworks: string[] | undefined;
+  };
 }
 
 export interface FileLimits {
@@ -134,7 +172,20 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       definitionBytes: e.CAMPAIGN_MAX_DEFINITION_SIZE,
       importBytes: e.CAMPAIGN_MAX_IMPORT_SIZE,
     },
+    network: {
+      allowLoopbackHttp: e.NOTIFY_ALLOW_LOOPBACK_HTTP,
+      allowedHosts: list(e.NOTIFY_ALLOWED_HOSTS),
+      allowedNetworks: list(e.NOTIFY_ALLOWED_NETWORKS),
+    },
   };
+}
+
+function list(text: string | undefined): string[] | undefined {
+  const items = text
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return items?.length ? items : undefined;
 }
 
 let cached: Config | undefined;

@@ -8,6 +8,7 @@ import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { migrate } from '../db/migrate.ts';
 import { createPool, isUnreachable, redactUrl } from '../db/pool.ts';
 import { config, ConfigError, type Config } from './config.ts';
+import { channelFor } from '../activities/notify/channels.ts';
 import { OutboxDispatcher } from './outbox.ts';
 import { createWorker } from './worker.ts';
 
@@ -33,7 +34,11 @@ Runtime.install({
 
 const pool = createPool(cfg.databaseUrl, cfg.maxConcurrentActivities + 2);
 // Notices in the outbox are delivered by this process too; several workers share the work.
-const outbox = new OutboxDispatcher({ pool, log: (line) => console.error(`outbox: ${line}`) });
+const outbox = new OutboxDispatcher({
+  pool,
+  channelFor: (c) => channelFor(c, { network: cfg.network }),
+  log: (line) => console.error(`outbox: ${line}`),
+});
 
 const graceMs = durationMs(cfg.shutdownGrace);
 let shutdownAt: number | undefined;
