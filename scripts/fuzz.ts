@@ -79,7 +79,9 @@ for (const [t, target] of targets.entries()) {
       if ((j.outcome === 'crash' || j.outcome === 'unlocated') && examples.length < 3)
         examples.push(`${j.outcome}: ${(j.detail ?? '').split('\n').slice(0, 4).join(' | ')}`);
     }
-    process.stderr.write(`\r${target.name}: ${Math.min(runs, done + BATCH)}/${runs}   `);
+    process.stderr.write(
+      `${target.name}: ${Math.min(runs, done + BATCH)}/${runs} (heap ${Math.round(process.memoryUsage().heapUsed / 1e6)} MB)\n`,
+    );
   }
   process.stderr.write('\n');
   const secs = ((Date.now() - started) / 1000).toFixed(1);

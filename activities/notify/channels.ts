@@ -375,10 +375,19 @@ async function post(
   const statusLine = `HTTP ${res.status}${res.statusText ? ` ${printable(res.statusText, 60)}` : ''}`;
   if (res.status >= 300 && res.status < 400)
     throw new Error(
-      `${where}: ${statusLine}: a redirect${res.location ? ` to ${safeUrl(new URL(res.location, parsed).href)}` : ''}, not followed; give the final URL`,
+      `${where}: ${statusLine}: a redirect${res.location ? ` to ${redirectTarget(res.location, parsed)}` : ''}, not followed; give the final URL`,
     );
   if (res.status < 200 || res.status >= 300) throw new Error(`${where}: ${statusLine}`);
   return { status: res.status, text: res.text };
+}
+
+/** Where a redirect points, without its query; whatever the receiver wrote there. */
+function redirectTarget(location: string, base: URL): string {
+  try {
+    return safeUrl(new URL(location, base).href);
+  } catch {
+    return '(not a URL)';
+  }
 }
 
 /** Text from the other side, for a log line: no control characters, at most `max` characters. */

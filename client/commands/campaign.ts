@@ -386,7 +386,9 @@ async function readCsv(
   extra: Record<string, unknown> = {},
 ): Promise<CsvTable> {
   const read = await readBoundedFile(file, config().limits.importBytes, 'CAMPAIGN_MAX_IMPORT_SIZE');
-  if ('problem' in read) throw new CliError(`cannot read ${what}: ${read.problem}`);
+  // "cannot read the results nope.csv: no such file"
+  if ('problem' in read)
+    throw new CliError(read.problem.replace(/^cannot read /, `cannot read ${what} `));
   let lines = read.bytes.length && read.bytes[read.bytes.length - 1] !== 0x0a ? 1 : 0;
   for (let i = read.bytes.indexOf(0x0a); i !== -1; i = read.bytes.indexOf(0x0a, i + 1)) lines++;
   progress?.update(0, Math.max(1, lines - 1));

@@ -311,6 +311,14 @@ export async function readDataFile(file: string): Promise<Record<string, unknown
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new CliError(`--data ${file} must hold one object of field: value pairs`);
   }
+  try {
+    JSON.stringify(data);
+  } catch {
+    // A YAML alias inside its own anchor makes a value that contains itself.
+    throw new CliError(
+      `--data ${file} holds a value that contains itself (a YAML alias inside its own anchor)`,
+    );
+  }
   return data as Record<string, unknown>;
 }
 

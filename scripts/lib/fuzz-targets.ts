@@ -120,14 +120,18 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   }),
 );
 
+/**
+ * One mutation of a document. Inserted values are copies: fc.constant hands out one object for
+ * every sample, and a later mutation inside it must not grow it for all the others.
+ */
 function mutate(doc: Json, m: Mutation): Json {
   const all = paths(doc);
   const path = all[m.pick % all.length]!;
-  if (path.length === 0) return m.kind === 'set' ? m.value : doc;
+  if (path.length === 0) return m.kind === 'set' ? structuredClone(m.value) : doc;
   let parent = doc as Record<string | number, unknown>;
   for (const k of path.slice(0, -1)) parent = parent[k] as Record<string | number, unknown>;
   const last = path[path.length - 1]!;
-  if (m.kind === 'set') parent[last] = m.value;
+  if (m.kind === 'set') parent[last] = structuredClone(m.value);
   else if (m.kind === 'delete') {
     if (Array.isArray(parent)) parent.splice(Number(last), 1);
     else delete parent[last];
@@ -135,7 +139,7 @@ function mutate(doc: Json, m: Mutation): Json {
     const target = parent[last];
     if (target && typeof target === 'object' && !Array.isArray(target))
       Object.defineProperty(target, m.key, {
-        value: m.value,
+        value: structuredClone(m.value),
         enumerable: true,
         writable: true,
         configurable: true,
@@ -237,7 +241,8 @@ export const definitionInput: fc.Arbitrary<DefinitionInput> = fc
   })
   .map((r) => {
     let doc: Json = JSON.parse(JSON.stringify(toDoc(examples[r.example]!))) as Json;
-    for (const m of r.mutations) doc = mutate(doc, m);
+    // Mutations stop once the document passes 1 MB: a larger file is refused by its size.
+    for (const m of r.mutations) if (JSON.stringify(doc).length < 1 << 20) doc = mutate(doc, m);
     let text: string;
     try {
       text = r.json ? JSON.stringify(doc, null, 2) : toYaml(doc, { aliasDuplicateObjects: false });
