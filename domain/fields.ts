@@ -26,8 +26,7 @@ function checkOne(f: QuestionnaireField, v: unknown): string | null {
     case 'integer':
     case 'number':
     case 'percent': {
-      if (typeof v !== 'number' || !Number.isFinite(v))
-        return `must be a number, got ${shown(v)}`;
+      if (typeof v !== 'number' || !Number.isFinite(v)) return `must be a number, got ${shown(v)}`;
       if (f.type === 'integer' && !Number.isInteger(v)) return `must be a whole number, got ${v}`;
       if (f.type === 'percent' && (v < 0 || v > 100))
         return `must be a percentage between 0 and 100, got ${v}`;
