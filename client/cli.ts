@@ -3,7 +3,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../worker/config-error.ts';
 import type { AddMeasureOptions } from './commands/campaign.ts';
-import { CliError, EXIT } from './errors.ts';
+import { CliError, describeFailure, EXIT } from './errors.ts';
 import {
   errColour,
   FORMATS,
@@ -375,23 +375,30 @@ const report = program
 commandOf(report, 'ledger', 'the rectification ledger (整改台账)')
   .argument('<campaignId>', 'the campaign')
   .addOption(formatOption())
-  .option('--out <file>', 'write to a file (required for xlsx)')
-  .action(async (campaignId: string, opts: { format: Format; out?: string }, cmd: Command) =>
-    (await import('./commands/reports.ts')).ledgerReportCommand(
-      campaignId,
-      opts,
-      outputOptions(cmd),
-    ),
+  .option('--out <file>', 'write to a file (required for xlsx); never through a symbolic link')
+  .option('--force', 'replace the --out file when it exists')
+  .action(
+    async (
+      campaignId: string,
+      opts: { format: Format; out?: string; force?: boolean },
+      cmd: Command,
+    ) =>
+      (await import('./commands/reports.ts')).ledgerReportCommand(
+        campaignId,
+        opts,
+        outputOptions(cmd),
+      ),
   );
 commandOf(report, 'dispatch', 'the daily dispatch digest (每日调度)')
   .argument('<campaignId>', 'the campaign')
   .option('--date <date>', 'the day, YYYY-MM-DD (default today)')
   .addOption(formatOption())
-  .option('--out <file>', 'write to a file (required for xlsx)')
+  .option('--out <file>', 'write to a file (required for xlsx); never through a symbolic link')
+  .option('--force', 'replace the --out file when it exists')
   .action(
     async (
       campaignId: string,
-      opts: { date?: string; format: Format; out?: string },
+      opts: { date?: string; format: Format; out?: string; force?: boolean },
       cmd: Command,
     ) =>
       (await import('./commands/reports.ts')).dispatchReportCommand(
@@ -410,24 +417,36 @@ function printError(message: string): void {
   process.stderr.write(`${errColour.bad('campaign:')} ${message}\n`);
 }
 
-try {
-  await program.parseAsync(process.argv);
-} catch (e) {
+/**
+ * Ends the command on an error: a message for people on stderr, and with --json the error as
+ * one JSON document on stdout (unless the command printed its own document already), whatever
+ * the error was, so that a program reading stdout always gets a document.
+ */
+function fail(e: unknown): void {
   clearProgress();
+  const json = wantsJson();
   if (e instanceof CommanderError) {
     // --help and --version print and exit 0; everything else commander rejects is usage.
     process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
-  } else if (e instanceof CliError) {
-    const details = e.details as { printed?: boolean } | undefined;
-    if (wantsJson() && !details?.printed)
-      printJson({ error: e.message, exitCode: e.exitCode, details: e.details ?? null });
-    if (!details?.printed || !wantsJson()) printError(e.message);
-    process.exitCode = e.exitCode;
-  } else if (e instanceof ConfigError) {
-    printError(e.message);
-    process.exitCode = EXIT.refused;
-  } else {
-    printError(`unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-    process.exitCode = EXIT.refused;
+    if (json && e.exitCode !== 0)
+      printJson({ error: e.message.replace(/^error: /, ''), exitCode: EXIT.usage, details: null });
+    return;
   }
+  const f = describeFailure(e, e instanceof ConfigError);
+  if (json && !f.printed) printJson({ error: f.message, exitCode: f.exitCode, details: f.details });
+  if (!f.printed || !json) printError(f.forPeople);
+  process.exitCode = f.exitCode;
+}
+
+// An error thrown outside the command's own promise (an event handler, a stray callback) ends
+// the command the same way, not with a bare stack trace.
+process.on('uncaughtException', (e) => {
+  fail(e);
+  process.exit();
+});
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  fail(e);
 }

@@ -28,3 +28,41 @@ export class ServiceUnreachable extends CliError {
     );
   }
 }
+
+export interface Failure {
+  /** One line for --json and for people. */
+  message: string;
+  /** What people read on stderr: the message, with the stack for an unexpected error. */
+  forPeople: string;
+  exitCode: number;
+  details: unknown;
+  /** The command printed its own JSON document before failing. */
+  printed: boolean;
+}
+
+/**
+ * Any error as a refusal: a CliError as it says, a configuration error as invalid input, and
+ * anything else (a bug) as "unexpected error", still exit 1 and still a JSON document.
+ */
+export function describeFailure(e: unknown, isConfigError = false): Failure {
+  if (e instanceof CliError) {
+    const details = e.details as { printed?: boolean } | undefined;
+    return {
+      message: e.message,
+      forPeople: e.message,
+      exitCode: e.exitCode,
+      details: e.details ?? null,
+      printed: details?.printed === true,
+    };
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  if (isConfigError)
+    return { message, forPeople: message, exitCode: EXIT.refused, details: null, printed: false };
+  return {
+    message: `unexpected error: ${message}`,
+    forPeople: `unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+    exitCode: EXIT.refused,
+    details: null,
+    printed: false,
+  };
+}

@@ -1,8 +1,11 @@
 // Tabular output in the formats people ask for: a terminal table, Markdown, CSV (with a BOM so
 // that Excel opens the Chinese text correctly) and Excel workbooks formatted for printing.
-import { writeFile } from 'node:fs/promises';
+// The cells hold departments' own text, so no format lets that text attack its reader: CSV
+// cells that a spreadsheet would take for a formula are neutralised, Markdown is escaped,
+// workbook cells are typed strings and sheet names are cleaned.
 import { stringify } from 'csv-stringify/sync';
 import { CliError, EXIT } from './errors.ts';
+import { writeNewFile } from './files.ts';
 import { t, table, type Format, type Lang } from './output.ts';
 import { withProgress, type Progress } from './progress.ts';
 import { displayWidth } from './text-width.ts';
@@ -17,13 +20,53 @@ export interface Sheet {
   fills?: (string | null)[];
 }
 
+/**
+ * A CSV cell as spreadsheet programs will not run it: text starting with = + - @, a tab or a
+ * carriage return gets a leading single quote (OWASP's advice against formula injection), so
+ * `=HYPERLINK(…)` shows as text in Excel, WPS and LibreOffice. Numbers stay numbers.
+ */
+export function csvCell(v: string | number | null): string | number {
+  if (v === null) return '';
+  if (typeof v === 'number') return v;
+  return /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+}
+
+/**
+ * Text for a Markdown table cell: Markdown and HTML have no effect (a department's `<img>` or
+ * `[link](…)` is shown, not rendered), a pipe does not end the cell, a line break is `<br>`.
+ */
+export function mdCell(v: string | number | null): string {
+  return String(v ?? '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[\\`*_[\]|#~!]/g, (c) => `\\${c}`)
+    .replace(/\r\n|\r|\n/g, '<br>');
+}
+
+/**
+ * A worksheet name Excel accepts: without / ? * [ ] : \\, not starting or ending with an
+ * apostrophe, at most 31 characters, not empty and unique in the workbook (case aside).
+ */
+export function sheetName(title: string, taken: ReadonlySet<string> = new Set()): string {
+  const clean = title
+    .replace(/[/?*[\]:\\]/g, ' ')
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/^'+|'+$/g, '');
+  const cut = (s: string, n: number) => Array.from(s).slice(0, n).join('').trim();
+  let name = cut(clean, 31) || 'Sheet';
+  for (let i = 2; taken.has(name.toLowerCase()); i++)
+    name = `${cut(clean, 31 - `${i}`.length - 1)}-${i}`;
+  return name;
+}
+
 function md(sheet: Sheet): string {
-  const esc = (v: string | number | null) =>
-    String(v ?? '')
-      .replace(/\|/g, '\\|')
-      .replace(/\n/g, '<br>');
+  const esc = mdCell;
   return [
-    `## ${sheet.title}`,
+    `## ${esc(sheet.title)}`,
     '',
     `| ${sheet.columns.map((c) => esc(c.header)).join(' | ')} |`,
     `| ${sheet.columns.map(() => '---').join(' | ')} |`,
@@ -38,8 +81,11 @@ export async function xlsxBuffer(sheets: Sheet[], progress?: Progress): Promise<
   const { default: ExcelJS } = await import('exceljs');
   const wb = new ExcelJS.Workbook();
   wb.creator = 'county-campaign';
+  const taken = new Set<string>();
   for (const sheet of sheets) {
-    const ws = wb.addWorksheet(sheet.title.slice(0, 31), {
+    const name = sheetName(sheet.title, taken);
+    taken.add(name.toLowerCase());
+    const ws = wb.addWorksheet(name, {
       views: [{ state: 'frozen', ySplit: 1 }],
       pageSetup: {
         orientation: 'landscape',
@@ -58,7 +104,11 @@ export async function xlsxBuffer(sheets: Sheet[], progress?: Progress): Promise<
     ws.pageSetup.printTitlesRow = '1:1';
     const widths = sheet.columns.map((c) => c.width ?? Math.max(10, c.header.length * 2 + 4));
     sheet.rows.forEach((r, i) => {
-      const row = ws.addRow(r.map((v) => (v === null ? '' : v)));
+      // Plain strings and numbers only: ExcelJS writes a string as a typed text cell, never as
+      // a formula, so `=HYPERLINK(…)` from a department stays text.
+      const row = ws.addRow(
+        r.map((v) => (v === null ? '' : typeof v === 'number' ? v : String(v))),
+      );
       row.alignment = { vertical: 'top', wrapText: true };
       // Spreadsheet programs do not grow wrapped rows by themselves when the file sets no
       // height: give each row the lines its longest cell needs (CJK characters are two wide).
@@ -112,7 +162,7 @@ export async function emitSheets(
   sheets: Sheet[],
   format: Format,
   out?: string,
-  how: { lang?: Lang; json?: boolean } = {},
+  how: { lang?: Lang; json?: boolean; force?: boolean | undefined } = {},
 ): Promise<void> {
   const lang = how.lang ?? 'zh';
   if (format === 'xlsx' && !out)
@@ -130,13 +180,13 @@ export async function emitSheets(
       if (format === 'xlsx') {
         const buffer = await xlsxBuffer(sheets, progress);
         progress.detail(t(lang, `写入 ${out}`, `writing ${out}`));
-        await writeFile(out!, buffer);
+        await writeNewFile(out!, buffer, { force: how.force });
         return '';
       }
       const text = render(sheets, format, progress);
       if (out) {
         progress.detail(t(lang, `写入 ${out}`, `writing ${out}`));
-        await writeFile(out, text);
+        await writeNewFile(out, text, { force: how.force });
       }
       return text;
     },
@@ -155,7 +205,10 @@ function render(sheets: Sheet[], format: Exclude<Format, 'xlsx'>, progress: Prog
     return `\uFEFF${sheets
       .map((s) =>
         done(
-          stringify([s.columns.map((c) => c.header), ...s.rows.map((r) => r.map((v) => v ?? ''))]),
+          stringify([
+            s.columns.map((c) => csvCell(c.header)),
+            ...s.rows.map((r) => r.map(csvCell)),
+          ]),
           s,
         ),
       )

@@ -51,6 +51,15 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/**
+ * Text from departments for a terminal: control characters (an ESC that would move the cursor,
+ * clear the screen or retitle the window) are shown as U+FFFD, line breaks and tabs stay.
+ */
+export function terminalSafe(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '\uFFFD');
+}
+
 export function table(head: string[], rows: (string | number)[][]): string {
   const TableOf = require('cli-table3') as typeof Table;
   const t = new TableOf({
@@ -58,7 +67,7 @@ export function table(head: string[], rows: (string | number)[][]): string {
     style: { head: [], border: [] },
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
   });
-  for (const r of rows) t.push(r.map(String));
+  for (const r of rows) t.push(r.map((v) => terminalSafe(String(v))));
   return t.toString();
 }
 

@@ -27,6 +27,11 @@ export interface ResolvedCalendar {
 /** Working days are searched at most this far ahead before giving up (a calendar error). */
 const MAX_SCAN_DAYS = 3660;
 
+/** A calendar that cannot answer: no working day within reach, a count out of range. */
+export class CalendarError extends Error {
+  override name = 'CalendarError';
+}
+
 export class BusinessCalendar {
   readonly timeZone: string;
   private readonly holidays: Set<string>;
@@ -40,7 +45,7 @@ export class BusinessCalendar {
     this.workdays = new Set(data.workdays);
     const start = parseClock(data.workdayStart);
     const end = parseClock(data.workdayEnd);
-    if (!start || !end) throw new Error('calendar: workdayStart/workdayEnd must be HH:mm');
+    if (!start || !end) throw new CalendarError('calendar: workdayStart/workdayEnd must be HH:mm');
     this.start = start;
     this.end = end;
   }
@@ -67,7 +72,7 @@ export class BusinessCalendar {
       if (this.isWorkingDay(d)) return d;
       d = addCalendarDays(d, 1);
     }
-    throw new Error(`calendar: no working day within ${MAX_SCAN_DAYS} days of ${date}`);
+    throw new CalendarError(`calendar: no working day within ${MAX_SCAN_DAYS} days of ${date}`);
   }
 
   /**
@@ -75,7 +80,8 @@ export class BusinessCalendar {
    * is a working day, else the next one.
    */
   addWorkingDays(date: LocalDate, n: number): LocalDate {
-    if (!Number.isInteger(n) || n < 0) throw new Error(`calendar: bad working-day count ${n}`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new CalendarError(`calendar: bad working-day count ${n}`);
     if (n === 0) return this.workingDayOnOrAfter(date);
     let d = date;
     let left = n;
@@ -83,7 +89,8 @@ export class BusinessCalendar {
       d = addCalendarDays(d, 1);
       if (this.isWorkingDay(d)) left--;
     }
-    if (left > 0) throw new Error(`calendar: ran out of days adding ${n} working days to ${date}`);
+    if (left > 0)
+      throw new CalendarError(`calendar: ran out of days adding ${n} working days to ${date}`);
     return d;
   }
 

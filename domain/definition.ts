@@ -1,7 +1,14 @@
 // The campaign definition: the zod schema of a definition file and the cross-reference checks
 // that a schema alone cannot express. Both report every problem at once, each with its path.
 import { z } from 'zod';
-import { isLocalDate, isValidTimeZone, parseClock, parseDuration, parseMoment } from './time.ts';
+import {
+  DAY,
+  isLocalDate,
+  isValidTimeZone,
+  parseClock,
+  parseDurationMs,
+  parseMoment,
+} from './time.ts';
 
 export const UNIT_KINDS = ['bureau', 'department', 'evaluator', 'leadership'] as const;
 export type UnitKind = (typeof UNIT_KINDS)[number];
@@ -48,70 +55,96 @@ const moment = z
     'must be a date (2026-10-08), a local date-time (2026-10-08T09:00[:ss]) or one with an offset',
   );
 
-const duration = z
-  .string()
-  .refine(
-    (s) => parseDuration(s) !== null,
-    'must be an ISO 8601 duration such as P3D, PT2H, PT90S',
-  );
+/** The longest duration a definition may give: a campaign lasts a year. */
+export const MAX_DURATION_DAYS = 366;
+
+/**
+ * An ISO 8601 duration of at most MAX_DURATION_DAYS; `positive` ones at least one second (a
+ * progress report or a deadline every instant would flood the history).
+ */
+const isoDuration = (positive: boolean) =>
+  z.string().superRefine((s, ctx) => {
+    const ms = parseDurationMs(s);
+    if (ms === null)
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be an ISO 8601 duration such as P3D, PT2H, PT90S',
+      });
+    else if (!(ms <= MAX_DURATION_DAYS * DAY))
+      ctx.addIssue({
+        code: 'custom',
+        message: `${s} is longer than ${MAX_DURATION_DAYS} days (P${MAX_DURATION_DAYS}D), the most a campaign can use`,
+      });
+    else if (positive && ms < 1000)
+      ctx.addIssue({ code: 'custom', message: `${s} is shorter than one second (PT1S)` });
+  });
+const duration = isoDuration(true);
+/** A duration that may be zero (a warning window, an escalation at the due instant). */
+const durationOrZero = isoDuration(false);
+
+/** Free text of bounded length. */
+const text = (max: number) => z.string().max(max, `at most ${max} characters`);
+const name = text(200).min(1);
+const list = <T extends z.ZodType>(item: T, max: number) =>
+  z.array(item).max(max, `at most ${max} entries`);
 
 const clock = z.string().refine((s) => parseClock(s) !== null, 'must be a clock time HH:mm');
 
 const localDate = z.string().refine(isLocalDate, 'must be a date YYYY-MM-DD');
 
 /** A delay: an ISO duration, or a number of working days on the campaign's calendar. */
-export const delaySchema = z.union([
-  z.strictObject({ duration }),
-  z.strictObject({ workingDays: z.number().int().min(0).max(60) }),
-]);
+const workingDays = z.strictObject({ workingDays: z.number().int().min(0).max(60) });
+export const delaySchema = z.union([z.strictObject({ duration }), workingDays]);
+/** An escalation step's delay: zero means at the due instant itself. */
+const stepDelaySchema = z.union([z.strictObject({ duration: durationOrZero }), workingDays]);
 export type Delay = z.infer<typeof delaySchema>;
 
 const personSchema = z.strictObject({
   id,
-  name: z.string().min(1),
+  name,
   role: z.enum(ROLES),
-  title: z.string().optional(),
-  phone: z.string().optional(),
+  title: text(200).optional(),
+  phone: text(40).optional(),
   /** Channel-specific handle, e.g. a WeCom user id to @mention. */
-  handle: z.string().optional(),
+  handle: text(200).optional(),
 });
 export type Person = z.infer<typeof personSchema>;
 
 const unitSchema = z.strictObject({
   id,
-  name: z.string().min(1),
+  name,
   kind: z.enum(UNIT_KINDS),
-  people: z.array(personSchema).min(1, 'a unit needs at least one person'),
+  people: list(personSchema, 500).min(1, 'a unit needs at least one person'),
 });
 export type Unit = z.infer<typeof unitSchema>;
 
 const fieldSchema = z.strictObject({
   key: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]*$/, 'must be an identifier (letters, digits, _)'),
-  label: z.string().min(1),
+  label: name,
   type: z.enum(FIELD_TYPES),
   required: z.boolean().default(true),
-  unit: z.string().optional(),
+  unit: text(40).optional(),
   min: z.number().optional(),
   max: z.number().optional(),
-  options: z.array(z.string().min(1)).optional(),
-  help: z.string().optional(),
+  options: list(name, 200).optional(),
+  help: text(2000).optional(),
 });
 export type QuestionnaireField = z.infer<typeof fieldSchema>;
 
 const indicatorSchema = z.strictObject({
   code: id,
-  name: z.string().min(1),
-  nameEn: z.string().optional(),
+  name,
+  nameEn: text(200).optional(),
   leadUnit: id,
-  cooperatingUnits: z.array(id).default([]),
+  cooperatingUnits: list(id, 100).default([]),
   /** 领队: the person who leads the indicator's team. */
   teamLeader: id,
   /** 填报人员: the people who fill in the questionnaire. */
-  fillers: z.array(id).min(1, 'an indicator needs at least one filler'),
+  fillers: list(id, 200).min(1, 'an indicator needs at least one filler'),
   /** 填报指引: where the filling guide is, or its text. */
-  guide: z.string().optional(),
-  fields: z.array(fieldSchema).min(1, 'an indicator needs at least one questionnaire field'),
-  evidence: z.array(z.string().min(1)).default([]),
+  guide: text(20_000).optional(),
+  fields: list(fieldSchema, 200).min(1, 'an indicator needs at least one questionnaire field'),
+  evidence: list(text(500).min(1), 200).default([]),
 });
 export type Indicator = z.infer<typeof indicatorSchema>;
 
@@ -128,7 +161,7 @@ const phasesSchema = z.strictObject({
      */
     slot: duration.optional(),
     /** Order in which indicators are scheduled; defaults to the order of `indicators`. */
-    order: z.array(id).optional(),
+    order: list(id, 200).optional(),
   }),
   verification: z.strictObject({
     ...windowShape,
@@ -139,27 +172,32 @@ const phasesSchema = z.strictObject({
 });
 
 const escalationStepSchema = z.strictObject({
-  after: delaySchema,
-  notify: z.array(z.enum(RECIPIENTS)).min(1, 'an escalation step must notify someone'),
-  label: z.string().optional(),
+  after: stepDelaySchema,
+  notify: list(z.enum(RECIPIENTS), RECIPIENTS.length).min(
+    1,
+    'an escalation step must notify someone',
+  ),
+  label: text(200).optional(),
 });
 export type EscalationStep = z.infer<typeof escalationStepSchema>;
 
 const policySchema = z.strictObject({
   /** Reminders before a task's due instant, as ISO durations (P3D, P1D, PT2H). */
-  reminders: z.array(duration).default(['P3D', 'P1D', 'PT2H']),
+  reminders: list(duration, 10).default(['P3D', 'P1D', 'PT2H']),
   /** A task is yellow within this window before its due instant. */
-  warningWindow: duration.default('P1D'),
+  warningWindow: durationOrZero.default('P1D'),
   /** After the due instant, each step fires this long after the previous one. */
-  escalation: z.array(escalationStepSchema).min(1, 'the escalation ladder needs at least one step'),
+  escalation: list(escalationStepSchema, 10).min(
+    1,
+    'the escalation ladder needs at least one step',
+  ),
   /** New due instant after the bureau returns a submission. */
   returnDue: delaySchema.default({ workingDays: 2 }),
   /** Who may grant an extension. */
-  extensionApprovers: z
-    .array(z.enum(['bureau', 'deputy', 'head']))
+  extensionApprovers: list(z.enum(['bureau', 'deputy', 'head']), 3)
     .min(1)
     .default(['bureau']),
-  maxExtensions: z.number().int().min(0).default(2),
+  maxExtensions: z.number().int().min(0).max(20).default(2),
 });
 export type Policy = z.infer<typeof policySchema>;
 
@@ -167,14 +205,19 @@ const dispatchSchema = z.strictObject({
   /** Local time of the daily digest on each working day. */
   at: clock.default('17:30'),
   /** Who receives it (unit ids); defaults to the bureau and the leadership. */
-  recipients: z.array(id).optional(),
+  recipients: list(id, 200).optional(),
 });
+
+/** No evaluation ranks more places than this (a province's counties number in the hundreds). */
+export const MAX_RANK = 10_000;
 
 const rectificationSchema = z.strictObject({
   triggers: z
     .strictObject({
-      scoreBelow: z.number().min(0).optional(),
-      rankBottom: z.number().int().min(1).optional(),
+      /** Scores run from 0 to 100. */
+      scoreBelow: z.number().min(0).max(100).optional(),
+      /** Ranks run from 1 to MAX_RANK. */
+      rankBottom: z.number().int().min(1).max(MAX_RANK).optional(),
     })
     .refine(
       (t) => t.scoreBelow !== undefined || t.rankBottom !== undefined,
@@ -185,20 +228,58 @@ const rectificationSchema = z.strictObject({
   progressEvery: duration.default('P7D'),
 });
 
+/**
+ * A channel's address: https, or http to the machine itself (a receiver for development and
+ * tests; the worker sends there only when NOTIFY_ALLOW_LOOPBACK_HTTP is set).
+ */
+const channelUrl = z
+  .string()
+  .max(2000, 'at most 2000 characters')
+  .superRefine((s, ctx) => {
+    const problem = channelUrlProblem(s);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/** Why a channel URL is refused, or null. */
+export function channelUrlProblem(s: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    return 'must be a URL such as https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…';
+  }
+  if (u.username || u.password)
+    return 'must not carry a user name or password (put a token in headers instead)';
+  if (u.protocol === 'https:') return null;
+  if (u.protocol === 'http:' && isLoopbackHost(u.hostname)) return null;
+  if (u.protocol === 'http:')
+    return `must use https (http is allowed only to the machine itself, for development): ${u.protocol}//${u.host}`;
+  return `must use https, not ${u.protocol.replace(/:$/, '')}`;
+}
+
+/** localhost, 127.0.0.0/8 or ::1 as written in a URL's host. */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
 const channelSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('console'), id: id.optional() }),
   z.strictObject({
     type: z.literal('webhook'),
     id: id.optional(),
-    url: z.url(),
-    headers: z.record(z.string(), z.string()).optional(),
+    url: channelUrl,
+    headers: z
+      .record(text(100).min(1), text(2000))
+      .refine((h) => Object.keys(h).length <= 20, 'at most 20 headers')
+      .optional(),
   }),
-  z.strictObject({ type: z.literal('wecom'), id: id.optional(), url: z.url() }),
+  z.strictObject({ type: z.literal('wecom'), id: id.optional(), url: channelUrl }),
   z.strictObject({
     type: z.literal('dingtalk'),
     id: id.optional(),
-    url: z.url(),
-    secret: z.string().optional(),
+    url: channelUrl,
+    secret: text(200).optional(),
   }),
 ]);
 export type ChannelConfig = z.infer<typeof channelSchema>;
@@ -209,22 +290,23 @@ const calendarSchema = z.strictObject({
   workdayStart: clock.default('09:00'),
   workdayEnd: clock.default('18:00'),
   /** Extra days off (for years the holiday package does not know yet). */
-  holidays: z.array(localDate).default([]),
+  holidays: list(localDate, 1000).default([]),
   /** Extra adjusted working days (调休), typically weekends. */
-  workdays: z.array(localDate).default([]),
+  workdays: list(localDate, 1000).default([]),
 });
 
 export const definitionSchema = z.strictObject({
   campaign: z.strictObject({
     id,
-    name: z.string().min(1),
-    county: z.string().min(1),
+    name,
+    county: name,
     year: z.number().int().min(2000).max(2100),
     timeZone: z
       .string()
+      .max(100)
       .default('Asia/Shanghai')
       .refine(isValidTimeZone, 'must be an IANA time zone such as Asia/Shanghai'),
-    description: z.string().optional(),
+    description: text(20_000).optional(),
   }),
   calendar: calendarSchema.default({
     chineseHolidays: true,
@@ -233,14 +315,14 @@ export const definitionSchema = z.strictObject({
     holidays: [],
     workdays: [],
   }),
-  units: z.array(unitSchema).min(1),
-  indicators: z.array(indicatorSchema).min(1),
+  units: list(unitSchema, 200).min(1),
+  indicators: list(indicatorSchema, 100).min(1),
   phases: phasesSchema,
   policy: policySchema,
   dispatch: dispatchSchema.default({ at: '17:30' }),
   rectification: rectificationSchema,
   notifications: z
-    .strictObject({ channels: z.array(channelSchema).default([{ type: 'console' }]) })
+    .strictObject({ channels: list(channelSchema, 20).default([{ type: 'console' }]) })
     .default({ channels: [{ type: 'console' }] }),
 });
 

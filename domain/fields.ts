@@ -11,13 +11,22 @@ export interface FieldProblem {
   message: string;
 }
 
+/** A value for a message, whatever it is (JSON.stringify throws on a cycle or a BigInt). */
+function shown(v: unknown): string {
+  try {
+    const text = JSON.stringify(v) ?? typeof v;
+    return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  } catch {
+    return Array.isArray(v) ? 'a list' : typeof v;
+  }
+}
+
 function checkOne(f: QuestionnaireField, v: unknown): string | null {
   switch (f.type) {
     case 'integer':
     case 'number':
     case 'percent': {
-      if (typeof v !== 'number' || !Number.isFinite(v))
-        return `must be a number, got ${JSON.stringify(v)}`;
+      if (typeof v !== 'number' || !Number.isFinite(v)) return `must be a number, got ${shown(v)}`;
       if (f.type === 'integer' && !Number.isInteger(v)) return `must be a whole number, got ${v}`;
       if (f.type === 'percent' && (v < 0 || v > 100))
         return `must be a percentage between 0 and 100, got ${v}`;
@@ -26,17 +35,17 @@ function checkOne(f: QuestionnaireField, v: unknown): string | null {
       return null;
     }
     case 'text':
-      return typeof v === 'string' ? null : `must be text, got ${JSON.stringify(v)}`;
+      return typeof v === 'string' ? null : `must be text, got ${shown(v)}`;
     case 'boolean':
-      return typeof v === 'boolean' ? null : `must be true or false, got ${JSON.stringify(v)}`;
+      return typeof v === 'boolean' ? null : `must be true or false, got ${shown(v)}`;
     case 'date':
       return typeof v === 'string' && isLocalDate(v)
         ? null
-        : `must be a date YYYY-MM-DD, got ${JSON.stringify(v)}`;
+        : `must be a date YYYY-MM-DD, got ${shown(v)}`;
     case 'enum':
       return typeof v === 'string' && (f.options ?? []).includes(v)
         ? null
-        : `must be one of ${(f.options ?? []).join(' / ')}, got ${JSON.stringify(v)}`;
+        : `must be one of ${(f.options ?? []).join(' / ')}, got ${shown(v)}`;
   }
 }
 
@@ -49,7 +58,8 @@ export function validateFieldData(
   const values = data ?? {};
   const known = new Set(fields.map((f) => f.key));
   for (const f of fields) {
-    const v = values[f.key];
+    // Own keys only: a field named "constructor" is not found on the object's prototype.
+    const v = Object.hasOwn(values, f.key) ? values[f.key] : undefined;
     if (v === undefined || v === null || v === '') {
       if (f.required) problems.push({ field: f.key, message: `${f.label} (${f.key}) is required` });
       continue;

@@ -62,7 +62,9 @@ export const TASK_EVENT_ZH: Record<TaskEventRecord['type'], string> = {
 /** A task event's type for people: Chinese by default, the code itself in English. */
 export function eventLabel(lang: 'zh' | 'en', type: string): string {
   if (lang === 'en') return type;
-  return (TASK_EVENT_ZH as Record<string, string>)[type] ?? type;
+  return Object.hasOwn(TASK_EVENT_ZH, type)
+    ? (TASK_EVENT_ZH as Record<string, string>)[type]!
+    : type;
 }
 
 /** A phase or state for people: Chinese by default, the code itself in English. */
@@ -74,5 +76,6 @@ export function label(lang: 'zh' | 'en', value: string): string {
     ...TASK_STATE_ZH,
     ...CAMPAIGN_STATUS_ZH,
   };
-  return all[value] ?? value;
+  // Own labels only: a value such as "constructor" is shown as itself, not as a function.
+  return Object.hasOwn(all, value) ? all[value]! : value;
 }

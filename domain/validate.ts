@@ -1,7 +1,7 @@
 // Validation of a campaign definition: schema errors and cross-reference errors together, so a
 // person fixing a file sees every mistake at once, each with its path.
 import type { z } from 'zod';
-import { BusinessCalendar } from './calendar.ts';
+import { BusinessCalendar, CalendarError } from './calendar.ts';
 import { KNOWN_HOLIDAY_YEARS, resolveCalendar } from './calendar-data.ts';
 import {
   definitionSchema,
@@ -10,11 +10,12 @@ import {
   type Role,
   type UnitKind,
 } from './definition.ts';
-import { dataEntrySchedule, momentToInstant, phaseWindows } from './schedule.ts';
+import { dataEntrySchedule, momentToInstant, phaseWindows, type PhaseWindow } from './schedule.ts';
 import {
   DAY,
   isValidTimeZone,
   localParts,
+  parseClock,
   parseDurationMs,
   parseMoment,
   zonedInstant,
@@ -88,6 +89,20 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+/** A raw value for a message, whatever it is (String() throws on `{ toString: 1 }`). */
+const show = (v: unknown): string =>
+  typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
+    ? String(v)
+    : v === null
+      ? 'null'
+      : Array.isArray(v)
+        ? 'a list'
+        : typeof v;
+/** The roles a unit of `kind` may have, for a kind from the file (never the prototype's). */
+const rolesOfKind = (kind: string | undefined): readonly string[] | undefined =>
+  kind !== undefined && Object.hasOwn(ROLES_BY_UNIT_KIND, kind)
+    ? ROLES_BY_UNIT_KIND[kind as UnitKind]
+    : undefined;
 
 interface RawPerson {
   id: string;
@@ -109,7 +124,7 @@ function semanticProblems(raw: unknown): DefinitionProblem[] {
   const timeZone = isValidTimeZone(tzRaw) ? tzRaw : 'Asia/Shanghai';
 
   // Units and people.
-  const units = new Map<string, { kind: string | undefined; people: RawPerson[] }>();
+  const units = new Map<string, { kind: string | undefined; people: RawPerson[]; index: number }>();
   const people = new Map<string, RawPerson>();
   arr(raw.units).forEach((u, ui) => {
     if (!isObj(u)) return;
@@ -117,7 +132,7 @@ function semanticProblems(raw: unknown): DefinitionProblem[] {
     const kind = str(u.kind);
     if (!unitId) return;
     if (units.has(unitId)) add(`units[${ui}].id`, `duplicate unit id "${unitId}"`);
-    const entry = units.get(unitId) ?? { kind, people: [] };
+    const entry = units.get(unitId) ?? { kind, people: [], index: ui };
     units.set(unitId, entry);
     arr(u.people).forEach((p, pi) => {
       if (!isObj(p)) return;
@@ -134,7 +149,7 @@ function semanticProblems(raw: unknown): DefinitionProblem[] {
       const person: RawPerson = { id: pid, role: str(p.role), unitId, unitKind: kind, path };
       people.set(pid, person);
       entry.people.push(person);
-      const allowed = ROLES_BY_UNIT_KIND[kind as UnitKind] as readonly string[] | undefined;
+      const allowed = rolesOfKind(kind);
       if (allowed && person.role && !allowed.includes(person.role)) {
         add(
           `${path}.role`,
@@ -268,7 +283,7 @@ function semanticProblems(raw: unknown): DefinitionProblem[] {
         add(`${path}.options`, 'an enum field needs its options');
       }
       if (f.type !== 'enum' && f.options !== undefined) {
-        add(`${path}.options`, `options apply only to enum fields, not "${String(f.type)}"`);
+        add(`${path}.options`, `options apply only to enum fields, not "${show(f.type)}"`);
       }
       if (typeof f.min === 'number' && typeof f.max === 'number' && f.min > f.max) {
         add(`${path}.min`, `min ${f.min} is greater than max ${f.max}`);
@@ -286,7 +301,7 @@ function semanticProblems(raw: unknown): DefinitionProblem[] {
   for (const unitId of workUnits) {
     for (const role of ['deputy', 'head'] as const) {
       if (ladderRecipients.has(role) && !hasRole(unitId, role)) {
-        const ui = arr(raw.units).findIndex((u) => isObj(u) && u.id === unitId);
+        const ui = units.get(unitId)?.index ?? 0;
         add(
           `units[${ui}].people`,
           `unit "${unitId}" has no ${role === 'deputy' ? 'deputy in charge (分管领导)' : 'head (一把手)'}, but the escalation ladder notifies one`,
@@ -364,8 +379,16 @@ function semanticProblems(raw: unknown): DefinitionProblem[] {
       if (!seen.has(c)) add('phases.dataEntry.order', `indicator "${c}" is missing from the order`);
   }
 
-  // Calendar lists.
+  // Calendar lists and hours.
   const cal = isObj(raw.calendar) ? raw.calendar : {};
+  const opens = parseClock(str(cal.workdayStart) ?? '09:00');
+  const closes = parseClock(str(cal.workdayEnd) ?? '18:00');
+  if (opens && closes && opens.hour * 60 + opens.minute >= closes.hour * 60 + closes.minute) {
+    add(
+      'calendar.workdayEnd',
+      `the working day ends (${str(cal.workdayEnd) ?? '18:00'}) before it starts (${str(cal.workdayStart) ?? '09:00'})`,
+    );
+  }
   const hol = new Set(arr(cal.holidays).filter((d): d is string => typeof d === 'string'));
   arr(cal.workdays).forEach((d, i) => {
     if (typeof d === 'string' && hol.has(d)) {
@@ -479,17 +502,55 @@ function progressWarnings(def: CampaignDefinition): DefinitionProblem[] {
   ];
 }
 
+/** Problems listed at most; a file with more gets a last line saying how many were left out. */
+export const MAX_PROBLEMS = 200;
+
+function capped(problems: DefinitionProblem[]): DefinitionProblem[] {
+  if (problems.length <= MAX_PROBLEMS) return problems;
+  return [
+    ...problems.slice(0, MAX_PROBLEMS),
+    {
+      path: '(root)',
+      message: `… and ${problems.length - MAX_PROBLEMS} more problem(s) not listed; fix these first`,
+    },
+  ];
+}
+
+/**
+ * A plan that cannot be computed (a calendar without a working day in reach, a window whose
+ * slots run past the end of time) as a problem at its place in the file, never a crash.
+ */
+function unplannable(e: unknown): DefinitionProblem {
+  const message = e instanceof Error ? e.message : String(e);
+  if (e instanceof CalendarError)
+    return {
+      path: 'calendar.holidays',
+      message: `the business calendar cannot place the campaign: ${message}`,
+    };
+  return {
+    path: 'phases.dataEntry',
+    message: `the data-entry schedule cannot be computed (${message}); check phases.dataEntry.slot and the windows`,
+  };
+}
+
 /** Validates a parsed definition document (the object from YAML or JSON). */
 export function validateDefinition(raw: unknown): ValidationResult {
   const parsed = definitionSchema.safeParse(raw);
   const errors = [...(parsed.success ? [] : zodProblems(parsed.error)), ...semanticProblems(raw)];
   if (!parsed.success || errors.length > 0) {
-    return { valid: false, errors: dedupe(errors), warnings: [] };
+    return { valid: false, errors: capped(dedupe(errors)), warnings: [] };
   }
   const def = parsed.data;
   const calendarData = resolveCalendar(def.campaign.timeZone, calendarYears(def), def.calendar);
   const calendar = new BusinessCalendar(calendarData);
-  const planErrors = planProblems(def, calendar);
+  let planErrors: DefinitionProblem[];
+  let phases: PhaseWindow[];
+  try {
+    planErrors = planProblems(def, calendar);
+    phases = phaseWindows(def.phases, calendar);
+  } catch (e) {
+    return { valid: false, errors: [unplannable(e)], warnings: [] };
+  }
   const summary: DefinitionSummary = {
     campaignId: def.campaign.id,
     name: def.campaign.name,
@@ -499,7 +560,7 @@ export function validateDefinition(raw: unknown): ValidationResult {
     units: def.units.length,
     people: def.units.reduce((n, u) => n + u.people.length, 0),
     indicators: def.indicators.length,
-    phases: phaseWindows(def.phases, calendar).map((p) => ({
+    phases: phases.map((p) => ({
       phase: p.phase,
       start: new Date(p.start).toISOString(),
       end: new Date(p.end).toISOString(),

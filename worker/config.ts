@@ -1,5 +1,6 @@
 // Configuration, read once from the environment and checked with zod. Every setting has a
 // local default, so that on a machine where `npm run services:start` runs nothing is needed.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ConfigError } from './config-error.ts';
 
@@ -43,7 +44,29 @@ export const WORKER_DEFAULTS = {
   maxConcurrentLocalActivities: 20,
 } as const;
 
-const envSchema = z.object({
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+/** `5MB`, `512KB`, `1048576`: a size in bytes (units of 1024). Null when malformed. */
+export function parseSize(text: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?b?)$/i.exec(text.trim());
+  if (!m) return null;
+  const bytes = Math.floor(Number(m[1]) * (SIZE_UNITS[m[2]!.toLowerCase()] ?? NaN));
+  return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : null;
+}
+
+const size = z
+  .string()
+  .refine((s) => parseSize(s) !== null, 'must be a size such as 5MB, 512KB or 1048576')
+  .transform((s) => parseSize(s)!);
+
+const fileLimitsSchema = z.object({
+  /** The largest campaign definition (or task data file) the CLI reads. */
+  CAMPAIGN_MAX_DEFINITION_SIZE: size.default(5 * 1024 ** 2),
+  /** The largest CSV import (enterprise list, results) the CLI reads. */
+  CAMPAIGN_MAX_IMPORT_SIZE: size.default(50 * 1024 ** 2),
+});
+
+const envSchema = fileLimitsSchema.extend({
   TEMPORAL_ADDRESS: z
     .string()
     .regex(/^[^\s:]+:\d+$/, 'must be host:port, e.g. localhost:7233')
@@ -79,6 +102,27 @@ const envSchema = z.object({
   /** How long the CLI waits for a worker to answer an action, in seconds. */
   CLI_WORKER_TIMEOUT: z.coerce.number().min(1).max(600).default(30),
   LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  /** Channels may use http to this machine (development and tests only). */
+  NOTIFY_ALLOW_LOOPBACK_HTTP: z
+    .enum(['true', 'false', '1', '0'], 'must be true or false')
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
+  /** When set, the only host names channels may reach, comma-separated (`*.example.com`). */
+  NOTIFY_ALLOWED_HOSTS: z
+    .string()
+    .regex(
+      /^\s*(\*\.)?[a-z0-9.-]+(\s*,\s*(\*\.)?[a-z0-9.-]+)*\s*$/i,
+      'must be host names separated by commas, e.g. qyapi.weixin.qq.com,oapi.dingtalk.com',
+    )
+    .optional(),
+  /** Private networks channels may reach all the same, CIDRs separated by commas. */
+  NOTIFY_ALLOWED_NETWORKS: z
+    .string()
+    .refine(
+      (s) => s.split(',').every((c) => isCidr(c.trim())),
+      'must be networks such as 10.20.0.0/16,fd00::/8 separated by commas',
+    )
+    .optional(),
 });
 
 export interface WorkerTuning {
@@ -91,6 +135,16 @@ export interface WorkerTuning {
 export interface ListenAddress {
   host: string;
   port: number;
+}
+
+function isCidr(text: string): boolean {
+  const [net, bits, extra] = text.split('/');
+  if (extra !== undefined || !net) return false;
+  const family = isIP(net);
+  if (!family) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return /^\d+$/.test(bits) && n >= 0 && n <= (family === 6 ? 128 : 32);
 }
 
 export interface Config {
@@ -115,14 +169,28 @@ export interface Config {
   shutdownGrace: string;
   logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   cliWorkerTimeoutMs: number;
+  limits: FileLimits;
+  /** Where notification channels may send. */
+  network: {
+    allowLoopbackHttp: boolean;
+    allowedHosts: string[] | undefined;
+    allowedNetworks: string[] | undefined;
+  };
+}
+
+export interface FileLimits {
+  /** Bytes; CAMPAIGN_MAX_DEFINITION_SIZE. */
+  definitionBytes: number;
+  /** Bytes; CAMPAIGN_MAX_IMPORT_SIZE. */
+  importBytes: number;
 }
 
 export { ConfigError };
 
-export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
   // Empty variables count as unset, as shells often export them empty.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
-  const parsed = envSchema.safeParse(cleaned);
+  const parsed = schema.safeParse(cleaned);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map(
@@ -130,7 +198,23 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ),
     );
   }
-  const e = parsed.data;
+  return parsed.data;
+}
+
+/**
+ * Only the file-size limits, for commands that read files and need no service (`validate`
+ * works even when DATABASE_URL is malformed).
+ */
+export function readFileLimits(env: NodeJS.ProcessEnv = process.env): FileLimits {
+  const e = parseEnv(fileLimitsSchema, env);
+  return {
+    definitionBytes: e.CAMPAIGN_MAX_DEFINITION_SIZE,
+    importBytes: e.CAMPAIGN_MAX_IMPORT_SIZE,
+  };
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const e = parseEnv(envSchema, env);
   if (e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS > e.WORKER_MAX_CACHED_WORKFLOWS) {
     // The SDK would quietly lower it: say so instead.
     throw new ConfigError([
@@ -159,7 +243,24 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGrace: e.WORKER_SHUTDOWN_GRACE,
     logLevel: e.LOG_LEVEL,
     cliWorkerTimeoutMs: e.CLI_WORKER_TIMEOUT * 1000,
+    limits: {
+      definitionBytes: e.CAMPAIGN_MAX_DEFINITION_SIZE,
+      importBytes: e.CAMPAIGN_MAX_IMPORT_SIZE,
+    },
+    network: {
+      allowLoopbackHttp: e.NOTIFY_ALLOW_LOOPBACK_HTTP,
+      allowedHosts: list(e.NOTIFY_ALLOWED_HOSTS),
+      allowedNetworks: list(e.NOTIFY_ALLOWED_NETWORKS),
+    },
   };
+}
+
+function list(text: string | undefined): string[] | undefined {
+  const items = text
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return items?.length ? items : undefined;
 }
 
 let cached: Config | undefined;

@@ -12,6 +12,7 @@ import { migrate } from '../db/migrate.ts';
 import { createPool, isUnreachable, redactUrl } from '../db/pool.ts';
 import { config, ConfigError, type Config } from './config.ts';
 import { startHealthServer, type HealthReport, type HealthServer } from './health.ts';
+import { channelFor } from '../activities/notify/channels.ts';
 import { OutboxDispatcher } from './outbox.ts';
 import { createWorker } from './worker.ts';
 
@@ -85,7 +86,11 @@ if (cfg.metricsAddress) {
 
 const pool = createPool(cfg.databaseUrl, cfg.maxConcurrentActivities + 2);
 // Notices in the outbox are delivered by this process too; several workers share the work.
-const outbox = new OutboxDispatcher({ pool, log: (line) => console.error(`outbox: ${line}`) });
+const outbox = new OutboxDispatcher({
+  pool,
+  channelFor: (c) => channelFor(c, { network: cfg.network }),
+  log: (line) => console.error(`outbox: ${line}`),
+});
 
 const graceMs = durationMs(cfg.shutdownGrace);
 let shutdownAt: number | undefined;

@@ -2,10 +2,7 @@
 // evaluator's evidence requests and verified items, and the results. The campaign's record,
 // the list and the board are in board.ts.
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { Readable } from 'node:stream';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
-import { parse as parseCsv } from 'csv-parse';
 import { withTransaction } from '../../db/pool.ts';
 import { BusinessCalendar } from '../../domain/calendar.ts';
 import {
@@ -30,6 +27,8 @@ import {
   checkResultHeader,
   checkResultRows,
   drawSample,
+  parseCsvTable,
+  type CsvTable,
   type RowProblem,
 } from '../../domain/imports.ts';
 import { SA } from '../../domain/search-attributes.ts';
@@ -45,6 +44,7 @@ import {
   withWorkerDeadline,
 } from '../connections.ts';
 import { CliError, EXIT } from '../errors.ts';
+import { readBoundedFile } from '../files.ts';
 import { colour, printJson, t, type OutputOptions } from '../output.ts';
 import { withProgress, type Progress } from '../progress.ts';
 import { loadCampaign, loadRunningCampaign } from './board.ts';
@@ -179,63 +179,34 @@ export async function startCommand(
     );
 }
 
-/** The text in pieces of about `size` characters that end at a line break. */
-function* piecesOf(text: string, size = 1 << 16): Generator<string> {
-  let at = 0;
-  while (at < text.length) {
-    let end = Math.min(text.length, at + size);
-    if (end < text.length) {
-      const nl = text.lastIndexOf('\n', end);
-      end = nl > at ? nl + 1 : end;
-    }
-    yield text.slice(at, end);
-    at = end;
-  }
-}
-
 /**
- * Reads a CSV with a header row into records keyed by the header, advancing `progress` per row
- * (its total is the file's line count, an estimate until the end).
+ * Reads a CSV with a header row into records with their lines, advancing `progress` per row
+ * (its total is the file's line count, an estimate until the end). A file that cannot be read
+ * as CSV is refused with every problem at its line, as a bad row is.
  */
 async function readCsv(
   file: string,
   what: string,
+  out: OutputOptions,
   progress?: Progress,
-): Promise<{ header: string[]; rows: Record<string, string>[] }> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new CliError(
-      `cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
-    );
-  }
-  let lines = text.length && !text.endsWith('\n') ? 1 : 0;
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
+  extra: Record<string, unknown> = {},
+): Promise<CsvTable> {
+  const read = await readBoundedFile(file, config().limits.importBytes, 'CAMPAIGN_MAX_IMPORT_SIZE');
+  // "cannot read the results nope.csv: no such file"
+  if ('problem' in read)
+    throw new CliError(read.problem.replace(/^cannot read /, `cannot read ${what} `));
+  let lines = read.bytes.length && read.bytes[read.bytes.length - 1] !== 0x0a ? 1 : 0;
+  for (let i = read.bytes.indexOf(0x0a); i !== -1; i = read.bytes.indexOf(0x0a, i + 1)) lines++;
   progress?.update(0, Math.max(1, lines - 1));
-  try {
-    const parser = parseCsv({
-      bom: true,
-      skip_empty_lines: true,
-      trim: true,
-      relax_column_count: false,
-    });
-    Readable.from(piecesOf(text)).pipe(parser);
-    let header: string[] | undefined;
-    const rows: Record<string, string>[] = [];
-    for await (const r of parser as AsyncIterable<string[]>) {
-      if (!header) header = r;
-      else {
-        rows.push(Object.fromEntries(header.map((h, i) => [h, r[i] ?? ''])));
-        progress?.update(rows.length);
-      }
-    }
-    if (!header) throw new Error('the file is empty');
-    progress?.update(rows.length, rows.length);
-    return { header, rows };
-  } catch (e) {
-    throw new CliError(`${file} is not a valid CSV: ${(e as Error).message}`);
-  }
+  const parsed = await parseCsvTable(read.bytes, `${file} (${what})`, (n) => progress?.update(n));
+  if ('problems' in parsed) refuseRows(file, parsed.problems, out, extra);
+  progress?.update(parsed.table.rows.length, parsed.table.rows.length);
+  return parsed.table;
+}
+
+/** `line 4, column 2: …` */
+function where(r: RowProblem): string {
+  return `line ${r.line}${r.column !== undefined ? `, column ${r.column}` : ''}`;
 }
 
 function refuseRows(
@@ -246,7 +217,7 @@ function refuseRows(
 ): never {
   if (out.json) printJson({ imported: 0, rejected, ...extra });
   throw new CliError(
-    `${file}: ${rejected.length} bad line(s), nothing imported:\n${rejected.map((r) => `  line ${r.line}: ${r.message}`).join('\n')}`,
+    `${file}: ${rejected.length} bad line(s), nothing imported:\n${rejected.map((r) => `  ${where(r)}: ${r.message}`).join('\n')}`,
     EXIT.refused,
     { printed: true },
   );
@@ -268,15 +239,20 @@ export async function importEnterprisesCommand(
       json: out.json,
     },
     async (progress) => {
-      const { header, rows } = await readCsv(opts.file, 'the enterprise list', progress);
+      const { header, headerLine, rows } = await readCsv(
+        opts.file,
+        'the enterprise list',
+        out,
+        progress,
+      );
       const headerProblem = checkEnterpriseHeader(header);
-      if (headerProblem) refuseRows(opts.file, [{ line: 1, message: headerProblem }], out);
+      if (headerProblem) refuseRows(opts.file, [{ line: headerLine, message: headerProblem }], out);
       progress.stage(
         L('检查企业名单', 'checking the enterprise list'),
         rows.length,
         L('行', 'rows'),
       );
-      const { rows: good, rejected } = checkEnterpriseRows(rows);
+      const { rows: good, rejected } = checkEnterpriseRows(rows, header);
       progress.update(rows.length);
       return withDb(async (pool) => {
         const c = await loadRunningCampaign(pool, campaignId);
@@ -422,10 +398,12 @@ export async function importResultsCommand(
   const r = await withProgress(
     { label: L('读取评价结果', 'reading the results'), unit: L('行', 'rows'), json: out.json },
     async (progress) => {
-      const { header, rows } = await readCsv(opts.file, 'the results', progress);
+      const { header, headerLine, rows } = await readCsv(opts.file, 'the results', out, progress, {
+        rectificationStarted: [],
+      });
       const headerProblem = checkResultHeader(header);
       if (headerProblem)
-        refuseRows(opts.file, [{ line: 1, message: headerProblem }], out, {
+        refuseRows(opts.file, [{ line: headerLine, message: headerProblem }], out, {
           rectificationStarted: [],
         });
       const def = await withDb(
@@ -435,6 +413,7 @@ export async function importResultsCommand(
       const { rows: good, rejected } = checkResultRows(
         rows,
         def.indicators.map((i) => i.code),
+        header,
       );
       if (rejected.length) refuseRows(opts.file, rejected, out, { rectificationStarted: [] });
       progress.stage(L('记录评价结果', 'recording the results'));

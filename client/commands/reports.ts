@@ -15,14 +15,14 @@ import {
 } from '../../domain/time.ts';
 import { CliError, EXIT } from '../errors.ts';
 import { emitSheets, type Format, type Sheet } from '../export.ts';
-import { printJson, t, type OutputOptions } from '../output.ts';
+import { printJson, t, type Lang, type OutputOptions } from '../output.ts';
 import { createProgress, withProgress } from '../progress.ts';
 import { withDb } from '../connections.ts';
 import { loadCampaign } from './board.ts';
 
 export async function dispatchReportCommand(
   campaignId: string,
-  opts: { date?: string; format: Format; out?: string },
+  opts: { date?: string; format: Format; out?: string; force?: boolean },
   out: OutputOptions,
 ): Promise<void> {
   const loading = createProgress({
@@ -109,10 +109,10 @@ export async function dispatchReportCommand(
       i.overdue.length ? 'FFF8D7DA' : i.dueToday.length ? 'FFFFF3CD' : null,
     ),
   };
-  await emitSheets([sheet], opts.format, opts.out, out);
+  await emitSheets([sheet], opts.format, opts.out, { ...out, force: opts.force });
 }
 
-interface LedgerRow {
+export interface LedgerRow {
   no: number;
   indicator: string;
   problem: string;
@@ -218,7 +218,7 @@ const STATE_FILL: Record<LedgerRow['state'], string | null> = {
 
 export async function ledgerReportCommand(
   campaignId: string,
-  opts: { format: Format; out?: string },
+  opts: { format: Format; out?: string; force?: boolean },
   out: OutputOptions,
 ): Promise<void> {
   const { rows, name } = await withProgress(
@@ -226,8 +226,16 @@ export async function ledgerReportCommand(
     () => ledgerRows(campaignId),
   );
   if (out.json && opts.format === 'table' && !opts.out) return printJson(rows);
-  const L = (zh: string, en: string) => t(out.lang, zh, en);
-  const sheet: Sheet = {
+  await emitSheets([ledgerSheet(rows, name, out.lang)], opts.format, opts.out, {
+    ...out,
+    force: opts.force,
+  });
+}
+
+/** The ledger as a sheet: headings in the language asked for, a fill per state. */
+export function ledgerSheet(rows: LedgerRow[], name: string, lang: Lang): Sheet {
+  const L = (zh: string, en: string) => t(lang, zh, en);
+  return {
     title: `${L('整改台账', 'Rectification ledger')} — ${name}`,
     columns: [
       { header: L('序号', 'No.'), width: 6 },
@@ -253,11 +261,10 @@ export async function ledgerReportCommand(
       r.unit,
       r.person,
       r.due,
-      out.lang === 'zh' ? r.progress : (PROGRESS_EN[r.progress] ?? r.progress),
-      t(out.lang, ...STATE_LABEL[r.state]),
+      lang === 'zh' ? r.progress : (PROGRESS_EN[r.progress] ?? r.progress),
+      t(lang, ...STATE_LABEL[r.state]),
       r.closedAt,
     ]),
     fills: rows.map((r) => STATE_FILL[r.state]),
   };
-  await emitSheets([sheet], opts.format, opts.out, out);
 }

@@ -2,13 +2,14 @@
 // Reads come from PostgreSQL (the projection); actions go to the task workflow as Temporal
 // updates, whose validators refuse what the rules forbid.
 import { createHash, randomUUID } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { parse as parseCsv } from 'csv-parse/sync';
-import { parse as parseYaml } from 'yaml';
 import { rosterOf, taskPolicyOf } from '../../domain/campaign-parts.ts';
+import { decodeText, isEncodingProblem } from '../../domain/encoding.ts';
 import { coerceFieldData, validateFieldData } from '../../domain/fields.ts';
+import { parseCsvTable } from '../../domain/imports.ts';
 import { eventLabel, label } from '../../domain/labels.ts';
 import { colourAt } from '../../domain/schedule.ts';
 import { taskStartOptions } from '../../domain/task-start.ts';
@@ -30,7 +31,9 @@ import {
 import { formatIsoOffset, formatLocal, parseMoment } from '../../domain/time.ts';
 import { config } from '../../worker/config.ts';
 import { connectTemporal, updateError, withDb, withWorkerDeadline } from '../connections.ts';
+import { parseDataText } from '../definition-file.ts';
 import { CliError, EXIT, UsageError } from '../errors.ts';
+import { readBoundedFile } from '../files.ts';
 import { colour, printJson, t, table, type Lang, type OutputOptions } from '../output.ts';
 import { truncateToWidth } from '../text-width.ts';
 import { requireValidDefinition } from './definition.ts';
@@ -274,38 +277,47 @@ async function taskClock(taskId: string): Promise<{ timeZone: string; workdayEnd
 
 /** Reads `--data FILE`: JSON, YAML, or a CSV with a header row and one data row. */
 export async function readDataFile(file: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new CliError(
-      `cannot read --data ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
-    );
-  }
+  const read = await readBoundedFile(
+    file,
+    config().limits.definitionBytes,
+    'CAMPAIGN_MAX_DEFINITION_SIZE',
+  );
+  if ('problem' in read) throw new CliError(`--data: ${read.problem}`);
   const ext = extname(file).toLowerCase();
   let data: unknown;
-  try {
-    if (ext === '.csv') {
-      const rows = parseCsv(text, {
-        columns: true,
-        skip_empty_lines: true,
-        trim: true,
-        bom: true,
-      }) as Record<string, string>[];
-      if (rows.length !== 1)
-        throw new Error(
-          `expected a header row and exactly one data row, found ${rows.length} data rows`,
-        );
-      data = rows[0];
-    } else if (ext === '.json') data = JSON.parse(text);
-    else data = parseYaml(text);
-  } catch (e) {
-    throw new CliError(
-      `--data ${file} is not valid ${ext === '.csv' ? 'CSV' : ext === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message}`,
-    );
+  const at = (p: { line?: number; column?: number }) =>
+    p.line === undefined ? '' : `:${p.line}${p.column === undefined ? '' : `:${p.column}`}`;
+  if (ext === '.csv') {
+    const parsed = await parseCsvTable(read.bytes, `--data ${file}`);
+    if ('problems' in parsed)
+      throw new CliError(
+        `--data ${file} is not valid CSV:\n${parsed.problems.map((p) => `  ${file}${at(p)} ${p.message}`).join('\n')}`,
+      );
+    if (parsed.table.rows.length !== 1)
+      throw new CliError(
+        `--data ${file}: expected a header row and exactly one data row, found ${parsed.table.rows.length} data rows (line ${parsed.table.rows[1]!.line} is the second)`,
+      );
+    data = parsed.table.rows[0]!.values;
+  } else {
+    const decoded = decodeText(read.bytes, `--data ${file}`);
+    if (isEncodingProblem(decoded)) throw new CliError(`${file}${at(decoded)}: ${decoded.message}`);
+    const parsed = parseDataText(decoded.text, file);
+    if ('problems' in parsed)
+      throw new CliError(
+        `--data ${file} is not valid ${ext === '.json' ? 'JSON' : 'YAML'}:\n${parsed.problems.map((p) => `  ${file}${at(p)} ${p.message}`).join('\n')}`,
+      );
+    data = parsed.value;
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new CliError(`--data ${file} must hold one object of field: value pairs`);
+  }
+  try {
+    JSON.stringify(data);
+  } catch {
+    // A YAML alias inside its own anchor makes a value that contains itself.
+    throw new CliError(
+      `--data ${file} holds a value that contains itself (a YAML alias inside its own anchor)`,
+    );
   }
   return data as Record<string, unknown>;
 }
@@ -317,10 +329,11 @@ export async function evidenceReference(ref: string): Promise<string> {
   try {
     const s = await stat(path);
     if (!s.isFile()) throw new CliError(`--evidence ${ref} is not a file`);
-    const hash = createHash('sha256')
-      .update(await readFile(path))
-      .digest('hex');
-    return `file://${path} (${s.size} bytes, sha256:${hash})`;
+    // Streamed: evidence may be a video of several gigabytes.
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+    const digest = hash.digest('hex');
+    return `file://${path} (${s.size} bytes, sha256:${digest})`;
   } catch (e) {
     if (e instanceof CliError) throw e;
     throw new CliError(

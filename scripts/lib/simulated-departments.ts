@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type pg from 'pg';
 import type { CampaignDefinition } from '../../domain/definition.ts';
 import type { QuestionnaireField } from '../../domain/definition.ts';
+import { withCreditCheck } from '../../domain/imports.ts';
 import { formatIsoOffset, localDateOf } from '../../domain/time.ts';
 import { runCampaignCli, type CliRun } from './run-node.ts';
 
@@ -127,7 +128,7 @@ export class SimulatedDepartments {
           const lines = ['统一社会信用代码,企业名称,行业,乡镇'];
           for (let i = 0; i < 120; i++)
             lines.push(
-              `913400000000${String(i).padStart(5, '0')}X,演示企业${i}号有限公司,${i % 3 ? '制造业' : '服务业'},城关镇`,
+              `${withCreditCheck(`913400000000${String(i).padStart(5, '0')}`)},演示企业${i}号有限公司,${i % 3 ? '制造业' : '服务业'},城关镇`,
             );
           await importFile('enterprises', `${lines.join('\n')}\n`);
         })

@@ -23,6 +23,11 @@ export const TEST_SYSTEM_NEEDS: SystemNeed[] = [
     probe: '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc',
     pkg: 'fonts-noto-cjk',
   },
+  {
+    why: 'opens the CSV ledger in a real spreadsheet program',
+    probe: 'soffice',
+    pkg: 'libreoffice-calc-nogui',
+  },
 ];
 
 export const present = (probe: string): boolean =>

@@ -8,6 +8,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withCreditCheck } from '../../domain/imports.ts';
 import { runCli } from '../helpers/cli.ts';
 import type { TestDatabase } from '../helpers/postgres.ts';
 import { startHarness, type Harness } from '../helpers/temporal.ts';
@@ -28,7 +29,9 @@ beforeAll(async () => {
   cliEnv = { TEMPORAL_ADDRESS: env.address, DATABASE_URL: db.url, TEMPORAL_TASK_QUEUE: taskQueue };
   const lines = ['统一社会信用代码,企业名称,行业,乡镇'];
   for (let i = 0; i < 200; i++)
-    lines.push(`913405230000${String(i).padStart(5, '0')}X,演示企业${i}号有限公司,制造业,历阳镇`);
+    lines.push(
+      `${withCreditCheck(`913405230000${String(i).padStart(5, '0')}`)},演示企业${i}号有限公司,制造业,历阳镇`,
+    );
   writeFileSync(join(dir, 'enterprises.csv'), `${lines.join('\n')}\n`);
   writeFileSync(
     join(dir, 'results.csv'),

@@ -1,4 +1,7 @@
 // The CLI's definition commands, run as a separate process exactly as people and scripts do.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
 
@@ -106,5 +109,108 @@ describe('campaign doctor', () => {
     const r = await runCli(['doctor'], { TEMPORAL_ADDRESS: 'no port here' });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/TEMPORAL_ADDRESS="no port here": must be host:port/);
+  });
+});
+
+describe('hostile files through the command line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cli-hostile-'));
+  const file = (name: string, content: string | Buffer) => {
+    const path = join(dir, name);
+    writeFileSync(path, content);
+    return path;
+  };
+
+  it('refuses `a: *x` with exit 1 and its JSON document, the problem at line 1', async () => {
+    const r = await runCli(['validate', file('alias.yaml', 'a: *x'), '--json']);
+    expect(r.code, r.stderr).toBe(1);
+    const out = r.json<{
+      valid: boolean;
+      errors: { path: string; line: number; message: string }[];
+    }>();
+    expect(out.valid).toBe(false);
+    expect(out.errors).toEqual([
+      { path: '(file)', line: 1, message: expect.stringMatching(/alias \*x names no anchor/) },
+    ]);
+    expect(r.stderr).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  it('refuses a unit of kind "constructor" in --json, at the line of the kind', async () => {
+    const text = readFileSync('examples/quick-demo.yaml', 'utf8').replace(
+      /kind: department/,
+      'kind: constructor',
+    );
+    const r = await runCli(['validate', file('constructor.yaml', text), '--json']);
+    expect(r.code, r.stderr).toBe(1);
+    const errors = r.json<{ errors: { path: string; line: number }[] }>().errors;
+    const kind = errors.find((e) => /^units\[\d+\]\.kind$/.test(e.path));
+    expect(kind?.line).toBe(text.split('\n').findIndex((l) => l.includes('constructor')) + 1);
+  });
+
+  it('refuses a definition over CAMPAIGN_MAX_DEFINITION_SIZE, naming the setting', async () => {
+    const r = await runCli(['validate', 'examples/quick-demo.yaml', '--json'], {
+      CAMPAIGN_MAX_DEFINITION_SIZE: '1KB',
+    });
+    expect(r.code).toBe(1);
+    expect(r.json<{ errors: { message: string }[] }>().errors[0]!.message).toMatch(
+      /larger than the limit of 1 KB .*set CAMPAIGN_MAX_DEFINITION_SIZE/,
+    );
+  });
+
+  it('prints a JSON document for a usage error and for a malformed configuration', async () => {
+    const usage = await runCli(['validate', '--json']);
+    expect(usage.code).toBe(2);
+    expect(usage.json<{ error: string; exitCode: number }>()).toMatchObject({
+      error: expect.stringMatching(/missing required argument 'file'/),
+      exitCode: 2,
+    });
+    const config = await runCli(['list', '--json'], { TEMPORAL_ADDRESS: 'no port here' });
+    expect(config.code).toBe(1);
+    expect(config.json<{ error: string; exitCode: number }>()).toMatchObject({
+      error: expect.stringMatching(/TEMPORAL_ADDRESS="no port here"/),
+      exitCode: 1,
+    });
+  });
+
+  it('refuses an enterprise list that is not good CSV with its line and column in --json, before any service is asked', async () => {
+    const csv = file(
+      'enterprises.csv',
+      '统一社会信用代码,企业名称\n91110108551385082Q,"小米\n科技"\n91110108551385082R,坏的,多的\n',
+    );
+    const r = await runCli([
+      'enterprises',
+      'import',
+      'x-2026',
+      '--file',
+      csv,
+      '--as',
+      'p',
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.json()).toEqual({
+      imported: 0,
+      rejected: [
+        {
+          line: 4,
+          column: 3,
+          message: expect.stringMatching(/3 field\(s\) where the header has 2/),
+        },
+      ],
+    });
+    const empty = await runCli([
+      'enterprises',
+      'import',
+      'x-2026',
+      '--file',
+      file('e.csv', ''),
+      '--as',
+      'p',
+      '--json',
+    ]);
+    expect(empty.code).toBe(1);
+    expect(empty.json()).toEqual({
+      imported: 0,
+      rejected: [{ line: 1, message: expect.stringMatching(/is empty/) }],
+    });
   });
 });

@@ -17,6 +17,7 @@ import { parse as parseYaml } from 'yaml';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatIsoOffset } from '../../domain/time.ts';
+import { withCreditCheck } from '../../domain/imports.ts';
 import { runCli, type CliRun } from '../helpers/cli.ts';
 import type { TestDatabase } from '../helpers/postgres.ts';
 import { startHarness, type Harness } from '../helpers/temporal.ts';
@@ -289,7 +290,9 @@ describe('a campaign from start to its closed rectification, through the command
     await until('verification', board, (b) => b.phase === 'verification');
     const lines = ['统一社会信用代码,企业名称,行业,乡镇'];
     for (let i = 0; i < 50; i++)
-      lines.push(`913400000000${String(i).padStart(5, '0')}X,端到端企业${i}号,制造业,城关镇`);
+      lines.push(
+        `${withCreditCheck(`913400000000${String(i).padStart(5, '0')}`)},端到端企业${i}号,制造业,城关镇`,
+      );
     const list = file('enterprises.csv', `${lines.join('\n')}\n`);
     expect(await ok('enterprises', 'import', id, '--file', list, '--as', 'spj-coord')).toEqual({
       imported: 50,

@@ -2,7 +2,12 @@ import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { channelFor } from '../../activities/notify/channels.ts';
+import {
+  channelFor,
+  type ChannelOptions,
+  type Lookup,
+  type NetworkPolicy,
+} from '../../activities/notify/channels.ts';
 import type { ChannelConfig } from '../../domain/definition.ts';
 import { backoffMs, OutboxDispatcher } from '../../worker/outbox.ts';
 import { startTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
@@ -14,7 +19,7 @@ interface Received {
   body: Record<string, unknown>;
 }
 
-type Mode = 'ok' | 'http500' | 'errcode' | 'hang';
+type Mode = 'ok' | 'http500' | 'errcode' | 'hang' | 'redirect';
 
 /** A robot/webhook server on 127.0.0.1 that records what it receives and fails on demand. */
 class FakeRobots {
@@ -39,7 +44,10 @@ class FakeRobots {
           body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
         });
         const answer = () => {
-          if (mode === 'http500') {
+          if (mode === 'redirect') {
+            res.writeHead(302, { location: `http://127.0.0.1:${this.port}/elsewhere?key=secret` });
+            res.end('moved');
+          } else if (mode === 'http500') {
             res.writeHead(500, { 'content-type': 'text/plain' });
             res.end('upstream exploded');
           } else if (mode === 'errcode') {
@@ -98,6 +106,13 @@ beforeEach(async () => {
 });
 
 const silent = () => {};
+
+/** The receivers here listen on 127.0.0.1 over http: allowed by the development setting. */
+const DEV: NetworkPolicy = { allowLoopbackHttp: true };
+const dev =
+  (opts: ChannelOptions = {}) =>
+  (c: ChannelConfig) =>
+    channelFor(c, { network: DEV, ...opts });
 
 async function insertNotice(
   noticeId: string,
@@ -165,7 +180,7 @@ describe('the outbox dispatcher', () => {
     );
     const dispatcher = new OutboxDispatcher({
       pool: db.pool,
-      channelFor: (c) => channelFor(c, { now: () => now }),
+      channelFor: dev({ now: () => now }),
       log: silent,
     });
 
@@ -224,6 +239,7 @@ describe('the outbox dispatcher', () => {
     const lines: string[] = [];
     const dispatcher = new OutboxDispatcher({
       pool: db.pool,
+      channelFor: dev(),
       baseBackoffMs: 60_000,
       log: (l) => lines.push(l),
     });
@@ -233,8 +249,9 @@ describe('the outbox dispatcher', () => {
     const failed = await delivery('n-down', 'hook');
     expect(failed.status).toBe('pending');
     expect(failed.attempts).toBe(1);
-    expect(failed.last_error).toMatch(/500/);
-    expect(failed.last_error).toMatch(/upstream exploded/);
+    // The status line only: the answer's body is not kept.
+    expect(failed.last_error).toMatch(/HTTP 500 Internal Server Error$/);
+    expect(failed.last_error).not.toMatch(/upstream exploded/);
     expect(failed.due_in_ms).toBeGreaterThan(50_000);
     expect(failed.due_in_ms).toBeLessThanOrEqual(60_000);
     expect(lines.join('\n')).toMatch(/n-down.*500/);
@@ -264,7 +281,12 @@ describe('the outbox dispatcher', () => {
     });
     robots.modes.set('/wecom', 'errcode');
     robots.modes.set('/ding', 'errcode');
-    const dispatcher = new OutboxDispatcher({ pool: db.pool, maxAttempts: 2, log: silent });
+    const dispatcher = new OutboxDispatcher({
+      pool: db.pool,
+      channelFor: dev(),
+      maxAttempts: 2,
+      log: silent,
+    });
 
     expect(await dispatcher.runOnce()).toEqual({ sent: 1, failed: 0, retried: 2 });
     expect(await delivery('n-keeps-failing', 'hook')).toMatchObject({ status: 'sent' });
@@ -301,7 +323,12 @@ describe('the outbox dispatcher', () => {
     await insertNotice('n-live-1', { hook: { type: 'webhook', url: robots.url('/hook') } });
     await insertNotice('n-live-2', { hook: { type: 'webhook', url: robots.url('/hook') } });
     robots.modes.set('/wecom', 'http500');
-    const dispatcher = new OutboxDispatcher({ pool: db.pool, batchSize: 4, log: silent });
+    const dispatcher = new OutboxDispatcher({
+      pool: db.pool,
+      channelFor: dev(),
+      batchSize: 4,
+      log: silent,
+    });
     // Batch 1: the dead robot is tried once; its other three claimed rows move back.
     expect(await dispatcher.runOnce()).toEqual({ sent: 0, failed: 0, retried: 1 });
     // Batch 2 reaches further into the queue; within three batches the webhook's are out.
@@ -320,8 +347,8 @@ describe('the outbox dispatcher', () => {
       await insertNotice(id, { hook: { type: 'webhook', url: robots.url('/hook') } });
     }
     robots.delayMs = 30; // keep the first batch's rows locked while the other dispatcher claims
-    const a = new OutboxDispatcher({ pool: db.pool, log: silent });
-    const b = new OutboxDispatcher({ pool: db.pool, log: silent });
+    const a = new OutboxDispatcher({ pool: db.pool, channelFor: dev(), log: silent });
+    const b = new OutboxDispatcher({ pool: db.pool, channelFor: dev(), log: silent });
 
     const [ra, rb] = await Promise.all([a.runOnce(), b.runOnce()]);
     expect(ra.sent + rb.sent).toBe(12);
@@ -345,7 +372,7 @@ describe('the outbox dispatcher', () => {
     const lines: string[] = [];
     const dispatcher = new OutboxDispatcher({
       pool: db.pool,
-      channelFor: (c) => channelFor(c, { log: (l) => lines.push(l) }),
+      channelFor: dev({ log: (l) => lines.push(l) }),
       log: silent,
     });
 
@@ -362,7 +389,7 @@ describe('the outbox dispatcher', () => {
     robots.modes.set('/slow', 'hang');
     const dispatcher = new OutboxDispatcher({
       pool: db.pool,
-      channelFor: (c) => channelFor(c, { timeoutMs: 200 }),
+      channelFor: dev({ timeoutMs: 200 }),
       log: silent,
     });
 
@@ -371,7 +398,12 @@ describe('the outbox dispatcher', () => {
   });
 
   it('keeps polling on its own once started, and stops cleanly', async () => {
-    const dispatcher = new OutboxDispatcher({ pool: db.pool, pollMs: 20, log: silent });
+    const dispatcher = new OutboxDispatcher({
+      pool: db.pool,
+      channelFor: dev(),
+      pollMs: 20,
+      log: silent,
+    });
     dispatcher.start();
     await insertNotice('n-polled', { hook: { type: 'webhook', url: robots.url('/hook') } });
     await expect.poll(() => robots.on('/hook').length, { timeout: 5000 }).toBe(1);
@@ -389,5 +421,131 @@ describe('the outbox backoff', () => {
       2000, 4000, 8000, 10_000, 10_000,
     ]);
     expect(backoffMs(200, 2000, 600_000)).toBe(600_000);
+  });
+});
+
+describe('outbound calls', () => {
+  /** Sends one notice through `config` and returns the recorded delivery. */
+  async function sendVia(
+    id: string,
+    config: ChannelConfig,
+    opts: ChannelOptions = {},
+  ): Promise<DeliveryRow> {
+    await insertNotice(id, { out: config });
+    const dispatcher = new OutboxDispatcher({
+      pool: db.pool,
+      channelFor: (c) => channelFor(c, opts),
+      log: silent,
+    });
+    await dispatcher.runOnce();
+    return delivery(id, 'out');
+  }
+
+  /** A resolver that answers every name with these addresses, and records what it was asked. */
+  const resolvesTo =
+    (asked: string[], ...addresses: string[]): Lookup =>
+    (hostname, _o, cb) => {
+      asked.push(hostname);
+      cb(
+        null,
+        addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })),
+      );
+    };
+
+  it('refuses http, even to this machine, unless the development setting allows it', async () => {
+    const row = await sendVia('n-http', { type: 'webhook', url: robots.url('/hook') });
+    expect(row.status).toBe('pending');
+    expect(row.last_error).toMatch(/refused: http is refused: channels use https/);
+    expect(robots.received).toHaveLength(0);
+    const plain = await sendVia(
+      'n-http-remote',
+      { type: 'webhook', url: 'http://robot.example.com/hook' },
+      { network: DEV },
+    );
+    expect(plain.last_error).toMatch(/http is allowed only to this machine; use https/);
+    const ftp = await sendVia('n-ftp', { type: 'webhook', url: 'ftp://robot.example.com/x' });
+    expect(ftp.last_error).toMatch(/ftp: is not https/);
+  });
+
+  it('refuses loopback, private and link-local addresses, named or resolved by DNS', async () => {
+    for (const [i, host] of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '[::1]',
+      '[fd00::1]',
+      '169.254.169.254',
+    ].entries()) {
+      const row = await sendVia(`n-literal-${i}`, { type: 'webhook', url: `https://${host}/hook` });
+      expect(row.last_error, host).toMatch(/refused: .*(loopback|private, link-local)/);
+    }
+    const asked: string[] = [];
+    for (const [i, address] of [
+      '169.254.169.254',
+      '192.168.1.10',
+      '::ffff:10.0.0.1',
+      '::ffff:7f00:1',
+      '127.0.0.1',
+    ].entries()) {
+      const row = await sendVia(
+        `n-dns-${i}`,
+        { type: 'wecom', url: 'https://robot.example.com/cgi-bin/webhook/send?key=secret' },
+        { lookup: resolvesTo(asked, '203.0.113.7', address), timeoutMs: 2000 },
+      );
+      expect(row.last_error, address).toMatch(
+        new RegExp(`robot\\.example\\.com resolves to ${address.replace(/[.:]/g, '\\$&')} is`),
+      );
+      expect(row.last_error).not.toMatch(/secret/);
+    }
+    expect(asked.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('lets a private network through only when NOTIFY_ALLOWED_NETWORKS names it', async () => {
+    const asked: string[] = [];
+    const row = await sendVia(
+      'n-intranet',
+      { type: 'webhook', url: 'https://robot.intranet.example/hook' },
+      {
+        lookup: resolvesTo(asked, '127.0.0.1'),
+        network: { allowLoopbackHttp: true, allowedNetworks: ['10.0.0.0/8'] },
+        timeoutMs: 2000,
+      },
+    );
+    // Past the address check: the connection itself fails (nothing speaks TLS there).
+    expect(row.last_error).toMatch(/request failed/);
+    expect(row.last_error).not.toMatch(/resolves to/);
+  });
+
+  it('keeps to the allow-list of hosts when one is set', async () => {
+    const row = await sendVia(
+      'n-allow',
+      { type: 'dingtalk', url: 'https://evil.example/robot/send?access_token=t' },
+      { network: { allowedHosts: ['oapi.dingtalk.com', '*.weixin.qq.com'] } },
+    );
+    expect(row.last_error).toMatch(
+      /evil\.example is not in NOTIFY_ALLOWED_HOSTS \(oapi\.dingtalk\.com, \*\.weixin\.qq\.com\)/,
+    );
+  });
+
+  it('does not follow a redirect, and records where it pointed without its query', async () => {
+    robots.modes.set('/moved', 'redirect');
+    const row = await sendVia(
+      'n-redirect',
+      { type: 'webhook', url: robots.url('/moved') },
+      { network: DEV },
+    );
+    expect(row.last_error).toMatch(
+      /HTTP 302 Found: a redirect to http:\/\/127\.0\.0\.1:\d+\/elsewhere, not followed/,
+    );
+    expect(row.last_error).not.toMatch(/secret|moved$/);
+    expect(robots.on('/elsewhere')).toHaveLength(0);
+  });
+
+  it('refuses a URL with a user name and password in it', async () => {
+    const row = await sendVia('n-userinfo', {
+      type: 'webhook',
+      url: 'https://user:pass@robot.example.com/hook',
+    });
+    expect(row.last_error).toMatch(/carries a user name or password/);
+    expect(row.last_error).not.toMatch(/pass@/);
   });
 });

@@ -185,6 +185,8 @@ beforeAll(async () => {
     DATABASE_URL: db.url,
     WORKER_SHUTDOWN_GRACE: `${GRACE_MS / 1000}s`,
     LOG_LEVEL: 'WARN',
+    // The test's webhook listens on 127.0.0.1 over http: the development setting allows it.
+    NOTIFY_ALLOW_LOOPBACK_HTTP: 'true',
   };
   workers = [new WorkerProcess('worker A', workerEnv), new WorkerProcess('worker B', workerEnv)];
   webhook.pids = workers.map((w) => w.pid);

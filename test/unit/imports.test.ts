@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import {
   checkEnterpriseHeader,
   checkEnterpriseRows,
   checkResultRows,
   drawSample,
+  parseCsvTable,
+  type CsvTable,
 } from '../../domain/imports.ts';
 import { BusinessCalendar } from '../../domain/calendar.ts';
 import { paceDefinition, rebaseDefinition } from '../../domain/rebase.ts';
@@ -13,26 +14,33 @@ import { movingCalendar } from '../../domain/rehearsal.ts';
 import { loadDefinitionFile } from '../../client/definition-file.ts';
 import { validateDefinition } from '../../domain/validate.ts';
 
-const csv = (file: string) =>
-  parse(readFileSync(file, 'utf8'), { columns: true, bom: true, trim: true }) as Record<
-    string,
-    string
-  >[];
+async function csv(file: string): Promise<CsvTable> {
+  const r = await parseCsvTable(readFileSync(file), file);
+  if ('problems' in r) throw new Error(JSON.stringify(r.problems));
+  return r.table;
+}
 
 describe('the enterprise list importer', () => {
-  it('reports every bad line with its number and reason', () => {
-    const { rows, rejected } = checkEnterpriseRows(csv('test/fixtures/enterprises-bad.csv'));
-    expect(rows.map((r) => r.creditCode)).toEqual(['91340523MA2N0XYP1A']);
+  it('reports every bad line with its number, column and reason', async () => {
+    const table = await csv('test/fixtures/enterprises-bad.csv');
+    const { rows, rejected } = checkEnterpriseRows(table.rows, table.header);
+    expect(rows.map((r) => r.creditCode)).toEqual(['91340523MA2N0XYP1B']);
     expect(rejected).toEqual([
       {
         line: 3,
-        message: expect.stringMatching(/"91340523MA2N0XYP1" is not an 18-character credit code/),
+        column: 1,
+        message: expect.stringMatching(/"91340523MA2N0XYP1" has 17 characters; .* has 18/),
       },
-      { line: 4, message: expect.stringMatching(/统一社会信用代码 is empty/) },
-      { line: 5, message: expect.stringMatching(/already appears on line 2/) },
-      { line: 6, message: expect.stringMatching(/企业名称 is empty/) },
-      { line: 7, message: expect.stringMatching(/not an 18-character credit code/) },
+      { line: 4, column: 1, message: expect.stringMatching(/统一社会信用代码 is empty/) },
+      { line: 5, column: 1, message: expect.stringMatching(/already appears on line 2/) },
+      { line: 6, column: 1, message: expect.stringMatching(/check character/) },
+      {
+        line: 7,
+        column: 1,
+        message: expect.stringMatching(/the letter O, which GB 32100 leaves out .* at position 14/),
+      },
     ]);
+    expect(rejected[3]!.message).toMatch(/企业名称 is empty/);
   });
 
   it('names the missing columns of a wrong header', () => {
@@ -42,18 +50,18 @@ describe('the enterprise list importer', () => {
 });
 
 describe('the results importer', () => {
-  it("checks every line against the campaign's indicators", () => {
-    const { rows, rejected } = checkResultRows(csv('test/fixtures/results-bad.csv'), [
-      'kbqy',
-      'ns',
-      'jzxk',
-      'scjg',
-    ]);
+  it("checks every line against the campaign's indicators", async () => {
+    const table = await csv('test/fixtures/results-bad.csv');
+    const { rows, rejected } = checkResultRows(
+      table.rows,
+      ['kbqy', 'ns', 'jzxk', 'scjg'],
+      table.header,
+    );
     expect(rows).toEqual([{ code: 'kbqy', score: 92.5, rank: 1 }]);
     expect(rejected.map((r) => r.line)).toEqual([3, 4, 5, 6, 7]);
     expect(rejected[0]!.message).toMatch(/unknown indicator "nope"/);
     expect(rejected[1]!.message).toMatch(/score "abc" is not a number/);
-    expect(rejected[2]!.message).toMatch(/rank "0" is not a whole number from 1/);
+    expect(rejected[2]!.message).toMatch(/rank "0" is not a whole number from 1 to 10000/);
     expect(rejected[3]!.message).toMatch(/kbqy already appears on line 2/);
     expect(rejected[4]!.message).toMatch(/score "101"/);
   });

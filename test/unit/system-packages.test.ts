@@ -7,17 +7,22 @@ import {
 } from '../../scripts/lib/system-packages.ts';
 
 describe('the Debian packages the tests need', () => {
-  it('are chromium, the CJK fonts and docker-compose', () => {
+  it('are chromium, the CJK fonts, docker-compose and LibreOffice Calc', () => {
     expect(TEST_SYSTEM_NEEDS.map((n) => n.pkg).sort()).toEqual([
       'chromium',
       'docker-compose',
       'fonts-noto-cjk',
+      'libreoffice-calc-nogui',
     ]);
   });
 
   it('are found missing by their command or file, and only those', () => {
     const missing = missingNeeds(TEST_SYSTEM_NEEDS, (probe) => probe === 'docker-compose');
-    expect(missing.map((n) => n.pkg)).toEqual(['chromium', 'fonts-noto-cjk']);
+    expect(missing.map((n) => n.pkg)).toEqual([
+      'chromium',
+      'fonts-noto-cjk',
+      'libreoffice-calc-nogui',
+    ]);
     expect(missingNeeds(TEST_SYSTEM_NEEDS, () => true)).toEqual([]);
   });
 
@@ -30,7 +35,7 @@ describe('the Debian packages the tests need', () => {
     }
     expect(msg).toContain(installCommand(missing));
     expect(installCommand(missing)).toBe(
-      'apt-get update && apt-get install -y --no-install-recommends docker-compose chromium fonts-noto-cjk',
+      'apt-get update && apt-get install -y --no-install-recommends docker-compose chromium fonts-noto-cjk libreoffice-calc-nogui',
     );
   });
 });
