@@ -33,8 +33,12 @@ const listenAddress = (allowAnyPort: boolean) =>
 
 /**
  * The worker's defaults, sized for a worker process of 1 GiB (see the README, "Workers within
- * their memory"): the workflow cache holds each cached workflow's state and history, about
- * 1 MiB for a workflow of the realistic campaign, so the cache is the setting that bounds memory.
+ * their memory"): the workflow cache bounds what the worker keeps (each cached workflow's state
+ * and history), and a V8 heap limit of WORKER_HEAP_MIB makes the garbage of evicted workflows
+ * collected early instead of growing the heap towards V8's default of a quarter of the machine's
+ * memory. Measured with 20 realistic campaigns open (1,820 workflows): peak RSS 726 MiB with
+ * these settings, 1,267 MiB with the same cache and V8's default heap, 854 MiB with a cache of
+ * 100 and the default heap.
  */
 export const WORKER_DEFAULTS = {
   maxCachedWorkflows: 250,
@@ -42,6 +46,12 @@ export const WORKER_DEFAULTS = {
   maxConcurrentActivities: 20,
   maxConcurrentLocalActivities: 20,
 } as const;
+
+/**
+ * V8's old-space limit of a worker process in MiB: node's `--max-old-space-size`, given by
+ * `npm run worker` and the Docker image (it cannot be set from inside the process).
+ */
+export const WORKER_HEAP_MIB = 384;
 
 const envSchema = z.object({
   TEMPORAL_ADDRESS: z
