@@ -41,6 +41,7 @@ RUN node bin/cli-build.mjs
 # Run unprivileged; tsx keeps its compile cache under /tmp.
 USER node
 ENTRYPOINT ["/usr/bin/tini", "--"]
-# Same entry as `npm run worker` (tsx worker/main.ts), without npm or the tsx CLI in between:
-# node itself is the process tini signals.
-CMD ["node", "--import", "tsx", "worker/main.ts"]
+# Same entry as `npm run worker`, without npm in between: node itself is the process tini
+# signals. The heap limit (WORKER_HEAP_MIB in worker/config.ts) keeps the worker within the 1 GiB
+# its workflow cache is sized for.
+CMD ["node", "--max-old-space-size=384", "--import", "tsx", "worker/main.ts"]

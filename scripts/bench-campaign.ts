@@ -4,7 +4,8 @@
 //    no-op workflows, and the ratio (target ≤ 1.5).
 // 2. The worker's peak RSS with 20 such campaigns open at once (target < 1 GiB): worker/main.ts
 //    in a process of its own, as deployed, with the configuration's cache and slots (`--cache N`
-//    sets WORKER_MAX_CACHED_WORKFLOWS, e.g. 2310 for the SDK's own default on a 4 GiB heap).
+//    sets WORKER_MAX_CACHED_WORKFLOWS, e.g. 2310 for the SDK's own default on a 4 GiB heap;
+//    `--heap N` another --max-old-space-size than WORKER_HEAP_MIB).
 // 3. Under time skipping: the realistic example over its whole year (moved to start next
 //    Monday), every department silent (the worst case: every task escalates to the top), and
 //    the largest history of any workflow (target ≤ 2,000 events), with the run's wall time.
@@ -29,6 +30,7 @@ import { addCalendarDays, localDateOf, zonedInstant } from '../domain/time.ts';
 import { startTestDatabase, type TestDatabase } from '../test/helpers/postgres.ts';
 import { runWorker, timeSkippingEnv } from '../test/helpers/temporal.ts';
 import { WorkerProcess } from '../test/helpers/worker-process.ts';
+import { WORKER_HEAP_MIB } from '../worker/config.ts';
 import { runBench } from './lib/bench-run.ts';
 import { ensureTemporalCli } from './lib/tools.ts';
 
@@ -134,67 +136,77 @@ await runBench('bench-campaign (dev server)', async (started) => {
     return 1 + input.plan.indicators.length + expected;
   };
 
-  const taskQueue = worker.taskQueue;
-  // Warm up both paths once.
-  await startCampaign(`bench-warm-${randomUUID().slice(0, 8)}`);
-  await Promise.all(
-    Array.from({ length: 5 }, (_, i) =>
-      env.client.workflow.execute('benchNoopWorkflowOnce', {
-        taskQueue,
-        workflowId: `warm-noop-${i}-${randomUUID()}`,
-      }),
-    ),
-  );
+  // `--rss-only`: figure 2 alone.
+  if (!process.argv.includes('--rss-only')) {
+    const taskQueue = worker.taskQueue;
+    // Warm up both paths once.
+    await startCampaign(`bench-warm-${randomUUID().slice(0, 8)}`);
+    await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        env.client.workflow.execute('benchNoopWorkflowOnce', {
+          taskQueue,
+          workflowId: `warm-noop-${i}-${randomUUID()}`,
+        }),
+      ),
+    );
 
-  let t = performance.now();
-  const workflows = await startCampaign(`bench-${randomUUID().slice(0, 8)}`);
-  const campaignMs = performance.now() - t;
-  t = performance.now();
-  await Promise.all(
-    Array.from({ length: workflows }, (_, i) =>
-      env.client.workflow.execute('benchNoopWorkflowOnce', {
-        taskQueue,
-        workflowId: `noop-${i}-${randomUUID()}`,
-      }),
-    ),
-  );
-  const noopMs = performance.now() - t;
-  console.log(
-    '\nStarting the realistic example campaign (dev server + PostgreSQL on this machine)',
-  );
-  console.log(
-    `  workflows started before training is under way: ${workflows} (1 campaign, ${baseDef.indicators.length} indicators, ${workflows - 1 - baseDef.indicators.length} training tasks)`,
-  );
-  console.log(
-    `  campaign until every training task exists and is projected: ${campaignMs.toFixed(0)} ms`,
-  );
-  console.log(
-    `  the same number of no-op workflows started and completed:    ${noopMs.toFixed(0)} ms`,
-  );
-  console.log(`  ratio: ${(campaignMs / noopMs).toFixed(2)} (target ≤ 1.5)`);
+    let t = performance.now();
+    const workflows = await startCampaign(`bench-${randomUUID().slice(0, 8)}`);
+    const campaignMs = performance.now() - t;
+    t = performance.now();
+    await Promise.all(
+      Array.from({ length: workflows }, (_, i) =>
+        env.client.workflow.execute('benchNoopWorkflowOnce', {
+          taskQueue,
+          workflowId: `noop-${i}-${randomUUID()}`,
+        }),
+      ),
+    );
+    const noopMs = performance.now() - t;
+    console.log(
+      '\nStarting the realistic example campaign (dev server + PostgreSQL on this machine)',
+    );
+    console.log(
+      `  workflows started before training is under way: ${workflows} (1 campaign, ${baseDef.indicators.length} indicators, ${workflows - 1 - baseDef.indicators.length} training tasks)`,
+    );
+    console.log(
+      `  campaign until every training task exists and is projected: ${campaignMs.toFixed(0)} ms`,
+    );
+    console.log(
+      `  the same number of no-op workflows started and completed:    ${noopMs.toFixed(0)} ms`,
+    );
+    console.log(`  ratio: ${(campaignMs / noopMs).toFixed(2)} (target ≤ 1.5)`);
+  }
 
   // 2: the worker as it is deployed, worker/main.ts in a process of its own with the
   // configuration's defaults (WORKER_MAX_CACHED_WORKFLOWS=N with `--cache N`), on a task queue
   // of its own, with 20 campaigns open; its peak resident set from /proc (VmHWM).
   const rssQueue = `bench-rss-${randomUUID()}`;
   const cache = argValue('--cache');
+  const heap = argValue('--heap');
   const proc = await started.add(
     'the worker process',
     (async () => {
-      const w = new WorkerProcess('worker', {
-        TEMPORAL_ADDRESS: env.address,
-        TEMPORAL_NAMESPACE: 'default',
-        TEMPORAL_TASK_QUEUE: rssQueue,
-        DATABASE_URL: db.url,
-        LOG_LEVEL: 'ERROR',
-        ...(cache ? { WORKER_MAX_CACHED_WORKFLOWS: cache } : {}),
-      });
+      const w = new WorkerProcess(
+        'worker',
+        {
+          TEMPORAL_ADDRESS: env.address,
+          TEMPORAL_NAMESPACE: 'default',
+          TEMPORAL_TASK_QUEUE: rssQueue,
+          DATABASE_URL: db.url,
+          LOG_LEVEL: 'ERROR',
+          ...(cache ? { WORKER_MAX_CACHED_WORKFLOWS: cache } : {}),
+        },
+        // As `npm run worker` and the image run it (`--heap N` to try another limit).
+        [`--max-old-space-size=${heap ?? WORKER_HEAP_MIB}`],
+      );
       await w.waitForLog(/polling task queue/, 600_000);
       return w;
     })(),
     (w) => w.stop(60_000),
   );
-  const settings = /cache \d+ workflows, slots: [^;]*/.exec(proc.log)?.[0] ?? '?';
+  const settings =
+    /cache \d+ workflows, slots: [^;]*; heap limit \d+ MiB/.exec(proc.log)?.[0] ?? '?';
   const polling = memoryOf(proc.pid).rss;
   await Promise.all(
     Array.from({ length: 20 }, (_, i) =>

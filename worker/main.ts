@@ -7,6 +7,7 @@
 // serves the SDK's Prometheus metrics on WORKER_METRICS_ADDRESS and its health (ready while it
 // polls, not ready while starting or draining) on WORKER_HEALTH_ADDRESS, when they are set.
 import { hostname } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import { migrate } from '../db/migrate.ts';
 import { createPool, isUnreachable, redactUrl } from '../db/pool.ts';
@@ -161,7 +162,7 @@ const worker = await createWorker({
 current.worker = worker;
 const { maxCachedWorkflows, maxConcurrentWorkflowTasks, maxConcurrentLocalActivities } = cfg.worker;
 console.error(
-  `worker: polling task queue "${cfg.taskQueue}" on ${cfg.temporalAddress} (namespace ${cfg.temporalNamespace}); cache ${maxCachedWorkflows} workflows, slots: ${maxConcurrentWorkflowTasks} workflow tasks, ${cfg.maxConcurrentActivities} activities, ${maxConcurrentLocalActivities} local activities; Ctrl-C to stop`,
+  `worker: polling task queue "${cfg.taskQueue}" on ${cfg.temporalAddress} (namespace ${cfg.temporalNamespace}); cache ${maxCachedWorkflows} workflows, slots: ${maxConcurrentWorkflowTasks} workflow tasks, ${cfg.maxConcurrentActivities} activities, ${maxConcurrentLocalActivities} local activities; heap limit ${Math.round(getHeapStatistics().heap_size_limit / 2 ** 20)} MiB; Ctrl-C to stop`,
 );
 if (shutdownAt === undefined) outbox.start();
 let drained = false;

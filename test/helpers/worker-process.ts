@@ -19,8 +19,10 @@ export class WorkerProcess {
   constructor(
     readonly name: string,
     env: NodeJS.ProcessEnv,
+    /** Node's own options before the entry, e.g. `--max-old-space-size=384`. */
+    nodeArgs: string[] = [],
   ) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+    this.child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'worker/main.ts'], {
       cwd: REPO_ROOT,
       env: { ...process.env, NO_COLOR: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

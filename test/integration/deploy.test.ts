@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ALL_SEARCH_ATTRIBUTES, searchAttributeFlags } from '../../domain/search-attributes.ts';
 import { REPO_ROOT } from '../../scripts/lib/tools.ts';
-import { readConfig, WORKER_DEFAULTS } from '../../worker/config.ts';
+import { readConfig, WORKER_DEFAULTS, WORKER_HEAP_MIB } from '../../worker/config.ts';
 
 const COMPOSE_FILE = join(REPO_ROOT, 'docker-compose.yml');
 const SERVICES = [
@@ -281,7 +281,14 @@ describe('Dockerfile', () => {
   it("runs the worker's entry with an init in front that forwards SIGTERM", () => {
     const cmd = execForm(stage, 'CMD');
     expect(cmd).toContain('worker/main.ts');
-    expect(cmd.join(' ')).toMatch(/^(node --import tsx|npx tsx|tsx) worker\/main\.ts$/);
+    expect(cmd.join(' ')).toBe(
+      `node --max-old-space-size=${WORKER_HEAP_MIB} --import tsx worker/main.ts`,
+    );
+    // The same as `npm run worker`.
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(pkg.scripts.worker).toBe(cmd.join(' '));
     const entrypoint = stage.some((l) => l.instruction === 'ENTRYPOINT')
       ? execForm(stage, 'ENTRYPOINT')
       : [];

@@ -38,9 +38,9 @@ describe('configuration from the environment', () => {
     const c = readConfig({});
     expect(c.worker).toEqual({
       maxCachedWorkflows: 250,
-      maxConcurrentWorkflowTasks: 10,
+      maxConcurrentWorkflowTasks: 40,
       maxConcurrentActivities: 20,
-      maxConcurrentLocalActivities: 20,
+      maxConcurrentLocalActivities: 40,
     });
     expect(c.worker).toEqual(WORKER_DEFAULTS);
     expect(c.maxConcurrentActivities).toBe(20);
