@@ -114,12 +114,13 @@ header nav a{padding:.15rem 0;border-bottom:2px solid transparent}
 header nav a:hover{border-color:#fff}
 .signout{display:flex;gap:.5rem;align-items:center;margin:0}
 .signout .who{opacity:.9;font-size:.9rem}
-button.link{background:none;border:0;color:#fff;text-decoration:underline;cursor:pointer;font:inherit;padding:0}
+button.link{background:none;border:0;color:#fff;text-decoration:underline;cursor:pointer;font:inherit;padding:0;margin:0}
 .lang{font-size:.9rem;border:1px solid #fff6;border-radius:4px;padding:.05rem .4rem}
 main{max-width:1200px;margin:0 auto;padding:1rem}
 h1{font-size:1.4rem;margin:.5rem 0 1rem}
 h2{font-size:1.15rem;margin:1.5rem 0 .5rem}
-section{background:#fff;border:1px solid #d9dee3;border-radius:6px;padding:1rem;margin-bottom:1rem}
+section,.actions form{background:#fff;border:1px solid #d9dee3;border-radius:6px;padding:1rem;margin-bottom:1rem}
+section>h2:first-child,.actions form>h2:first-child{margin-top:0}
 table{width:100%;border-collapse:collapse;background:#fff}
 th,td{text-align:left;padding:.45rem .5rem;border-bottom:1px solid #e4e7eb;vertical-align:top}
 th{background:#eef2f6;font-weight:600;white-space:nowrap}

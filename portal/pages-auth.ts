@@ -180,7 +180,7 @@ export function registerAuthPages(app: FastifyInstance, deps: PortalDeps): void 
             `. Your account is ${who.personId}; choose a password (at least 10 characters).`,
           )}
         </p>
-        <form method="post" action="/invite/${token}">
+        <form method="post" action="/invite/${token}" novalidate>
           <input type="hidden" name="_csrf" value="${csrf}" />
           <input
             type="text"

@@ -117,8 +117,8 @@ export function fieldsForm(
         >${f.label}${f.required !== false ? html` <span aria-hidden="true">*</span>` : ''}</label
       >
       ${fieldInput(f, values[f.key], lang)}
-      <div class="muted">${hint}${f.help ? ` — ${f.help}` : ''}</div>
       ${err ? html`<p class="error" id="error-${f.key}" role="alert">${err}</p>` : ''}
+      <div class="muted">${hint}${f.help ? ` — ${f.help}` : ''}</div>
     </div>`;
   })}`;
 }
