@@ -122,7 +122,7 @@ export async function buildPortal(deps: PortalDeps): Promise<PortalApp> {
   app.decorateRequest('me', null);
 
   app.addHook('onRequest', async (req, reply) => {
-    req.lang = pickLang(req.query, req.cookies[names.lang], req.headers['accept-language']);
+    req.lang = pickLang(req.query, req.cookies[names.lang]);
     const q = (req.query as { lang?: string } | undefined)?.lang;
     if (q === 'en' || q === 'zh')
       reply.setCookie(names.lang, q, {

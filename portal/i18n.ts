@@ -5,11 +5,11 @@ import type { FieldProblem } from '../domain/fields.ts';
 import type { QuestionnaireField } from '../domain/definition.ts';
 import type { Lang } from './html.ts';
 
-export function pickLang(query: unknown, cookie: string | undefined, accept?: string): Lang {
+/** Chinese unless the person asked for English (?lang=en, remembered in a cookie). */
+export function pickLang(query: unknown, cookie: string | undefined): Lang {
   const q = (query as { lang?: unknown } | undefined)?.lang;
   if (q === 'en' || q === 'zh') return q;
   if (cookie === 'en' || cookie === 'zh') return cookie;
-  if (accept && /^en\b/i.test(accept) && !/zh/i.test(accept.split(',')[0] ?? '')) return 'en';
   return 'zh';
 }
 
