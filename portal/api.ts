@@ -20,6 +20,7 @@ import {
   downloadEvidence,
   extendTask,
   myTasks,
+  reassignTask,
   reviewQueue,
   submitTask,
   summaryOf,
@@ -143,6 +144,7 @@ const ExtendBody = z.object({
   reason: z.string().min(1).max(5000),
   requestId,
 });
+const ReassignBody = z.object({ to: z.string().min(1).max(100), requestId });
 const SessionBody = z.object({
   personId: z.string().min(1).max(100),
   password: z.string().min(1).max(200),
@@ -538,6 +540,28 @@ export function registerApi(app: FastifyInstance, deps: PortalDeps): void {
       const b = body as z.infer<typeof ExtendBody>;
       return result(await tzOf(params.taskId!))(
         await extendTask(deps, meOf(req), params.taskId!, b),
+      );
+    },
+  );
+
+  define(
+    app,
+    {
+      method: 'POST',
+      url: '/api/tasks/:taskId/reassign',
+      summary:
+        "Hand the task to another person of its unit (the unit's deputy or head, or the bureau)",
+      tag: 'actions',
+      params: TaskParams,
+      query: langQuery,
+      body: ReassignBody,
+      response: ActionResult,
+      errors: [400, 401, 403, 404, 409, 422, 503],
+    },
+    async (req, _reply, { params, body }) => {
+      const b = body as z.infer<typeof ReassignBody>;
+      return result(await tzOf(params.taskId!))(
+        await reassignTask(deps, meOf(req), params.taskId!, b),
       );
     },
   );

@@ -29,6 +29,7 @@ import {
   downloadEvidence,
   extendTask,
   myTasks,
+  reassignTask,
   reviewQueue,
   submitTask,
   taskDetail,
@@ -133,6 +134,7 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
       approved: ['已审核通过。', 'Approved.'],
       returned: ['已退回，承办单位将收到退回原因。', 'Returned: the unit sees the reason.'],
       extended: ['延期已办理。', 'Extension recorded.'],
+      reassigned: ['已转办。', 'Handed over.'],
       uploaded: ['佐证材料已上传。', 'Evidence uploaded.'],
     };
     const okNotice =
@@ -297,6 +299,22 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
               </form>`
             : ''
         }
+        ${
+          d.allowed.includes('reassign')
+            ? html`<form method="post" action="${action('reassign')}">
+                <h2>${L('转办', 'Hand over')}</h2>
+                <input type="hidden" name="_csrf" value="${csrf}" />
+                <input type="hidden" name="requestId" value="${randomUUID()}" />
+                <label for="to">${L('转给本单位', 'To a person of the unit')}</label>
+                <select id="to" name="to">
+                  ${d.teammates.map((p) => html`<option value="${p.id}">${p.name}（${p.id}）</option>`)}
+                </select>
+                <div>
+                  <button type="submit" class="secondary">${L('转办', 'Hand over')}</button>
+                </div>
+              </form>`
+            : ''
+        }
       </div>
       <section>
         <h2>${L('办理记录', 'History')}</h2>
@@ -371,6 +389,13 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
       requestId: str(body.requestId),
     });
     return 'extended';
+  });
+  onTask('reassign', async (_req, me, taskId, body) => {
+    await reassignTask(deps, me, taskId, {
+      to: str(body.to) ?? '',
+      requestId: str(body.requestId),
+    });
+    return 'reassigned';
   });
   onTask('evidence', async (_req, me, taskId, body) => {
     await uploadEvidence(deps, me, taskId, await filesOf(body));

@@ -12,6 +12,7 @@ import { colourAt, type Colour } from '../domain/schedule.ts';
 import {
   approveUpdate,
   extendUpdate,
+  reassignUpdate,
   requirementsQuery,
   returnUpdate,
   submitUpdate,
@@ -151,6 +152,8 @@ export interface TaskDetail {
   events: TaskEvent[];
   evidence: EvidenceFile[];
   allowed: TaskAction[];
+  /** People of the task's unit other than the assignee (for a reassignment). */
+  teammates: { id: string; name: string }[];
   /** Field values of the last submission, and what changed since the one before. */
   lastData: Record<string, unknown> | null;
   changes: { field: string; label: string; before: unknown; after: unknown }[];
@@ -223,6 +226,9 @@ export async function taskDetail(deps: PortalDeps, me: Me, taskId: string): Prom
     })),
     evidence,
     allowed: allowedActions(roster, campaign?.definition, me.personId, task),
+    teammates: roster.people
+      .filter((p) => p.unitId === task.unit_id && p.id !== task.assignee)
+      .map((p) => ({ id: p.id, name: p.name })),
     lastData,
     changes,
   };
@@ -388,6 +394,26 @@ export async function extendTask(
     taskId,
     extendUpdate,
     { requestId, actor: me.personId, until: m.instant, reason: input.reason.trim() },
+    requestId,
+  );
+}
+
+/** Hands the task to another person of its unit (the unit's deputy or head, or the bureau). */
+export async function reassignTask(
+  deps: PortalDeps,
+  me: Me,
+  taskId: string,
+  input: { to: string; requestId?: string | undefined },
+): Promise<ActionResult> {
+  await visibleTask(deps, me, taskId);
+  if (!input.to.trim())
+    throw new Refused(422, '请选择转给谁。', 'Choose the person to hand it to.', { to: '必选' });
+  const requestId = requestIdOf(input.requestId);
+  return send(
+    deps,
+    taskId,
+    reassignUpdate,
+    { requestId, actor: me.personId, to: input.to.trim() },
     requestId,
   );
 }

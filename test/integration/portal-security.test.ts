@@ -404,7 +404,43 @@ describe('the portal refuses what it must', () => {
     expect(stored.rows[0]).toEqual({ files: '2', blobs: '1' });
     expect(readdirSafe(evidenceDir)).toHaveLength(1);
   });
+
+  it("lets the unit's deputy hand a task over, by the workflow's rules, and not a clerk", async () => {
+    const upload = `${id}/_/adhoc/swj/upload`;
+    const clerk = new Agent();
+    expect((await clerk.signIn('swj-staff1', 'first password here')).status).toBe(200);
+    const refused = await clerk.json(`/api/tasks/${encodeURIComponent(upload)}/reassign`, {
+      to: 'swj-head',
+    });
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as { message: string }).message).toContain('may not reassign');
+    const deputy = new Agent();
+    expect((await deputy.signIn('swj-deputy')).status).toBe(200);
+    const done = await deputy.json(`/api/tasks/${encodeURIComponent(upload)}/reassign`, {
+      to: 'swj-head',
+      actor: 'spj-head',
+    });
+    expect(done.status, await done.clone().text()).toBe(200);
+    expect(((await done.json()) as { assignee: string }).assignee).toBe('swj-head');
+    const event = await until(async () => {
+      const r = await harness.db.pool.query<{ actor: string }>(
+        `SELECT actor FROM task_events WHERE task_id = $1 AND type = 'reassigned'`,
+        [upload],
+      );
+      return r.rows[0];
+    });
+    expect(event.actor).toBe('swj-deputy');
+  });
 });
+
+async function until<T>(fn: () => Promise<T | undefined>): Promise<T> {
+  for (let i = 0; i < 240; i++) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    await sleep(250);
+  }
+  throw new Error('gave up waiting');
+}
 
 function readdirSafe(path: string): string[] {
   try {
