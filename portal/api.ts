@@ -8,7 +8,7 @@ import { readBoard } from '../client/commands/campaign.ts';
 import { dispatchDigest, ledgerRows } from '../client/commands/reports.ts';
 import { Q, run } from '../db/portal.ts';
 import { TASK_ACTIONS, TASK_STATES } from '../domain/task.ts';
-import { formatIsoOffset } from '../domain/time.ts';
+import { formatIsoOffset, isLocalDate } from '../domain/time.ts';
 import { canReadBoards, isBureauOfficer, membershipIn } from './access.ts';
 import { cookieNames } from './app.ts';
 import { createSession, signIn } from './auth.ts';
@@ -31,34 +31,30 @@ import {
 
 // ---- schemas ----
 
-const ErrorBody = z
-  .object({
-    error: z.string(),
-    message: z.string(),
-    fields: z.record(z.string(), z.string()).optional(),
-  })
-  .meta({ id: 'Error' });
+const ErrorBody = z.object({
+  error: z.string(),
+  message: z.string(),
+  fields: z.record(z.string(), z.string()).optional(),
+});
 
 const Colour = z.enum(['green', 'yellow', 'red']);
 const TaskState = z.enum(TASK_STATES);
 
-const TaskSummary = z
-  .object({
-    taskId: z.string(),
-    campaignId: z.string(),
-    kind: z.string(),
-    title: z.string(),
-    indicator: z.string().nullable(),
-    unit: z.string(),
-    unitName: z.string().nullable(),
-    assignee: z.string(),
-    assigneeName: z.string().nullable(),
-    state: TaskState,
-    due: z.string(),
-    colour: Colour,
-    escalationLevel: z.number().int(),
-  })
-  .meta({ id: 'TaskSummary' });
+const TaskSummary = z.object({
+  taskId: z.string(),
+  campaignId: z.string(),
+  kind: z.string(),
+  title: z.string(),
+  indicator: z.string().nullable(),
+  unit: z.string(),
+  unitName: z.string().nullable(),
+  assignee: z.string(),
+  assigneeName: z.string().nullable(),
+  state: TaskState,
+  due: z.string(),
+  colour: Colour,
+  escalationLevel: z.number().int(),
+});
 
 const FieldValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
@@ -74,18 +70,16 @@ const Field = z.object({
   help: z.string().optional(),
 });
 
-const EvidenceFile = z
-  .object({
-    fileId: z.string(),
-    taskId: z.string(),
-    name: z.string(),
-    sha256: z.string(),
-    size: z.number().int(),
-    mime: z.string(),
-    uploadedBy: z.string(),
-    uploadedAt: z.string(),
-  })
-  .meta({ id: 'EvidenceFile' });
+const EvidenceFile = z.object({
+  fileId: z.string(),
+  taskId: z.string(),
+  name: z.string(),
+  sha256: z.string(),
+  size: z.number().int(),
+  mime: z.string(),
+  uploadedBy: z.string(),
+  uploadedAt: z.string(),
+});
 
 const TaskDetail = TaskSummary.extend({
   reviewer: z.string().nullable(),
@@ -110,17 +104,15 @@ const TaskDetail = TaskSummary.extend({
       detail: z.record(z.string(), z.unknown()),
     }),
   ),
-}).meta({ id: 'TaskDetail' });
+});
 
-const ActionResult = z
-  .object({
-    taskId: z.string(),
-    state: TaskState,
-    due: z.string(),
-    assignee: z.string(),
-    extension: z.enum(['granted', 'requested']).optional(),
-  })
-  .meta({ id: 'ActionResult' });
+const ActionResult = z.object({
+  taskId: z.string(),
+  state: TaskState,
+  due: z.string(),
+  assignee: z.string(),
+  extension: z.enum(['granted', 'requested']).optional(),
+});
 
 const requestId = z
   .string()
@@ -154,23 +146,21 @@ const InviteBody = z.object({
   person: z.string().max(100).optional(),
 });
 
-const Me = z
-  .object({
-    personId: z.string(),
-    name: z.string(),
-    csrfToken: z.string(),
-    memberships: z.array(
-      z.object({
-        campaignId: z.string(),
-        campaignName: z.string(),
-        role: z.string(),
-        unitId: z.string(),
-        unitName: z.string(),
-        unitKind: z.string(),
-      }),
-    ),
-  })
-  .meta({ id: 'Me' });
+const Me = z.object({
+  personId: z.string(),
+  name: z.string(),
+  csrfToken: z.string(),
+  memberships: z.array(
+    z.object({
+      campaignId: z.string(),
+      campaignName: z.string(),
+      role: z.string(),
+      unitId: z.string(),
+      unitName: z.string(),
+      unitKind: z.string(),
+    }),
+  ),
+});
 
 const Board = z.object({
   campaignId: z.string(),
@@ -663,6 +653,7 @@ export function registerApi(app: FastifyInstance, deps: PortalDeps): void {
         date: z
           .string()
           .regex(/^\d{4}-\d{2}-\d{2}$/)
+          .refine(isLocalDate, 'not a calendar date')
           .optional(),
       }),
       response: z
@@ -783,6 +774,7 @@ const schemaOf = (s: z.ZodType, io: 'input' | 'output') => {
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'The request is not valid',
+  414: 'The address is too long',
   401: 'No session: sign in first',
   403: 'Refused (for example the CSRF token is missing)',
   404: 'No such thing, or not the person’s to see',
@@ -818,11 +810,14 @@ export function openApiDocument(server: string) {
         description: 'OK',
         content:
           r.response === 'binary'
-            ? { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } }
+            ? { '*/*': { schema: { type: 'string', format: 'binary' } } }
             : { 'application/json': { schema: schemaOf(r.response, 'output') } },
       },
     };
-    for (const code of r.errors) {
+    // What any route may answer besides its own: a bad request or an over-long address, and for
+    // a post a body too large or of a type the portal does not read.
+    const common = r.method === 'POST' ? [400, 413, 414, 415] : [400, 414];
+    for (const code of [...new Set([...r.errors, ...common])].sort()) {
       responses[code] = {
         description: STATUS_TEXT[code] ?? 'Error',
         content: { 'application/json': { schema: schemaOf(ErrorBody, 'output') } },

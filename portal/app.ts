@@ -6,6 +6,7 @@ import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
+import { CliError } from '../client/errors.ts';
 import { loadSession, newToken, type Session } from './auth.ts';
 import { isBureauOfficer, loadMe, type Me } from './access.ts';
 import { Refused } from './errors.ts';
@@ -101,6 +102,14 @@ export async function buildPortal(deps: PortalDeps): Promise<PortalApp> {
     logger: process.env.PORTAL_LOG === 'true' ? { level: 'info' } : false,
     trustProxy: cfg.trustProxy,
     bodyLimit: 1024 * 1024,
+    // Task ids are paths of their own (campaign/indicator/kind/unit/key), encoded in one segment.
+    maxParamLength: 1000,
+    // The router's refusals (an over-long or malformed address) in the portal's error shape.
+    frameworkErrors: (error, _req, reply) => {
+      void (reply as unknown as FastifyReply)
+        .code(error.statusCode ?? 400)
+        .send({ error: 'bad-request', message: `Bad request: ${error.message}` });
+    },
   });
   const routeTable: RouteEntry[] = [];
   app.addHook('onRoute', (r) => {
@@ -195,6 +204,13 @@ export async function buildPortal(deps: PortalDeps): Promise<PortalApp> {
 
   app.setErrorHandler(async (e, req, reply) => {
     if (e instanceof Refused) return answerRefusal(req, reply, e);
+    // The CLI's report code refuses in its own way (a bad date, an unknown campaign).
+    if (e instanceof CliError)
+      return answerRefusal(
+        req,
+        reply,
+        new Refused(400, `请求无效：${e.message}`, `Bad request: ${e.message}`),
+      );
     const err = e as { code?: string; statusCode?: number; validation?: unknown };
     if (
       err.code === 'FST_REQ_FILE_TOO_LARGE' ||
@@ -215,12 +231,20 @@ export async function buildPortal(deps: PortalDeps): Promise<PortalApp> {
         ),
       );
     }
-    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+    // Fastify's own refusals (an unreadable body, an unknown content type, an over-long address)
+    // and a malformed multipart body keep their meaning; they are the request's fault.
+    const status =
+      err.statusCode && err.statusCode >= 400 && err.statusCode < 500
+        ? err.statusCode
+        : /multipart|boundary/i.test((e as Error).message)
+          ? 400
+          : undefined;
+    if (status) {
       return answerRefusal(
         req,
         reply,
         new Refused(
-          400,
+          status as Refused['status'],
           `请求无效：${(e as Error).message}`,
           `Bad request: ${(e as Error).message}`,
         ),

@@ -2,7 +2,7 @@
 // for the person who reads it.
 export class Refused extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 410 | 413 | 414 | 415 | 422 | 429 | 503,
     readonly zh: string,
     readonly en: string,
     /** Per-field problems, for forms. */
