@@ -178,6 +178,8 @@ try {
     String(maxExamples),
     '--seed',
     '2026',
+    '--generation-database',
+    'none',
     '--workers',
     '2',
     '--generation-with-security-parameters',
