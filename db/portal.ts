@@ -124,6 +124,33 @@ export const Q = {
     'UPDATE portal_sessions SET ended_at = now() WHERE person_id = $1 AND ended_at IS NULL',
   ),
 
+  // ---- API tokens ----
+  insertToken: s(
+    'insert-token',
+    `INSERT INTO portal_api_tokens (token_id, token_hash, campaign_id, unit_id, person_id, name, created_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING created_at`,
+  ),
+  useToken: s(
+    'use-token',
+    `UPDATE portal_api_tokens SET last_used_at = now()
+      WHERE token_hash = $1 AND revoked_at IS NULL
+      RETURNING token_id, campaign_id, unit_id, person_id`,
+  ),
+  tokensOfCampaign: s(
+    'tokens-of-campaign',
+    `SELECT token_id, unit_id, person_id, name, created_by, created_at, last_used_at, revoked_at
+       FROM portal_api_tokens WHERE campaign_id = $1 ORDER BY created_at`,
+  ),
+  revokeToken: s(
+    'revoke-token',
+    `UPDATE portal_api_tokens SET revoked_at = now(), revoked_by = $3
+      WHERE token_id = $1 AND campaign_id = $2 AND revoked_at IS NULL RETURNING unit_id`,
+  ),
+  tokenUnit: s(
+    'token-unit',
+    'SELECT unit_id FROM portal_api_tokens WHERE token_id = $1 AND campaign_id = $2',
+  ),
+
   // ---- tasks (the projection) ----
   task: s(
     'task',

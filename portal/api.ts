@@ -14,6 +14,7 @@ import { cookieNames } from './app.ts';
 import { createSession, signIn } from './auth.ts';
 import { notFound, Refused } from './errors.ts';
 import { createInvitations, revokeAccount } from './invitations.ts';
+import { createToken, listTokens, revokeToken } from './tokens.ts';
 import { filesOf, meOf } from './pages.ts';
 import {
   decideTask,
@@ -242,6 +243,8 @@ interface ApiRoute {
   /** Statuses besides 200 that the route may answer. */
   errors: number[];
   access?: 'public';
+  /** A unit's API token may call it too. */
+  tokens?: boolean;
 }
 
 const routes: ApiRoute[] = [];
@@ -264,7 +267,7 @@ function define(app: FastifyInstance, r: ApiRoute, handler: Handler): void {
   app.route({
     method: r.method,
     url: r.url,
-    config: { access: r.access ?? 'session' },
+    config: { access: r.access ?? 'session', tokens: r.tokens === true },
     handler: async (req, reply) => {
       const params = r.params
         ? (parseOr400(r.params, req.params, 'path') as Record<string, string>)
@@ -336,6 +339,7 @@ export function registerApi(app: FastifyInstance, deps: PortalDeps): void {
     {
       method: 'GET',
       url: '/api/me',
+      tokens: true,
       summary: 'The signed-in person, their places on rosters, and the CSRF token for posts',
       tag: 'session',
       response: Me,
@@ -364,6 +368,7 @@ export function registerApi(app: FastifyInstance, deps: PortalDeps): void {
     {
       method: 'GET',
       url: '/api/tasks',
+      tokens: true,
       summary: '我的待办: the tasks the person sees (open ones unless state=all)',
       tag: 'tasks',
       query: z.object({
@@ -395,6 +400,7 @@ export function registerApi(app: FastifyInstance, deps: PortalDeps): void {
     {
       method: 'GET',
       url: '/api/tasks/:taskId',
+      tokens: true,
       summary: 'One task: its fields, evidence, allowed actions and history',
       tag: 'tasks',
       params: TaskParams,
@@ -449,6 +455,7 @@ export function registerApi(app: FastifyInstance, deps: PortalDeps): void {
     {
       method: 'POST',
       url: '/api/tasks/:taskId/submit',
+      tokens: true,
       summary:
         "Submit the task's work as the signed-in person (data checked by the indicator's fields; the task's evidence files attached)",
       tag: 'actions',
@@ -518,6 +525,7 @@ export function registerApi(app: FastifyInstance, deps: PortalDeps): void {
     {
       method: 'POST',
       url: '/api/tasks/:taskId/extend',
+      tokens: true,
       summary: 'Ask for (or, as an approver, grant) more time',
       tag: 'actions',
       params: TaskParams,
@@ -561,6 +569,7 @@ export function registerApi(app: FastifyInstance, deps: PortalDeps): void {
     {
       method: 'POST',
       url: '/api/tasks/:taskId/evidence',
+      tokens: true,
       summary:
         'Upload evidence files (multipart/form-data; PDF, images, Office, OFD, by content; size limited)',
       tag: 'evidence',
@@ -586,6 +595,7 @@ export function registerApi(app: FastifyInstance, deps: PortalDeps): void {
     {
       method: 'GET',
       url: '/api/evidence/:fileId',
+      tokens: true,
       summary: 'Download an evidence file (checked against the task’s visibility)',
       tag: 'evidence',
       params: z.object({ fileId: z.string().max(100) }),
@@ -759,6 +769,85 @@ export function registerApi(app: FastifyInstance, deps: PortalDeps): void {
     },
   );
 
+  const TokenParams = z.object({ campaignId: z.string().min(1).max(100) });
+  const TokenBody = z.object({
+    unit: z.string().min(1).max(100),
+    person: z
+      .string()
+      .min(1)
+      .max(100)
+      .describe('the person of the unit who answers for the system'),
+    name: z.string().min(1).max(200).describe('what system uses it'),
+  });
+  const TokenInfo = z.object({
+    tokenId: z.string(),
+    unit: z.string(),
+    person: z.string(),
+    name: z.string(),
+    createdBy: z.string(),
+    createdAt: z.string(),
+    lastUsedAt: z.string().nullable(),
+    revokedAt: z.string().nullable(),
+  });
+
+  define(
+    app,
+    {
+      method: 'POST',
+      url: '/api/campaigns/:campaignId/tokens',
+      summary:
+        "Issue an API token for a unit's own system (the bureau, or the unit's head or deputy); the token is shown once",
+      tag: 'tokens',
+      params: TokenParams,
+      body: TokenBody,
+      response: z.object({
+        tokenId: z.string(),
+        token: z.string(),
+        unit: z.string(),
+        person: z.string(),
+        name: z.string(),
+        createdAt: z.string(),
+      }),
+      errors: [400, 401, 403, 404, 422],
+    },
+    async (req, _reply, { params, body }) =>
+      createToken(pool, meOf(req), {
+        campaignId: params.campaignId!,
+        ...(body as z.infer<typeof TokenBody>),
+      }),
+  );
+
+  define(
+    app,
+    {
+      method: 'GET',
+      url: '/api/campaigns/:campaignId/tokens',
+      summary: 'The API tokens the person manages, with their last use',
+      tag: 'tokens',
+      params: TokenParams,
+      response: z.array(TokenInfo),
+      errors: [400, 401, 404],
+    },
+    async (req, _reply, { params }) => listTokens(pool, meOf(req), params.campaignId!),
+  );
+
+  define(
+    app,
+    {
+      method: 'POST',
+      url: '/api/campaigns/:campaignId/tokens/:tokenId/revoke',
+      summary: 'Revoke an API token',
+      tag: 'tokens',
+      params: z.object({ campaignId: z.string().min(1).max(100), tokenId: z.string().max(100) }),
+      response: z.object({ revoked: z.string() }),
+      errors: [400, 401, 404],
+    },
+    async (req, _reply, { params }) => {
+      await revokeToken(pool, meOf(req), params.campaignId!, params.tokenId!);
+      return { revoked: params.tokenId! };
+    },
+  );
+
   app.get('/api/openapi.json', { config: { access: 'public' } }, async () =>
     openApiDocument(cfg.publicUrl),
   );
@@ -829,7 +918,12 @@ export function openApiDocument(server: string) {
       tags: [r.tag],
       parameters,
       responses,
-      ...(r.access === 'public' ? { security: [] } : {}),
+      security:
+        r.access === 'public'
+          ? []
+          : r.tokens
+            ? [{ session: [], csrf: [] }, { unitToken: [] }]
+            : [{ session: [], csrf: [] }],
     };
     if (r.body)
       op.requestBody = {
@@ -859,11 +953,12 @@ export function openApiDocument(server: string) {
         'The portal’s JSON API. Every route except sign-in needs the session cookie; every POST also needs the X-CSRF-Token header (from POST /api/session or GET /api/me). The actor of every action is the signed-in person.',
     },
     servers: [{ url: server }],
-    security: [{ session: [], csrf: [] }],
+    security: [{ session: [], csrf: [] }, { unitToken: [] }],
     components: {
       securitySchemes: {
         session: { type: 'apiKey', in: 'cookie', name: 'portal_session' },
         csrf: { type: 'apiKey', in: 'header', name: 'X-CSRF-Token' },
+        unitToken: { type: 'http', scheme: 'bearer', description: "a unit's API token (cct_…)" },
       },
     },
     paths,

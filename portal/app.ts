@@ -12,6 +12,7 @@ import { isBureauOfficer, loadMe, type Me } from './access.ts';
 import { Refused } from './errors.ts';
 import { CSS, html, page, t, type Chrome, type Html, type Lang } from './html.ts';
 import { pickLang } from './i18n.ts';
+import { tokenIdentity, type TokenUse } from './tokens.ts';
 import { registerApi } from './api.ts';
 import { registerAuthPages } from './pages-auth.ts';
 import { registerPages } from './pages.ts';
@@ -22,8 +23,12 @@ declare module 'fastify' {
     lang: Lang;
     session: Session | null;
     me: Me | null;
+    /** Set when the request came with a unit's API token instead of a session. */
+    apiToken: TokenUse | null;
   }
   interface FastifyContextConfig {
+    /** Whether a unit's API token may use the route (only its unit's tasks, then). */
+    tokens?: boolean;
     /** 'public': no session needed (sign-in, invitations, health, the API document). */
     access?: 'public' | 'session';
   }
@@ -129,6 +134,7 @@ export async function buildPortal(deps: PortalDeps): Promise<PortalApp> {
   app.decorateRequest('lang', 'zh');
   app.decorateRequest('session', null);
   app.decorateRequest('me', null);
+  app.decorateRequest('apiToken', null);
 
   app.addHook('onRequest', async (req, reply) => {
     req.lang = pickLang(req.query, req.cookies[names.lang]);
@@ -140,6 +146,29 @@ export async function buildPortal(deps: PortalDeps): Promise<PortalApp> {
         secure: cfg.secureCookies,
         httpOnly: true,
       });
+    const auth = req.headers.authorization;
+    if (auth?.startsWith('Bearer ') && isApi(req)) {
+      const found = await tokenIdentity(deps.pool, auth.slice(7).trim());
+      if (!found)
+        return reply.code(401).send({
+          error: 'unauthorized',
+          message: t(
+            req.lang,
+            '接口令牌无效或已撤销。',
+            'The API token is not valid or was revoked.',
+          ),
+        });
+      if (!req.routeOptions.config?.tokens)
+        return answerRefusal(
+          req,
+          reply,
+          new Refused(404, '未找到该页面或事项。', 'No such page, or it is not yours to see.'),
+        );
+      req.apiToken = found.use;
+      req.me = found.me;
+      req.session = { personId: found.use.personId, csrf: '', token: '' };
+      return;
+    }
     req.session = await loadSession(deps.pool, cfg, req.cookies[names.session]);
     if (req.session) req.me = await loadMe(deps.pool, req.session.personId);
     const access = req.routeOptions.config?.access ?? 'session';
@@ -158,6 +187,8 @@ export async function buildPortal(deps: PortalDeps): Promise<PortalApp> {
   // the sign-in and invitation forms carry the anonymous double-submit token.
   app.addHook('preHandler', async (req) => {
     if (req.method === 'GET' || req.method === 'HEAD') return;
+    // A token comes in a header, never from a browser's cookie jar: no CSRF to fear.
+    if (req.apiToken) return;
     // Programs sign in with JSON (POST /api/session): a cross-site form cannot send that type
     // without the browser asking first, and the portal allows no other origin.
     if (

@@ -433,6 +433,101 @@ describe('the portal refuses what it must', () => {
   });
 });
 
+describe("a unit's API token", () => {
+  it('reports completion for its unit as the person who answers for it, and nothing more', async () => {
+    const created = await cli(
+      'task',
+      'create',
+      '--file',
+      join(dir, 'campaign.yaml'),
+      '--unit',
+      'scjgj',
+      '--assignee',
+      'scjgj-staff1',
+      '--title',
+      '办件系统对接',
+      '--key',
+      'system',
+      '--no-review',
+      '--as',
+      'spj-coord',
+      '--json',
+      '--due',
+      formatIsoOffset(Date.now() + 3 * 86_400_000, 'Asia/Shanghai').slice(0, 19),
+    );
+    expect(created.code, created.stderr).toBe(0);
+    const system = created.json<{ taskId: string }>().taskId;
+    await until(async () =>
+      (await harness.db.pool.query('SELECT 1 FROM tasks WHERE task_id = $1', [system])).rowCount
+        ? true
+        : undefined,
+    );
+    // A clerk may not issue one; the unit's head may, for a person of the unit.
+    const clerk = new Agent();
+    expect((await clerk.signIn('scjgj-staff1')).status).toBe(200);
+    expect(
+      (
+        await clerk.json(`/api/campaigns/${id}/tokens`, {
+          unit: 'scjgj',
+          person: 'scjgj-staff1',
+          name: 'x',
+        })
+      ).status,
+    ).toBe(403);
+    const head = await account('scjgj-head');
+    const issued = await head.json(`/api/campaigns/${id}/tokens`, {
+      unit: 'scjgj',
+      person: 'scjgj-staff2',
+      name: '市场监管局办件系统',
+    });
+    expect(issued.status, await issued.clone().text()).toBe(200);
+    const { token, tokenId } = (await issued.json()) as { token: string; tokenId: string };
+    const stored = await harness.db.pool.query<{ token_hash: string }>(
+      'SELECT token_hash FROM portal_api_tokens WHERE token_id = $1',
+      [tokenId],
+    );
+    expect(stored.rows[0]!.token_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(stored.rows[0]!.token_hash).not.toContain(token.slice(4));
+
+    const bearer = (path: string, body?: unknown) =>
+      fetch(`${portal.url}${path}`, {
+        method: body ? 'POST' : 'GET',
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+    const done = await bearer(`/api/tasks/${encodeURIComponent(system)}/submit`, {
+      note: '系统自动报送：已完成对接',
+      actor: 'spj-coord',
+    });
+    expect(done.status, await done.clone().text()).toBe(200);
+    expect(((await done.json()) as { state: string }).state).toBe('done');
+    const event = await until(async () => {
+      const r = await harness.db.pool.query<{ actor: string }>(
+        `SELECT actor FROM task_events WHERE task_id = $1 AND type = 'submitted'`,
+        [system],
+      );
+      return r.rows[0];
+    });
+    expect(event.actor).toBe('scjgj-staff2');
+    // Only its unit's tasks, only the routes for tokens.
+    const otherUnit = `${id}/_/adhoc/swj/upload`;
+    expect((await bearer(`/api/tasks/${encodeURIComponent(otherUnit)}`)).status).toBe(404);
+    expect((await bearer(`/api/campaigns/${id}/tokens`)).status).toBe(404);
+    expect((await bearer(`/api/campaigns/${id}/invitations`, { unit: 'scjgj' })).status).toBe(404);
+    const used = await harness.db.pool.query<{ last_used_at: Date | null }>(
+      'SELECT last_used_at FROM portal_api_tokens WHERE token_id = $1',
+      [tokenId],
+    );
+    expect(used.rows[0]!.last_used_at).not.toBeNull();
+    // Revoked, it opens nothing.
+    expect((await head.json(`/api/campaigns/${id}/tokens/${tokenId}/revoke`, {})).status).toBe(200);
+    expect((await bearer('/api/tasks')).status).toBe(401);
+  });
+});
+
 async function until<T>(fn: () => Promise<T | undefined>): Promise<T> {
   for (let i = 0; i < 240; i++) {
     const v = await fn();
