@@ -60,7 +60,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['client/**/*.ts'],
+    files: ['client/**/*.ts', 'portal/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
@@ -68,7 +68,8 @@ export default tseslint.config(
           patterns: [
             {
               group: ['**/workflows/**', '../workflows', '../../workflows'],
-              message: 'Client code never imports workflow code: share types through domain/.',
+              message:
+                'Client and portal code never import workflow code: share types through domain/.',
             },
           ],
         },

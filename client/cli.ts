@@ -365,6 +365,37 @@ commandOf(
     (await campaignModule()).addMeasureCommand(campaignId, code, opts, outputOptions(cmd)),
   );
 
+const accounts = program
+  .command('accounts')
+  .description("the portal's accounts: invitations (set a password) and revocation")
+  .exitOverride();
+commandOf(accounts, 'invite', 'issue one-time, expiring portal invitations from the roster')
+  .argument('<campaignId>', 'the campaign whose roster is used')
+  .option('--unit <unit>', "only this unit's people")
+  .option('--person <personId>', 'only this person')
+  .requiredOption('--as <personId>', "the bureau's coordinator or head")
+  .option('--out <file>', 'write the links to a CSV file (for handing out)')
+  .action(
+    async (
+      campaignId: string,
+      opts: { unit?: string; person?: string; as: string; out?: string },
+      cmd: Command,
+    ) =>
+      (await import('./commands/accounts.ts')).inviteCommand(campaignId, opts, outputOptions(cmd)),
+  );
+commandOf(accounts, 'revoke', "revoke a person's portal account (sessions ended, links withdrawn)")
+  .argument('<campaignId>', 'the campaign')
+  .argument('<personId>', 'the person')
+  .requiredOption('--as <personId>', "the bureau's coordinator or head")
+  .action(async (campaignId: string, person: string, opts: { as: string }, cmd: Command) =>
+    (await import('./commands/accounts.ts')).revokeCommand(
+      campaignId,
+      person,
+      opts,
+      outputOptions(cmd),
+    ),
+  );
+
 const formatOption = () =>
   new Option('--format <format>', 'output format').choices([...FORMATS]).default('table');
 

@@ -7,7 +7,7 @@ import { stringify } from 'csv-stringify/sync';
 import { CliError, EXIT } from './errors.ts';
 import { writeNewFile } from './files.ts';
 import { t, table, type Format, type Lang } from './output.ts';
-import { withProgress, type Progress } from './progress.ts';
+import { createProgress, withProgress, type Progress } from './progress.ts';
 import { displayWidth } from './text-width.ts';
 
 export { FORMATS, type Format } from './output.ts';
@@ -193,6 +193,11 @@ export async function emitSheets(
   );
   if (out) process.stderr.write(`${t(lang, `已写入 ${out}`, `wrote ${out}`)}\n`);
   else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** CSV text of the sheets (with a BOM, so that Excel reads the Chinese right). */
+export function csvText(sheets: Sheet[]): string {
+  return render(sheets, 'csv', createProgress({ label: 'csv', json: true }));
 }
 
 function render(sheets: Sheet[], format: Exclude<Format, 'xlsx'>, progress: Progress): string {

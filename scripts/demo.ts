@@ -6,7 +6,9 @@
 // on the command line: most on time, 住建局 late until its head is chased, one questionnaire
 // returned, evidence asked for and verified, results that send 开办企业 into rectification,
 // one measure rejected and reopened, every measure closed. A live board shows where things
-// stand. Ctrl-C stops the departments, the worker and the services it started, cleanly.
+// stand. The department portal runs beside it, and the demo prints ready invitations for a
+// clerk of 市场监管局 and the bureau's coordinator, so that a person can sign in and look.
+// Ctrl-C stops the departments, the portal, the worker and the services it started, cleanly.
 //
 //   npm run demo                 live board until Ctrl-C (the campaign closes in ~10 min)
 //   npm run demo -- --once       plain log, exits when the campaign has closed
@@ -17,6 +19,7 @@ import { join } from 'node:path';
 import { createPool } from '../db/pool.ts';
 import { loadDefinitionFile } from '../client/definition-file.ts';
 import { readBoard, renderBoard } from '../client/commands/board.ts';
+import { readPortalConfig } from '../portal/config.ts';
 import { config } from '../worker/config.ts';
 import { runCampaignCli } from './lib/run-node.ts';
 import { SimulatedDepartments } from './lib/simulated-departments.ts';
@@ -94,11 +97,50 @@ await new Promise<void>((resolve, reject) => {
 });
 say(`Worker polling (log: ${workerLog})`);
 
+// 2b. The department portal, in its own process group like the worker.
+const portalCfg = readPortalConfig();
+const portalLog = join(logDir, 'portal.log');
+const portalOut = createWriteStream(portalLog, { flags: 'a' });
+const portal: ChildProcess = spawn(tsx, [join('portal', 'main.ts')], {
+  cwd: REPO_ROOT,
+  stdio: ['ignore', 'pipe', 'pipe'],
+  detached: true,
+});
+process.on('exit', () => {
+  if (portal.exitCode === null && portal.signalCode === null) portal.kill('SIGTERM');
+});
+portal.stderr?.pipe(portalOut);
+await new Promise<void>((resolve, reject) => {
+  let buf = '';
+  portal.stdout?.on('data', (d: Buffer) => {
+    portalOut.write(d);
+    buf += d.toString();
+    if (buf.includes('portal: listening')) resolve();
+  });
+  portal.once('exit', (code) =>
+    reject(new Error(`the portal exited (code ${code}) before it listened; see ${portalLog}`)),
+  );
+}).catch(async (e: Error) => {
+  console.error(`demo: ${e.message}`);
+  await shutdown(1);
+});
+say(`Portal listening on ${portalCfg.publicUrl} (log: ${portalLog})`);
+
+/** Asks a child process to stop (SIGTERM) and waits until it has. */
+function stopChild(child: ChildProcess | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
 let shuttingDown = false;
 async function shutdown(code: number): Promise<never> {
   if (shuttingDown) return new Promise<never>(() => {});
   shuttingDown = true;
   live.simulation?.stop();
+  await stopChild(portal);
   say('Stopping: the worker finishes what it is doing…');
   await new Promise<void>((resolve) => {
     if (worker.exitCode !== null || worker.signalCode !== null) return resolve();
@@ -146,6 +188,37 @@ const ui = `http://localhost:${config().temporalUiPort}`;
 const uiList = `${ui}/namespaces/${config().temporalNamespace}/workflows?query=${encodeURIComponent(`CampaignId="${campaignId}"`)}`;
 say(`Campaign ${campaignId} started at ${pace}× pace. Temporal UI: ${uiList}`);
 
+// 3b. Ready invitations to the portal, once the campaign has recorded its roster.
+for (let i = 0; i < 120; i++) {
+  const r = await pool.query('SELECT 1 FROM people WHERE campaign_id = $1', [campaignId]);
+  if (r.rowCount) break;
+  await new Promise((r) => setTimeout(r, 500));
+}
+const invitations: string[] = [];
+for (const [person, who] of [
+  ['scjgj-staff1', '市场监管局填报员 刘填报员 (a clerk)'],
+  ['spj-coord', '审批局协调人 吴股长 (the coordinator)'],
+] as const) {
+  const r = await runCampaignCli([
+    'accounts',
+    'invite',
+    campaignId,
+    '--person',
+    person,
+    '--as',
+    'spj-coord',
+    '--json',
+  ]);
+  const link =
+    r.code === 0 ? r.json<{ invitations: { link: string }[] }>().invitations[0]?.link : undefined;
+  invitations.push(link ? `  ${who}: ${link}` : `  ${who}: ${r.stderr.trim()}`);
+}
+const portalLines = [
+  `门户 Portal: ${portalCfg.publicUrl} — 邀请链接（一次有效）ready invitations:`,
+  ...invitations,
+];
+for (const line of portalLines) say(line);
+
 // 4. Simulated departments and the live board.
 const loaded = await loadDefinitionFile(example);
 const recent: string[] = [];
@@ -169,6 +242,7 @@ async function drawBoard(): Promise<void> {
     renderBoard(board, 'zh'),
     `Temporal UI: ${uiList}`,
     `已用时 ${elapsed()}；模拟部门已执行命令 ${simulation.counts.commands} 条（被拒 ${simulation.counts.refused}）`,
+    ...portalLines,
     '',
     ...recent,
     '',
@@ -191,6 +265,9 @@ process.stdout.write(table.stdout);
 await runCampaignCli(['report', 'ledger', campaignId, '--format', 'xlsx', '--out', ledger]);
 say(`The campaign has closed in ${elapsed()}. Ledger (整改台账): ${ledger}`);
 say(`Every task, reminder and escalation is in the Temporal UI: ${uiList}`);
+for (const line of portalLines) say(line);
 if (once) await shutdown(0);
-say('The worker and services keep running so you can look around; Ctrl-C stops everything.');
+say(
+  'The portal, the worker and the services keep running so you can look around; Ctrl-C stops everything.',
+);
 await new Promise<void>(() => {});

@@ -1,5 +1,6 @@
 // `campaign report dispatch`: the daily dispatch digest (每日调度) as stored by the campaign on a
 // working day, or computed now for a day not yet dispatched.
+import type pg from 'pg';
 import { computeDispatch, DispatchError, type DispatchDigest } from '../../activities/dispatch.ts';
 import { BusinessCalendar } from '../../domain/calendar.ts';
 import type { ResolvedCalendar } from '../../domain/calendar.ts';
@@ -29,56 +30,73 @@ export async function dispatchReportCommand(
     label: t(out.lang, '汇总每日调度', 'collecting the daily dispatch'),
     json: out.json,
   });
-  const digest = await withDb(async (pool): Promise<DispatchDigest> => {
-    const c = await loadCampaign(pool, campaignId);
-    const date = opts.date ?? localDateOf(Date.now(), c.timeZone);
-    if (!isLocalDate(date))
-      throw new CliError(`--date "${opts.date}" is not a date YYYY-MM-DD`, EXIT.usage);
-    const stored = await pool.query<{ digest: DispatchDigest }>(
-      'SELECT digest FROM dispatches WHERE campaign_id = $1 AND date = $2',
-      [campaignId, date],
-    );
-    if (stored.rows[0]) return stored.rows[0].digest;
-    const cal = (
-      await pool.query<{ calendar: ResolvedCalendar }>(
-        'SELECT calendar FROM campaigns WHERE campaign_id = $1',
-        [campaignId],
-      )
-    ).rows[0]!.calendar;
-    const calendar = new BusinessCalendar(cal);
-    const clock = parseClock(c.definition.dispatch.at) ?? { hour: 17, minute: 30, second: 0 };
-    const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-    // Today not yet dispatched: the digest as of now; another day: as of its dispatch time.
-    const today = localDateOf(Date.now(), c.timeZone);
-    const at =
-      date === today
-        ? Date.now()
-        : Math.min(Date.now(), zonedInstant(y, m, d, clock.hour, clock.minute, 0, c.timeZone));
-    // Since the previous working day's dispatch.
-    let prev = date;
-    for (let i = 0; i < 30; i++) {
-      const [py, pm, pd] = prev.split('-').map(Number) as [number, number, number];
-      prev = localDateOf(zonedInstant(py, pm, pd, 12, 0, 0, c.timeZone) - 86_400_000, c.timeZone);
-      if (calendar.isWorkingDay(prev)) break;
-    }
-    const [py, pm, pd] = prev.split('-').map(Number) as [number, number, number];
-    try {
-      return await computeDispatch(
-        pool,
-        campaignId,
-        at,
-        zonedInstant(py, pm, pd, clock.hour, clock.minute, 0, c.timeZone),
-      );
-    } catch (e) {
-      if (e instanceof DispatchError) throw new CliError(e.message);
-      throw e;
-    }
-  }).finally(() => loading.done());
+  const digest = await withDb((pool) => dispatchDigest(pool, campaignId, opts.date)).finally(() =>
+    loading.done(),
+  );
   if (out.json && opts.format === 'table' && !opts.out) return printJson(digest);
-  const L = (zh: string, en: string) => t(out.lang, zh, en);
+  await emitSheets([dispatchSheet(digest, out.lang)], opts.format, opts.out, {
+    ...out,
+    force: opts.force,
+  });
+}
+
+/** The digest of a day as stored by the campaign, or computed now for a day not yet dispatched. */
+export async function dispatchDigest(
+  pool: pg.Pool,
+  campaignId: string,
+  day?: string,
+): Promise<DispatchDigest> {
+  const c = await loadCampaign(pool, campaignId);
+  const date = day ?? localDateOf(Date.now(), c.timeZone);
+  if (!isLocalDate(date))
+    throw new CliError(`--date "${day}" is not a date YYYY-MM-DD`, EXIT.usage);
+  const stored = await pool.query<{ digest: DispatchDigest }>(
+    'SELECT digest FROM dispatches WHERE campaign_id = $1 AND date = $2',
+    [campaignId, date],
+  );
+  if (stored.rows[0]) return stored.rows[0].digest;
+  const cal = (
+    await pool.query<{ calendar: ResolvedCalendar }>(
+      'SELECT calendar FROM campaigns WHERE campaign_id = $1',
+      [campaignId],
+    )
+  ).rows[0]!.calendar;
+  const calendar = new BusinessCalendar(cal);
+  const clock = parseClock(c.definition.dispatch.at) ?? { hour: 17, minute: 30, second: 0 };
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  // Today not yet dispatched: the digest as of now; another day: as of its dispatch time.
+  const today = localDateOf(Date.now(), c.timeZone);
+  const at =
+    date === today
+      ? Date.now()
+      : Math.min(Date.now(), zonedInstant(y, m, d, clock.hour, clock.minute, 0, c.timeZone));
+  // Since the previous working day's dispatch.
+  let prev = date;
+  for (let i = 0; i < 30; i++) {
+    const [py, pm, pd] = prev.split('-').map(Number) as [number, number, number];
+    prev = localDateOf(zonedInstant(py, pm, pd, 12, 0, 0, c.timeZone) - 86_400_000, c.timeZone);
+    if (calendar.isWorkingDay(prev)) break;
+  }
+  const [py, pm, pd] = prev.split('-').map(Number) as [number, number, number];
+  try {
+    return await computeDispatch(
+      pool,
+      campaignId,
+      at,
+      zonedInstant(py, pm, pd, clock.hour, clock.minute, 0, c.timeZone),
+    );
+  } catch (e) {
+    if (e instanceof DispatchError) throw new CliError(e.message);
+    throw e;
+  }
+}
+
+/** The digest as one sheet: one row per indicator. */
+export function dispatchSheet(digest: DispatchDigest, lang: Lang): Sheet {
+  const L = (zh: string, en: string) => t(lang, zh, en);
   const list = (xs: { taskId: string }[]) =>
     xs.map((x) => x.taskId.split('/').slice(2).join('/')).join('\n');
-  const sheet: Sheet = {
+  return {
     title: `${L('每日调度', 'Daily dispatch')} ${digest.date} — ${digest.campaignName}`,
     columns: [
       { header: L('指标', 'Indicator'), width: 22 },
@@ -92,8 +110,8 @@ export async function dispatchReportCommand(
     ],
     rows: digest.indicators.map((i) => [
       `${i.code} ${i.name}${i.flagged ? ' ⚑' : ''}`,
-      label(out.lang, i.phase),
-      label(out.lang, i.state),
+      label(lang, i.phase),
+      label(lang, i.state),
       list(i.done),
       list(i.dueToday),
       list(i.dueTomorrow),
@@ -109,7 +127,6 @@ export async function dispatchReportCommand(
       i.overdue.length ? 'FFF8D7DA' : i.dueToday.length ? 'FFFFF3CD' : null,
     ),
   };
-  await emitSheets([sheet], opts.format, opts.out, { ...out, force: opts.force });
 }
 
 export interface LedgerRow {
@@ -130,8 +147,9 @@ export interface LedgerRow {
 /** The rectification ledger (整改台账): one row per measure, numbered across the campaign. */
 export async function ledgerRows(
   campaignId: string,
+  db?: pg.Pool,
 ): Promise<{ rows: LedgerRow[]; timeZone: string; name: string }> {
-  return withDb(async (pool) => {
+  const read = async (pool: pg.Pool) => {
     const c = await loadCampaign(pool, campaignId);
     const r = await pool.query<{
       code: string;
@@ -189,7 +207,8 @@ export async function ledgerRows(
           : null,
     }));
     return { rows, timeZone: c.timeZone, name: c.name };
-  });
+  };
+  return db ? read(db) : withDb(read);
 }
 
 const PROGRESS_EN: Record<string, string> = {

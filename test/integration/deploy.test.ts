@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ALL_SEARCH_ATTRIBUTES, searchAttributeFlags } from '../../domain/search-attributes.ts';
 import { REPO_ROOT } from '../../scripts/lib/tools.ts';
+import { readPortalConfig } from '../../portal/config.ts';
 import { readConfig, WORKER_DEFAULTS, WORKER_HEAP_MIB } from '../../worker/config.ts';
 
 const COMPOSE_FILE = join(REPO_ROOT, 'docker-compose.yml');
@@ -20,6 +21,7 @@ const SERVICES = [
   'temporal-ui',
   'campaign-db',
   'worker',
+  'portal',
 ];
 const ONE_SHOT = new Set(['temporal-setup']);
 
@@ -133,7 +135,7 @@ describe('docker-compose.yml', () => {
     expect(r.stderr).not.toMatch(/warn|deprecat|error/i);
   });
 
-  it('runs the six services of the stack', () => {
+  it('runs the seven services of the stack', () => {
     const r = compose('config', '--services');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim().split('\n').sort()).toEqual([...SERVICES].sort());
@@ -261,6 +263,50 @@ describe('the worker service', () => {
     expect(readConfig(stack().worker!.environment!).worker.maxCachedWorkflows).toBeLessThanOrEqual(
       WORKER_DEFAULTS.maxCachedWorkflows,
     );
+  });
+});
+
+describe('the portal service', () => {
+  it('runs portal/main.ts from the same image, after the database and the search attributes', () => {
+    const p = stack().portal!;
+    expect(p.build?.context).toBe(REPO_ROOT);
+    expect(p.image).toBe(stack().worker!.image);
+    expect(words(p.command)).toMatch(/^node --import tsx portal\/main\.ts$/);
+    expect(p.depends_on?.['campaign-db']?.condition).toBe('service_healthy');
+    expect(p.depends_on?.['temporal-setup']?.condition).toBe('service_completed_successfully');
+  });
+
+  it('is configured only with variables that worker/config.ts or portal/config.ts read', () => {
+    const known = ['worker', 'portal'].flatMap((dir) => {
+      const source = readFileSync(join(REPO_ROOT, dir, 'config.ts'), 'utf8');
+      const schema = source.slice(source.indexOf('z.object({'), source.indexOf('});'));
+      return [...schema.matchAll(/^ {2}([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]);
+    });
+    expect(known).toContain('PORTAL_PORT');
+    const env = stack().portal!.environment!;
+    for (const name of Object.keys(env)) expect(known, `${name} is read`).toContain(name);
+    const cfg = readPortalConfig(env, readConfig(env));
+    expect(cfg.host).toBe('0.0.0.0');
+    expect(cfg.shared.embeddedDatabase).toBe(false);
+    expect(stack().portal!.environment!.DATABASE_URL).toBe(
+      stack().worker!.environment!.DATABASE_URL,
+    );
+  });
+
+  it('is healthy by GET /health on the port it listens on, published on loopback only', () => {
+    const p = stack().portal! as Service & {
+      ports?: (string | { published: string | number; target: number; host_ip?: string })[];
+    };
+    const port = readPortalConfig(p.environment!, readConfig(p.environment!)).port;
+    expect(words(p.healthcheck?.test)).toContain(`fetch('http://127.0.0.1:${port}/health')`);
+    // docker-compose 1.29 keeps the short form; newer ones write it out.
+    expect(
+      p.ports?.map((x) =>
+        typeof x === 'string' ? x.replace(/\/tcp$/, '') : `${x.host_ip}:${x.published}:${x.target}`,
+      ),
+    ).toEqual([`127.0.0.1:8080:${port}`]);
+    const app = readFileSync(join(REPO_ROOT, 'portal', 'app.ts'), 'utf8');
+    expect(app).toContain("app.get('/health'");
   });
 });
 

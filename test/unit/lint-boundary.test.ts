@@ -29,3 +29,22 @@ describe('the workflow import rule', () => {
     ).toEqual([]);
   });
 });
+
+describe('the client and portal import rule', () => {
+  const clientProbe = `
+import { taskWorkflow } from '../workflows/task.ts';
+export const x = taskWorkflow;
+`;
+
+  it.each(['client/output.ts', 'portal/config.ts'])(
+    'refuses an import of workflow code in %s',
+    async (filePath) => {
+      const eslint = new ESLint({ cwd: process.cwd() });
+      const [result] = await eslint.lintText(clientProbe, { filePath });
+      const restricted = result!.messages.filter(
+        (m) => m.ruleId === '@typescript-eslint/no-restricted-imports',
+      );
+      expect(restricted.map((m) => m.line)).toEqual([2]);
+    },
+  );
+});

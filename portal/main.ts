@@ -1,0 +1,75 @@
+// `npm run portal`: the department portal. Reads the configuration, applies the database
+// migrations (safe beside workers), connects to Temporal as a client, listens on PORTAL_PORT and
+// prints its address; SIGINT/SIGTERM close it (requests in flight finish first).
+import { Client, Connection } from '@temporalio/client';
+import { migrate } from '../db/migrate.ts';
+import { createPool, isUnreachable, redactUrl } from '../db/pool.ts';
+import { ConfigError } from '../worker/config.ts';
+import { buildPortal } from './app.ts';
+import { readPortalConfig, type PortalConfig } from './config.ts';
+
+function fail(message: string): never {
+  console.error(`portal: ${message}`);
+  process.exit(1);
+}
+
+let cfg: PortalConfig;
+try {
+  cfg = readPortalConfig();
+} catch (e) {
+  fail(e instanceof ConfigError ? e.message : String(e));
+}
+
+const pool = createPool(cfg.shared.databaseUrl, 10);
+try {
+  await migrate(pool);
+} catch (e) {
+  await pool.end();
+  fail(
+    isUnreachable(e)
+      ? `PostgreSQL is not reachable at ${redactUrl(cfg.shared.databaseUrl)}: start it with \`npm run services:start\` or set DATABASE_URL`
+      : `migrations failed: ${(e as Error).message}`,
+  );
+}
+
+let connection: Connection;
+try {
+  connection = await Connection.connect({
+    address: cfg.shared.temporalAddress,
+    connectTimeout: 5000,
+  });
+  await connection.workflowService.getSystemInfo({});
+} catch (e) {
+  await pool.end();
+  fail(
+    `Temporal is not reachable at ${cfg.shared.temporalAddress} (${String((e as Error)?.message ?? e).split('\n')[0]}): start it with \`npm run services:start\` or set TEMPORAL_ADDRESS`,
+  );
+}
+const temporal = new Client({ connection, namespace: cfg.shared.temporalNamespace });
+
+const app = await buildPortal({ pool, temporal, cfg });
+try {
+  await app.listen({ port: cfg.port, host: cfg.host });
+} catch (e) {
+  const code = (e as NodeJS.ErrnoException).code;
+  await Promise.all([pool.end(), connection.close()]);
+  fail(
+    code === 'EADDRINUSE'
+      ? `port ${cfg.port} on ${cfg.host} is taken by another program: choose another with PORTAL_PORT`
+      : String((e as Error).message),
+  );
+}
+const shown = cfg.host === '0.0.0.0' || cfg.host === '::' ? 'localhost' : cfg.host;
+console.log(`portal: listening on http://${shown}:${cfg.port} (people open ${cfg.publicUrl})`);
+
+let closing = false;
+async function shutdown(signal: string): Promise<void> {
+  if (closing) process.exit(1);
+  closing = true;
+  console.error(`portal: ${signal} received, closing`);
+  await app.close();
+  await Promise.all([pool.end(), connection.close()]);
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
