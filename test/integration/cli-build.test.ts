@@ -26,7 +26,10 @@ const COMMANDS = [
   'verify',
   'results',
   'rectify',
+  'phase',
+  'cancel',
   'measure',
+  'accounts',
   'report',
   'help',
 ];
@@ -87,6 +90,7 @@ describe('the compiled campaign command', () => {
         'db',
         'worker',
         'activities',
+        'portal',
         'package.json',
         'tsconfig.json',
       ]) {

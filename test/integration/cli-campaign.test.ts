@@ -91,7 +91,12 @@ describe('the campaign commands', () => {
     let b: Board | undefined;
     for (let i = 0; i < 60; i++) {
       b = await board();
-      if (b.indicators.every((x) => x.phase === 'training' && x.openTasks > 0)) break;
+      // Every training task projected (10 in all), so that the counts below are final.
+      if (
+        b.indicators.every((x) => x.phase === 'training') &&
+        b.indicators.reduce((n, x) => n + x.openTasks, 0) === 10
+      )
+        break;
       await new Promise((r) => setTimeout(r, 250));
     }
     expect(b!.phase).toBe('training');
