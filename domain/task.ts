@@ -170,6 +170,18 @@ interface WithActor {
   /** Idempotency key: the same request id twice is applied once. */
   requestId: string;
   actor: string;
+  /**
+   * Who typed the action in on the actor's behalf (代录): the bureau's operator at the command
+   * line. Absent when the person acted themselves (the portal, where they are signed in).
+   */
+  operator?: string | undefined;
+}
+
+/** The event detail that records an action entered on someone's behalf (代录). */
+export function enteredBy(req: { operator?: unknown }): { enteredBy?: string } {
+  return typeof req.operator === 'string' && req.operator.trim()
+    ? { enteredBy: req.operator.trim().slice(0, 120) }
+    : {};
 }
 
 export interface SubmitRequest extends WithActor {

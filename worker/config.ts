@@ -114,6 +114,11 @@ const envSchema = fileLimitsSchema.extend({
   /** How long the CLI waits for a worker to answer an action, in seconds. */
   CLI_WORKER_TIMEOUT: z.coerce.number().min(1).max(600).default(30),
   LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  /**
+   * Who runs the CLI, recorded with every task action it enters on someone's behalf (代录);
+   * the operating-system user when not set.
+   */
+  CAMPAIGN_OPERATOR: z.string().trim().min(1).max(120).optional(),
   /** Channels may use http to this machine (development and tests only). */
   NOTIFY_ALLOW_LOOPBACK_HTTP: z
     .enum(['true', 'false', '1', '0'], 'must be true or false')
@@ -181,6 +186,8 @@ export interface Config {
   shutdownGrace: string;
   logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   cliWorkerTimeoutMs: number;
+  /** CAMPAIGN_OPERATOR, when set. */
+  operator: string | undefined;
   limits: FileLimits;
   /** Where notification channels may send. */
   network: {
@@ -255,6 +262,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGrace: e.WORKER_SHUTDOWN_GRACE,
     logLevel: e.LOG_LEVEL,
     cliWorkerTimeoutMs: e.CLI_WORKER_TIMEOUT * 1000,
+    operator: e.CAMPAIGN_OPERATOR,
     limits: {
       definitionBytes: e.CAMPAIGN_MAX_DEFINITION_SIZE,
       importBytes: e.CAMPAIGN_MAX_IMPORT_SIZE,

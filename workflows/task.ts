@@ -30,6 +30,7 @@ import {
   cancelUpdate,
   checkRequest,
   extendUpdate,
+  enteredBy,
   extensionApproversOf,
   reassignUpdate,
   Refusal,
@@ -314,6 +315,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     // A submission answers any pending request for more time.
     pendingExtension = null;
     const detail = {
+      ...enteredBy(req),
       note: req.note ?? null,
       data: req.data ?? null,
       evidence: req.evidence ?? [],
@@ -338,7 +340,9 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     // Work first handed in late stays late, even when a return moved the due time and the
     // resubmission met it (patched: executions before this rule keep their old verdict).
     if (patched('late-stays-late') && wasLate) onTime = false;
-    await record('approved', req.actor, { note: req.note ?? null, onTime }, [assignee]);
+    await record('approved', req.actor, { ...enteredBy(req), note: req.note ?? null, onTime }, [
+      assignee,
+    ]);
   });
 
   action(returnUpdate, 'return', async (req) => {
@@ -346,7 +350,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     lastReturnReason = req.reason;
     due = Math.max(due, addDelay(Date.now(), input.policy.returnDue, calendar));
     resetChase();
-    await record('returned', req.actor, { reason: req.reason, due }, [assignee]);
+    await record('returned', req.actor, { ...enteredBy(req), reason: req.reason, due }, [assignee]);
   });
 
   action(extendUpdate, 'extend', async (req, effect) => {
@@ -355,7 +359,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
       await record(
         'extension-requested',
         req.actor,
-        { until: req.until, reason: req.reason },
+        { ...enteredBy(req), until: req.until, reason: req.reason },
         extensionApproversOf(input.roster, input.policy.extensionApprovers, input.unitId),
       );
       return;
@@ -365,20 +369,25 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     extensionsUsed++;
     pendingExtension = null;
     resetChase();
-    await record('extended', req.actor, { from, until: req.until, reason: req.reason }, [assignee]);
+    await record(
+      'extended',
+      req.actor,
+      { ...enteredBy(req), from, until: req.until, reason: req.reason },
+      [assignee],
+    );
   });
 
   action(reassignUpdate, 'reassign', async (req) => {
     const from = assignee;
     assignee = req.to;
-    await record('reassigned', req.actor, { from, to: req.to }, [req.to, from]);
+    await record('reassigned', req.actor, { ...enteredBy(req), from, to: req.to }, [req.to, from]);
   });
 
   action(cancelUpdate, 'cancel', async (req) => {
     state = 'cancelled';
     pendingExtension = null;
     completedAt = Date.now();
-    await record('cancelled', req.actor, { reason: req.reason }, [assignee]);
+    await record('cancelled', req.actor, { ...enteredBy(req), reason: req.reason }, [assignee]);
   });
 
   // The parent tells the task that the bureau moved its phase or cancelled the campaign; the

@@ -5,6 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
+import { userInfo } from 'node:os';
 import type { Client } from '@temporalio/client';
 import { rosterOf, taskPolicyOf } from '../../domain/campaign-parts.ts';
 import { decodeText, isEncodingProblem } from '../../domain/encoding.ts';
@@ -227,6 +228,7 @@ const DETAIL_ZH: Record<string, string> = {
   onTime: '按时',
   reason: '原因',
   until: '延至',
+  enteredBy: '代录人',
   from: '原',
   to: '转给',
 };
@@ -342,6 +344,17 @@ export async function evidenceReference(ref: string): Promise<string> {
   }
 }
 
+/** Who runs the command line: CAMPAIGN_OPERATOR, else the operating-system user. */
+export function cliOperator(): string {
+  const set = config().operator;
+  if (set) return set;
+  try {
+    return `os:${userInfo().username}`;
+  } catch {
+    return 'os:unknown';
+  }
+}
+
 export interface ActionOptions {
   as: string;
   note?: string;
@@ -360,7 +373,8 @@ export async function taskActionCommand(
   out: OutputOptions,
 ): Promise<void> {
   const requestId = opts.requestId ?? randomUUID();
-  const base = { requestId, actor: opts.as };
+  // The CLI enters actions on the named person's behalf (代录): the operator is recorded too.
+  const base = { requestId, actor: opts.as, operator: cliOperator() };
   const temporal = await connectTemporal();
   try {
     const handle = temporal.client.workflow.getHandle(taskId);

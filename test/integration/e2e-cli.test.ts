@@ -62,6 +62,8 @@ beforeAll(async () => {
     TEMPORAL_ADDRESS: env.address,
     DATABASE_URL: db.url,
     TEMPORAL_TASK_QUEUE: harness.taskQueue,
+    // The person at the keyboard, recorded with every action entered for someone else (代录).
+    CAMPAIGN_OPERATOR: '审批局录入员',
   };
 });
 
@@ -238,6 +240,17 @@ describe('a campaign from start to its closed rectification, through the command
       'submitted',
     );
     expect((await approve(kbqy.taskId)).state).toBe('done');
+    const reviewed = await ok<{ events: { type: string; actor: string | null; detail: never }[] }>(
+      'task',
+      'show',
+      kbqy.taskId,
+    );
+    // Every action was typed in at the command line for the person it names: recorded as such.
+    for (const e of reviewed.events.filter((x) => x.actor !== null))
+      expect(e.detail, `${e.type} by ${e.actor}`).toMatchObject({ enteredBy: '审批局录入员' });
+    expect(reviewed.events.filter((e) => e.type === 'approved').map((e) => e.actor)).toEqual([
+      'spj-coord',
+    ]);
     const data: Record<string, unknown> = {
       ns: { taxHours: 120, onlineRate: 99 },
       jzxk: { procedures: 8, days: 40, approvalPath: '一般项目' },
