@@ -18,6 +18,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { SignalDefinition } from '@temporalio/common';
 import type { createActivities } from '../activities/index.ts';
 import { BusinessCalendar } from '../domain/calendar.ts';
 import {
@@ -157,6 +158,28 @@ export async function campaignWorkflow(
       throw e;
     }
   };
+  /**
+   * Signals every indicator still open, once they have all been started (an indicator not yet
+   * started would miss it; they start within the campaign's first tasks).
+   */
+  const tellIndicators = async <A>(signal: SignalDefinition<[A]>, arg: (code: string) => A) => {
+    await condition(() => carried.indicatorsStarted);
+    await Promise.all(
+      codes
+        .filter((c) => !closed.has(c))
+        .map(async (c) => {
+          try {
+            await getExternalWorkflowHandle(indicatorWorkflowId(plan.campaignId, c)).signal(
+              signal,
+              arg(c),
+            );
+          } catch {
+            // An indicator that has closed meanwhile needs no telling.
+          }
+        }),
+    );
+  };
+
   setHandler(
     movePhaseUpdate,
     async (req: PhaseMoveRequest): Promise<PhaseMoveResult> => {
@@ -194,23 +217,11 @@ export async function campaignWorkflow(
         reason: req.reason,
         at,
       };
-      // Indicators not started yet would miss the signal; they start within the first tasks.
-      await condition(() => carried.indicatorsStarted);
       const now = windows;
-      await Promise.all(
-        codes
-          .filter((c) => !closed.has(c))
-          .map(async (c) => {
-            try {
-              await getExternalWorkflowHandle(indicatorWorkflowId(plan.campaignId, c)).signal(
-                windowsMovedSignal,
-                { windows: indicatorWindows(now, c), move },
-              );
-            } catch {
-              // An indicator that has closed meanwhile needs no telling.
-            }
-          }),
-      );
+      await tellIndicators(windowsMovedSignal, (c) => ({
+        windows: indicatorWindows(now, c),
+        move,
+      }));
       clockWindows = windows;
       version++;
       return outcome;
@@ -246,21 +257,10 @@ export async function campaignWorkflow(
         reason: req.reason,
         detail: { requestId: req.requestId },
       });
-      await condition(() => carried.indicatorsStarted);
-      await Promise.all(
-        codes
-          .filter((c) => !closed.has(c))
-          .map(async (c) => {
-            try {
-              await getExternalWorkflowHandle(indicatorWorkflowId(plan.campaignId, c)).signal(
-                campaignCancelledSignal,
-                { actor: req.actor, reason: req.reason },
-              );
-            } catch {
-              // Closed meanwhile.
-            }
-          }),
-      );
+      await tellIndicators(campaignCancelledSignal, () => ({
+        actor: req.actor,
+        reason: req.reason,
+      }));
       stopped = true;
       version++;
       return outcome;
