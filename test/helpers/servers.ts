@@ -166,8 +166,11 @@ async function environmentOn(
   }
   const teardown = env.teardown.bind(env);
   env.teardown = async () => {
-    await teardown();
-    await server.stop();
+    try {
+      await teardown();
+    } finally {
+      await server.stop();
+    }
   };
   return env;
 }
