@@ -3,17 +3,11 @@
 // tells each indicator its own windows; the CLI shows the same refusals.
 import type { BusinessCalendar } from './calendar.ts';
 import type { PhaseName } from './definition.ts';
+import { PHASE_ZH } from './labels.ts';
 import { dataEntrySchedule, type Window } from './schedule.ts';
 import { formatIsoOffset, formatLocal, type Instant } from './time.ts';
 
 export const PHASE_ORDER: PhaseName[] = ['training', 'dataEntry', 'verification', 'reporting'];
-
-export const PHASE_NAME_ZH: Record<PhaseName, string> = {
-  training: '前期培训',
-  dataEntry: '数据填报',
-  verification: '信息核验',
-  reporting: '编制报告',
-};
 
 export type PhaseAction = 'close' | 'extend';
 
@@ -67,7 +61,7 @@ export function movePhase(
   let dataEntry = copy(current.dataEntry);
   const w = phases[move.phase];
   const next = PHASE_ORDER[i + 1];
-  const label = `${move.phase} (${PHASE_NAME_ZH[move.phase]})`;
+  const label = `${move.phase} (${PHASE_ZH[move.phase]})`;
   if (w.end <= now) refuse(`${label} is already over: it ended ${formatLocal(w.end, tz)}`);
 
   const relayDataEntry = (start: Instant) => {
@@ -112,7 +106,7 @@ export function movePhase(
     );
   if (next && until! >= phases[next].end)
     refuse(
-      `${label} cannot end after ${next} (${PHASE_NAME_ZH[next]}) ends (${formatLocal(phases[next].end, tz)}): extend ${next} first`,
+      `${label} cannot end after ${next} (${PHASE_ZH[next]}) ends (${formatLocal(phases[next].end, tz)}): extend ${next} first`,
     );
   w.end = until!;
   if (move.phase === 'dataEntry') {
@@ -120,7 +114,7 @@ export function movePhase(
   }
   if (next && phases[next].start < until!) {
     if (phases[next].start <= now)
-      refuse(`${next} (${PHASE_NAME_ZH[next]}) has already begun: ${label} cannot end after it`);
+      refuse(`${next} (${PHASE_ZH[next]}) has already begun: ${label} cannot end after it`);
     phases[next].start = until!;
     if (next === 'dataEntry') relayDataEntry(until!);
   }

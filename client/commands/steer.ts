@@ -8,7 +8,7 @@ import {
   type PhaseMoveResult,
 } from '../../domain/campaign-messages.ts';
 import type { PhaseName } from '../../domain/definition.ts';
-import { PHASE_NAME_ZH, PHASE_ORDER, type PhaseAction } from '../../domain/phase-control.ts';
+import { PHASE_ORDER, type PhaseAction } from '../../domain/phase-control.ts';
 import { label } from '../../domain/labels.ts';
 import { formatIsoOffset, formatLocal, parseMoment } from '../../domain/time.ts';
 import { derivedRequestId, sendUpdate, withDb } from '../connections.ts';
@@ -76,7 +76,7 @@ export async function phaseCommand(
       start: formatIsoOffset(r.start, tz),
       end: formatIsoOffset(r.end, tz),
     });
-  const name = t(out.lang, PHASE_NAME_ZH[r.phase], r.phase);
+  const name = label(out.lang, r.phase);
   console.log(
     `${colour.ok('✓')} ${name} ${
       r.action === 'close'
