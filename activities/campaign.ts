@@ -40,7 +40,7 @@ export interface CampaignEventInput {
   campaignId: string;
   seq: number;
   at: number;
-  type: 'phase-closed' | 'phase-extended' | 'cancelled';
+  type: 'phase-closed' | 'phase-extended' | 'cancelled' | 'task-raised';
   actor: string;
   reason: string;
   detail: Record<string, unknown>;

@@ -2,6 +2,7 @@
 import type pg from 'pg';
 import { campaignActivities } from './campaign.ts';
 import { rectificationActivities } from './rectification.ts';
+import { signalActivities } from './signals.ts';
 import { systemCheckActivities } from './system-check.ts';
 import { taskActivities } from './tasks.ts';
 
@@ -22,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     ...taskActivities(deps),
     ...campaignActivities(deps),
     ...rectificationActivities(deps),
+    ...signalActivities(),
   };
   const hook = deps.beforeActivity;
   if (!hook) return all;

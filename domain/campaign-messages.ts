@@ -4,6 +4,7 @@ import type { CampaignPhase, IndicatorPhase, IndicatorState } from './campaign.t
 import type { PhaseName } from './definition.ts';
 import type { ResultRow } from './imports.ts';
 import type { PhaseAction, PhaseMoveRequest } from './phase-control.ts';
+import type { RaiseTaskRequest, RaiseTaskResult } from './raise-task.ts';
 
 export interface EvidenceRequest {
   requestId: string;
@@ -145,3 +146,21 @@ export const cancelCampaignUpdate = defineUpdate<CancelCampaignResult, [CancelCa
 export const windowsMovedSignal = defineSignal<[WindowsMoved]>('windowsMoved');
 export const campaignCancelledSignal = defineSignal<[CampaignCancelled]>('campaignCancelled');
 export const cancelRectificationSignal = defineSignal<[CampaignCancelled]>('cancelRectification');
+
+// ---- signals between the campaign's workflows, confirmed by their sender ----
+/** Per signal and recipient, the last payloads a workflow signalled (workflows/lib/signals.ts). */
+export type SentSignalsRecord = Record<string, unknown[]>;
+export const sentSignalsQuery = defineQuery<unknown[], [{ signal: string; to: string }]>(
+  'sentSignals',
+);
+/** A signal a workflow dropped because the one workflow it can come from did not send it. */
+export interface DroppedSignal {
+  signal: string;
+  /** The workflow it could have come from (null: none could send it). */
+  sender: string | null;
+  at: number;
+}
+export const droppedSignalsQuery = defineQuery<DroppedSignal[]>('droppedSignals');
+
+// ---- the bureau raises a task outside the plan (督办事项) ----
+export const raiseTaskUpdate = defineUpdate<RaiseTaskResult, [RaiseTaskRequest]>('raiseTask');

@@ -248,6 +248,10 @@ export interface CampaignInput {
     windows?: CampaignWindows;
     cancelled?: { actor: string; reason: string; at: Instant } | null;
     eventSeq?: number;
+    /** What the campaign signalled to its indicators, for them to confirm (workflows/lib/signals.ts). */
+    sentSignals?: Record<string, unknown[]>;
+    /** Ids of the tasks the bureau raised outside the plan. */
+    raisedTasks?: string[];
   };
 }
 

@@ -37,6 +37,7 @@ import {
   cancelCampaignUpdate,
   indicatorClosedSignal,
   movePhaseUpdate,
+  raiseTaskUpdate,
   recordResultsUpdate,
   resultsSignal,
   windowsMovedSignal,
@@ -54,7 +55,11 @@ import {
   type PhaseMoveRequest,
 } from '../domain/phase-control.ts';
 import { PHASE_ZH } from '../domain/labels.ts';
+import { raisedTask, RaiseRefused, type RaiseTaskRequest } from '../domain/raise-task.ts';
+import { taskStartOptions } from '../domain/task-start.ts';
+import { enteredBy, taskFinishedSignal } from '../domain/task.ts';
 import { SA } from '../domain/search-attributes.ts';
+import { Signals } from './lib/signals.ts';
 import { formatLocal } from '../domain/time.ts';
 
 const { recordCampaign, projectCampaign, recordResults, recordCampaignEvent } =
@@ -112,10 +117,17 @@ export async function campaignWorkflow(
     );
   };
 
-  setHandler(indicatorClosedSignal, ({ code }) => {
-    closed.add(code);
-    version++;
-  });
+  // What the campaign signalled to its indicators (carried across continue-as-new), and the one
+  // signal it takes from them, applied only once the indicator confirms it (lib/signals.ts).
+  const signals = new Signals(carried.sentSignals);
+  signals.onConfirmed(
+    indicatorClosedSignal,
+    ({ code }) => (codes.includes(code) ? indicatorWorkflowId(plan.campaignId, code) : null),
+    ({ code }) => {
+      closed.add(code);
+      version++;
+    },
+  );
   setHandler(campaignStatusQuery, () => ({
     campaignId: plan.campaignId,
     phase,
@@ -169,10 +181,8 @@ export async function campaignWorkflow(
         .filter((c) => !closed.has(c))
         .map(async (c) => {
           try {
-            await getExternalWorkflowHandle(indicatorWorkflowId(plan.campaignId, c)).signal(
-              signal,
-              arg(c),
-            );
+            const to = indicatorWorkflowId(plan.campaignId, c);
+            await getExternalWorkflowHandle(to).signal(signal, signals.note(signal, to, arg(c)));
           } catch {
             // An indicator that has closed meanwhile needs no telling.
           }
@@ -276,6 +286,72 @@ export async function campaignWorkflow(
     },
   );
 
+  // The bureau raises a task outside the plan: decided here, from the recorded roster, policy
+  // and channels; the task runs as a child and its end needs nothing from the campaign.
+  const raised = new Set<string>(carried.raisedTasks ?? []);
+  const raise = (req: RaiseTaskRequest) => {
+    try {
+      return raisedTask(plan, req, Date.now());
+    } catch (e) {
+      if (e instanceof RaiseRefused) refuse(e.message);
+      throw e;
+    }
+  };
+  setHandler(taskFinishedSignal, () => undefined);
+  setHandler(
+    raiseTaskUpdate,
+    async (req: RaiseTaskRequest) => {
+      const prior = handled.get(req.requestId) as { taskId: string; due: number } | undefined;
+      if (prior) return prior;
+      const task = raise(req);
+      // Claimed before the first await: the same task raised twice at once is refused.
+      raised.add(task.taskId);
+      const outcome = { taskId: task.taskId, due: task.due };
+      handled.set(req.requestId, outcome);
+      try {
+        await startChild('taskWorkflow', {
+          ...taskStartOptions(task),
+          args: [task],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+        });
+      } catch (e) {
+        throw ApplicationFailure.nonRetryable(
+          `task ${task.taskId} could not be started: ${(e as Error).message}`,
+          'Refused',
+        );
+      }
+      const seq = ++eventSeq;
+      await recordCampaignEvent({
+        campaignId: plan.campaignId,
+        seq,
+        at: Date.now(),
+        type: 'task-raised',
+        actor: req.actor,
+        reason: task.title,
+        detail: {
+          taskId: task.taskId,
+          unit: task.unitId,
+          assignee: task.assignee,
+          due: task.due,
+          requestId: req.requestId,
+          ...enteredBy(req),
+        },
+      });
+      return outcome;
+    },
+    {
+      validator: (req: RaiseTaskRequest) => {
+        if (handled.has(req?.requestId)) return;
+        if (!req?.requestId) refuse('a request id is required');
+        requireBureau(req.actor, 'raise a task');
+        requireRunning();
+        const task = raise(req);
+        if (raised.has(task.taskId))
+          refuse(`task ${task.taskId} was already raised: give another --key`);
+      },
+    },
+  );
+
   setHandler(
     recordResultsUpdate,
     async (req: ResultsRequest) => {
@@ -291,13 +367,10 @@ export async function campaignWorkflow(
         req.results.map(async (r) => {
           const rectify = meetsTriggers(plan.triggers, r, req.results.length);
           if (rectify) rectificationStarted.push(r.code);
-          await getExternalWorkflowHandle(indicatorWorkflowId(plan.campaignId, r.code)).signal(
+          const to = indicatorWorkflowId(plan.campaignId, r.code);
+          await getExternalWorkflowHandle(to).signal(
             resultsSignal,
-            {
-              score: r.score,
-              rank: r.rank,
-              rectify,
-            },
+            signals.note(resultsSignal, to, { score: r.score, rank: r.rank, rectify }),
           );
         }),
       );
@@ -427,6 +500,8 @@ export async function campaignWorkflow(
           windows,
           cancelled,
           eventSeq,
+          sentSignals: signals.carried(),
+          raisedTasks: [...raised],
         },
       });
     }

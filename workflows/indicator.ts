@@ -43,6 +43,7 @@ import {
 import { addDelay } from '../domain/schedule.ts';
 import { PHASE_ZH } from '../domain/labels.ts';
 import { SA } from '../domain/search-attributes.ts';
+import { Signals } from './lib/signals.ts';
 import { taskStartOptions } from '../domain/task-start.ts';
 import {
   resolveRecipients,
@@ -99,6 +100,8 @@ export async function indicatorWorkflow(
   let cancelled: CampaignCancelled | null = null;
 
   const openTasks = () => [...tasks.keys()].filter((id) => !outcomes.has(id));
+  const signals = new Signals();
+  const campaignId = input.campaignWorkflowId;
 
   const project = async () => {
     version++;
@@ -180,18 +183,31 @@ export async function indicatorWorkflow(
     return input.taskId;
   };
 
-  setHandler(taskFinishedSignal, (o) => {
-    outcomes.set(o.taskId, o);
-  });
-  setHandler(resultsSignal, (r) => {
-    result = r;
-  });
+  // Signals apply only once their one possible sender confirms them (workflows/lib/signals.ts):
+  // a task of this indicator, or the campaign.
+  signals.onConfirmed(
+    taskFinishedSignal,
+    (o) => (tasks.has(o.taskId) && !outcomes.has(o.taskId) ? o.taskId : null),
+    (o) => {
+      outcomes.set(o.taskId, o);
+    },
+  );
+  signals.onConfirmed(
+    resultsSignal,
+    () => campaignId,
+    (r) => {
+      result = r;
+    },
+  );
 
   const tell = async (taskIds: string[], control: TaskControl) => {
     await Promise.all(
       taskIds.map(async (id) => {
         try {
-          await getExternalWorkflowHandle(id).signal(taskControlSignal, control);
+          await getExternalWorkflowHandle(id).signal(
+            taskControlSignal,
+            signals.note(taskControlSignal, id, control),
+          );
         } catch {
           // A task that has just finished needs no telling.
         }
@@ -203,25 +219,38 @@ export async function indicatorWorkflow(
 
   // The bureau moved a phase: the new windows hold from now on, and the open tasks of a phase
   // whose end moved are given the new end as their due instant (their timers re-arm).
-  setHandler(windowsMovedSignal, async ({ windows, move }) => {
-    const trainingEnd = w.training.end;
-    const dataEntryEnd = w.dataEntry.end;
-    Object.assign(w, windows);
-    moved++;
-    const base = { actor: move.actor, reason: move.reason, phase: move.phase, action: move.action };
-    if (w.training.end !== trainingEnd)
-      await tell(openOfKind('training'), { kind: 'redate', due: w.training.end, ...base });
-    if (w.dataEntry.end !== dataEntryEnd)
-      await tell(openOfKind('questionnaire', 'contribution'), {
-        kind: 'redate',
-        due: w.dataEntry.end,
-        ...base,
-      });
-  });
-  setHandler(campaignCancelledSignal, (c) => {
-    cancelled ??= c;
-    moved++;
-  });
+  signals.onConfirmed(
+    windowsMovedSignal,
+    () => campaignId,
+    async ({ windows, move }) => {
+      const trainingEnd = w.training.end;
+      const dataEntryEnd = w.dataEntry.end;
+      Object.assign(w, windows);
+      moved++;
+      const base = {
+        actor: move.actor,
+        reason: move.reason,
+        phase: move.phase,
+        action: move.action,
+      };
+      if (w.training.end !== trainingEnd)
+        await tell(openOfKind('training'), { kind: 'redate', due: w.training.end, ...base });
+      if (w.dataEntry.end !== dataEntryEnd)
+        await tell(openOfKind('questionnaire', 'contribution'), {
+          kind: 'redate',
+          due: w.dataEntry.end,
+          ...base,
+        });
+    },
+  );
+  signals.onConfirmed(
+    campaignCancelledSignal,
+    () => campaignId,
+    (c) => {
+      cancelled ??= c;
+      moved++;
+    },
+  );
   setHandler(indicatorStatusQuery, () => ({
     code: plan.code,
     phase,
@@ -358,9 +387,13 @@ export async function indicatorWorkflow(
 
   let rectification: { reason: string; actor: string | null } | null = null;
   let rectificationClosed = false;
-  setHandler(rectificationClosedSignal, () => {
-    rectificationClosed = true;
-  });
+  signals.onConfirmed(
+    rectificationClosedSignal,
+    () => rectificationWorkflowId(shared.campaignId, plan.code),
+    () => {
+      rectificationClosed = true;
+    },
+  );
 
   const beginRectification = async (reason: string, actor: string | null) => {
     const settings = input.rectification!;
@@ -597,7 +630,14 @@ export async function indicatorWorkflow(
       try {
         await getExternalWorkflowHandle(
           rectificationWorkflowId(shared.campaignId, plan.code),
-        ).signal(cancelRectificationSignal, c);
+        ).signal(
+          cancelRectificationSignal,
+          signals.note(
+            cancelRectificationSignal,
+            rectificationWorkflowId(shared.campaignId, plan.code),
+            c,
+          ),
+        );
       } catch {
         // Already closed.
       }
@@ -608,9 +648,10 @@ export async function indicatorWorkflow(
   await project();
   await condition(allHandlersFinished);
   try {
-    await getExternalWorkflowHandle(input.campaignWorkflowId).signal(indicatorClosedSignal, {
-      code: plan.code,
-    });
+    await getExternalWorkflowHandle(input.campaignWorkflowId).signal(
+      indicatorClosedSignal,
+      signals.note(indicatorClosedSignal, input.campaignWorkflowId, { code: plan.code }),
+    );
   } catch {
     // The campaign has already closed.
   }

@@ -38,6 +38,7 @@ import {
 } from '../domain/rectification.ts';
 import { addDelay } from '../domain/schedule.ts';
 import { SA } from '../domain/search-attributes.ts';
+import { Signals } from './lib/signals.ts';
 import { taskStartOptions } from '../domain/task-start.ts';
 import {
   taskControlSignal,
@@ -112,33 +113,47 @@ export async function rectificationWorkflow(
     });
   };
 
-  setHandler(taskFinishedSignal, (o) => {
-    outcomes.set(o.taskId, o);
-  });
-
   // The campaign was cancelled: every open step or measure ends with the bureau's reason, and
   // the loop below ends as cancelled once they have.
   const started: string[] = [];
   let cancelled: CampaignCancelled | null = null;
-  setHandler(cancelRectificationSignal, async (c) => {
-    if (cancelled) return;
-    cancelled = c;
-    await Promise.all(
-      started
-        .filter((id) => !outcomes.has(id))
-        .map(async (id) => {
-          try {
-            await getExternalWorkflowHandle(id).signal(taskControlSignal, {
-              kind: 'cancel',
-              actor: c.actor,
-              reason: c.reason,
-            });
-          } catch {
-            // Finished meanwhile.
-          }
-        }),
-    );
-  });
+  // Signals apply only once their one possible sender confirms them (workflows/lib/signals.ts):
+  // a step or measure of this rectification, or its indicator.
+  const signals = new Signals();
+  signals.onConfirmed(
+    taskFinishedSignal,
+    (o) => (started.includes(o.taskId) && !outcomes.has(o.taskId) ? o.taskId : null),
+    (o) => {
+      outcomes.set(o.taskId, o);
+    },
+  );
+
+  signals.onConfirmed(
+    cancelRectificationSignal,
+    () => input.indicatorWorkflowId,
+    async (c) => {
+      if (cancelled) return;
+      cancelled = c;
+      await Promise.all(
+        started
+          .filter((id) => !outcomes.has(id))
+          .map(async (id) => {
+            try {
+              await getExternalWorkflowHandle(id).signal(
+                taskControlSignal,
+                signals.note(taskControlSignal, id, {
+                  kind: 'cancel',
+                  actor: c.actor,
+                  reason: c.reason,
+                }),
+              );
+            } catch {
+              // Finished meanwhile.
+            }
+          }),
+      );
+    },
+  );
   setHandler(rectificationStatusQuery, () => ({
     state,
     step,
@@ -351,10 +366,13 @@ export async function rectificationWorkflow(
   await condition(allHandlersFinished);
   if (input.indicatorWorkflowId) {
     try {
-      await getExternalWorkflowHandle(input.indicatorWorkflowId).signal(rectificationClosedSignal, {
-        code: input.code,
-        state: state === 'closed' ? 'closed' : 'cancelled',
-      });
+      await getExternalWorkflowHandle(input.indicatorWorkflowId).signal(
+        rectificationClosedSignal,
+        signals.note(rectificationClosedSignal, input.indicatorWorkflowId, {
+          code: input.code,
+          state: state === 'closed' ? 'closed' : 'cancelled',
+        }),
+      );
     } catch {
       // The indicator has closed already.
     }

@@ -25,6 +25,7 @@ import {
   type Colour,
 } from '../domain/schedule.ts';
 import { SA } from '../domain/search-attributes.ts';
+import { Signals } from './lib/signals.ts';
 import {
   approveUpdate,
   cancelUpdate,
@@ -80,6 +81,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   const calendar = new BusinessCalendar(input.calendar);
   const warningMs = parseDurationMs(input.policy.warningWindow) ?? 0;
   const createdAt = Date.now();
+  const signals = new Signals();
 
   let state: TaskState = 'open';
   let assignee = input.assignee;
@@ -392,11 +394,16 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
 
   // The parent tells the task that the bureau moved its phase or cancelled the campaign; the
   // life loop applies it in order with the timers and records it with the bureau's person.
+  // Only the task's parent can send it, and it is applied only once the parent confirms it.
   const controls: TaskControl[] = [];
-  setHandler(taskControlSignal, (c) => {
-    controls.push(c);
-    version++;
-  });
+  signals.onConfirmed(
+    taskControlSignal,
+    () => workflowInfo().parent?.workflowId ?? null,
+    (c) => {
+      controls.push(c);
+      version++;
+    },
+  );
   const applyControl = async (c: TaskControl) => {
     if (terminal()) return;
     if (c.kind === 'cancel') {
@@ -462,7 +469,10 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   if (parent) {
     // The parent may have continued as new since it started this task: signal its current run.
     try {
-      await getExternalWorkflowHandle(parent.workflowId).signal(taskFinishedSignal, outcome);
+      await getExternalWorkflowHandle(parent.workflowId).signal(
+        taskFinishedSignal,
+        signals.note(taskFinishedSignal, parent.workflowId, outcome),
+      );
     } catch {
       // A parent that has already closed no longer needs the outcome; the result still has it.
     }

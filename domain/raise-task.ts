@@ -1,0 +1,96 @@
+// The bureau raises a supervised task (督办事项) outside the campaign's plan. The campaign
+// workflow decides it (update `raiseTask`): the roster, policy, calendar and channels are the
+// recorded campaign's, never the caller's, and the same rules hold from any client.
+import type { CampaignPlan } from './campaign.ts';
+import { TASK_KINDS, taskIdOf, type TaskInput, type TaskKind } from './task.ts';
+import { parseMoment, type Instant } from './time.ts';
+
+export interface RaiseTaskRequest {
+  requestId: string;
+  actor: string;
+  operator?: string | undefined;
+  unit: string;
+  assignee: string;
+  title: string;
+  /** A local date-time (2026-10-20T18:00), an instant with offset, or a date (then workday end). */
+  due: string;
+  kind?: string | undefined;
+  indicator?: string | undefined;
+  /** A suffix that makes the task id unique (letters, digits, - and _). */
+  key?: string | undefined;
+  review?: boolean | undefined;
+  note?: boolean | undefined;
+  evidence?: boolean | undefined;
+}
+export interface RaiseTaskResult {
+  taskId: string;
+  due: Instant;
+}
+
+export class RaiseRefused extends Error {}
+
+const KEY_RE = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The task the request raises, or RaiseRefused saying what is wrong and what would do. */
+export function raisedTask(plan: CampaignPlan, req: RaiseTaskRequest, now: Instant): TaskInput {
+  const refuse = (m: string): never => {
+    throw new RaiseRefused(m);
+  };
+  if (!req || typeof req !== 'object') refuse('a task request is required');
+  const { roster } = plan.shared;
+  const str = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
+  const unit = roster.units.find((u) => u.id === str(req.unit));
+  if (!unit) refuse(`unknown unit "${str(req.unit)}": not a unit of campaign ${plan.campaignId}`);
+  const assignee = roster.people.find((p) => p.id === str(req.assignee));
+  if (!assignee || assignee.unitId !== unit!.id)
+    refuse(`"${str(req.assignee)}" is not a person of unit ${unit!.id}`);
+  const title = str(req.title);
+  if (!title) refuse('say what is asked (--title)');
+  if (title.length > 200) refuse('the title is longer than 200 characters');
+  const kind = str(req.kind) || 'adhoc';
+  if (!(TASK_KINDS as readonly string[]).includes(kind))
+    refuse(`the kind must be one of ${TASK_KINDS.join(', ')}`);
+  const code = str(req.indicator);
+  const indicator = code ? plan.indicators.find((i) => i.code === code) : undefined;
+  if (code && !indicator) refuse(`unknown indicator "${code}" of campaign ${plan.campaignId}`);
+  const key = req.key === undefined ? '' : str(req.key);
+  if (req.key !== undefined && !KEY_RE.test(key))
+    refuse('the key is 1 to 64 letters, digits, - or _');
+  const m = parseMoment(str(req.due), plan.timeZone);
+  if (!m) refuse(`the due time "${str(req.due)}" is not a date-time such as 2026-10-20T18:00`);
+  const due =
+    m!.kind === 'instant'
+      ? m!.instant
+      : (
+          parseMoment(`${m!.date}T${plan.rectification.workdayEnd}`, plan.timeZone) as {
+            instant: number;
+          }
+        ).instant;
+  if (due <= now) refuse(`the due time ${str(req.due)} is in the past`);
+  return {
+    taskId: taskIdOf({
+      campaignId: plan.campaignId,
+      indicator: code || null,
+      kind: kind as TaskKind,
+      unitId: unit!.id,
+      key: key || `${now.toString(36)}`,
+    }),
+    campaignId: plan.campaignId,
+    indicator: code || null,
+    kind: kind as TaskKind,
+    title,
+    unitId: unit!.id,
+    assignee: assignee!.id,
+    review: req.review !== false,
+    due,
+    policy: plan.shared.policy,
+    calendar: plan.shared.calendar,
+    roster,
+    completion: {
+      note: req.note === true,
+      evidence: req.evidence === true,
+      fields: kind === 'questionnaire' && indicator ? indicator.fields : [],
+    },
+    channels: plan.shared.channels,
+  };
+}
