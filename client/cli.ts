@@ -156,7 +156,8 @@ for (const [name, description] of Object.entries(ACTIONS) as [keyof typeof ACTIO
 }
 
 taskSub('create', 'raise an ad-hoc supervised task for a unit (the bureau)')
-  .requiredOption('--file <definition>', 'the campaign definition (roster, policy, calendar)')
+  .option('--campaign <campaignId>', 'the running campaign the task belongs to')
+  .option('--file <definition>', 'a definition naming the campaign (when --campaign is not given)')
   .requiredOption('--unit <unit>', 'the unit that must do the work')
   .requiredOption('--assignee <personId>', 'the person of that unit who does it')
   .requiredOption('--title <text>', 'what is asked')
@@ -168,6 +169,7 @@ taskSub('create', 'raise an ad-hoc supervised task for a unit (the bureau)')
   .option('--no-review', "done on submission, without the bureau's review")
   .option('--note', 'completion requires a note', false)
   .option('--evidence', 'completion requires evidence', false)
+  .option('--request-id <id>', 'idempotency key (default: derived from the command)')
   .action(async (opts: Record<string, unknown>, cmd: Command) =>
     (await tasksModule()).createTaskCommand(opts as never, outputOptions(cmd)),
   );

@@ -6,14 +6,11 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { userInfo } from 'node:os';
-import type { Client } from '@temporalio/client';
-import { rosterOf, taskPolicyOf } from '../../domain/campaign-parts.ts';
 import { decodeText, isEncodingProblem } from '../../domain/encoding.ts';
 import { coerceFieldData, validateFieldData } from '../../domain/fields.ts';
 import { parseCsvTable } from '../../domain/imports.ts';
 import { eventLabel, label } from '../../domain/labels.ts';
 import { colourAt } from '../../domain/schedule.ts';
-import { taskStartOptions } from '../../domain/task-start.ts';
 import {
   approveUpdate,
   cancelUpdate,
@@ -22,22 +19,27 @@ import {
   requirementsQuery,
   returnUpdate,
   submitUpdate,
-  taskIdOf,
-  TASK_KINDS,
   type ActionResult,
-  type TaskInput,
-  type TaskKind,
   type TaskState,
 } from '../../domain/task.ts';
 import { formatIsoOffset, formatLocal, parseMoment } from '../../domain/time.ts';
 import { config } from '../../worker/config.ts';
-import { connectTemporal, updateError, withDb, withWorkerDeadline } from '../connections.ts';
+import {
+  connectTemporal,
+  derivedRequestId,
+  sendUpdate,
+  updateError,
+  withDb,
+  withWorkerDeadline,
+} from '../connections.ts';
 import { parseDataText } from '../definition-file.ts';
 import { CliError, EXIT, UsageError } from '../errors.ts';
 import { readBoundedFile } from '../files.ts';
 import { colour, printJson, t, table, type Lang, type OutputOptions } from '../output.ts';
 import { truncateToWidth } from '../text-width.ts';
 import { requireValidDefinition } from './definition.ts';
+import { loadRunningCampaign } from './board.ts';
+import { raiseTaskUpdate } from '../../domain/campaign-messages.ts';
 
 interface TaskRow {
   task_id: string;
@@ -474,7 +476,8 @@ export async function taskActionCommand(
 // ---- ad-hoc task ----
 
 export interface CreateOptions {
-  file: string;
+  campaign?: string;
+  file?: string;
   unit: string;
   assignee: string;
   title: string;
@@ -486,93 +489,53 @@ export interface CreateOptions {
   note: boolean;
   evidence: boolean;
   key?: string;
+  requestId?: string;
 }
 
-/** The bureau raises a supervised task (督办事项) for a unit outside the campaign's plan. */
+/**
+ * The bureau raises a supervised task (督办事项) for a unit outside the campaign's plan. The
+ * running campaign decides it (update `raiseTask`) from its recorded roster, policy and
+ * channels; a definition file only names the campaign when --campaign is not given.
+ */
 export async function createTaskCommand(opts: CreateOptions, out: OutputOptions): Promise<void> {
-  const { definition: def, calendar } = await requireValidDefinition(opts.file);
-  const roster = rosterOf(def);
-  const actor = roster.people.find((p) => p.id === opts.as);
-  const bureau = roster.units.find((u) => u.kind === 'bureau');
-  if (!actor) throw new CliError(`unknown person "${opts.as}": not on the roster of ${opts.file}`);
-  if (actor.unitId !== bureau?.id || !['coordinator', 'head'].includes(actor.role)) {
-    throw new CliError(`${opts.as} may not raise a task: the bureau's coordinators and head may`);
+  let campaignId = opts.campaign;
+  if (!campaignId && opts.file) {
+    const { definition } = await requireValidDefinition(opts.file);
+    campaignId = definition.campaign.id;
   }
-  if (!roster.units.some((u) => u.id === opts.unit))
-    throw new CliError(`unknown unit "${opts.unit}"`);
-  const assignee = roster.people.find((p) => p.id === opts.assignee);
-  if (!assignee || assignee.unitId !== opts.unit) {
-    throw new CliError(`--assignee ${opts.assignee} is not a person of unit "${opts.unit}"`);
-  }
-  if (!(TASK_KINDS as readonly string[]).includes(opts.kind)) {
-    throw new UsageError(`--kind must be one of ${TASK_KINDS.join(', ')}`);
-  }
-  const indicator = opts.indicator
-    ? def.indicators.find((i) => i.code === opts.indicator)
-    : undefined;
-  if (opts.indicator && !indicator) throw new CliError(`unknown indicator "${opts.indicator}"`);
-  const m = parseMoment(opts.due, def.campaign.timeZone);
-  if (!m) throw new UsageError(`--due "${opts.due}" is not a date-time such as 2026-10-20T18:00`);
-  const due =
-    m.kind === 'instant'
-      ? m.instant
-      : (
-          parseMoment(`${m.date}T${def.calendar.workdayEnd}`, def.campaign.timeZone) as {
-            instant: number;
-          }
-        ).instant;
-  if (due <= Date.now()) throw new CliError(`--due ${opts.due} is in the past`);
-  const input: TaskInput = {
-    taskId: taskIdOf({
-      campaignId: def.campaign.id,
-      indicator: opts.indicator ?? null,
-      kind: opts.kind as TaskKind,
-      unitId: opts.unit,
-      key: opts.key ?? `${Date.now().toString(36)}`,
-    }),
-    campaignId: def.campaign.id,
-    indicator: opts.indicator ?? null,
-    kind: opts.kind as TaskKind,
-    title: opts.title,
-    unitId: opts.unit,
-    assignee: opts.assignee,
-    review: opts.review,
-    due,
-    policy: taskPolicyOf(def),
-    calendar,
-    roster,
-    completion: {
+  if (!campaignId) throw new UsageError('say which campaign: --campaign <campaignId>');
+  const { timeZone } = await withDb((pool) => loadRunningCampaign(pool, campaignId));
+  // Without --key, the same command retried names the same task (and is answered, not doubled).
+  const key =
+    opts.key ??
+    derivedRequestId(opts.unit, opts.assignee, opts.title, opts.due, opts.kind).slice(0, 10);
+  const requestId =
+    opts.requestId ??
+    derivedRequestId('raise', campaignId, opts.unit, opts.assignee, opts.title, opts.due, key);
+  const r = await sendUpdate(
+    campaignId,
+    raiseTaskUpdate,
+    {
+      requestId,
+      actor: opts.as,
+      operator: cliOperator(),
+      unit: opts.unit,
+      assignee: opts.assignee,
+      title: opts.title,
+      due: opts.due,
+      kind: opts.kind,
+      indicator: opts.indicator,
+      key,
+      review: opts.review,
       note: opts.note,
       evidence: opts.evidence,
-      fields: opts.kind === 'questionnaire' && indicator ? indicator.fields : [],
     },
-    channels: def.notifications.channels,
-  };
-  const temporal = await connectTemporal();
-  try {
-    const handle = await startTask(temporal.client, input);
-    if (out.json) printJson({ taskId: input.taskId, workflowId: handle });
-    else
-      console.log(
-        `${colour.ok('✓')} ${input.taskId} ${t(out.lang, '已下达，截止', 'created, due')} ${formatLocal(due, def.campaign.timeZone)}`,
-      );
-  } finally {
-    await temporal.close();
-  }
-}
-
-async function startTask(client: Client, input: TaskInput): Promise<string> {
-  try {
-    const h = await client.workflow.start('taskWorkflow', {
-      ...taskStartOptions(input),
-      taskQueue: config().taskQueue,
-      args: [input],
-    });
-    return h.workflowId;
-  } catch (e) {
-    if ((e as Error)?.name === 'WorkflowExecutionAlreadyStartedError') {
-      throw new CliError(`a task with id "${input.taskId}" already exists; give another --key`);
-    }
-    throw e;
-  }
+    t(out.lang, '下达督办事项', 'raise a task'),
+    { updateId: requestId, what: 'campaign' },
+  );
+  if (out.json) printJson({ taskId: r.taskId, workflowId: r.taskId });
+  else
+    console.log(
+      `${colour.ok('✓')} ${r.taskId} ${t(out.lang, '已下达，截止', 'created, due')} ${formatLocal(r.due, timeZone)}`,
+    );
 }

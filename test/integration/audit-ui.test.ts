@@ -143,7 +143,17 @@ describe('the Temporal UI, as an auditor sees it', () => {
     );
     expect(started.code, started.stderr).toBe(0);
     // Controls that the filter must leave out: the same kind in another campaign (the
-    // example's own id), and another kind in this campaign.
+    // example's own id, running too: tasks are raised in a running campaign), and another kind
+    // in this campaign.
+    const other = await cli(
+      'start',
+      'examples/quick-demo.yaml',
+      '--begin',
+      'now',
+      '--as',
+      'spj-coord',
+    );
+    expect(other.code, other.stderr).toBe(0);
     const [otherCampaign, otherKind] = await Promise.all([
       createTask('examples/quick-demo.yaml', 'training'),
       createTask(join(dir, 'same-campaign.yaml'), 'questionnaire', ['--indicator', 'kbqy']),

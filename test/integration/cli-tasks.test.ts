@@ -8,6 +8,8 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatIsoOffset } from '../../domain/time.ts';
 import { runCli } from '../helpers/cli.ts';
+import { demoFixture, taskInput } from '../helpers/task-fixture.ts';
+import { taskStartOptions } from '../../domain/task-start.ts';
 import type { TestDatabase } from '../helpers/postgres.ts';
 import { startHarness, type Harness } from '../helpers/temporal.ts';
 
@@ -29,6 +31,12 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'first.csv'), 'procedures,days,onlineRate\n4,2.5,35\n');
   writeFileSync(join(dir, 'second.yaml'), 'procedures: 4\ndays: 2.5\nonlineRate: 92\n');
   writeFileSync(join(dir, 'evidence.pdf'), '%PDF-1.4 test evidence');
+  // Tasks are raised in a running campaign, which decides them from its recorded roster.
+  const started = await runCli(
+    ['start', 'examples/quick-demo.yaml', '--begin', 'now', '--as', 'spj-coord', '--json'],
+    cliEnv,
+  );
+  if (started.code !== 0) throw new Error(`campaign start failed: ${started.stderr}`);
 });
 
 afterAll(async () => {
@@ -208,30 +216,16 @@ describe('the task commands', () => {
   });
 
   it('give up with exit 3 and a hint when no worker answers', async () => {
-    const due = formatIsoOffset(Date.now() + 3_600_000, 'Asia/Shanghai').slice(0, 19);
-    const orphan = `demo-2026/_/adhoc/scjgj/orphan-${Date.now().toString(36)}`;
-    const made = await runCli(
-      [
-        'task',
-        'create',
-        '--file',
-        'examples/quick-demo.yaml',
-        '--unit',
-        'scjgj',
-        '--assignee',
-        'scjgj-staff1',
-        '--title',
-        '无人处理的事项',
-        '--due',
-        due,
-        '--as',
-        'spj-coord',
-        '--key',
-        orphan.split('/').pop()!,
-      ],
-      { ...cliEnv, TEMPORAL_TASK_QUEUE: 'no-worker-polls-this' },
-    );
-    expect(made.code, made.stderr).toBe(0);
+    // A task on a queue that no worker polls (started directly: the campaign's own queue is
+    // served).
+    const fx = await demoFixture();
+    const input = taskInput(fx, Date.now() + 3_600_000, { kind: 'adhoc', indicator: null });
+    const orphan = input.taskId;
+    await env.client.workflow.start('taskWorkflow', {
+      ...taskStartOptions(input),
+      taskQueue: 'no-worker-polls-this',
+      args: [input],
+    });
     const r = await runCli(['task', 'submit', orphan, '--as', 'scjgj-staff1'], {
       ...cliEnv,
       CLI_WORKER_TIMEOUT: '2',

@@ -4,6 +4,7 @@
 // dropped by the workflow that receives it, and the real ones still apply.
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,7 @@ import {
   droppedSignalsQuery,
   indicatorClosedSignal,
   indicatorStatusQuery,
+  raiseTaskUpdate,
   resultsSignal,
   windowsMovedSignal,
 } from '../../domain/campaign-messages.ts';
@@ -23,6 +25,7 @@ import {
   taskControlSignal,
   taskFinishedSignal,
   taskViewQuery,
+  type TaskInput,
 } from '../../domain/task.ts';
 import { zonedInstant } from '../../domain/time.ts';
 import type { TestDatabase } from '../helpers/postgres.ts';
@@ -54,6 +57,15 @@ async function until<T>(read: () => Promise<T>, check: (v: T) => boolean): Promi
   }
 }
 const dropped = (h: WorkflowHandle) => h.query(droppedSignalsQuery);
+/** The refusal's message of an update that was refused. */
+async function refusal(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    return String(((e as Error).cause as Error | undefined)?.message ?? e);
+  }
+  throw new Error('the update was accepted');
+}
 
 describe('signals from outside the campaign', () => {
   it('are dropped by every workflow that receives them, while the real ones apply', async () => {
@@ -171,6 +183,51 @@ describe('signals from outside the campaign', () => {
       (s) => !s.openTasks.includes(realOne!.task_id),
     );
     expect((await kbqy.query(indicatorStatusQuery)).openTasks).toContain(forgedFor!.task_id);
+
+    // A task raised from a doctored definition: the request names an actor that only the
+    // doctored roster makes a bureau coordinator, and carries that roster. The campaign decides
+    // from its recorded roster and refuses; a real raise gets the recorded roster and policy.
+    const doctoredRoster = {
+      units: [{ id: 'scjgj', name: '县市场监督管理局', kind: 'bureau' }],
+      people: [{ id: 'scjgj-staff1', unitId: 'scjgj', role: 'coordinator', name: '刘填报员' }],
+    };
+    const raise = (actor: string, key: string) =>
+      campaign.executeUpdate(raiseTaskUpdate, {
+        args: [
+          {
+            requestId: randomUUID(),
+            actor,
+            unit: 'scjgj',
+            assignee: 'scjgj-staff1',
+            title: '补充材料',
+            due: new Date(trainingStart + 86_400_000).toISOString(),
+            key,
+            roster: doctoredRoster,
+            policy: { reminders: [], escalation: [] },
+          } as never,
+        ],
+      });
+    expect(await refusal(raise('scjgj-staff1', 'doctored'))).toMatch(
+      /scjgj-staff1 may not raise a task: the bureau's coordinators and head may/,
+    );
+    const raised = await raise('spj-coord', 'real');
+    expect(raised.taskId).toBe(`${campaignId}/_/adhoc/scjgj/real`);
+    const started = (await env.client.workflow.getHandle(raised.taskId).fetchHistory()).events![0]!
+      .workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+    const raisedInput = defaultPayloadConverter.fromPayload<TaskInput>(started);
+    expect(raisedInput.roster).toEqual(plan.shared.roster);
+    expect(raisedInput.policy).toEqual(plan.shared.policy);
+    const { rows: raisedRows } = await until(
+      () =>
+        db.pool.query<{ assignee: string; reviewer: string | null }>(
+          'SELECT assignee, reviewer FROM tasks WHERE task_id = $1',
+          [raised.taskId],
+        ),
+      (r) => r.rows.length === 1,
+    );
+    expect(raisedRows[0]!.assignee).toBe('scjgj-staff1');
+    expect(await refusal(raise('spj-coord', 'real'))).toMatch(/already raised/);
+
     await campaign.executeUpdate(cancelCampaignUpdate, {
       args: [{ requestId: randomUUID(), actor: 'spj-coord', reason: '演练结束' }],
     });
@@ -180,5 +237,6 @@ describe('signals from outside the campaign', () => {
     );
     expect(view.state).toBe('cancelled');
     expect(await dropped(forgedTask)).toHaveLength(1);
+    expect(await refusal(raise('spj-coord', 'after-cancel'))).toMatch(/was cancelled: 演练结束|not found/);
   });
 });
