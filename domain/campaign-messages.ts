@@ -164,3 +164,11 @@ export const droppedSignalsQuery = defineQuery<DroppedSignal[]>('droppedSignals'
 
 // ---- the bureau raises a task outside the plan (督办事项) ----
 export const raiseTaskUpdate = defineUpdate<RaiseTaskResult, [RaiseTaskRequest]>('raiseTask');
+
+/** The bureau rectifies an indicator that has already closed (the campaign decides). */
+export interface RectifyClosedRequest extends StartRectificationRequest {
+  code: string;
+}
+export const rectifyClosedUpdate = defineUpdate<{ workflowId: string }, [RectifyClosedRequest]>(
+  'rectifyClosed',
+);

@@ -252,6 +252,8 @@ export interface CampaignInput {
     sentSignals?: Record<string, unknown[]>;
     /** Ids of the tasks the bureau raised outside the plan. */
     raisedTasks?: string[];
+    /** Indicators rectified by hand after they had closed. */
+    rectifiedClosed?: string[];
   };
 }
 

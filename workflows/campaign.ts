@@ -17,6 +17,7 @@ import {
   startChild,
   upsertSearchAttributes,
   workflowInfo,
+  WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import type { SignalDefinition } from '@temporalio/common';
 import type { createActivities } from '../activities/index.ts';
@@ -25,6 +26,8 @@ import {
   campaignPhaseAt,
   indicatorWorkflowId,
   meetsTriggers,
+  rectificationInputFor,
+  rectificationWorkflowId,
   nextDispatchAt,
   phaseBoundaries,
   type CampaignInput,
@@ -39,6 +42,8 @@ import {
   movePhaseUpdate,
   raiseTaskUpdate,
   recordResultsUpdate,
+  rectifyClosedUpdate,
+  type RectifyClosedRequest,
   resultsSignal,
   windowsMovedSignal,
   type CancelCampaignRequest,
@@ -352,6 +357,64 @@ export async function campaignWorkflow(
     },
   );
 
+  // The bureau rectifies an indicator that has already closed: the rectification runs on its own
+  // (an open indicator takes the same request itself, update startRectification).
+  const rectified = new Set<string>(carried.rectifiedClosed ?? []);
+  setHandler(
+    rectifyClosedUpdate,
+    async (req: RectifyClosedRequest) => {
+      const prior = handled.get(req.requestId) as { workflowId: string } | undefined;
+      if (prior) return prior;
+      rectified.add(req.code);
+      const workflowId = rectificationWorkflowId(plan.campaignId, req.code);
+      const outcome = { workflowId };
+      handled.set(req.requestId, outcome);
+      const r = rectificationInputFor(plan, req.code, req.reason.trim(), req.actor, null);
+      try {
+        await startChild('rectificationWorkflow', {
+          workflowId,
+          args: [r],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          staticSummary: `整改：${r.name}（${req.code}），牵头单位 ${r.leadUnit}`,
+          staticDetails: `原因：${r.reason}（${req.actor} 发起）`,
+          typedSearchAttributes: [
+            { key: SA.campaignId, value: plan.campaignId },
+            { key: SA.indicator, value: req.code },
+            { key: SA.unit, value: r.leadUnit },
+            { key: SA.kind, value: 'rectification' },
+            { key: SA.phase, value: 'rectification' },
+          ],
+        });
+      } catch {
+        throw ApplicationFailure.nonRetryable(
+          `the rectification of ${req.code} was already started`,
+          'Refused',
+        );
+      }
+      return outcome;
+    },
+    {
+      validator: (req: RectifyClosedRequest) => {
+        if (handled.has(req?.requestId)) return;
+        if (!req?.requestId) refuse('a request id is required');
+        requireBureau(req.actor, 'start a rectification');
+        requireRunning();
+        if (!codes.includes(req.code)) refuse(`unknown indicator "${req.code}"`);
+        if (typeof req.reason !== 'string' || !req.reason.trim())
+          refuse('starting a rectification by hand needs a reason (--reason)');
+        if (!closed.has(req.code))
+          refuse(`${req.code} has not closed: its indicator takes the rectification itself`);
+        if (rectified.has(req.code)) refuse(`the rectification of ${req.code} was already started`);
+        try {
+          rectificationInputFor(plan, req.code, req.reason, req.actor, null);
+        } catch (e) {
+          refuse((e as Error).message);
+        }
+      },
+    },
+  );
+
   setHandler(
     recordResultsUpdate,
     async (req: ResultsRequest) => {
@@ -502,6 +565,7 @@ export async function campaignWorkflow(
           eventSeq,
           sentSignals: signals.carried(),
           raisedTasks: [...raised],
+          rectifiedClosed: [...rectified],
         },
       });
     }

@@ -8,16 +8,15 @@ import { BusinessCalendar } from '../../domain/calendar.ts';
 import {
   indicatorWorkflowId,
   planCampaign,
-  rectificationInputFor,
   rectificationWorkflowId,
   type CampaignInput,
 } from '../../domain/campaign.ts';
-import type { ResolvedCalendar } from '../../domain/calendar.ts';
 import {
   recordResultsUpdate,
   requestEvidenceUpdate,
   verifyUpdate,
   addMeasureUpdate,
+  rectifyClosedUpdate,
   startRectificationUpdate,
 } from '../../domain/campaign-messages.ts';
 import type { CampaignDefinition } from '../../domain/definition.ts';
@@ -447,16 +446,7 @@ export async function rectifyCommand(
   opts: { as: string; reason: string; requestId?: string },
   out: OutputOptions,
 ): Promise<void> {
-  const { definition, calendar } = await withDb(async (pool) => {
-    const c = await loadRunningCampaign(pool, campaignId);
-    const cal = (
-      await pool.query<{ calendar: ResolvedCalendar }>(
-        'SELECT calendar FROM campaigns WHERE campaign_id = $1',
-        [campaignId],
-      )
-    ).rows[0]!.calendar;
-    return { definition: c.definition, calendar: cal };
-  });
+  const { definition } = await withDb((pool) => loadRunningCampaign(pool, campaignId));
   requireRole(definition, opts.as, [BUREAU], 'start a rectification');
   if (!definition.indicators.some((i) => i.code === code))
     throw new CliError(`unknown indicator "${code}" in campaign "${campaignId}"`);
@@ -484,31 +474,18 @@ export async function rectifyCommand(
       });
       workflowId = r.workflowId;
     } else {
-      // The indicator has closed: the rectification runs on its own.
-      const plan = planCampaign(definition, calendar, new BusinessCalendar(calendar));
-      const input = rectificationInputFor(plan, code, opts.reason, opts.as, null);
-      workflowId = rectificationWorkflowId(campaignId, code);
-      try {
-        await temporal.client.workflow.start('rectificationWorkflow', {
-          taskQueue: config().taskQueue,
-          workflowId,
-          args: [input],
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          staticSummary: `整改：${input.name}（${code}），牵头单位 ${input.leadUnit}`,
-          staticDetails: `原因：${opts.reason}（${opts.as} 发起）`,
-          typedSearchAttributes: [
-            { key: SA.campaignId, value: campaignId },
-            { key: SA.indicator, value: code },
-            { key: SA.unit, value: input.leadUnit },
-            { key: SA.kind, value: 'rectification' },
-            { key: SA.phase, value: 'rectification' },
-          ],
-        });
-      } catch (e) {
-        if (e instanceof WorkflowExecutionAlreadyStartedError)
-          throw new CliError(`the rectification of ${code} was already started`);
-        throw e;
-      }
+      // The indicator has closed: the campaign starts the rectification on its own.
+      const requestId =
+        opts.requestId ?? derivedRequestId('rectify', campaignId, code, opts.as, opts.reason);
+      const r = await withWorkerDeadline(temporal.client, () =>
+        temporal.client.workflow.getHandle(campaignId).executeUpdate(rectifyClosedUpdate, {
+          args: [{ requestId, actor: opts.as, reason: opts.reason, code }],
+          updateId: requestId,
+        }),
+      ).catch((e: unknown) => {
+        throw updateError(e, 'rectification', campaignId, 'campaign');
+      });
+      workflowId = r.workflowId;
     }
     if (out.json) printJson({ workflowId });
     else

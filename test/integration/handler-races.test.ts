@@ -18,6 +18,7 @@ import {
   indicatorStatusQuery,
   movePhaseUpdate,
   recordResultsUpdate,
+  rectifyClosedUpdate,
   startRectificationUpdate,
 } from '../../domain/campaign-messages.ts';
 import type { PhaseName } from '../../domain/definition.ts';
@@ -277,6 +278,19 @@ describe('update handlers under a forced interleaving', () => {
     expect(staff.json<{ error: string }>().error).toMatch(
       /zjj-staff1 \(staff in "zjj"\) may not start a rectification/,
     );
+
+    // The same rules hold for any client: the campaign decides, not the CLI.
+    const direct = (code: string, actor: string) =>
+      h
+        .executeUpdate(rectifyClosedUpdate, {
+          args: [{ requestId: randomUUID(), actor, reason: '直接发起', code }],
+        })
+        .then(
+          () => 'accepted',
+          (e: Error) => String((e.cause as Error | undefined)?.message ?? e),
+        );
+    expect(await direct('jzxk', 'zjj-staff1')).toMatch(/zjj-staff1 may not start a rectification/);
+    expect(await direct('ns', 'spj-coord')).toMatch(/already started/);
 
     const cancelled = await cli('cancel', id, '--as', 'spj-coord', '--reason', '演练');
     expect(cancelled.code, cancelled.stderr).toBe(0);
