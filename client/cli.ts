@@ -178,6 +178,7 @@ const campaignModule = () => import('./commands/campaign.ts');
 
 sub('start', 'start a campaign from its definition; a second start of the same id is refused')
   .argument('<file>', 'the definition file')
+  .option('--allow-past', 'start even though a phase window has already ended', false)
   .option('--id <campaignId>', 'override the campaign id of the file')
   .option('--as <personId>', 'the bureau coordinator starting it')
   .option(

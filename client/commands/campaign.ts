@@ -33,6 +33,8 @@ import {
 import { SA } from '../../domain/search-attributes.ts';
 import { rehearse, RehearsalError, type Rehearsal } from '../../domain/rehearsal.ts';
 import { formatIsoOffset, formatLocal } from '../../domain/time.ts';
+import { PHASE_ORDER } from '../../domain/phase-control.ts';
+import { label } from '../../domain/labels.ts';
 import { config } from '../../worker/config.ts';
 import {
   connectTemporal,
@@ -81,7 +83,7 @@ const EVALUATOR = { kind: 'evaluator', roles: ['evaluator', 'head'] };
 
 export async function startCommand(
   file: string,
-  opts: { id?: string; as?: string; begin?: string; pace?: string },
+  opts: { id?: string; as?: string; begin?: string; pace?: string; allowPast?: boolean },
   out: OutputOptions,
 ): Promise<void> {
   const loaded = await requireValidDefinition(file);
@@ -119,6 +121,20 @@ export async function startCommand(
   }
   if (opts.as) requireRole(def, opts.as, [BUREAU], 'start a campaign');
   const plan = planCampaign(def, calendar, new BusinessCalendar(calendar));
+  // A definition whose windows are already over would fire every overdue reminder and
+  // escalation at once: refused unless asked for (a rehearsal moves it with --begin now).
+  const over = PHASE_ORDER.find((ph) => plan.phases[ph].end <= Date.now());
+  if (over && !opts.allowPast) {
+    const when = formatLocal(plan.phases[over].end, def.campaign.timeZone);
+    throw new CliError(
+      t(
+        out.lang,
+        `${file} 的「${label(out.lang, over)}」阶段已于 ${when} 结束：演练请加 --begin now（把各阶段移到现在），确需按原日期启动请加 --allow-past`,
+        `the ${over} phase of ${file} ended at ${when}: rehearse it with --begin now (the phases moved to now), or start it on its dates with --allow-past`,
+      ),
+      EXIT.refused,
+    );
+  }
   const input: CampaignInput = {
     definition: def,
     calendar,

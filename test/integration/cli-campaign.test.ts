@@ -84,9 +84,34 @@ describe('the campaign commands', () => {
     );
     expect(started.code, started.stderr).toBe(0);
     expect(started.json()).toEqual({ campaignId: id, workflowId: id });
-    const again = await cli('start', 'examples/quick-demo.yaml', '--id', id, '--json');
+    const again = await cli(
+      'start',
+      'examples/quick-demo.yaml',
+      '--id',
+      id,
+      '--begin',
+      'now',
+      '--json',
+    );
     expect(again.code).toBe(1);
     expect(again.json<{ error: string }>().error).toMatch(/already started/);
+    // Windows already over are refused unless asked for (they would fire every reminder at once).
+    const past = await cli(
+      'start',
+      'examples/quick-demo.yaml',
+      '--id',
+      `${id}-past`,
+      '--begin',
+      '2021-03-01T09:00',
+      '--json',
+    );
+    expect(past.code).toBe(1);
+    expect(past.json<{ error: string }>().error).toMatch(
+      /examples\/quick-demo.yaml 的「前期培训」阶段已于 2021-03-01 .*结束：演练请加 --begin now.*--allow-past/,
+    );
+    expect(
+      await harness.db.pool.query('SELECT 1 FROM campaigns WHERE campaign_id = $1', [`${id}-past`]),
+    ).toHaveProperty('rowCount', 0);
 
     let b: Board | undefined;
     for (let i = 0; i < 60; i++) {

@@ -132,7 +132,9 @@ describe('a campaign from start to its closed rectification, through the command
     expect(
       await ok('start', definition, '--id', id, '--begin', 'now', '--as', 'spj-coord'),
     ).toEqual({ campaignId: id, workflowId: id });
-    expect(await refused('start', definition, '--id', id)).toMatch(/already started/);
+    expect(await refused('start', definition, '--id', id, '--begin', 'now')).toMatch(
+      /already started/,
+    );
     const training = await until(
       'the training tasks',
       () => tasks('--indicator', 'kbqy'),
