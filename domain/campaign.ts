@@ -85,7 +85,12 @@ export interface CampaignPlan {
   evidenceDue: Delay;
   samplingProportion: number;
   triggers: { scoreBelow?: number | undefined; rankBottom?: number | undefined };
-  rectification: { stepDue: Delay; progressEvery: string; workdayEnd: string };
+  rectification: {
+    stepDue: Delay;
+    progressEvery: string;
+    workdayEnd: string;
+    continueAsNewAfter?: number | undefined;
+  };
   shared: SharedTaskContext;
   indicators: IndicatorPlan[];
 }
@@ -282,6 +287,24 @@ export interface RectificationInput {
   workdayEnd: string;
   /** Told when the rectification closes; null when started outside an indicator workflow. */
   indicatorWorkflowId: string | null;
+  /** Continue as new after this many progress reports (tests; otherwise when suggested). */
+  continueAsNewAfter?: number | undefined;
+  /** The state a rectification continued as new carries (its measures under way). */
+  carried?: RectificationCarried | undefined;
+}
+
+export interface RectificationCarried {
+  problems: unknown[];
+  causes: unknown[];
+  gaps: unknown;
+  measures: { no: number; problem: number; taskId: string }[];
+  outcomes: [string, unknown][];
+  started: string[];
+  reports: number;
+  cancelled: { actor: string; reason: string } | null;
+  handled: [string, { no: number; taskId: string }][];
+  sentSignals: Record<string, unknown[]>;
+  version: number;
 }
 
 export const rectificationWorkflowId = (campaignId: string, code: string) =>
@@ -325,5 +348,8 @@ export function rectificationInputFor(
     progressEvery: plan.rectification.progressEvery,
     workdayEnd: plan.rectification.workdayEnd,
     indicatorWorkflowId,
+    ...(plan.rectification.continueAsNewAfter !== undefined
+      ? { continueAsNewAfter: plan.rectification.continueAsNewAfter }
+      : {}),
   };
 }

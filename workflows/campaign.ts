@@ -18,6 +18,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   WorkflowIdReusePolicy,
+  patched,
 } from '@temporalio/workflow';
 import type { SignalDefinition } from '@temporalio/common';
 import type { createActivities } from '../activities/index.ts';
@@ -112,8 +113,13 @@ export async function campaignWorkflow(
   let version = 0;
   const codes = plan.indicators.map((i) => i.code);
 
+  /** The phase last written to the search attribute: written again only when it changes. */
+  let upsertedPhase: string | null = null;
   const describe = () => {
-    upsertSearchAttributes([{ key: SA.phase, value: phase }]);
+    if (upsertedPhase !== phase || !patched('upsert-on-change')) {
+      upsertSearchAttributes([{ key: SA.phase, value: phase }]);
+      upsertedPhase = phase;
+    }
     setCurrentDetails(
       `${plan.name}：${PHASE_ZH[phase]}；指标 ${codes.length} 项，已结束 ${closed.size} 项` +
         (lastDispatchAt ? `；最近一次每日调度 ${formatLocal(lastDispatchAt, plan.timeZone)}` : '') +

@@ -43,6 +43,7 @@ import {
 import { addDelay } from '../domain/schedule.ts';
 import { PHASE_ZH } from '../domain/labels.ts';
 import { SA } from '../domain/search-attributes.ts';
+import { RecentRequests } from './lib/requests.ts';
 import { Signals } from './lib/signals.ts';
 import { taskStartOptions } from '../domain/task-start.ts';
 import {
@@ -103,12 +104,17 @@ export async function indicatorWorkflow(
   const signals = new Signals();
   const campaignId = input.campaignWorkflowId;
 
+  /** The phase and state last written to the search attributes (written again on a change). */
+  let upserted: string | null = null;
   const project = async () => {
     version++;
-    upsertSearchAttributes([
-      { key: SA.phase, value: phase },
-      { key: SA.state, value: state },
-    ]);
+    if (upserted !== `${phase}/${state}` || !patched('upsert-on-change')) {
+      upsertSearchAttributes([
+        { key: SA.phase, value: phase },
+        { key: SA.state, value: state },
+      ]);
+      upserted = `${phase}/${state}`;
+    }
     setCurrentDetails(
       `${plan.name}（${plan.code}）：${PHASE_ZH[phase]}，${state}；牵头单位 ${plan.leadUnit}；` +
         `事项 ${tasks.size} 项，未完成 ${openTasks().length} 项` +
@@ -271,7 +277,7 @@ export async function indicatorWorkflow(
     if (unit?.kind !== 'evaluator')
       refuse(`${actor} is not with the third-party evaluator: only the evaluator may do this`);
   };
-  const handled = new Map<string, unknown>();
+  const handled = new RecentRequests();
 
   setHandler(
     requestEvidenceUpdate,
@@ -412,6 +418,9 @@ export async function indicatorWorkflow(
       progressEvery: settings.progressEvery,
       workdayEnd: settings.workdayEnd,
       indicatorWorkflowId: workflowInfo().workflowId,
+      ...(settings.continueAsNewAfter !== undefined
+        ? { continueAsNewAfter: settings.continueAsNewAfter }
+        : {}),
     };
     await startChild('rectificationWorkflow', {
       workflowId: rectificationWorkflowId(shared.campaignId, plan.code),

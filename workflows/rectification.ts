@@ -15,6 +15,9 @@ import {
   setHandler,
   startChild,
   upsertSearchAttributes,
+  continueAsNew,
+  patched,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.ts';
 import { BusinessCalendar } from '../domain/calendar.ts';
@@ -38,6 +41,7 @@ import {
 } from '../domain/rectification.ts';
 import { addDelay } from '../domain/schedule.ts';
 import { SA } from '../domain/search-attributes.ts';
+import { RecentRequests } from './lib/requests.ts';
 import { Signals } from './lib/signals.ts';
 import { taskStartOptions } from '../domain/task-start.ts';
 import {
@@ -74,25 +78,34 @@ export async function rectificationWorkflow(
   const { shared } = input;
   const calendar = new BusinessCalendar(shared.calendar);
   const roster = shared.roster;
-  const outcomes = new Map<string, TaskOutcome>();
-  const measures: Measure[] = [];
-  let state: 'steps' | 'measures' | 'closed' | 'cancelled' = 'steps';
+  // A rectification that continued as new resumes with its measures under way.
+  const carried = input.carried;
+  const outcomes = new Map<string, TaskOutcome>(
+    (carried?.outcomes ?? []) as [string, TaskOutcome][],
+  );
+  const measures: Measure[] = [...(carried?.measures ?? [])];
+  let state: 'steps' | 'measures' | 'closed' | 'cancelled' = carried ? 'measures' : 'steps';
   let step: StepKind | null = null;
-  let problems: Problems['problems'] = [];
-  let causes: Causes['causes'] = [];
-  let gaps: Gaps | null = null;
-  let version = 0;
-  const handled = new Map<string, { no: number; taskId: string }>();
+  let problems = (carried?.problems ?? []) as Problems['problems'];
+  let causes = (carried?.causes ?? []) as Causes['causes'];
+  let gaps = (carried?.gaps ?? null) as Gaps | null;
+  let version = carried?.version ?? 0;
+  const handled = new RecentRequests<{ no: number; taskId: string }>(carried?.handled);
 
   const closedCount = () => measures.filter((m) => outcomes.get(m.taskId)?.state === 'done').length;
   const finishedCount = () => measures.filter((m) => outcomes.has(m.taskId)).length;
 
+  /** The state last written to the search attributes (written again on a change). */
+  let upserted: string | null = null;
   const project = async () => {
     version++;
-    upsertSearchAttributes([
-      { key: SA.phase, value: 'rectification' },
-      { key: SA.state, value: state },
-    ]);
+    if (upserted !== state || !patched('upsert-on-change')) {
+      upsertSearchAttributes([
+        { key: SA.phase, value: 'rectification' },
+        { key: SA.state, value: state },
+      ]);
+      upserted = state;
+    }
     setCurrentDetails(
       `${input.name}（${input.code}）整改：` +
         (state === 'steps' && step ? `进行中——${STEP_TITLES[step]}` : '') +
@@ -115,11 +128,11 @@ export async function rectificationWorkflow(
 
   // The campaign was cancelled: every open step or measure ends with the bureau's reason, and
   // the loop below ends as cancelled once they have.
-  const started: string[] = [];
-  let cancelled: CampaignCancelled | null = null;
+  const started: string[] = [...(carried?.started ?? [])];
+  let cancelled: CampaignCancelled | null = carried?.cancelled ?? null;
   // Signals apply only once their one possible sender confirms them (workflows/lib/signals.ts):
   // a step or measure of this rectification, or its indicator.
-  const signals = new Signals();
+  const signals = new Signals(carried?.sentSignals);
   signals.onConfirmed(
     taskFinishedSignal,
     (o) => (started.includes(o.taskId) && !outcomes.has(o.taskId) ? o.taskId : null),
@@ -293,12 +306,9 @@ export async function rectificationWorkflow(
 
   // The four steps, each a task of the lead unit that the bureau approves or returns.
   const stepData = new Map<StepKind, unknown>();
-  for (const kind of [
-    'rectify-problems',
-    'rectify-causes',
-    'rectify-gaps',
-    'rectify-measures',
-  ] as const) {
+  for (const kind of carried
+    ? []
+    : (['rectify-problems', 'rectify-causes', 'rectify-gaps', 'rectify-measures'] as const)) {
     if (cancelled) {
       state = 'cancelled';
       break;
@@ -333,16 +343,19 @@ export async function rectificationWorkflow(
     if (kind === 'rectify-gaps') gaps = o.submission?.data as Gaps;
   }
 
-  if (state === 'steps') {
-    // The plan is approved: every measure becomes a task of its owner unit.
-    state = 'measures';
-    step = null;
-    for (const m of (stepData.get('rectify-measures') as Measures).measures)
-      if (!cancelled) await startMeasure(m, null, null);
-    await project();
+  if (state === 'steps' || carried) {
+    if (!carried) {
+      // The plan is approved: every measure becomes a task of its owner unit.
+      state = 'measures';
+      step = null;
+      for (const m of (stepData.get('rectify-measures') as Measures).measures)
+        if (!cancelled) await startMeasure(m, null, null);
+      await project();
+    }
 
     const every = parseDurationMs(input.progressEvery) ?? 7 * 86_400_000;
-    let reports = 0;
+    let reports = carried?.reports ?? 0;
+    let reportsThisRun = 0;
     // Wakes only for the last measure closing or for the progress report: updates that add
     // measures change nothing this loop waits on.
     while (finishedCount() < measures.length) {
@@ -358,6 +371,34 @@ export async function rectificationWorkflow(
           channels: shared.channels,
         });
         await project();
+        reportsThisRun++;
+        // A year of weekly reports must not grow one history without bound: continue as new,
+        // carrying the measures under way (their tasks signal this workflow id, any run).
+        const limit =
+          input.continueAsNewAfter !== undefined && reportsThisRun >= input.continueAsNewAfter;
+        if (
+          (workflowInfo().continueAsNewSuggested || limit) &&
+          finishedCount() < measures.length &&
+          patched('rectification-continue-as-new')
+        ) {
+          await condition(allHandlersFinished);
+          await continueAsNew<typeof rectificationWorkflow>({
+            ...input,
+            carried: {
+              problems,
+              causes,
+              gaps,
+              measures,
+              outcomes: [...outcomes.entries()],
+              started,
+              reports,
+              cancelled,
+              handled: handled.entries(),
+              sentSignals: signals.carried(),
+              version,
+            },
+          });
+        }
       }
     }
     state = closedCount() > 0 && !cancelled ? 'closed' : 'cancelled';

@@ -54,6 +54,8 @@ describe('the rectification loop', () => {
     const campaignId = `rx-${monday.replace(/-/g, '')}-${randomUUID().slice(0, 4)}`;
     const { def, calendar } = definitionFrom(monday, campaignId);
     const plan = planCampaign(def, calendar, new BusinessCalendar(calendar));
+    // The rectification continues as new after each progress report, as a long one would.
+    plan.rectification.continueAsNewAfter = 1;
     const input: CampaignInput = { definition: def, calendar, plan, startedBy: 'spj-coord' };
     const campaign = await env.client.workflow.start('campaignWorkflow', {
       taskQueue,
@@ -248,6 +250,17 @@ describe('the rectification loop', () => {
       [campaignId],
     );
     expect(progress.rows[0].n).toBeGreaterThan(0);
+    // Each report but the last began a new run, carrying the measures; the last run closed it.
+    const runs: string[] = [];
+    for (let runId: string | undefined = (await rectification.describe()).runId; runId;) {
+      runs.push(runId);
+      const h = await env.client.workflow.getHandle(rectification.workflowId, runId).fetchHistory();
+      runId =
+        h.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ||
+        undefined;
+    }
+    expect(runs.length).toBeGreaterThan(1);
+    expect((await rectification.describe()).status.name).toBe('COMPLETED');
 
     // The ledger, row by row, in every format.
     const closedAt = async (id: string) =>
