@@ -456,6 +456,15 @@ function printError(message: string): void {
  * one JSON document on stdout (unless the command printed its own document already), whatever
  * the error was, so that a program reading stdout always gets a document.
  */
+/** The output language asked for (--lang), read from the arguments as fail() may run early. */
+function wantsLang(): Lang {
+  const argv = process.argv.slice(2);
+  const i = argv.lastIndexOf('--lang');
+  const eq = argv.findLast((a) => a.startsWith('--lang='));
+  const v = eq ? eq.slice('--lang='.length) : i >= 0 ? argv[i + 1] : undefined;
+  return v === 'en' ? 'en' : 'zh';
+}
+
 function fail(e: unknown): void {
   clearProgress();
   const json = wantsJson();
@@ -466,7 +475,7 @@ function fail(e: unknown): void {
       printJson({ error: e.message.replace(/^error: /, ''), exitCode: EXIT.usage, details: null });
     return;
   }
-  const f = describeFailure(e, e instanceof ConfigError);
+  const f = describeFailure(e, e instanceof ConfigError, wantsLang());
   if (json && !f.printed) printJson({ error: f.message, exitCode: f.exitCode, details: f.details });
   if (!f.printed || !json) printError(f.forPeople);
   process.exitCode = f.exitCode;

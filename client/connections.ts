@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { createPool, isUnreachable, redactUrl } from '../db/pool.ts';
 import { config } from '../worker/config.ts';
+import { refusalTexts } from '../domain/refusal.ts';
 import { CliError, EXIT, ServiceUnreachable } from './errors.ts';
 
 export async function connectTemporal(): Promise<{ client: Client; close: () => Promise<void> }> {
@@ -101,9 +102,13 @@ export function updateError(e: unknown, action: string, id: string, what = 'work
   }
   if ((e as Error)?.name === 'WorkflowUpdateFailedError') {
     const cause = (e as Error).cause as Error | undefined;
+    const texts = refusalTexts(e);
+    const en = `${action} refused: ${texts?.en ?? cause?.message ?? (e as Error).message}`;
     return new CliError(
-      `${action} refused: ${cause?.message ?? (e as Error).message}`,
+      en,
       EXIT.refused,
+      undefined,
+      texts ? { en, zh: `未被接受：${texts.zh}` } : undefined,
     );
   }
   if (/workflow execution already completed/i.test((e as Error)?.message ?? String(e))) {

@@ -7,6 +7,8 @@ export class CliError extends Error {
     readonly exitCode: number = EXIT.refused,
     /** Extra data for `--json` error output. */
     readonly details?: unknown,
+    /** The message in both languages, when it has both (a refusal from a workflow). */
+    readonly texts?: { zh: string; en: string },
   ) {
     super(message);
   }
@@ -44,12 +46,17 @@ export interface Failure {
  * Any error as a refusal: a CliError as it says, a configuration error as invalid input, and
  * anything else (a bug) as "unexpected error", still exit 1 and still a JSON document.
  */
-export function describeFailure(e: unknown, isConfigError = false): Failure {
+export function describeFailure(
+  e: unknown,
+  isConfigError = false,
+  lang: 'zh' | 'en' = 'zh',
+): Failure {
   if (e instanceof CliError) {
     const details = e.details as { printed?: boolean } | undefined;
+    const message = e.texts ? e.texts[lang] : e.message;
     return {
-      message: e.message,
-      forPeople: e.message,
+      message,
+      forPeople: message,
       exitCode: e.exitCode,
       details: e.details ?? null,
       printed: details?.printed === true,

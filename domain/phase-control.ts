@@ -35,10 +35,17 @@ export interface PhaseMoveContext {
   order: string[];
 }
 
-export class PhaseMoveRefused extends Error {}
+export class PhaseMoveRefused extends Error {
+  constructor(
+    message: string,
+    readonly zh: string = message,
+  ) {
+    super(message);
+  }
+}
 
-const refuse = (message: string): never => {
-  throw new PhaseMoveRefused(message);
+const refuse = (message: string, zh?: string): never => {
+  throw new PhaseMoveRefused(message, zh);
 };
 
 /**
@@ -55,14 +62,23 @@ export function movePhase(
 ): CampaignWindows {
   const tz = ctx.calendar.timeZone;
   const i = PHASE_ORDER.indexOf(move.phase);
-  if (i < 0) refuse(`unknown phase "${String(move.phase)}": one of ${PHASE_ORDER.join(', ')}`);
+  if (i < 0)
+    refuse(
+      `unknown phase "${String(move.phase)}": one of ${PHASE_ORDER.join(', ')}`,
+      `没有阶段“${String(move.phase)}”：阶段是 ${PHASE_ORDER.join('、')}`,
+    );
   const copy = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
   const phases = copy(current.phases);
   let dataEntry = copy(current.dataEntry);
   const w = phases[move.phase];
   const next = PHASE_ORDER[i + 1];
   const label = `${move.phase} (${PHASE_ZH[move.phase]})`;
-  if (w.end <= now) refuse(`${label} is already over: it ended ${formatLocal(w.end, tz)}`);
+  const zh = `“${PHASE_ZH[move.phase]}”阶段`;
+  if (w.end <= now)
+    refuse(
+      `${label} is already over: it ended ${formatLocal(w.end, tz)}`,
+      `${zh}已于 ${formatLocal(w.end, tz)} 结束`,
+    );
 
   const relayDataEntry = (start: Instant) => {
     const slots = dataEntrySchedule(
@@ -81,6 +97,8 @@ export function movePhase(
       refuse(
         `${label} is not the phase under way; only the phase under way can be closed` +
           (w.start > now ? ` (it begins ${formatLocal(w.start, tz)})` : ''),
+        `${zh}不是进行中的阶段，只有进行中的阶段可以提前结束` +
+          (w.start > now ? `（它于 ${formatLocal(w.start, tz)} 开始）` : ''),
       );
     w.end = now;
     if (move.phase === 'dataEntry') {
@@ -96,17 +114,28 @@ export function movePhase(
     return { phases, dataEntry };
   }
 
-  if (move.action !== 'extend') refuse(`unknown action "${String(move.action)}": close or extend`);
+  if (move.action !== 'extend')
+    refuse(
+      `unknown action "${String(move.action)}": close or extend`,
+      `没有操作“${String(move.action)}”：只能 close（提前结束）或 extend（延长）`,
+    );
   const until = move.until;
-  if (until === undefined || !Number.isFinite(until)) refuse('extending a phase needs --until');
-  if (until! <= now) refuse(`the new end ${formatLocal(until!, tz)} is not in the future`);
+  if (until === undefined || !Number.isFinite(until))
+    refuse('extending a phase needs --until', '延长阶段需要给出新的结束时间（--until）');
+  if (until! <= now)
+    refuse(
+      `the new end ${formatLocal(until!, tz)} is not in the future`,
+      `新的结束时间 ${formatLocal(until!, tz)} 已经过去`,
+    );
   if (until! <= w.end)
     refuse(
       `the new end ${formatLocal(until!, tz)} is not later than the current end ${formatLocal(w.end, tz)}`,
+      `新的结束时间 ${formatLocal(until!, tz)} 不晚于现在的结束时间 ${formatLocal(w.end, tz)}`,
     );
   if (next && until! >= phases[next].end)
     refuse(
       `${label} cannot end after ${next} (${PHASE_ZH[next]}) ends (${formatLocal(phases[next].end, tz)}): extend ${next} first`,
+      `${zh}不能晚于“${PHASE_ZH[next]}”阶段的结束时间（${formatLocal(phases[next].end, tz)}）：请先延长“${PHASE_ZH[next]}”`,
     );
   w.end = until!;
   if (move.phase === 'dataEntry') {
@@ -114,7 +143,10 @@ export function movePhase(
   }
   if (next && phases[next].start < until!) {
     if (phases[next].start <= now)
-      refuse(`${next} (${PHASE_ZH[next]}) has already begun: ${label} cannot end after it`);
+      refuse(
+        `${next} (${PHASE_ZH[next]}) has already begun: ${label} cannot end after it`,
+        `“${PHASE_ZH[next]}”阶段已经开始：${zh}不能在它之后结束`,
+      );
     phases[next].start = until!;
     if (next === 'dataEntry') relayDataEntry(until!);
   }

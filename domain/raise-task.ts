@@ -27,37 +27,66 @@ export interface RaiseTaskResult {
   due: Instant;
 }
 
-export class RaiseRefused extends Error {}
+export class RaiseRefused extends Error {
+  constructor(
+    message: string,
+    readonly zh: string = message,
+  ) {
+    super(message);
+  }
+}
 
 const KEY_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The task the request raises, or RaiseRefused saying what is wrong and what would do. */
 export function raisedTask(plan: CampaignPlan, req: RaiseTaskRequest, now: Instant): TaskInput {
-  const refuse = (m: string): never => {
-    throw new RaiseRefused(m);
+  const refuse = (m: string, zh?: string): never => {
+    throw new RaiseRefused(m, zh);
   };
-  if (!req || typeof req !== 'object') refuse('a task request is required');
+  if (!req || typeof req !== 'object') refuse('a task request is required', '缺少事项内容');
   const { roster } = plan.shared;
   const str = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
   const unit = roster.units.find((u) => u.id === str(req.unit));
-  if (!unit) refuse(`unknown unit "${str(req.unit)}": not a unit of campaign ${plan.campaignId}`);
+  if (!unit)
+    refuse(
+      `unknown unit "${str(req.unit)}": not a unit of campaign ${plan.campaignId}`,
+      `本次考核没有单位“${str(req.unit)}”`,
+    );
   const assignee = roster.people.find((p) => p.id === str(req.assignee));
   if (!assignee || assignee.unitId !== unit!.id)
-    refuse(`"${str(req.assignee)}" is not a person of unit ${unit!.id}`);
+    refuse(
+      `"${str(req.assignee)}" is not a person of unit ${unit!.id}`,
+      `“${str(req.assignee)}”不是${unit!.name}的人员`,
+    );
   const title = str(req.title);
-  if (!title) refuse('say what is asked (--title)');
-  if (title.length > 200) refuse('the title is longer than 200 characters');
+  if (!title) refuse('say what is asked (--title)', '请写明事项内容（--title）');
+  if (title.length > 200)
+    refuse('the title is longer than 200 characters', '事项标题超过 200 个字');
   const kind = str(req.kind) || 'adhoc';
   if (!(TASK_KINDS as readonly string[]).includes(kind))
-    refuse(`the kind must be one of ${TASK_KINDS.join(', ')}`);
+    refuse(
+      `the kind must be one of ${TASK_KINDS.join(', ')}`,
+      `事项类型只能是 ${TASK_KINDS.join('、')}`,
+    );
   const code = str(req.indicator);
   const indicator = code ? plan.indicators.find((i) => i.code === code) : undefined;
-  if (code && !indicator) refuse(`unknown indicator "${code}" of campaign ${plan.campaignId}`);
+  if (code && !indicator)
+    refuse(
+      `unknown indicator "${code}" of campaign ${plan.campaignId}`,
+      `本次考核没有指标“${code}”`,
+    );
   const key = req.key === undefined ? '' : str(req.key);
   if (req.key !== undefined && !KEY_RE.test(key))
-    refuse('the key is 1 to 64 letters, digits, - or _');
+    refuse(
+      'the key is 1 to 64 letters, digits, - or _',
+      '--key 只能是 1 到 64 个字母、数字、- 或 _',
+    );
   const m = parseMoment(str(req.due), plan.timeZone);
-  if (!m) refuse(`the due time "${str(req.due)}" is not a date-time such as 2026-10-20T18:00`);
+  if (!m)
+    refuse(
+      `the due time "${str(req.due)}" is not a date-time such as 2026-10-20T18:00`,
+      `截止时间“${str(req.due)}”不是日期时间，例如 2026-10-20T18:00`,
+    );
   const due =
     m!.kind === 'instant'
       ? m!.instant
@@ -66,7 +95,8 @@ export function raisedTask(plan: CampaignPlan, req: RaiseTaskRequest, now: Insta
             instant: number;
           }
         ).instant;
-  if (due <= now) refuse(`the due time ${str(req.due)} is in the past`);
+  if (due <= now)
+    refuse(`the due time ${str(req.due)} is in the past`, `截止时间 ${str(req.due)} 已经过去`);
   return {
     taskId: taskIdOf({
       campaignId: plan.campaignId,

@@ -16,6 +16,7 @@ import { validateFieldData } from './fields.ts';
 import { checkStepData, type StepKind } from './rectification.ts';
 import type { Colour } from './schedule.ts';
 import type { Instant } from './time.ts';
+import { Refusal } from './refusal.ts';
 
 export const TASK_KINDS = [
   'training',
@@ -237,9 +238,7 @@ export const taskControlSignal = defineSignal<[TaskControl]>('control');
 
 // ---- rules ----
 
-export class Refusal extends Error {
-  override name = 'Refusal';
-}
+export { Refusal } from './refusal.ts';
 
 /** What the rules need to know about the task at the moment of the request. */
 export interface TaskFacts {
@@ -255,8 +254,42 @@ export interface TaskFacts {
 
 function person(roster: Roster, id: string): RosterPerson {
   const p = roster.people.find((x) => x.id === id);
-  if (!p) throw new Refusal(`unknown person "${id}": not on the campaign's roster`);
+  if (!p)
+    throw new Refusal(
+      `unknown person "${id}": not on the campaign's roster`,
+      `查无此人“${id}”：不在本次考核的人员名单中`,
+    );
   return p;
+}
+
+const ROLE_ZH: Record<string, string> = {
+  staff: '工作人员',
+  deputy: '分管负责人',
+  head: '主要负责人',
+  coordinator: '协调人',
+  evaluator: '评估人员',
+};
+const STATE_ZH: Record<string, string> = {
+  open: '办理中',
+  submitted: '已提交待审核',
+  returned: '已退回',
+  done: '已完成',
+  cancelled: '已取消',
+};
+const ACTION_ZH: Record<string, string> = {
+  submit: '提交',
+  approve: '审核通过',
+  return: '退回',
+  extend: '延期',
+  reassign: '转派',
+  cancel: '撤销',
+};
+/** A person as people read them: 刘填报员（scjgj-staff1）. */
+function zhPerson(p: RosterPerson): string {
+  return `${p.name}（${p.id}）`;
+}
+function zhUnit(roster: Roster, unitId: string): string {
+  return roster.units.find((u) => u.id === unitId)?.name ?? unitId;
 }
 
 function unitKind(roster: Roster, unitId: string): UnitKind | undefined {
@@ -326,6 +359,9 @@ function requireState(action: TaskAction, t: TaskFacts, allowed: TaskState[]): v
   if (!allowed.includes(t.state)) {
     throw new Refusal(
       `cannot ${action} a task that is ${t.state} (allowed when ${allowed.join(' or ')})`,
+      `该事项${STATE_ZH[t.state] ?? t.state}，不能${ACTION_ZH[action] ?? action}（${allowed
+        .map((x) => STATE_ZH[x] ?? x)
+        .join('或')}时才可以）`,
     );
   }
 }
@@ -342,9 +378,9 @@ export function checkRequest(
   now: Instant,
 ): { extension?: 'granted' | 'requested' } {
   if (!req.requestId || typeof req.requestId !== 'string')
-    throw new Refusal('a request id is required');
+    throw new Refusal('a request id is required', '缺少请求编号');
   if (!req.actor || typeof req.actor !== 'string')
-    throw new Refusal('the acting person (--as) is required');
+    throw new Refusal('the acting person (--as) is required', '请说明由谁办理（--as）');
   const actor = person(roster, req.actor);
   switch (action) {
     case 'submit': {
@@ -352,27 +388,39 @@ export function checkRequest(
       if (actor.unitId !== t.unitId) {
         throw new Refusal(
           `${actor.id} belongs to "${actor.unitId}", not to the task's unit "${t.unitId}"`,
+          `${zhPerson(actor)}属于${zhUnit(roster, actor.unitId)}，该事项由${zhUnit(roster, t.unitId)}办理，只有该单位的人员可以提交`,
         );
       }
       if (t.completion.note && !req.note?.trim())
-        throw new Refusal('a note is required to complete this task');
+        throw new Refusal(
+          'a note is required to complete this task',
+          '完成该事项需要填写办理说明（--note）',
+        );
       if (t.completion.evidence && !(req.evidence?.length ?? 0)) {
         throw new Refusal(
           'supporting evidence (印证资料) is required: give at least one --evidence',
+          '该事项需要上传印证资料：至少提供一份（--evidence）',
         );
       }
       for (const e of req.evidence ?? []) {
-        if (typeof e !== 'string' || !e.trim()) throw new Refusal('an evidence reference is empty');
+        if (typeof e !== 'string' || !e.trim())
+          throw new Refusal('an evidence reference is empty', '有一项印证资料为空');
       }
       if (t.completion.step) {
         const { kind, problemCount, timeZone } = t.completion.step;
         const problems = checkStepData(kind, req.data, { problemCount, roster, timeZone, now });
         if (problems.length)
-          throw new Refusal(`the ${kind} data are not valid: ${problems.join('; ')}`);
+          throw new Refusal(
+            `the ${kind} data are not valid: ${problems.join('; ')}`,
+            `填报内容有误：${problems.join('；')}`,
+          );
       } else if (t.completion.fields.length > 0 || req.data) {
         const problems = validateFieldData(t.completion.fields, req.data);
         if (problems.length)
-          throw new Refusal(`the data are not valid: ${problems.map((p) => p.message).join('; ')}`);
+          throw new Refusal(
+            `the data are not valid: ${problems.map((p) => p.message).join('; ')}`,
+            `填报内容有误：${problems.map((p) => p.message).join('；')}`,
+          );
       }
       return {};
     }
@@ -382,31 +430,48 @@ export function checkRequest(
       if (actor.unitId === t.unitId)
         throw new Refusal(
           `a reviewer may not ${action} their own unit's work (${actor.id} is in "${t.unitId}")`,
+          `不能审核本单位的事项：${zhPerson(actor)}就在${zhUnit(roster, t.unitId)}`,
         );
       if (!isReviewer(roster, actor, t.unitId)) {
         throw new Refusal(
           `${actor.id} (${actor.role} in "${actor.unitId}") may not review this task: the bureau's coordinators and head review`,
+          unitKind(roster, t.unitId) === 'bureau'
+            ? `${zhPerson(actor)}不能审核该事项：审批局自身的事项由县领导审核`
+            : `${zhPerson(actor)}（${zhUnit(roster, actor.unitId)}${ROLE_ZH[actor.role] ?? actor.role}）不能审核该事项：由审批局的协调人和主要负责人审核`,
         );
       }
-      if (action === 'return' && !req.reason?.trim()) throw new Refusal('a return needs a reason');
+      if (action === 'return' && !req.reason?.trim())
+        throw new Refusal('a return needs a reason', '退回需要写明原因（--reason）');
       return {};
     }
     case 'extend': {
       requireState(action, t, OPEN_STATES);
-      if (!req.reason?.trim()) throw new Refusal('an extension needs a reason');
+      if (!req.reason?.trim())
+        throw new Refusal('an extension needs a reason', '延期需要写明原因（--reason）');
       if (typeof req.until !== 'number' || !Number.isFinite(req.until))
-        throw new Refusal('an extension needs a new due time (--until)');
+        throw new Refusal(
+          'an extension needs a new due time (--until)',
+          '延期需要给出新的截止时间（--until）',
+        );
       if (req.until <= t.due)
-        throw new Refusal('the new due time must be later than the current one');
-      if (req.until <= now) throw new Refusal('the new due time is in the past');
+        throw new Refusal(
+          'the new due time must be later than the current one',
+          '新的截止时间必须晚于现在的截止时间',
+        );
+      if (req.until <= now)
+        throw new Refusal('the new due time is in the past', '新的截止时间已经过去');
       if (t.extensionsUsed >= t.policy.maxExtensions) {
         throw new Refusal(
           `this task has had ${t.extensionsUsed} extension(s), the most the policy allows`,
+          `该事项已延期 ${t.extensionsUsed} 次，已达规则允许的上限`,
         );
       }
       if (canGrantExtension(roster, actor, t)) return { extension: 'granted' };
       if (actor.unitId === t.unitId) return { extension: 'requested' };
-      throw new Refusal(`${actor.id} may neither ask for nor grant an extension of this task`);
+      throw new Refusal(
+        `${actor.id} may neither ask for nor grant an extension of this task`,
+        `${zhPerson(actor)}既不能申请也不能批准该事项延期：由${zhUnit(roster, t.unitId)}申请，按规则由审批局批准`,
+      );
     }
     case 'reassign': {
       requireState(action, t, OPEN_STATES);
@@ -414,13 +479,21 @@ export function checkRequest(
       if (to.unitId !== t.unitId)
         throw new Refusal(
           `${to.id} is not in the task's unit "${t.unitId}": reassign within the unit`,
+          `${zhPerson(to)}不在${zhUnit(roster, t.unitId)}：只能转派给本单位的人员`,
         );
-      if (to.id === t.assignee) throw new Refusal(`${to.id} is already the assignee`);
+      if (to.id === t.assignee)
+        throw new Refusal(`${to.id} is already the assignee`, `${zhPerson(to)}已经是承办人`);
       const unitLeader =
         actor.unitId === t.unitId && (actor.role === 'deputy' || actor.role === 'head');
       if (!unitLeader && !isBureauOfficer(roster, actor)) {
+        const leaderElsewhere = actor.role === 'deputy' || actor.role === 'head';
         throw new Refusal(
-          `${actor.id} (${actor.role}) may not reassign: the unit's deputy or head, or the bureau, may`,
+          leaderElsewhere
+            ? `${actor.id} (${actor.role} of "${actor.unitId}") may not reassign a task of "${t.unitId}": its own deputy or head, or the bureau, may`
+            : `${actor.id} (${actor.role}) may not reassign: the unit's deputy or head, or the bureau, may`,
+          leaderElsewhere
+            ? `${zhPerson(actor)}是${zhUnit(roster, actor.unitId)}的${ROLE_ZH[actor.role]}，不能转派${zhUnit(roster, t.unitId)}的事项：由该单位的分管或主要负责人，或审批局转派`
+            : `${zhPerson(actor)}（${ROLE_ZH[actor.role] ?? actor.role}）不能转派：由${zhUnit(roster, t.unitId)}的分管或主要负责人，或审批局转派`,
         );
       }
       return {};
@@ -428,14 +501,19 @@ export function checkRequest(
     case 'cancel': {
       requireState(action, t, ['open', 'returned', 'submitted']);
       if (actor.unitId === t.unitId) {
-        throw new Refusal(`${actor.id} may not cancel their own unit's task`);
+        throw new Refusal(
+          `${actor.id} may not cancel their own unit's task`,
+          `${zhPerson(actor)}不能撤销本单位的事项：由审批局撤销`,
+        );
       }
       if (!isOverseer(roster, actor, t.unitId)) {
         throw new Refusal(
           `${actor.id} may not cancel a task: only the bureau may (the county leadership for the bureau's own)`,
+          `${zhPerson(actor)}不能撤销事项：只有审批局可以撤销（审批局自身的事项由县领导撤销）`,
         );
       }
-      if (!req.reason?.trim()) throw new Refusal('a cancellation needs a reason');
+      if (!req.reason?.trim())
+        throw new Refusal('a cancellation needs a reason', '撤销需要写明原因（--reason）');
       return {};
     }
   }

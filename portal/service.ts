@@ -3,6 +3,7 @@
 // The actor of every update is the signed-in person; nothing in a request can name another.
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { refusalTexts } from '../domain/refusal.ts';
 import type { UpdateDefinition } from '@temporalio/common';
 import type pg from 'pg';
 import { Q, run } from '../db/portal.ts';
@@ -251,8 +252,9 @@ async function send<Arg>(
     );
   } catch (e) {
     if (e instanceof WorkflowUpdateFailedError) {
+      const texts = refusalTexts(e);
       const why = (e.cause as Error | undefined)?.message ?? e.message;
-      throw new Refused(409, `操作未被接受：${why}`, `refused: ${why}`);
+      throw new Refused(409, `操作未被接受：${texts?.zh ?? why}`, `refused: ${texts?.en ?? why}`);
     }
     if (
       e instanceof WorkflowNotFoundError ||

@@ -64,6 +64,7 @@ import { PHASE_ZH } from '../domain/labels.ts';
 import { raisedTask, RaiseRefused, type RaiseTaskRequest } from '../domain/raise-task.ts';
 import { taskStartOptions } from '../domain/task-start.ts';
 import { enteredBy, taskFinishedSignal } from '../domain/task.ts';
+import { refusalFailureOptions } from '../domain/refusal.ts';
 import { SA } from '../domain/search-attributes.ts';
 import { Signals } from './lib/signals.ts';
 import { formatLocal } from '../domain/time.ts';
@@ -149,20 +150,39 @@ export async function campaignWorkflow(
     cancelled,
   }));
 
-  const refuse = (message: string): never => {
-    throw ApplicationFailure.nonRetryable(message, 'Refused');
+  const refuse = (message: string, zh?: string): never => {
+    throw ApplicationFailure.create(refusalFailureOptions({ en: message, zh: zh ?? message }));
+  };
+  const WHAT_ZH: Record<string, string> = {
+    'move a phase': '调整阶段',
+    'cancel the campaign': '撤销考核',
+    'raise a task': '下达督办事项',
+    'start a rectification': '发起整改',
+    'import results': '导入评价结果',
   };
   const requireBureau = (actor: string, what: string) => {
     const p = input.plan.shared.roster.people.find((x) => x.id === actor);
-    if (!p) refuse(`unknown person "${actor}": not on the campaign's roster`);
+    if (!p)
+      refuse(
+        `unknown person "${actor}": not on the campaign's roster`,
+        `查无此人“${actor}”：不在本次考核的人员名单中`,
+      );
     const unit = input.plan.shared.roster.units.find((u) => u.id === p!.unitId);
     if (unit?.kind !== 'bureau' || !['coordinator', 'head'].includes(p!.role))
-      refuse(`${actor} may not ${what}: the bureau's coordinators and head may`);
+      refuse(
+        `${actor} may not ${what}: the bureau's coordinators and head may`,
+        `${actor} 无权${WHAT_ZH[what] ?? what}：由审批局的协调人和主要负责人办理`,
+      );
   };
   /** What may still happen to the campaign: refused alike everywhere once it has ended. */
   const requireRunning = () => {
-    if (cancelled) refuse(`campaign ${plan.campaignId} was cancelled: ${cancelled.reason}`);
-    if (phase === 'closed') refuse(`campaign ${plan.campaignId} has closed`);
+    if (cancelled)
+      refuse(
+        `campaign ${plan.campaignId} was cancelled: ${cancelled.reason}`,
+        `考核 ${plan.campaignId} 已撤销：${cancelled.reason}`,
+      );
+    if (phase === 'closed')
+      refuse(`campaign ${plan.campaignId} has closed`, `考核 ${plan.campaignId} 已结束`);
   };
 
   const moveContext: PhaseMoveContext = {
@@ -177,7 +197,7 @@ export async function campaignWorkflow(
     try {
       return movePhase(windows, req, Date.now(), moveContext);
     } catch (e) {
-      if (e instanceof PhaseMoveRefused) refuse(e.message);
+      if (e instanceof PhaseMoveRefused) refuse(e.message, e.zh);
       throw e;
     }
   };
@@ -250,9 +270,10 @@ export async function campaignWorkflow(
     {
       validator: (req: PhaseMoveRequest) => {
         if (handled.has(req?.requestId)) return;
-        if (!req?.requestId) refuse('a request id is required');
+        if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
         requireBureau(req.actor, 'move a phase');
-        if (!req.reason?.trim()) refuse('moving a phase needs a reason (--reason)');
+        if (!req.reason?.trim())
+          refuse('moving a phase needs a reason (--reason)', '调整阶段需要写明原因（--reason）');
         requireRunning();
         moved(req);
       },
@@ -289,9 +310,13 @@ export async function campaignWorkflow(
     {
       validator: (req: CancelCampaignRequest) => {
         if (handled.has(req?.requestId)) return;
-        if (!req?.requestId) refuse('a request id is required');
+        if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
         requireBureau(req.actor, 'cancel the campaign');
-        if (!req.reason?.trim()) refuse('cancelling a campaign needs a reason (--reason)');
+        if (!req.reason?.trim())
+          refuse(
+            'cancelling a campaign needs a reason (--reason)',
+            '撤销考核需要写明原因（--reason）',
+          );
         requireRunning();
       },
     },
@@ -304,7 +329,7 @@ export async function campaignWorkflow(
     try {
       return raisedTask(plan, req, Date.now());
     } catch (e) {
-      if (e instanceof RaiseRefused) refuse(e.message);
+      if (e instanceof RaiseRefused) refuse(e.message, e.zh);
       throw e;
     }
   };
@@ -353,12 +378,15 @@ export async function campaignWorkflow(
     {
       validator: (req: RaiseTaskRequest) => {
         if (handled.has(req?.requestId)) return;
-        if (!req?.requestId) refuse('a request id is required');
+        if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
         requireBureau(req.actor, 'raise a task');
         requireRunning();
         const task = raise(req);
         if (raised.has(task.taskId))
-          refuse(`task ${task.taskId} was already raised: give another --key`);
+          refuse(
+            `task ${task.taskId} was already raised: give another --key`,
+            `事项 ${task.taskId} 已下达过：请换一个 --key`,
+          );
       },
     },
   );
@@ -403,19 +431,30 @@ export async function campaignWorkflow(
     {
       validator: (req: RectifyClosedRequest) => {
         if (handled.has(req?.requestId)) return;
-        if (!req?.requestId) refuse('a request id is required');
+        if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
         requireBureau(req.actor, 'start a rectification');
         requireRunning();
-        if (!codes.includes(req.code)) refuse(`unknown indicator "${req.code}"`);
+        if (!codes.includes(req.code))
+          refuse(`unknown indicator "${req.code}"`, `本次考核没有指标“${req.code}”`);
         if (typeof req.reason !== 'string' || !req.reason.trim())
-          refuse('starting a rectification by hand needs a reason (--reason)');
+          refuse(
+            'starting a rectification by hand needs a reason (--reason)',
+            '发起整改需要写明原因（--reason）',
+          );
         if (!closed.has(req.code))
-          refuse(`${req.code} has not closed: its indicator takes the rectification itself`);
-        if (rectified.has(req.code)) refuse(`the rectification of ${req.code} was already started`);
+          refuse(
+            `${req.code} has not closed: its indicator takes the rectification itself`,
+            `指标 ${req.code} 尚未结束：请在该指标下发起整改`,
+          );
+        if (rectified.has(req.code))
+          refuse(
+            `the rectification of ${req.code} was already started`,
+            `指标 ${req.code} 的整改已经发起`,
+          );
         try {
           rectificationInputFor(plan, req.code, req.reason, req.actor, null);
         } catch (e) {
-          refuse((e as Error).message);
+          refuse((e as Error).message, `无法发起整改：${(e as Error).message}`);
         }
       },
     },
@@ -455,17 +494,29 @@ export async function campaignWorkflow(
     {
       validator: (req: ResultsRequest) => {
         if (handled.has(req?.requestId)) return;
-        if (!req?.requestId) refuse('a request id is required');
+        if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
         requireBureau(req.actor, 'import results');
         if (cancelled) refuse(`campaign ${plan.campaignId} was cancelled: ${cancelled.reason}`);
         if (phase !== 'reporting' && phase !== 'closing')
-          refuse(`results are imported during reporting; the campaign is in ${phase}`);
-        if (results !== null) refuse('results were already imported for this campaign');
+          refuse(
+            `results are imported during reporting; the campaign is in ${phase}`,
+            `评价结果在“编制报告”阶段导入；本次考核现处于“${PHASE_ZH[phase] ?? phase}”`,
+          );
+        if (results !== null)
+          refuse('results were already imported for this campaign', '本次考核的评价结果已经导入过');
         const known = new Set(codes);
         const unknown = req.results.filter((r) => !known.has(r.code)).map((r) => r.code);
-        if (unknown.length) refuse(`unknown indicator(s): ${unknown.join(', ')}`);
+        if (unknown.length)
+          refuse(
+            `unknown indicator(s): ${unknown.join(', ')}`,
+            `本次考核没有这些指标：${unknown.join('、')}`,
+          );
         const missing = codes.filter((c) => !req.results.some((r) => r.code === c));
-        if (missing.length) refuse(`results are missing for: ${missing.join(', ')}`);
+        if (missing.length)
+          refuse(
+            `results are missing for: ${missing.join(', ')}`,
+            `缺少这些指标的评价结果：${missing.join('、')}`,
+          );
       },
     },
   );

@@ -42,6 +42,7 @@ import {
 } from '../domain/campaign-messages.ts';
 import { addDelay } from '../domain/schedule.ts';
 import { PHASE_ZH } from '../domain/labels.ts';
+import { refusalFailureOptions } from '../domain/refusal.ts';
 import { SA } from '../domain/search-attributes.ts';
 import { RecentRequests } from './lib/requests.ts';
 import { Signals } from './lib/signals.ts';
@@ -267,15 +268,22 @@ export async function indicatorWorkflow(
     result,
   }));
 
-  const refuse = (message: string): never => {
-    throw ApplicationFailure.nonRetryable(message, 'Refused');
+  const refuse = (message: string, zh?: string): never => {
+    throw ApplicationFailure.create(refusalFailureOptions({ en: message, zh: zh ?? message }));
   };
   const requireEvaluator = (actor: string) => {
     const p = personOf(actor);
-    if (!p) refuse(`unknown person "${actor}": not on the campaign's roster`);
+    if (!p)
+      refuse(
+        `unknown person "${actor}": not on the campaign's roster`,
+        `查无此人“${actor}”：不在本次考核的人员名单中`,
+      );
     const unit = roster.units.find((u) => u.id === p!.unitId);
     if (unit?.kind !== 'evaluator')
-      refuse(`${actor} is not with the third-party evaluator: only the evaluator may do this`);
+      refuse(
+        `${actor} is not with the third-party evaluator: only the evaluator may do this`,
+        `${actor} 不属于第三方评估机构：只有评估机构人员可以办理`,
+      );
   };
   const handled = new RecentRequests();
 
@@ -305,17 +313,32 @@ export async function indicatorWorkflow(
     {
       validator: (req) => {
         if (handled.has(req?.requestId)) return;
-        if (!req?.requestId) refuse('a request id is required');
+        if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
         requireEvaluator(req.actor);
-        if (cancelled) refuse(`the campaign was cancelled: ${cancelled.reason}`);
+        if (cancelled)
+          refuse(
+            `the campaign was cancelled: ${cancelled.reason}`,
+            `本次考核已撤销：${cancelled.reason}`,
+          );
         if (stage !== 'verification')
-          refuse(`evidence can be requested during verification; ${plan.code} is in ${stage}`);
+          refuse(
+            `evidence can be requested during verification; ${plan.code} is in ${stage}`,
+            `印证资料在“信息核验”阶段调取；指标 ${plan.code} 现处于“${PHASE_ZH[stage]}”`,
+          );
         const unit = roster.units.find((u) => u.id === req.unit);
-        if (!unit) refuse(`unknown unit "${req.unit}"`);
+        if (!unit) refuse(`unknown unit "${req.unit}"`, `本次考核没有单位“${req.unit}”`);
         if (unit!.kind !== 'department' && unit!.kind !== 'bureau')
-          refuse(`unit "${req.unit}" is a ${unit!.kind} unit; ask a department`);
-        if (!workerOf(req.unit)) refuse(`unit "${req.unit}" has nobody to assign the request to`);
-        if (!req.what?.trim()) refuse('say what evidence is requested (--what)');
+          refuse(
+            `unit "${req.unit}" is a ${unit!.kind} unit; ask a department`,
+            `“${unit!.name}”不是职能部门：请向部门调取`,
+          );
+        if (!workerOf(req.unit))
+          refuse(
+            `unit "${req.unit}" has nobody to assign the request to`,
+            `“${req.unit}”没有可承办的人员`,
+          );
+        if (!req.what?.trim())
+          refuse('say what evidence is requested (--what)', '请写明调取哪些印证资料（--what）');
       },
     },
   );
@@ -373,14 +396,25 @@ export async function indicatorWorkflow(
     {
       validator: (req) => {
         if (handled.has(req?.requestId)) return;
-        if (!req?.requestId) refuse('a request id is required');
+        if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
         requireEvaluator(req.actor);
-        if (cancelled) refuse(`the campaign was cancelled: ${cancelled.reason}`);
+        if (cancelled)
+          refuse(
+            `the campaign was cancelled: ${cancelled.reason}`,
+            `本次考核已撤销：${cancelled.reason}`,
+          );
         if (stage !== 'verification' && stage !== 'reporting')
-          refuse(`items are verified during verification; ${plan.code} is in ${stage}`);
-        if (!req.item?.trim()) refuse('say which item was verified (--item)');
+          refuse(
+            `items are verified during verification; ${plan.code} is in ${stage}`,
+            `核验在“信息核验”阶段进行；指标 ${plan.code} 现处于“${PHASE_ZH[stage]}”`,
+          );
+        if (!req.item?.trim())
+          refuse('say which item was verified (--item)', '请写明核验的是哪一项（--item）');
         if (req.outcome !== 'confirmed' && req.outcome !== 'discrepant')
-          refuse('the outcome is confirmed or discrepant');
+          refuse(
+            'the outcome is confirmed or discrepant',
+            '核验结果只能是 confirmed（一致）或 discrepant（有差异）',
+          );
       },
     },
   );
@@ -454,22 +488,40 @@ export async function indicatorWorkflow(
     {
       validator: (req) => {
         if (handled.has(req?.requestId)) return;
-        if (!req?.requestId) refuse('a request id is required');
+        if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
         const p = personOf(req.actor);
         const unit = roster.units.find((u) => u.id === p?.unitId);
         if (!p || unit?.kind !== 'bureau' || !['coordinator', 'head'].includes(p.role)) {
           refuse(
             `${req.actor} may not start a rectification: the bureau's coordinators and head may`,
+            `${req.actor} 无权发起整改：由审批局的协调人和主要负责人发起`,
           );
         }
-        if (!req.reason?.trim()) refuse('starting a rectification by hand needs a reason');
-        if (cancelled) refuse(`the campaign was cancelled: ${cancelled.reason}`);
+        if (!req.reason?.trim())
+          refuse(
+            'starting a rectification by hand needs a reason',
+            '发起整改需要写明原因（--reason）',
+          );
+        if (cancelled)
+          refuse(
+            `the campaign was cancelled: ${cancelled.reason}`,
+            `本次考核已撤销：${cancelled.reason}`,
+          );
         if (!input.rectification)
-          refuse('this indicator was started before the rectification loop existed');
+          refuse(
+            'this indicator was started before the rectification loop existed',
+            '该指标启动时尚无整改流程，不能在此发起整改',
+          );
         if (rectification !== null)
-          refuse(`the rectification of ${plan.code} is already under way`);
+          refuse(
+            `the rectification of ${plan.code} is already under way`,
+            `指标 ${plan.code} 的整改已在进行中`,
+          );
         if (stage === 'scheduled' || stage === 'training' || stage === 'dataEntry') {
-          refuse(`${plan.code} is in ${stage}: rectification follows verification`);
+          refuse(
+            `${plan.code} is in ${stage}: rectification follows verification`,
+            `指标 ${plan.code} 现处于“${PHASE_ZH[stage]}”：整改在信息核验之后进行`,
+          );
         }
       },
     },

@@ -40,6 +40,7 @@ import {
   type StepKind,
 } from '../domain/rectification.ts';
 import { addDelay } from '../domain/schedule.ts';
+import { refusalFailureOptions } from '../domain/refusal.ts';
 import { SA } from '../domain/search-attributes.ts';
 import { RecentRequests } from './lib/requests.ts';
 import { Signals } from './lib/signals.ts';
@@ -271,25 +272,36 @@ export async function rectificationWorkflow(
     {
       validator: (req: AddMeasureRequest) => {
         if (handled.has(req?.requestId)) return;
-        const refuse = (m: string): never => {
-          throw ApplicationFailure.nonRetryable(m, 'Refused');
+        const refuse = (m: string, zh?: string): never => {
+          throw ApplicationFailure.create(refusalFailureOptions({ en: m, zh: zh ?? m }));
         };
-        if (!req?.requestId) refuse('a request id is required');
+        if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
         if (cancelled)
-          refuse(`the campaign was cancelled: ${(cancelled as CampaignCancelled).reason}`);
+          refuse(
+            `the campaign was cancelled: ${(cancelled as CampaignCancelled).reason}`,
+            `本次考核已撤销：${(cancelled as CampaignCancelled).reason}`,
+          );
         const actor = roster.people.find((p) => p.id === req.actor);
         const unitKind = roster.units.find((u) => u.id === actor?.unitId)?.kind;
         if (!actor || unitKind !== 'bureau' || !['coordinator', 'head'].includes(actor.role)) {
-          refuse(`${req.actor} may not add a measure: the bureau's coordinators and head may`);
+          refuse(
+            `${req.actor} may not add a measure: the bureau's coordinators and head may`,
+            `${req.actor} 无权增加整改措施：由审批局的协调人和主要负责人增加`,
+          );
         }
         if (state !== 'measures')
           refuse(
             `measures can be added once the plan is approved; the rectification is in ${state}`,
+            `整改方案审核通过后才能增加措施；整改现处于“${state === 'steps' ? '制定方案' : state === 'closed' ? '已销号' : '已取消'}”`,
           );
-        if (!req.reason?.trim()) refuse('adding a measure needs a reason');
-        if (!req.measure?.trim()) refuse('say what the measure is');
+        if (!req.reason?.trim())
+          refuse('adding a measure needs a reason', '增加措施需要写明原因（--reason）');
+        if (!req.measure?.trim()) refuse('say what the measure is', '请写明措施内容');
         if (!Number.isInteger(req.problem) || req.problem < 1 || req.problem > problems.length) {
-          refuse(`there is no problem ${req.problem} (${problems.length} listed)`);
+          refuse(
+            `there is no problem ${req.problem} (${problems.length} listed)`,
+            `没有第 ${req.problem} 个问题（共列出 ${problems.length} 个）`,
+          );
         }
         const bad = checkMeasure(req, {
           problemCount: problems.length,
@@ -297,7 +309,7 @@ export async function rectificationWorkflow(
           timeZone: shared.calendar.timeZone,
           now: Date.now(),
         });
-        if (bad.length) refuse(bad.join('; '));
+        if (bad.length) refuse(bad.join('; '), `措施有误：${bad.join('；')}`);
       },
     },
   );

@@ -24,6 +24,7 @@ import {
   reminderInstants,
   type Colour,
 } from '../domain/schedule.ts';
+import { refusalFailureOptions } from '../domain/refusal.ts';
 import { SA } from '../domain/search-attributes.ts';
 import { Signals } from './lib/signals.ts';
 import {
@@ -255,7 +256,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     try {
       return check();
     } catch (e) {
-      if (e instanceof Refusal) throw ApplicationFailure.nonRetryable(e.message, 'Refused');
+      if (e instanceof Refusal) throw ApplicationFailure.create(refusalFailureOptions(e));
       throw e;
     }
   };

@@ -555,7 +555,17 @@ export async function addMeasureCommand(
     { requestId, actor, problem, measure, unit, person, due, reason },
     'adding the measure',
     { updateId: requestId },
-  );
+  ).catch((e: unknown) => {
+    // Said in people's terms, not by the workflow's id.
+    if (e instanceof CliError && /^no workflow ".*" is running/.test(e.message)) {
+      const en = `indicator ${code} of campaign ${campaignId} has no rectification under way: start one with \`campaign rectify\` (or it has closed)`;
+      throw new CliError(en, EXIT.refused, undefined, {
+        en,
+        zh: `考核 ${campaignId} 的指标 ${code} 没有进行中的整改：请先用 \`campaign rectify\` 发起整改（或该整改已经销号结束）`,
+      });
+    }
+    throw e;
+  });
   if (out.json) printJson(r);
   else
     console.log(

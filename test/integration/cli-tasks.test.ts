@@ -101,7 +101,23 @@ describe('the task commands', () => {
       '--json',
     );
     expect(stranger.code).toBe(1);
-    expect(stranger.json<{ error: string }>().error).toMatch(
+    // Refusals are written for people: in Chinese by default, in English on request.
+    expect(stranger.json<{ error: string }>().error).toBe(
+      '未被接受：黄填报员（swj-staff1）属于县税务局，该事项由县市场监督管理局办理，只有该单位的人员可以提交',
+    );
+    const strangerEn = await cli(
+      'task',
+      'submit',
+      taskId,
+      '--as',
+      'swj-staff1',
+      '--data',
+      join(dir, 'first.csv'),
+      '--json',
+      '--lang',
+      'en',
+    );
+    expect(strangerEn.json<{ error: string }>().error).toMatch(
       /belongs to "swj", not to the task's unit "scjgj"/,
     );
 
@@ -139,7 +155,7 @@ describe('the task commands', () => {
 
     const own = await cli('task', 'approve', taskId, '--as', 'scjgj-head');
     expect(own.code).toBe(1);
-    expect(own.stderr).toMatch(/cannot approve a task that is returned/);
+    expect(own.stderr).toMatch(/该事项已退回，不能审核通过（已提交待审核时才可以）/);
 
     const again = await cli(
       'task',

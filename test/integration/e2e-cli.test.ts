@@ -98,7 +98,8 @@ async function ok<T>(...args: string[]): Promise<T> {
 }
 /** The command line, which must refuse (exit 1); its message. */
 async function refused(...args: string[]): Promise<string> {
-  const r: CliRun = await runCli([...args, '--json'], cliEnv);
+  // The English texts (refusals are Chinese by default).
+  const r: CliRun = await runCli([...args, '--json', '--lang', 'en'], cliEnv);
   expect(r.code, `campaign ${args.join(' ')} should have been refused`).toBe(1);
   return r.json<{ error: string }>().error;
 }

@@ -272,7 +272,7 @@ describe('update handlers under a forced interleaving', () => {
 
     const again = await cli('rectify', id, 'ns', '--as', 'spj-coord', '--reason', '重复');
     expect(again.code).toBe(1);
-    expect(again.json<{ error: string }>().error).toMatch(/already started/);
+    expect(again.json<{ error: string }>().error).toMatch(/指标 ns 的整改已经发起/);
     const staff = await cli('rectify', id, 'jzxk', '--as', 'zjj-staff1', '--reason', 'x');
     expect(staff.code).toBe(1);
     expect(staff.json<{ error: string }>().error).toMatch(

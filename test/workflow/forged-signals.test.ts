@@ -237,6 +237,8 @@ describe('signals from outside the campaign', () => {
     );
     expect(view.state).toBe('cancelled');
     expect(await dropped(forgedTask)).toHaveLength(1);
-    expect(await refusal(raise('spj-coord', 'after-cancel'))).toMatch(/was cancelled: 演练结束|not found/);
+    expect(await refusal(raise('spj-coord', 'after-cancel'))).toMatch(
+      /was cancelled: 演练结束|not found/,
+    );
   });
 });
