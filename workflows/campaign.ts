@@ -60,6 +60,7 @@ import {
   type PhaseMoveContext,
   type PhaseMoveRequest,
 } from '../domain/phase-control.ts';
+import { MAX_RANK } from '../domain/definition.ts';
 import { PHASE_ZH } from '../domain/labels.ts';
 import { raisedTask, RaiseRefused, type RaiseTaskRequest } from '../domain/raise-task.ts';
 import { taskStartOptions } from '../domain/task-start.ts';
@@ -504,12 +505,33 @@ export async function campaignWorkflow(
           );
         if (results !== null)
           refuse('results were already imported for this campaign', '本次考核的评价结果已经导入过');
+        if (!Array.isArray(req.results))
+          refuse('the results are a list of indicators', '评价结果应为各指标的列表');
         const known = new Set(codes);
         const unknown = req.results.filter((r) => !known.has(r.code)).map((r) => r.code);
         if (unknown.length)
           refuse(
             `unknown indicator(s): ${unknown.join(', ')}`,
             `本次考核没有这些指标：${unknown.join('、')}`,
+          );
+        const bad = req.results.filter(
+          (r) =>
+            typeof r.score !== 'number' ||
+            !(r.score >= 0 && r.score <= 100) ||
+            !Number.isInteger(r.rank) ||
+            r.rank < 1 ||
+            r.rank > MAX_RANK,
+        );
+        if (bad.length)
+          refuse(
+            `a score is 0 to 100 and a rank a whole number from 1 to ${MAX_RANK}; not so for: ${bad.map((r) => r.code).join(', ')}`,
+            `得分应为 0 到 100，排名应为 1 到 ${MAX_RANK} 的整数；这些指标不符：${bad.map((r) => r.code).join('、')}`,
+          );
+        const twice = codes.filter((c) => req.results.filter((r) => r.code === c).length > 1);
+        if (twice.length)
+          refuse(
+            `results name these indicators more than once: ${twice.join(', ')}`,
+            `这些指标的结果出现了不止一次：${twice.join('、')}`,
           );
         const missing = codes.filter((c) => !req.results.some((r) => r.code === c));
         if (missing.length)

@@ -69,6 +69,17 @@ describe('the enterprise list and the sample in PostgreSQL', () => {
       db.pool.query(`DELETE FROM enterprises WHERE campaign_id = 'rules-1'`),
     ).rejects.toThrow(/has closed/);
     await expect(addSample('spj-coord', [CODE])).rejects.toThrow(/has closed/);
+    // Results out of range are refused by the table too.
+    await expect(
+      db.pool.query(
+        `INSERT INTO results (campaign_id, code, score, rank, imported_by) VALUES ('rules-1', 'kbqy', 150, 1, 'spj-coord')`,
+      ),
+    ).rejects.toThrow(/results_score_range/);
+    await expect(
+      db.pool.query(
+        `INSERT INTO results (campaign_id, code, score, rank, imported_by) VALUES ('rules-1', 'kbqy', 80, 0, 'spj-coord')`,
+      ),
+    ).rejects.toThrow(/results_rank_range/);
     const n = await db.pool.query(
       `SELECT count(*)::int AS n FROM enterprises WHERE campaign_id = 'rules-1'`,
     );

@@ -129,6 +129,23 @@ describe('update handlers under a forced interleaving', () => {
       (s) => s.phase === 'reporting',
     );
 
+    // Out-of-range figures are refused by the campaign itself, from any client.
+    const outOfRange = await h
+      .executeUpdate(recordResultsUpdate, {
+        args: [
+          {
+            requestId: randomUUID(),
+            actor: 'spj-coord',
+            results: results.map((r) => (r.code === 'ns' ? { ...r, score: 150, rank: 0 } : r)),
+          },
+        ],
+      })
+      .then(
+        () => 'accepted',
+        (e: Error) => String((e.cause as Error | undefined)?.message ?? e),
+      );
+    expect(outOfRange).toMatch(/a score is 0 to 100 and a rank .* not so for: ns$/);
+
     const before = calls.get('recordResults') ?? 0;
     const release = hold('recordResults');
     const first = h.executeUpdate(recordResultsUpdate, {

@@ -413,7 +413,9 @@ describe('the portal refuses what it must', () => {
       to: 'swj-head',
     });
     expect(refused.status).toBe(409);
-    expect(((await refused.json()) as { message: string }).message).toContain('不能转派：由县税务局的分管或主要负责人，或审批局转派');
+    expect(((await refused.json()) as { message: string }).message).toContain(
+      '不能转派：由县税务局的分管或主要负责人，或审批局转派',
+    );
     const deputy = new Agent();
     expect((await deputy.signIn('swj-deputy')).status).toBe(200);
     const done = await deputy.json(`/api/tasks/${encodeURIComponent(upload)}/reassign`, {
