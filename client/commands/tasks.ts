@@ -357,6 +357,17 @@ export function cliOperator(): string {
   }
 }
 
+/** The sequence number of the task's last event in the projection (0 before any). */
+async function lastRecordedSeq(taskId: string): Promise<number> {
+  return withDb(async (pool) => {
+    const r = await pool.query<{ last_seq: number }>(
+      'SELECT last_seq FROM tasks WHERE task_id = $1',
+      [taskId],
+    );
+    return r.rows[0]?.last_seq ?? 0;
+  });
+}
+
 export interface ActionOptions {
   as: string;
   note?: string;
@@ -374,7 +385,28 @@ export async function taskActionCommand(
   opts: ActionOptions,
   out: OutputOptions,
 ): Promise<void> {
-  const requestId = opts.requestId ?? randomUUID();
+  // The default request id is derived from the command and the task's last recorded event, so
+  // that the same command retried (after "no worker answered", say) is answered, not applied
+  // twice, while the same words said again after the task moved on are a new request.
+  const requestId =
+    opts.requestId ??
+    (await lastRecordedSeq(taskId).then(
+      (seq) =>
+        derivedRequestId(
+          'task',
+          action,
+          taskId,
+          opts.as,
+          opts.note,
+          opts.data,
+          (opts.evidence ?? []).join('\u0000'),
+          opts.reason,
+          opts.until,
+          opts.to,
+          seq,
+        ),
+      () => randomUUID(),
+    ));
   // The CLI enters actions on the named person's behalf (代录): the operator is recorded too.
   const base = { requestId, actor: opts.as, operator: cliOperator() };
   const temporal = await connectTemporal();
