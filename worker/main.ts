@@ -15,6 +15,7 @@ import { config, ConfigError, type Config } from './config.ts';
 import { startHealthServer, type HealthReport, type HealthServer } from './health.ts';
 import { channelFor } from '../activities/notify/channels.ts';
 import { OutboxDispatcher } from './outbox.ts';
+import { secretsFromEnv, type SecretLookup } from './secrets.ts';
 import { createWorker } from './worker.ts';
 
 function fail(message: string, code: number): never {
@@ -23,8 +24,10 @@ function fail(message: string, code: number): never {
 }
 
 let cfg: Config;
+let secrets: SecretLookup;
 try {
   cfg = config();
+  secrets = secretsFromEnv();
 } catch (e) {
   fail(e instanceof ConfigError ? e.message : String(e), 1);
 }
@@ -89,7 +92,7 @@ const pool = createPool(cfg.databaseUrl, cfg.maxConcurrentActivities + 2);
 // Notices in the outbox are delivered by this process too; several workers share the work.
 const outbox = new OutboxDispatcher({
   pool,
-  channelFor: (c) => channelFor(c, { network: cfg.network }),
+  channelFor: (c) => channelFor(c, { network: cfg.network, secrets }),
   log: (line) => console.error(`outbox: ${line}`),
 });
 
