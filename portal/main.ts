@@ -4,6 +4,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { migrate } from '../db/migrate.ts';
 import { createPool, isUnreachable, redactUrl } from '../db/pool.ts';
+import { dataConverterFromEnv } from '../worker/codec.ts';
 import { ConfigError } from '../worker/config.ts';
 import { buildPortal } from './app.ts';
 import { readPortalConfig, type PortalConfig } from './config.ts';
@@ -45,7 +46,12 @@ try {
     `Temporal is not reachable at ${cfg.shared.temporalAddress} (${String((e as Error)?.message ?? e).split('\n')[0]}): start it with \`npm run services:start\` or set TEMPORAL_ADDRESS`,
   );
 }
-const temporal = new Client({ connection, namespace: cfg.shared.temporalNamespace });
+const dataConverter = dataConverterFromEnv();
+const temporal = new Client({
+  connection,
+  namespace: cfg.shared.temporalNamespace,
+  ...(dataConverter ? { dataConverter } : {}),
+});
 
 const app = await buildPortal({ pool, temporal, cfg });
 try {

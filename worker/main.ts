@@ -16,6 +16,7 @@ import { startHealthServer, type HealthReport, type HealthServer } from './healt
 import { channelFor } from '../activities/notify/channels.ts';
 import { OutboxDispatcher } from './outbox.ts';
 import { secretsFromEnv, type SecretLookup } from './secrets.ts';
+import { dataConverterFromEnv } from './codec.ts';
 import { createWorker } from './worker.ts';
 
 function fail(message: string, code: number): never {
@@ -25,9 +26,11 @@ function fail(message: string, code: number): never {
 
 let cfg: Config;
 let secrets: SecretLookup;
+let dataConverter: ReturnType<typeof dataConverterFromEnv>;
 try {
   cfg = config();
   secrets = secretsFromEnv();
+  dataConverter = dataConverterFromEnv();
 } catch (e) {
   fail(e instanceof ConfigError ? e.message : String(e), 1);
 }
@@ -161,6 +164,7 @@ const worker = await createWorker({
   tuning: cfg.worker,
   shutdownGraceTime: cfg.shutdownGrace as `${number}s`,
   identity,
+  ...(dataConverter ? { dataConverter } : {}),
 });
 current.worker = worker;
 const { maxCachedWorkflows, maxConcurrentWorkflowTasks, maxConcurrentLocalActivities } = cfg.worker;
