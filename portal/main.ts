@@ -21,11 +21,18 @@ try {
   fail(e instanceof ConfigError ? e.message : String(e));
 }
 
-const pool = createPool(cfg.shared.databaseUrl, 10);
+// Migrations as the owner (DATABASE_URL); the portal's work on its own connection.
+const pool = createPool(cfg.shared.portalDatabaseUrl, 10);
+const ownPool =
+  cfg.shared.databaseUrl === cfg.shared.portalDatabaseUrl
+    ? pool
+    : createPool(cfg.shared.databaseUrl, 1);
 try {
-  await migrate(pool);
+  await migrate(ownPool);
+  if (ownPool !== pool) await ownPool.end();
 } catch (e) {
   await pool.end();
+  if (ownPool !== pool) await ownPool.end().catch(() => {});
   fail(
     isUnreachable(e)
       ? `PostgreSQL is not reachable at ${redactUrl(cfg.shared.databaseUrl)}: start it with \`npm run services:start\` or set DATABASE_URL`

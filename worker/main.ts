@@ -91,7 +91,7 @@ if (cfg.metricsAddress) {
   );
 }
 
-const pool = createPool(cfg.databaseUrl, cfg.maxConcurrentActivities + 2);
+const pool = createPool(cfg.workerDatabaseUrl, cfg.maxConcurrentActivities + 2);
 // Notices in the outbox are delivered by this process too; several workers share the work.
 const outbox = new OutboxDispatcher({
   pool,
@@ -131,11 +131,15 @@ if (cfg.healthAddress) {
   console.error(`worker: health on ${health.url}/health`);
 }
 
+// Migrations as the owner (DATABASE_URL); the work itself on the worker's own connection.
+const ownPool = cfg.databaseUrl === cfg.workerDatabaseUrl ? pool : createPool(cfg.databaseUrl, 1);
 try {
-  const applied = await migrate(pool);
+  const applied = await migrate(ownPool);
+  if (ownPool !== pool) await ownPool.end();
   if (applied.length) console.error(`worker: applied migrations ${applied.join(', ')}`);
 } catch (e) {
   await pool.end();
+  if (ownPool !== pool) await ownPool.end().catch(() => {});
   if (isUnreachable(e)) {
     fail(
       `PostgreSQL is not reachable at ${redactUrl(cfg.databaseUrl)}. Start it with \`npm run services:start\` or set DATABASE_URL.`,
