@@ -249,6 +249,11 @@ export function readFileLimits(env: NodeJS.ProcessEnv = process.env): FileLimits
   };
 }
 
+/** A login of the embedded cluster (scripts/lib/postgres.ts, EMBEDDED_LOGINS). */
+function embeddedLogin(login: string, port: number): string {
+  return `postgres://${login}:${login}@127.0.0.1:${port}/campaign`;
+}
+
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parseEnv(envSchema, env);
   if (e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS > e.WORKER_MAX_CACHED_WORKFLOWS) {
@@ -265,8 +270,17 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     taskQueue: e.TEMPORAL_TASK_QUEUE,
     temporalUiPort: e.TEMPORAL_UI_PORT,
     databaseUrl,
-    workerDatabaseUrl: e.WORKER_DATABASE_URL ?? databaseUrl,
-    portalDatabaseUrl: e.PORTAL_DATABASE_URL ?? databaseUrl,
+    // On the embedded default, the logins scripts/lib/postgres.ts creates in the roles.
+    workerDatabaseUrl:
+      e.WORKER_DATABASE_URL ??
+      (e.DATABASE_URL === undefined
+        ? embeddedLogin('campaign_worker_app', e.EMBEDDED_PG_PORT)
+        : databaseUrl),
+    portalDatabaseUrl:
+      e.PORTAL_DATABASE_URL ??
+      (e.DATABASE_URL === undefined
+        ? embeddedLogin('campaign_portal_app', e.EMBEDDED_PG_PORT)
+        : databaseUrl),
     embeddedDatabase: e.DATABASE_URL === undefined,
     embeddedPgPort: e.EMBEDDED_PG_PORT,
     dataDir: e.CAMPAIGN_DATA_DIR,

@@ -81,4 +81,21 @@ describe('the PostgreSQL roles', () => {
     await expect(worker.query('DROP TABLE tasks')).rejects.toThrow(denied);
     await expect(worker.query('ALTER TABLE tasks ADD COLUMN x int')).rejects.toThrow(denied);
   });
+
+  it.skipIf(Boolean(process.env.TEST_DATABASE_URL))(
+    'give the embedded default its component logins, the worker one in the worker role',
+    async () => {
+      const url = new URL(db.url);
+      url.username = 'campaign_worker_app';
+      url.password = 'campaign_worker_app';
+      const c = new pg.Client({ connectionString: url.href });
+      await c.connect();
+      try {
+        await expect(c.query('SELECT count(*) FROM tasks')).resolves.toBeTruthy();
+        await expect(c.query('SELECT * FROM portal_accounts')).rejects.toThrow(denied);
+      } finally {
+        await c.end();
+      }
+    },
+  );
 });
