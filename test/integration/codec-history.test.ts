@@ -144,7 +144,34 @@ describe('a task history with the payload codec', () => {
       expect(clear).toContain('WECOM_BUREAU_KEY');
       expect(clear).not.toContain(SECRET);
 
-      // What the newest key encrypts, the endpoint decodes too; the old one alone cannot.
+      // The temporal CLI itself, through the endpoint (the same protocol as the Web UI).
+      const { stdout: viaCli } = await run(
+        cli,
+        [
+          'workflow',
+          'show',
+          '--address',
+          address,
+          '--workflow-id',
+          input.taskId,
+          '--output',
+          'json',
+          '--codec-endpoint',
+          `${server.url}/codec`,
+          '--codec-auth',
+          `Bearer ${TOKEN}`,
+        ],
+        { maxBuffer: 64 * 1024 * 1024 },
+      );
+      expect(viaCli).not.toContain(b64('binary/encrypted'));
+      const shown = (collectPayloads(JSON.parse(viaCli)) as { data: string }[])
+        .map((p) => Buffer.from(p.data, 'base64').toString())
+        .join('\n');
+      expect(shown).toContain(PHONE);
+      expect(shown).toContain(String(VALUE));
+      expect(shown).not.toContain(SECRET);
+
+      // What the endpoint encodes now, it encodes with the newest key.
       const enc = await fetch(`${server.url}/codec/encode`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
