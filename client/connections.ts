@@ -13,6 +13,8 @@ import { CliError, EXIT, ServiceUnreachable } from './errors.ts';
 export async function connectTemporal(): Promise<{ client: Client; close: () => Promise<void> }> {
   const cfg = config();
   const { Client, Connection } = await import('@temporalio/client');
+  // The payload codec when codec keys are configured (CAMPAIGN_CODEC_KEYS / _FILE).
+  const dataConverter = (await import('../worker/codec.ts')).dataConverterFromEnv();
   let connection: Connection;
   try {
     connection = await Connection.connect({ address: cfg.temporalAddress, connectTimeout: 3000 });
@@ -21,7 +23,11 @@ export async function connectTemporal(): Promise<{ client: Client; close: () => 
     throw new ServiceUnreachable('Temporal', cfg.temporalAddress, firstLine(e));
   }
   return {
-    client: new Client({ connection, namespace: cfg.temporalNamespace }),
+    client: new Client({
+      connection,
+      namespace: cfg.temporalNamespace,
+      ...(dataConverter ? { dataConverter } : {}),
+    }),
     close: () => connection.close(),
   };
 }

@@ -1,5 +1,5 @@
-// Parts of a campaign definition that workflows carry in their input: the roster and the task
-// policy. Pure.
+// Parts of a campaign definition that workflows carry in their input: the roster (ids, names,
+// units, roles; never contact details) and the task policy. Pure.
 import type { CampaignDefinition } from './definition.ts';
 import type { Roster, TaskPolicy } from './task.ts';
 
@@ -12,8 +12,7 @@ export function rosterOf(def: CampaignDefinition): Roster {
         name: p.name,
         unitId: u.id,
         role: p.role,
-        handle: p.handle,
-        phone: p.phone,
+        // No phone or handle: contact details stay in PostgreSQL (people), out of histories.
       })),
     ),
   };

@@ -263,25 +263,107 @@ export function isLoopbackHost(hostname: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
-const channelSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('console'), id: id.optional() }),
-  z.strictObject({
-    type: z.literal('webhook'),
-    id: id.optional(),
-    url: channelUrl,
-    headers: z
-      .record(text(100).min(1), text(2000))
-      .refine((h) => Object.keys(h).length <= 20, 'at most 20 headers')
-      .optional(),
-  }),
-  z.strictObject({ type: z.literal('wecom'), id: id.optional(), url: channelUrl }),
-  z.strictObject({
-    type: z.literal('dingtalk'),
-    id: id.optional(),
-    url: channelUrl,
-    secret: text(200).optional(),
-  }),
-]);
+/**
+ * The name of a secret the worker holds: `CAMPAIGN_SECRET_<NAME>` in its environment or `NAME`
+ * in its secrets file (CAMPAIGN_SECRETS_FILE). A definition names secrets, never holds them, so
+ * that no robot key, signing secret or authorization header reaches a workflow's history or the
+ * database.
+ */
+export const secretRefSchema = z
+  .string()
+  .regex(
+    /^[A-Z][A-Z0-9_]{0,62}$/,
+    'must be a secret name in capitals, digits and _ (for example WECOM_BUREAU_KEY)',
+  );
+
+/** URL query parameters that carry a credential: refused in a definition. */
+const SECRET_QUERY = /^(key|access_token|token|secret|sign|signature|apikey|api_key|password)$/i;
+/** Header names whose value is a credential: refused in a definition's literal headers. */
+const SECRET_HEADER = /auth|token|secret|key|cookie|password|signature|session/i;
+
+const useSecretRef = (what: string, field: string) =>
+  `${what} must not be written in the definition (it would be copied into workflow histories and the database): keep it in the worker's secrets (CAMPAIGN_SECRET_<NAME> or CAMPAIGN_SECRETS_FILE) and name it with ${field}: NAME`;
+
+function credentialQuery(url: string): string | null {
+  try {
+    for (const k of new URL(url).searchParams.keys()) if (SECRET_QUERY.test(k)) return k;
+  } catch {
+    // The URL's own check reports it.
+  }
+  return null;
+}
+
+/** A literal secret written where a secretRef belongs, as a zod issue at its path. */
+function refuseLiterals(c: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  const q = typeof c.url === 'string' ? credentialQuery(c.url) : null;
+  if (q)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['url'],
+      message: useSecretRef(`the URL's ${q}= parameter`, 'secretRef'),
+    });
+  if (c.secret !== undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['secret'],
+      message: useSecretRef('the signing secret', 'signingSecretRef'),
+    });
+  if (c.headers && typeof c.headers === 'object')
+    for (const h of Object.keys(c.headers))
+      if (SECRET_HEADER.test(h))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['headers', h],
+          message: useSecretRef(`the ${h} header`, 'secretRef (and secretHeader)'),
+        });
+}
+
+const channelSchema = z
+  .discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('console'), id: id.optional() }),
+    z.strictObject({
+      type: z.literal('webhook'),
+      id: id.optional(),
+      url: channelUrl,
+      /** Headers without credentials (a credential goes in secretRef). */
+      headers: z
+        .record(text(100).min(1), text(2000))
+        .refine((h) => Object.keys(h).length <= 20, 'at most 20 headers')
+        .optional(),
+      /** The secret sent as the value of `secretHeader` (e.g. "Bearer …"). */
+      secretRef: secretRefSchema.optional(),
+      /** The header that carries the secret (default Authorization). */
+      secretHeader: text(100).min(1).optional(),
+    }),
+    z.strictObject({
+      type: z.literal('wecom'),
+      id: id.optional(),
+      /** The robot's address without its key, e.g. https://qyapi.weixin.qq.com/cgi-bin/webhook/send */
+      url: channelUrl,
+      /** The robot key, sent as the URL's key= parameter. */
+      secretRef: secretRefSchema.optional(),
+    }),
+    z.strictObject({
+      type: z.literal('dingtalk'),
+      id: id.optional(),
+      /** The robot's address without its access token, e.g. https://oapi.dingtalk.com/robot/send */
+      url: channelUrl,
+      /** The robot's access token, sent as the URL's access_token= parameter. */
+      secretRef: secretRefSchema.optional(),
+      /** The robot's signing secret (加签, SEC…): the worker signs each message with it. */
+      signingSecretRef: secretRefSchema.optional(),
+      /** Refused: a literal signing secret (see refuseLiterals). */
+      secret: z.string().optional(),
+    }),
+  ])
+  .superRefine((c, ctx) => refuseLiterals(c as Record<string, unknown>, ctx));
+
+/**
+ * A channel as workflows carry it and the outbox stores it: names of secrets, never their
+ * values. Channels recorded before secretRef existed (histories of running campaigns) may
+ * still hold a literal key in the URL, literal headers or a DingTalk `secret`; the worker
+ * honours them when it sends, the definition schema refuses them.
+ */
 export type ChannelConfig = z.infer<typeof channelSchema>;
 
 const calendarSchema = z.strictObject({

@@ -50,7 +50,9 @@ export interface RosterPerson {
   name: string;
   unitId: string;
   role: Role;
+  /** Only in inputs recorded before contact details left histories; never read. */
   handle?: string | undefined;
+  /** Only in inputs recorded before contact details left histories; never read. */
   phone?: string | undefined;
 }
 

@@ -4,6 +4,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { migrate } from '../db/migrate.ts';
 import { createPool, isUnreachable, redactUrl } from '../db/pool.ts';
+import { dataConverterFromEnv } from '../worker/codec.ts';
 import { ConfigError } from '../worker/config.ts';
 import { buildPortal } from './app.ts';
 import { readPortalConfig, type PortalConfig } from './config.ts';
@@ -20,11 +21,18 @@ try {
   fail(e instanceof ConfigError ? e.message : String(e));
 }
 
-const pool = createPool(cfg.shared.databaseUrl, 10);
+// Migrations as the owner (DATABASE_URL); the portal's work on its own connection.
+const pool = createPool(cfg.shared.portalDatabaseUrl, 10);
+const ownPool =
+  cfg.shared.databaseUrl === cfg.shared.portalDatabaseUrl
+    ? pool
+    : createPool(cfg.shared.databaseUrl, 1);
 try {
-  await migrate(pool);
+  await migrate(ownPool);
+  if (ownPool !== pool) await ownPool.end();
 } catch (e) {
   await pool.end();
+  if (ownPool !== pool) await ownPool.end().catch(() => {});
   fail(
     isUnreachable(e)
       ? `PostgreSQL is not reachable at ${redactUrl(cfg.shared.databaseUrl)}: start it with \`npm run services:start\` or set DATABASE_URL`
@@ -45,7 +53,12 @@ try {
     `Temporal is not reachable at ${cfg.shared.temporalAddress} (${String((e as Error)?.message ?? e).split('\n')[0]}): start it with \`npm run services:start\` or set TEMPORAL_ADDRESS`,
   );
 }
-const temporal = new Client({ connection, namespace: cfg.shared.temporalNamespace });
+const dataConverter = dataConverterFromEnv();
+const temporal = new Client({
+  connection,
+  namespace: cfg.shared.temporalNamespace,
+  ...(dataConverter ? { dataConverter } : {}),
+});
 
 const app = await buildPortal({ pool, temporal, cfg });
 try {

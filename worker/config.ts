@@ -94,6 +94,19 @@ const envSchema = fileLimitsSchema.extend({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection URL')
     .optional(),
+  /**
+   * The worker's own connection (a login in the campaign_worker role); DATABASE_URL, the
+   * owner's, then only applies the migrations.
+   */
+  WORKER_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection URL')
+    .optional(),
+  /** The portal's own connection (a login in the campaign_portal role), likewise. */
+  PORTAL_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection URL')
+    .optional(),
   /** Workflows kept in the worker's sticky cache (memory); at least 2, sticky execution stays on. */
   WORKER_MAX_CACHED_WORKFLOWS: slots(2).default(WORKER_DEFAULTS.maxCachedWorkflows),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: slots(2).default(
@@ -171,6 +184,10 @@ export interface Config {
   temporalUiPort: number;
   /** The connection URL in use. */
   databaseUrl: string;
+  /** The worker's connection: WORKER_DATABASE_URL, or databaseUrl. */
+  workerDatabaseUrl: string;
+  /** The portal's connection: PORTAL_DATABASE_URL, or databaseUrl. */
+  portalDatabaseUrl: string;
   /** True when DATABASE_URL was not given and the project's embedded PostgreSQL is meant. */
   embeddedDatabase: boolean;
   embeddedPgPort: number;
@@ -232,6 +249,11 @@ export function readFileLimits(env: NodeJS.ProcessEnv = process.env): FileLimits
   };
 }
 
+/** A login of the embedded cluster (scripts/lib/postgres.ts, EMBEDDED_LOGINS). */
+function embeddedLogin(login: string, port: number): string {
+  return `postgres://${login}:${login}@127.0.0.1:${port}/campaign`;
+}
+
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parseEnv(envSchema, env);
   if (e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS > e.WORKER_MAX_CACHED_WORKFLOWS) {
@@ -240,13 +262,25 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `WORKER_MAX_CONCURRENT_WORKFLOW_TASKS=${JSON.stringify(env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS ?? String(e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS))}: must not exceed WORKER_MAX_CACHED_WORKFLOWS (${e.WORKER_MAX_CACHED_WORKFLOWS})`,
     ]);
   }
+  const databaseUrl =
+    e.DATABASE_URL ?? `postgres://postgres:postgres@127.0.0.1:${e.EMBEDDED_PG_PORT}/campaign`;
   return {
     temporalAddress: e.TEMPORAL_ADDRESS,
     temporalNamespace: e.TEMPORAL_NAMESPACE,
     taskQueue: e.TEMPORAL_TASK_QUEUE,
     temporalUiPort: e.TEMPORAL_UI_PORT,
-    databaseUrl:
-      e.DATABASE_URL ?? `postgres://postgres:postgres@127.0.0.1:${e.EMBEDDED_PG_PORT}/campaign`,
+    databaseUrl,
+    // On the embedded default, the logins scripts/lib/postgres.ts creates in the roles.
+    workerDatabaseUrl:
+      e.WORKER_DATABASE_URL ??
+      (e.DATABASE_URL === undefined
+        ? embeddedLogin('campaign_worker_app', e.EMBEDDED_PG_PORT)
+        : databaseUrl),
+    portalDatabaseUrl:
+      e.PORTAL_DATABASE_URL ??
+      (e.DATABASE_URL === undefined
+        ? embeddedLogin('campaign_portal_app', e.EMBEDDED_PG_PORT)
+        : databaseUrl),
     embeddedDatabase: e.DATABASE_URL === undefined,
     embeddedPgPort: e.EMBEDDED_PG_PORT,
     dataDir: e.CAMPAIGN_DATA_DIR,

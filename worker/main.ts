@@ -15,6 +15,8 @@ import { config, ConfigError, type Config } from './config.ts';
 import { startHealthServer, type HealthReport, type HealthServer } from './health.ts';
 import { channelFor } from '../activities/notify/channels.ts';
 import { OutboxDispatcher } from './outbox.ts';
+import { secretsFromEnv, type SecretLookup } from './secrets.ts';
+import { dataConverterFromEnv } from './codec.ts';
 import { createWorker } from './worker.ts';
 
 function fail(message: string, code: number): never {
@@ -23,8 +25,12 @@ function fail(message: string, code: number): never {
 }
 
 let cfg: Config;
+let secrets: SecretLookup;
+let dataConverter: ReturnType<typeof dataConverterFromEnv>;
 try {
   cfg = config();
+  secrets = secretsFromEnv();
+  dataConverter = dataConverterFromEnv();
 } catch (e) {
   fail(e instanceof ConfigError ? e.message : String(e), 1);
 }
@@ -85,11 +91,11 @@ if (cfg.metricsAddress) {
   );
 }
 
-const pool = createPool(cfg.databaseUrl, cfg.maxConcurrentActivities + 2);
+const pool = createPool(cfg.workerDatabaseUrl, cfg.maxConcurrentActivities + 2);
 // Notices in the outbox are delivered by this process too; several workers share the work.
 const outbox = new OutboxDispatcher({
   pool,
-  channelFor: (c) => channelFor(c, { network: cfg.network }),
+  channelFor: (c) => channelFor(c, { network: cfg.network, secrets }),
   log: (line) => console.error(`outbox: ${line}`),
 });
 
@@ -125,11 +131,15 @@ if (cfg.healthAddress) {
   console.error(`worker: health on ${health.url}/health`);
 }
 
+// Migrations as the owner (DATABASE_URL); the work itself on the worker's own connection.
+const ownPool = cfg.databaseUrl === cfg.workerDatabaseUrl ? pool : createPool(cfg.databaseUrl, 1);
 try {
-  const applied = await migrate(pool);
+  const applied = await migrate(ownPool);
+  if (ownPool !== pool) await ownPool.end();
   if (applied.length) console.error(`worker: applied migrations ${applied.join(', ')}`);
 } catch (e) {
   await pool.end();
+  if (ownPool !== pool) await ownPool.end().catch(() => {});
   if (isUnreachable(e)) {
     fail(
       `PostgreSQL is not reachable at ${redactUrl(cfg.databaseUrl)}. Start it with \`npm run services:start\` or set DATABASE_URL.`,
@@ -158,6 +168,7 @@ const worker = await createWorker({
   tuning: cfg.worker,
   shutdownGraceTime: cfg.shutdownGrace as `${number}s`,
   identity,
+  ...(dataConverter ? { dataConverter } : {}),
 });
 current.worker = worker;
 const { maxCachedWorkflows, maxConcurrentWorkflowTasks, maxConcurrentLocalActivities } = cfg.worker;

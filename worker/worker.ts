@@ -26,6 +26,8 @@ export interface WorkerSetup {
   identity?: string;
   /** Extra activity dependencies (tests inject faults here). */
   activityDeps?: Partial<ActivityDeps>;
+  /** The payload codec (worker/codec.ts), when codec keys are configured. */
+  dataConverter?: WorkerOptions['dataConverter'];
 }
 
 export async function createWorker(setup: WorkerSetup): Promise<Worker> {
@@ -52,6 +54,7 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     maxConcurrentLocalActivityExecutions: tuning.maxConcurrentLocalActivities,
     ...(setup.shutdownGraceTime ? { shutdownGraceTime: setup.shutdownGraceTime } : {}),
     ...(setup.identity ? { identity: setup.identity } : {}),
+    ...(setup.dataConverter ? { dataConverter: setup.dataConverter } : {}),
   };
   return Worker.create(opts);
 }

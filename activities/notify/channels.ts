@@ -67,6 +67,25 @@ export interface ChannelOptions {
   now?: () => number;
   /** Time allowed for one HTTP request, response body included (default 5000 ms). */
   timeoutMs?: number;
+  /** Resolves the secrets channels name with secretRef (the worker's environment or file). */
+  secrets?: (name: string) => string | undefined;
+}
+
+/** The value of a named secret, or an error saying where to configure it. */
+function secretOf(opts: ChannelOptions, name: string): string {
+  const v = opts.secrets?.(name);
+  if (v === undefined || v === '')
+    throw new Error(
+      `secret ${name} is not configured: set CAMPAIGN_SECRET_${name} in the worker's environment or add ${name}=… to its CAMPAIGN_SECRETS_FILE`,
+    );
+  return v;
+}
+
+/** `url` with `param=value` added to its query. */
+function withParam(url: string, param: string, value: string): string {
+  const u = new URL(url);
+  u.searchParams.set(param, value);
+  return u.href;
 }
 
 export const DEFAULT_TIMEOUT_MS = 5000;
@@ -94,7 +113,10 @@ export function channelFor(config: ChannelConfig, opts: ChannelOptions = {}): Ch
     case 'webhook':
       return {
         async send(n) {
-          await post(http, 'webhook', config.url, config.headers ?? {}, {
+          const headers = { ...config.headers };
+          if (config.secretRef)
+            headers[config.secretHeader ?? 'Authorization'] = secretOf(opts, config.secretRef);
+          await post(http, 'webhook', config.url, headers, {
             noticeId: n.noticeId,
             campaignId: n.campaignId,
             taskId: n.taskId,
@@ -108,7 +130,10 @@ export function channelFor(config: ChannelConfig, opts: ChannelOptions = {}): Ch
     case 'wecom':
       return {
         async send(n) {
-          const res = await post(http, 'wecom', config.url, {}, wecomMessage(n));
+          const url = config.secretRef
+            ? withParam(config.url, 'key', secretOf(opts, config.secretRef))
+            : config.url;
+          const res = await post(http, 'wecom', url, {}, wecomMessage(n));
           checkErrcode('wecom', res);
         },
       };
@@ -116,9 +141,14 @@ export function channelFor(config: ChannelConfig, opts: ChannelOptions = {}): Ch
       const now = opts.now ?? Date.now;
       return {
         async send(n) {
-          const url = config.secret
-            ? dingtalkSignedUrl(config.url, config.secret, now())
+          const base = config.secretRef
+            ? withParam(config.url, 'access_token', secretOf(opts, config.secretRef))
             : config.url;
+          // A literal `secret` only in channels recorded before signingSecretRef existed.
+          const signing = config.signingSecretRef
+            ? secretOf(opts, config.signingSecretRef)
+            : config.secret;
+          const url = signing ? dingtalkSignedUrl(base, signing, now()) : base;
           const res = await post(http, 'dingtalk', url, {}, dingtalkMessage(n));
           checkErrcode('dingtalk', res);
         },

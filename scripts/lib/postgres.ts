@@ -48,6 +48,7 @@ export async function startEmbeddedPostgres(opts: {
   try {
     const r = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [opts.database]);
     if (r.rowCount === 0) await admin.query(`CREATE DATABASE "${opts.database.replace(/"/g, '')}"`);
+    await ensureComponentLogins(admin);
   } finally {
     await admin.end();
   }
@@ -55,6 +56,33 @@ export async function startEmbeddedPostgres(opts: {
     url: `postgres://postgres:postgres@127.0.0.1:${opts.port}/${opts.database}`,
     stop: () => server.stop(),
   };
+}
+
+/**
+ * The logins the local components use on the embedded cluster (EMBEDDED_LOGINS), each in its
+ * least-privilege role of db/migrations/050_roles.sql, created here when missing (the roles too:
+ * the migration, applied by the worker as `postgres`, grants them their rights). Loopback only,
+ * so their passwords are the login names.
+ */
+export const EMBEDDED_LOGINS = {
+  worker: 'campaign_worker_app',
+  portal: 'campaign_portal_app',
+  reports: 'campaign_reports_app',
+} as const;
+
+async function ensureComponentLogins(admin: pg.Client): Promise<void> {
+  for (const [component, login] of Object.entries(EMBEDDED_LOGINS)) {
+    const role = `campaign_${component}`;
+    await admin.query(`DO $$ BEGIN
+      IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${role}') THEN
+        BEGIN CREATE ROLE ${role} NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+      END IF;
+      IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${login}') THEN
+        BEGIN CREATE ROLE ${login} LOGIN PASSWORD '${login}' IN ROLE ${role};
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+      END IF;
+    END $$`);
+  }
 }
 
 /**

@@ -6,7 +6,11 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  type WorkerOptions,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import type { ActivityDeps } from '../../activities/index.ts';
 import { createWorker, WORKFLOWS_PATH } from '../../worker/worker.ts';
 import { startTestDatabase, type TestDatabase } from './postgres.ts';
@@ -77,6 +81,8 @@ export async function runWorker(
     prefix?: string;
     activityDeps?: Partial<ActivityDeps>;
     maxConcurrentActivityTaskExecutions?: number;
+    /** The payload codec (worker/codec.ts) for a test that encrypts its payloads. */
+    dataConverter?: WorkerOptions['dataConverter'];
   } = {},
 ): Promise<RunningWorker> {
   const taskQueue = `${opts.prefix ?? 'test'}-${randomUUID()}`;
@@ -90,6 +96,7 @@ export async function runWorker(
     ...(opts.maxConcurrentActivityTaskExecutions
       ? { maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions }
       : {}),
+    ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
   });
   const running = worker.run();
   return {

@@ -176,6 +176,23 @@ describe('docker-compose.yml', () => {
     expect(url.pathname).toBe(`/${campaignDb.POSTGRES_DB}`);
   });
 
+  it('gives the worker and the portal their own logins in their least-privilege roles', () => {
+    const init = readFileSync(join(REPO_ROOT, 'db/compose-init/10-roles.sh'), 'utf8');
+    const worker = new URL(stack().worker!.environment!.WORKER_DATABASE_URL!);
+    const portal = new URL(stack().portal!.environment!.PORTAL_DATABASE_URL!);
+    expect(init).toContain(
+      `CREATE ROLE ${worker.username} LOGIN PASSWORD :'worker_pw' IN ROLE campaign_worker`,
+    );
+    expect(init).toContain(
+      `CREATE ROLE ${portal.username} LOGIN PASSWORD :'portal_pw' IN ROLE campaign_portal`,
+    );
+    expect(readConfig(stack().worker!.environment!).workerDatabaseUrl).toBe(worker.href);
+    expect(readConfig(stack().portal!.environment!).portalDatabaseUrl).toBe(portal.href);
+    expect(stack()['campaign-db']!.environment!.CAMPAIGN_WORKER_DB_PASSWORD).toBe(
+      decodeURIComponent(worker.password),
+    );
+  });
+
   it('registers exactly the search attributes the code defines, idempotently', () => {
     const setup = stack()['temporal-setup']!;
     const script = words(setup.command);

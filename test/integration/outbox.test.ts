@@ -234,6 +234,46 @@ describe('the outbox dispatcher', () => {
     expect(robots.received).toHaveLength(3);
   });
 
+  it('sends with the secrets channels name by secretRef, which the worker resolves and the database never holds', async () => {
+    const now = 1_760_000_000_000;
+    const secrets: Record<string, string> = {
+      HOOK_AUTH: 'Bearer h00k',
+      WECOM_KEY: 'wk-123',
+      DING_TOKEN: 'dt-456',
+      DING_SIGN: 'SECsign789',
+    };
+    await insertNotice('n-refs', {
+      hook: { type: 'webhook', url: robots.url('/hook'), secretRef: 'HOOK_AUTH' },
+      wecom: { type: 'wecom', url: robots.url('/wecom'), secretRef: 'WECOM_KEY' },
+      ding: {
+        type: 'dingtalk',
+        url: robots.url('/ding'),
+        secretRef: 'DING_TOKEN',
+        signingSecretRef: 'DING_SIGN',
+      },
+      missing: { type: 'wecom', url: robots.url('/wecom'), secretRef: 'NOT_SET' },
+    });
+    const dispatcher = new OutboxDispatcher({
+      pool: db.pool,
+      channelFor: dev({ now: () => now, secrets: (n) => secrets[n] }),
+      log: silent,
+    });
+    expect(await dispatcher.runOnce()).toEqual({ sent: 3, failed: 0, retried: 1 });
+    expect(robots.on('/hook')[0]!.headers.authorization).toBe('Bearer h00k');
+    expect(robots.on('/wecom')[0]!.query.get('key')).toBe('wk-123');
+    const ding = robots.on('/ding')[0]!;
+    expect(ding.query.get('access_token')).toBe('dt-456');
+    const sign = createHmac('sha256', 'SECsign789').update(`${now}\nSECsign789`).digest('base64');
+    expect(ding.query.get('sign')).toBe(sign);
+    expect((await delivery('n-refs', 'missing')).last_error).toMatch(
+      /secret NOT_SET is not configured: set CAMPAIGN_SECRET_NOT_SET/,
+    );
+    const stored = await db.pool.query<{ t: string }>(
+      "SELECT string_agg(channel::text || coalesce(last_error, ''), ' ') AS t FROM notice_deliveries WHERE notice_id = 'n-refs'",
+    );
+    expect(stored.rows[0]!.t).not.toMatch(/h00k|wk-123|dt-456|SECsign789/);
+  });
+
   it('retries a channel that is down with backoff and records its failure', async () => {
     await insertNotice('n-down', { hook: { type: 'webhook', url: robots.url('/hook') } });
     const lines: string[] = [];

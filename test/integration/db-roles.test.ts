@@ -1,0 +1,101 @@
+// Least privilege in PostgreSQL (db/migrations/050_roles.sql): each component's role can do
+// what the component does and nothing more.
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
+
+let db: TestDatabase;
+const logins = new Map<string, pg.Client>();
+
+/** A login for `role` on the test database, connected. */
+async function as(role: string): Promise<pg.Client> {
+  const name = `${role}_${randomUUID().slice(0, 8)}`;
+  const password = randomUUID();
+  await db.pool.query(`CREATE ROLE ${name} LOGIN PASSWORD '${password}' IN ROLE ${role}`);
+  const url = new URL(db.url);
+  url.username = name;
+  url.password = password;
+  const c = new pg.Client({ connectionString: url.href });
+  await c.connect();
+  logins.set(name, c);
+  return c;
+}
+
+beforeAll(async () => {
+  db = await startTestDatabase();
+});
+afterAll(async () => {
+  for (const [name, c] of logins) {
+    await c.end();
+    await db.pool.query(`DROP ROLE IF EXISTS ${name}`);
+  }
+  await db?.close();
+});
+
+const denied = /permission denied|must be owner/;
+
+describe('the PostgreSQL roles', () => {
+  it('own every table by campaign_owner', async () => {
+    const r = await db.pool.query<{ relname: string }>(
+      `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind IN ('r','v') AND pg_get_userbyid(c.relowner) <> 'campaign_owner'
+          AND c.relname <> 'schema_migrations'`,
+    );
+    expect(r.rows).toEqual([]);
+  });
+
+  it('let the reports role read the campaign but write nothing', async () => {
+    const reports = await as('campaign_reports');
+    await expect(reports.query('SELECT count(*) FROM tasks')).resolves.toBeTruthy();
+    await expect(
+      reports.query("INSERT INTO campaign_events (campaign_id) VALUES ('x')"),
+    ).rejects.toThrow(denied);
+    await expect(reports.query('DELETE FROM tasks')).rejects.toThrow(denied);
+    await expect(reports.query('UPDATE campaigns SET name = name')).rejects.toThrow(denied);
+    await expect(reports.query('SELECT * FROM portal_accounts')).rejects.toThrow(denied);
+    await expect(reports.query('CREATE TABLE sneaky (a int)')).rejects.toThrow(denied);
+  });
+
+  it('let the portal role write its own tables but not drop, alter or write the campaign', async () => {
+    const portal = await as('campaign_portal');
+    await expect(portal.query('SELECT count(*) FROM portal_accounts')).resolves.toBeTruthy();
+    await expect(portal.query('SELECT count(*) FROM tasks')).resolves.toBeTruthy();
+    await expect(portal.query('DROP TABLE tasks')).rejects.toThrow(denied);
+    await expect(portal.query('ALTER TABLE portal_accounts ADD COLUMN x int')).rejects.toThrow(
+      denied,
+    );
+    await expect(portal.query('TRUNCATE campaigns')).rejects.toThrow(denied);
+    await expect(portal.query('DELETE FROM task_events')).rejects.toThrow(denied);
+    await expect(portal.query('SELECT * FROM notice_deliveries')).rejects.toThrow(denied);
+  });
+
+  it('let the worker role write the campaign but not touch portal accounts or alter tables', async () => {
+    const worker = await as('campaign_worker');
+    await expect(worker.query('SELECT count(*) FROM notice_deliveries')).resolves.toBeTruthy();
+    await expect(
+      worker.query('UPDATE notice_deliveries SET attempts = attempts'),
+    ).resolves.toBeTruthy();
+    await expect(worker.query('SELECT * FROM portal_accounts')).rejects.toThrow(denied);
+    await expect(worker.query('DELETE FROM portal_sessions')).rejects.toThrow(denied);
+    await expect(worker.query('DROP TABLE tasks')).rejects.toThrow(denied);
+    await expect(worker.query('ALTER TABLE tasks ADD COLUMN x int')).rejects.toThrow(denied);
+  });
+
+  it.skipIf(Boolean(process.env.TEST_DATABASE_URL))(
+    'give the embedded default its component logins, the worker one in the worker role',
+    async () => {
+      const url = new URL(db.url);
+      url.username = 'campaign_worker_app';
+      url.password = 'campaign_worker_app';
+      const c = new pg.Client({ connectionString: url.href });
+      await c.connect();
+      try {
+        await expect(c.query('SELECT count(*) FROM tasks')).resolves.toBeTruthy();
+        await expect(c.query('SELECT * FROM portal_accounts')).rejects.toThrow(denied);
+      } finally {
+        await c.end();
+      }
+    },
+  );
+});

@@ -1,0 +1,28 @@
+// `npm run codec-server`: the codec endpoint (worker/codec-server.ts) as its own process.
+import { codecKeysFromEnv, EncryptionCodec } from './codec.ts';
+import { startCodecServer } from './codec-server.ts';
+
+const list = (v: string | undefined) =>
+  (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+try {
+  const keys = codecKeysFromEnv();
+  if (!keys) throw new Error('set CAMPAIGN_CODEC_KEYS or CAMPAIGN_CODEC_KEYS_FILE');
+  const tokens = list(process.env.CAMPAIGN_CODEC_TOKENS);
+  if (!tokens.length) throw new Error('set CAMPAIGN_CODEC_TOKENS (who may decode payloads)');
+  const [host, port] = (process.env.CAMPAIGN_CODEC_ADDRESS ?? '127.0.0.1:8888').split(/:(?=\d+$)/);
+  const server = await startCodecServer({
+    codec: new EncryptionCodec(keys),
+    tokens,
+    corsOrigins: list(process.env.CAMPAIGN_CODEC_CORS_ORIGINS ?? 'http://localhost:8233'),
+    host: host!,
+    port: Number(port),
+  });
+  console.error(`codec-server: ${server.url}/codec/{decode,encode}`);
+} catch (e) {
+  console.error(`codec-server: ${(e as Error).message}`);
+  process.exit(1);
+}
