@@ -5,6 +5,7 @@ import { formatIsoOffset, formatLocal } from '../../domain/time.ts';
 import type { DefinitionProblem } from '../../domain/validate.ts';
 import { loadDefinitionFile, type LoadedDefinition } from '../definition-file.ts';
 import { CliError } from '../errors.ts';
+import { problemPlace } from '../workbook.ts';
 import {
   colour,
   errColour,
@@ -18,8 +19,10 @@ import {
 
 function problemLines(file: string, problems: DefinitionProblem[], c: Palette): string {
   return problems
-    .map(
-      (p) => `  ${c.dim(`${file}${p.line ? `:${p.line}` : ''}`)}  ${c.bold(p.path)}  ${p.message}`,
+    .map((p: DefinitionProblem & { sheet?: string }) =>
+      p.sheet
+        ? `  ${c.dim(file)}  ${c.bold(problemPlace(p))}  ${p.message}`
+        : `  ${c.dim(`${file}${p.line ? `:${p.line}` : ''}`)}  ${c.bold(p.path)}  ${p.message}`,
     )
     .join('\n');
 }
