@@ -810,6 +810,7 @@ function set(
   value: unknown,
   loc: Loc,
 ): void {
+  r.locs.set(path, loc);
   if (value === undefined) return;
   const parts = path.split('.');
   let o = obj;
@@ -846,13 +847,13 @@ function readKeyValue(
       continue;
     }
     seen.add(key[0]);
+    const valueLoc = (): Loc => ({ ...row.loc('值'), column: `值（${key[0]}）` });
     const f = new Fields(r, {
       ...row,
       get: (c) => (c === '项目' ? label : row.get('值')),
-      loc: (c) => row.loc(c === '项目' ? '项目' : '值'),
+      loc: (c) => (c === '项目' ? row.loc('项目') : valueLoc()),
     });
-    const v = convert(f, key[1]);
-    set(r, raw, key[1], v, { ...row.loc('值'), column: `值（${key[0]}）` });
+    set(r, raw, key[1], convert(f, key[1]), valueLoc());
   }
 }
 
@@ -1055,9 +1056,8 @@ export async function readWorkbook(
       const pi = u.people.length;
       const person: Record<string, unknown> = { id: pid };
       const put = (key: string, col: string, v: unknown) => {
-        if (v === undefined) return;
-        person[key] = v;
         r.locs.set(`units.${ui}.people.${pi}.${key}`, row.loc(col));
+        if (v !== undefined) person[key] = v;
       };
       put('name', '姓名', f.text('姓名'));
       put('role', '角色', f.choice('角色', ROLE_ZH));
@@ -1093,9 +1093,8 @@ export async function readWorkbook(
       r.locs.set(base, row.loc('指标编号'));
       r.locs.set(`${base}.code`, row.loc('指标编号'));
       const put = (key: string, col: string, v: unknown) => {
-        if (v === undefined) return;
-        ind[key] = v;
         r.locs.set(`${base}.${key}`, row.loc(col));
+        if (v !== undefined) ind[key] = v;
       };
       put('name', '指标名称', f.text('指标名称'));
       put('nameEn', '英文名称', f.text('英文名称'));
@@ -1146,9 +1145,8 @@ export async function readWorkbook(
       const field: Record<string, unknown> = {};
       r.locs.set(base, row.loc('字段键'));
       const put = (key: string, col: string, v: unknown) => {
-        if (v === undefined) return;
-        field[key] = v;
         r.locs.set(`${base}.${key}`, row.loc(col));
+        if (v !== undefined) field[key] = v;
       };
       put('key', '字段键', f.text('字段键'));
       put('label', '字段名称', f.text('字段名称'));
@@ -1241,9 +1239,8 @@ export async function readWorkbook(
       const c: Record<string, unknown> = { type };
       r.locs.set(base, row.loc('类型'));
       const put = (key: string, col: string, v: unknown) => {
-        if (v === undefined) return;
-        c[key] = v;
         r.locs.set(`${base}.${key}`, row.loc(col));
+        if (v !== undefined) c[key] = v;
       };
       put('id', '编号', f.text('编号'));
       put('url', '地址', f.text('地址'));
@@ -1286,8 +1283,13 @@ export async function loadWorkbookBytes(bytes: Buffer, file: string) {
     const loc = read.locate!(p.path);
     return loc ? { ...p, ...loc, message: p.message } : p;
   };
-  // A problem the reader already reported (an unknown unit it dropped) is not repeated.
-  const errors = [...read.problems, ...result.errors.map(where)];
+  // A problem the reader already reported in a cell (an unknown unit it dropped, a choice it
+  // could not read) is not repeated by the validator's follow-up.
+  const flagged = new Set(read.problems.map((p) => `${p.sheet}|${p.row}|${p.column}`));
+  const errors = [
+    ...read.problems,
+    ...result.errors.map(where).filter((p) => !flagged.has(`${p.sheet}|${p.row}|${p.column}`)),
+  ];
   const valid = errors.length === 0 && result.valid;
   return {
     ...result,
