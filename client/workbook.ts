@@ -341,16 +341,12 @@ function listValidation(ws: Worksheet, col: number, values: string[], rows = 100
     };
 }
 
-function momentFormat(ws: Worksheet): void {
-  ws.eachRow((row, n) => {
-    if (n === 1) return;
-    row.eachCell((c) => {
-      if (c.value instanceof Date) {
-        const iso = c.value.toISOString();
-        c.numFmt = iso.endsWith('T00:00:00.000Z') ? 'yyyy-mm-dd' : 'yyyy-mm-dd hh:mm';
-      }
-    });
-  });
+/** The number format that shows a moment as it was written: date, minutes or seconds. */
+function momentFormat(s: string): string | undefined {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(s)) return 'yyyy-mm-dd';
+  if (/T\d{2}:\d{2}:\d{2}$/.test(s)) return 'yyyy-mm-dd hh:mm:ss';
+  if (/T\d{2}:\d{2}$/.test(s)) return 'yyyy-mm-dd hh:mm';
+  return undefined;
 }
 
 /** The workbook of a definition, or an empty one with an example row in each table. */
@@ -476,7 +472,15 @@ export async function templateWorkbook(from?: CampaignDefinition): Promise<Buffe
     momentCell(def.phases[p].end),
   ]);
   const phases = tableSheet(wb, SHEETS.phases, PHASE_COLS, phaseRows, [14, 20, 20], false);
-  momentFormat(phases);
+  PHASES.forEach((p, i) => {
+    for (const [col, m] of [
+      [2, def.phases[p].start],
+      [3, def.phases[p].end],
+    ] as const) {
+      const fmt = momentFormat(m);
+      if (fmt) phases.getCell(i + 2, col).numFmt = fmt;
+    }
+  });
   listValidation(phases, 1, Object.values(PHASE_ZH), 5);
 
   kv(SHEETS.policy, POLICY_KEYS);
@@ -638,6 +642,8 @@ const shown = (v: CellValue): string =>
 interface Row {
   n: number;
   get(col: string): CellValue;
+  /** The cell's number format (how a date shows). */
+  fmt?(col: string): string;
   loc(col: string): Loc;
 }
 
@@ -676,6 +682,7 @@ function readTable(ws: Worksheet, cols: string[], r: Reader): Row[] {
   ws.eachRow({ includeEmpty: false }, (row, n) => {
     if (n === 1) return;
     const values = new Map<string, CellValue>();
+    const fmts = new Map<string, string>();
     let any = false;
     for (const col of cols) {
       const i = headIndex.get(col);
@@ -689,11 +696,13 @@ function readTable(ws: Worksheet, cols: string[], r: Reader): Row[] {
       }
       if (v !== null) any = true;
       values.set(col, v);
+      fmts.set(col, row.getCell(i).numFmt ?? '');
     }
     if (!any) return;
     rows.push({
       n,
       get: (col) => values.get(col) ?? null,
+      fmt: (col) => fmts.get(col) ?? '',
       loc: (col) => ({
         sheet: ws.name,
         row: n,
@@ -773,6 +782,10 @@ class Fields {
     if (v === null) return undefined;
     if (v instanceof Date) {
       const iso = v.toISOString();
+      // As the cell shows it: a date, a time to the minute or to the second.
+      const fmt = this.row.fmt?.(col) ?? '';
+      if (/s/.test(fmt)) return iso.slice(0, 19);
+      if (/h/i.test(fmt)) return iso.slice(0, 16);
       if (iso.endsWith('T00:00:00.000Z')) return iso.slice(0, 10);
       return iso.endsWith(':00.000Z') ? iso.slice(0, 16) : iso.slice(0, 19);
     }

@@ -70,6 +70,39 @@ describe('the division-of-labour workbook', () => {
     );
   });
 
+  it('keeps times to the second, offsets, options, webhook headers and a DingTalk secret', async () => {
+    const demo = loadDefinitionText(
+      readFileSync('examples/quick-demo.yaml', 'utf8'),
+      'examples/quick-demo.yaml',
+    );
+    const def = structuredClone(demo.definition!);
+    def.notifications.channels.push(
+      {
+        type: 'webhook',
+        id: 'hook',
+        url: 'https://example.org/x',
+        headers: { Authorization: 'Bearer a:b' },
+      },
+      {
+        type: 'dingtalk',
+        url: 'https://oapi.dingtalk.com/robot/send?access_token=x',
+        secret: 'S1',
+      },
+    );
+    def.indicators[0]!.fields.push({
+      key: 'level',
+      label: '等级',
+      type: 'enum',
+      required: false,
+      options: ['一级', '二级, 含逗号'],
+      help: '说明',
+    });
+    def.phases.training.start = '2026-12-01T09:00:30+08:00';
+    const back = await loadWorkbookBytes(await templateWorkbook(def), 'demo.xlsx');
+    expect(back.errors).toEqual([]);
+    expect(back.definition).toEqual(def);
+  });
+
   it('empty, has Chinese headings, drop-down lists and an example row that imports', async () => {
     const bytes = await templateWorkbook();
     const wb = new ExcelJS.Workbook();
