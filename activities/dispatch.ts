@@ -40,6 +40,10 @@ export interface DispatchDigest {
     escalated: number;
   };
   indicators: DispatchIndicator[];
+  /** Shown by the report: true when this is the digest stored when it was sent. */
+  sent?: boolean;
+  /** Why a day has no sent digest (a rehearsal outside working hours, a day off). */
+  note?: string;
 }
 
 interface Row {

@@ -55,7 +55,10 @@ function sub(name: string, description: string): Command {
   return commandOf(program, name, description);
 }
 
-sub('validate', 'check a campaign definition (YAML or JSON) and list every problem with its path')
+sub(
+  'validate',
+  'check a campaign definition (YAML, JSON or the xlsx workbook) and list every problem with its path',
+)
   .argument('<file>', 'the definition file')
   .action(async (file: string, _o, cmd: Command) =>
     (await import('./commands/definition.ts')).validateCommand(file, outputOptions(cmd)),
@@ -68,6 +71,28 @@ sub(
   .argument('<file>', 'the definition file')
   .action(async (file: string, _o, cmd: Command) =>
     (await import('./commands/definition.ts')).scheduleCommand(file, outputOptions(cmd)),
+  );
+
+sub(
+  'template',
+  'write the division-of-labour workbook (任务分工表.xlsx): empty with an example row, or filled from a definition',
+)
+  .option('--from <definition>', 'fill it from this campaign definition (YAML, JSON or xlsx)')
+  .option('--out <file>', 'the workbook to write (.xlsx); never through a symbolic link')
+  .option('--force', 'replace the --out file when it exists')
+  .action(async (opts: { from?: string; out?: string; force?: boolean }, cmd: Command) =>
+    (await import('./commands/workbook.ts')).templateCommand(opts, outputOptions(cmd)),
+  );
+
+sub(
+  'import-workbook',
+  'turn a filled division-of-labour workbook into a campaign definition, or list every mistake by sheet, row and column',
+)
+  .argument('<file>', 'the workbook (.xlsx)')
+  .option('--out <file>', 'write the definition (YAML) here; without it, to stdout')
+  .option('--force', 'replace the --out file when it exists')
+  .action(async (file: string, opts: { out?: string; force?: boolean }, cmd: Command) =>
+    (await import('./commands/workbook.ts')).importWorkbookCommand(file, opts, outputOptions(cmd)),
   );
 
 sub('doctor', 'check the services, the worker and the whole chain with a system-check workflow')

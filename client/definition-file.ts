@@ -456,6 +456,11 @@ export function loadDefinitionBytes(bytes: Uint8Array, file: string): LoadedDefi
   return loadDefinitionText(decoded.text, file);
 }
 
+/** A file read as a workbook rather than YAML or JSON. */
+export function isWorkbookFile(file: string): boolean {
+  return extname(file).toLowerCase() === '.xlsx';
+}
+
 export async function loadDefinitionFile(
   file: string,
   opts: { maxBytes?: number } = {},
@@ -471,5 +476,10 @@ export async function loadDefinitionFile(
   const read = await readBoundedFile(file, maxBytes, 'CAMPAIGN_MAX_DEFINITION_SIZE');
   if ('problem' in read)
     return { file, valid: false, warnings: [], errors: [fileProblem(read.problem)] };
+  // The office's division-of-labour workbook (任务分工表) is a definition too.
+  if (isWorkbookFile(file)) {
+    const { loadWorkbookBytes } = await import('./workbook.ts');
+    return loadWorkbookBytes(read.bytes, file);
+  }
   return loadDefinitionBytes(read.bytes, file);
 }

@@ -211,6 +211,28 @@ export function nextDispatchAt(
   return null;
 }
 
+/**
+ * Every daily-dispatch instant that falls inside the campaign's window, from the start of
+ * training to the end of reporting (at most `max`): empty for a rehearsal held outside working
+ * hours, whose minutes never meet the dispatch time.
+ */
+export function dispatchInstants(
+  calendar: BusinessCalendar,
+  phases: Record<PhaseName, Window>,
+  at: string,
+  max = 400,
+): Instant[] {
+  const out: Instant[] = [];
+  let after = phases.training.start - 1;
+  while (out.length < max) {
+    const next = nextDispatchAt(calendar, phases, at, after);
+    if (next === null || next > phases.reporting.end) break;
+    out.push(next);
+    after = next;
+  }
+  return out;
+}
+
 /** Whether a result meets the rectification triggers: a score below, or a rank in the bottom N. */
 export function meetsTriggers(
   triggers: CampaignPlan['triggers'],

@@ -1,10 +1,13 @@
 // `campaign validate <file>` and `campaign schedule <file>`.
 import { BusinessCalendar } from '../../domain/calendar.ts';
+import { dispatchInstants } from '../../domain/campaign.ts';
+import type { PhaseName } from '../../domain/definition.ts';
 import { dataEntrySchedule, phaseWindows } from '../../domain/schedule.ts';
 import { formatIsoOffset, formatLocal } from '../../domain/time.ts';
 import type { DefinitionProblem } from '../../domain/validate.ts';
 import { loadDefinitionFile, type LoadedDefinition } from '../definition-file.ts';
 import { CliError } from '../errors.ts';
+import { problemPlace } from '../workbook.ts';
 import {
   colour,
   errColour,
@@ -18,8 +21,10 @@ import {
 
 function problemLines(file: string, problems: DefinitionProblem[], c: Palette): string {
   return problems
-    .map(
-      (p) => `  ${c.dim(`${file}${p.line ? `:${p.line}` : ''}`)}  ${c.bold(p.path)}  ${p.message}`,
+    .map((p: DefinitionProblem & { sheet?: string }) =>
+      p.sheet
+        ? `  ${c.dim(file)}  ${c.bold(problemPlace(p))}  ${p.message}`
+        : `  ${c.dim(`${file}${p.line ? `:${p.line}` : ''}`)}  ${c.bold(p.path)}  ${p.message}`,
     )
     .join('\n');
 }
@@ -83,6 +88,14 @@ export async function scheduleCommand(file: string, out: OutputOptions): Promise
   const codes = def.phases.dataEntry.order ?? def.indicators.map((i) => i.code);
   const slots = dataEntrySchedule(codes, def.phases.dataEntry, calendar);
   const nameOf = new Map(def.indicators.map((i) => [i.code, i.name]));
+  const dispatches = dispatchInstants(
+    calendar,
+    Object.fromEntries(phases.map((p) => [p.phase, { start: p.start, end: p.end }])) as Record<
+      PhaseName,
+      { start: number; end: number }
+    >,
+    def.dispatch.at,
+  );
   const dayNote = (date: string) => {
     const kind = calendar.describe(date);
     const wd = new Date(`${date}T00:00:00Z`).getUTCDay();
@@ -125,6 +138,13 @@ export async function scheduleCommand(file: string, out: OutputOptions): Promise
         dayKind: calendar.describe(s.date),
       })),
       specialDays,
+      dispatch: {
+        at: def.dispatch.at,
+        count: dispatches.length,
+        first: dispatches[0] === undefined ? null : formatIsoOffset(dispatches[0], tz),
+        last:
+          dispatches.length === 0 ? null : formatIsoOffset(dispatches[dispatches.length - 1]!, tz),
+      },
     });
     return;
   }
@@ -168,6 +188,21 @@ export async function scheduleCommand(file: string, out: OutputOptions): Promise
         formatLocal(s.due, tz),
       ]),
     ),
+  );
+  console.log(
+    dispatches.length
+      ? t(
+          out.lang,
+          `每日调度：${dispatches.length} 次，每个工作日 ${def.dispatch.at}（${formatLocal(dispatches[0]!, tz)} 起）`,
+          `Daily dispatch: ${dispatches.length} digests, at ${def.dispatch.at} on working days (from ${formatLocal(dispatches[0]!, tz)})`,
+        )
+      : colour.warn(
+          t(
+            out.lang,
+            `每日调度：活动时间内没有调度（调度时间 ${def.dispatch.at}，不在活动的时段内，如工作时间外的演练）`,
+            `Daily dispatch: none falls in the campaign's window (sent at ${def.dispatch.at}, outside its hours, as in a rehearsal outside working hours)`,
+          ),
+        ),
   );
   if (specialDays.length) {
     console.log(

@@ -6,7 +6,9 @@ import { BusinessCalendar } from '../../domain/calendar.ts';
 import type { ResolvedCalendar } from '../../domain/calendar.ts';
 import { label } from '../../domain/labels.ts';
 import { progressOf } from '../../domain/rectification.ts';
-import { colourAt } from '../../domain/schedule.ts';
+import { dispatchInstants } from '../../domain/campaign.ts';
+import type { CampaignDefinition, PhaseName } from '../../domain/definition.ts';
+import { colourAt, phaseWindows } from '../../domain/schedule.ts';
 import {
   formatLocal,
   isLocalDate,
@@ -34,6 +36,7 @@ export async function dispatchReportCommand(
     loading.done(),
   );
   if (out.json && opts.format === 'table' && !opts.out) return printJson(digest);
+  if (digest.note && !out.json) console.error(digest.note);
   await emitSheets([dispatchSheet(digest, out.lang)], opts.format, opts.out, {
     ...out,
     force: opts.force,
@@ -54,7 +57,8 @@ export async function dispatchDigest(
     'SELECT digest FROM dispatches WHERE campaign_id = $1 AND date = $2',
     [campaignId, date],
   );
-  if (stored.rows[0]) return stored.rows[0].digest;
+  // The digest as it was computed and sent that day, kept by the campaign at send time.
+  if (stored.rows[0]) return { ...stored.rows[0].digest, sent: true };
   const cal = (
     await pool.query<{ calendar: ResolvedCalendar }>(
       'SELECT calendar FROM campaigns WHERE campaign_id = $1',
@@ -62,6 +66,15 @@ export async function dispatchDigest(
     )
   ).rows[0]!.calendar;
   const calendar = new BusinessCalendar(cal);
+  const noDispatch = whyNoDispatch(c.definition, calendar, date);
+  const todayHere = localDateOf(Date.now(), c.timeZone);
+  // A past day shows what was sent then; when nothing was, it says why instead of guessing.
+  if (noDispatch && date < todayHere) throw new CliError(noDispatch);
+  const note =
+    noDispatch ??
+    (date < todayHere
+      ? `no digest was stored for ${date} (the worker did not send one that day); computed now from the projections`
+      : undefined);
   const clock = parseClock(c.definition.dispatch.at) ?? { hour: 17, minute: 30, second: 0 };
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];
   // Today not yet dispatched: the digest as of now; another day: as of its dispatch time.
@@ -79,16 +92,47 @@ export async function dispatchDigest(
   }
   const [py, pm, pd] = prev.split('-').map(Number) as [number, number, number];
   try {
-    return await computeDispatch(
-      pool,
-      campaignId,
-      at,
-      zonedInstant(py, pm, pd, clock.hour, clock.minute, 0, c.timeZone),
-    );
+    // Not sent (yet): computed now, and said so.
+    return {
+      ...(await computeDispatch(
+        pool,
+        campaignId,
+        at,
+        zonedInstant(py, pm, pd, clock.hour, clock.minute, 0, c.timeZone),
+      )),
+      sent: false,
+      ...(note ? { note } : {}),
+    };
   } catch (e) {
     if (e instanceof DispatchError) throw new CliError(e.message);
     throw e;
   }
+}
+
+/**
+ * Why no digest is sent on `date`, or null when one is (or will be): a campaign rehearsed
+ * outside working hours has no dispatch in its window at all; a day off or a day outside the
+ * campaign has none either.
+ */
+export function whyNoDispatch(
+  def: CampaignDefinition,
+  calendar: BusinessCalendar,
+  date: string,
+): string | null {
+  const windows = Object.fromEntries(
+    phaseWindows(def.phases, calendar).map((w) => [w.phase, { start: w.start, end: w.end }]),
+  ) as Record<PhaseName, { start: number; end: number }>;
+  const all = dispatchInstants(calendar, windows, def.dispatch.at);
+  const tz = def.campaign.timeZone;
+  const span = `${formatLocal(windows.training.start, tz)} – ${formatLocal(windows.reporting.end, tz)}`;
+  if (all.length === 0)
+    return `no daily dispatch falls in the window of campaign ${def.campaign.id} (${span}): the digest is sent at ${def.dispatch.at} on working days, outside the campaign's hours (a rehearsal outside working hours has none)`;
+  if (!all.some((i) => localDateOf(i, tz) === date)) {
+    if (!calendar.isWorkingDay(date))
+      return `no daily dispatch on ${date}: it is not a working day`;
+    return `no daily dispatch on ${date}: the campaign's dispatches run from ${localDateOf(all[0]!, tz)} to ${localDateOf(all[all.length - 1]!, tz)} (${span})`;
+  }
+  return null;
 }
 
 /** The digest as one sheet: one row per indicator. */

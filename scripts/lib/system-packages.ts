@@ -28,6 +28,11 @@ export const TEST_SYSTEM_NEEDS: SystemNeed[] = [
     probe: 'soffice',
     pkg: 'libreoffice-calc-nogui',
   },
+  {
+    why: 'turns the workbook template LibreOffice printed into text and a picture',
+    probe: 'pdftotext',
+    pkg: 'poppler-utils',
+  },
 ];
 
 export const present = (probe: string): boolean =>

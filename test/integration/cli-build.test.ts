@@ -14,6 +14,8 @@ const TRACE = { CAMPAIGN_CLI_TRACE: '1' };
 const COMMANDS = [
   'validate',
   'schedule',
+  'template',
+  'import-workbook',
   'doctor',
   'tasks',
   'task',

@@ -7,12 +7,13 @@ import {
 } from '../../scripts/lib/system-packages.ts';
 
 describe('the Debian packages the tests need', () => {
-  it('are chromium, the CJK fonts, docker-compose and LibreOffice Calc', () => {
+  it('are chromium, the CJK fonts, docker-compose, LibreOffice Calc and the PDF tools', () => {
     expect(TEST_SYSTEM_NEEDS.map((n) => n.pkg).sort()).toEqual([
       'chromium',
       'docker-compose',
       'fonts-noto-cjk',
       'libreoffice-calc-nogui',
+      'poppler-utils',
     ]);
   });
 
@@ -22,6 +23,7 @@ describe('the Debian packages the tests need', () => {
       'chromium',
       'fonts-noto-cjk',
       'libreoffice-calc-nogui',
+      'poppler-utils',
     ]);
     expect(missingNeeds(TEST_SYSTEM_NEEDS, () => true)).toEqual([]);
   });
@@ -35,7 +37,7 @@ describe('the Debian packages the tests need', () => {
     }
     expect(msg).toContain(installCommand(missing));
     expect(installCommand(missing)).toBe(
-      'apt-get update && apt-get install -y --no-install-recommends docker-compose chromium fonts-noto-cjk libreoffice-calc-nogui',
+      'apt-get update && apt-get install -y --no-install-recommends docker-compose chromium fonts-noto-cjk libreoffice-calc-nogui poppler-utils',
     );
   });
 });

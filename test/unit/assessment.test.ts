@@ -1,0 +1,156 @@
+// The units' assessment computed from projection rows: every point traced to its rule, task and
+// event; the National Day holiday does not count as days late; deductions capped.
+import { describe, expect, it } from 'vitest';
+import { assess, assessmentPolicySchema, type AssessedTask } from '../../domain/assessment.ts';
+import { BusinessCalendar } from '../../domain/calendar.ts';
+import { resolveCalendar } from '../../domain/calendar-data.ts';
+import { zonedInstant } from '../../domain/time.ts';
+
+const calendar = new BusinessCalendar(
+  resolveCalendar('Asia/Shanghai', [2026], {
+    chineseHolidays: true,
+    workdayStart: '09:00',
+    workdayEnd: '18:00',
+    holidays: [],
+    workdays: [],
+  }),
+);
+const at = (d: string, h = 18) => {
+  const [y, m, day] = d.split('-').map(Number) as [number, number, number];
+  return zonedInstant(y, m, day, h, 0, 0, 'Asia/Shanghai');
+};
+const task = (over: Partial<AssessedTask> & { taskId: string; unitId: string }): AssessedTask => ({
+  indicator: 'kbqy',
+  kind: 'questionnaire',
+  state: 'done',
+  dueAt: at('2026-09-30'),
+  completedAt: at('2026-09-30', 17),
+  ...over,
+});
+
+describe('the units’ assessment', () => {
+  const policy = assessmentPolicySchema.parse({});
+  const input = {
+    policy,
+    calendar,
+    units: ['scjgj', 'swj', 'gaj'],
+    leadUnitOf: { kbqy: 'scjgj', ns: 'swj' },
+    tasks: [
+      // Due Wed 30 Sep, done Fri 9 Oct: 1–7 Oct are the holiday, Thu 8 and Fri 9 are late.
+      task({
+        taskId: 'c/kbqy/questionnaire/scjgj',
+        unitId: 'scjgj',
+        completedAt: at('2026-10-09', 10),
+      }),
+      task({ taskId: 'c/ns/questionnaire/swj', unitId: 'swj', indicator: 'ns' }),
+      task({
+        taskId: 'c/kbqy/training/gaj',
+        unitId: 'gaj',
+        kind: 'training',
+        state: 'open',
+        completedAt: null,
+      }),
+      task({ taskId: 'c/ns/x/gaj', unitId: 'gaj', state: 'cancelled', completedAt: null }),
+    ],
+    events: [
+      {
+        taskId: 'c/kbqy/questionnaire/scjgj',
+        seq: 4,
+        unitId: 'scjgj',
+        type: 'escalated',
+        at: at('2026-10-08'),
+        detail: { level: 1 },
+      },
+      {
+        taskId: 'c/kbqy/questionnaire/scjgj',
+        seq: 5,
+        unitId: 'scjgj',
+        type: 'escalated',
+        at: at('2026-10-09'),
+        detail: { level: 2 },
+      },
+      {
+        taskId: 'c/ns/questionnaire/swj',
+        seq: 3,
+        unitId: 'swj',
+        type: 'returned',
+        at: at('2026-09-29'),
+        detail: { reason: '缺少附件' },
+      },
+      {
+        taskId: 'c/ns/x/gaj',
+        seq: 2,
+        unitId: 'gaj',
+        type: 'escalated',
+        at: at('2026-10-09'),
+        detail: { level: 3 },
+      },
+    ],
+    verifications: [
+      { indicator: 'kbqy', item: 'ENT-7', outcome: 'discrepant' as const, at: at('2026-10-22') },
+      { indicator: 'ns', item: 'ENT-9', outcome: 'confirmed' as const, at: at('2026-10-22') },
+    ],
+    results: [
+      { indicator: 'ns', rank: 2 },
+      { indicator: 'kbqy', rank: 40 },
+    ],
+    now: at('2026-10-12', 12),
+  };
+
+  it('traces each deduction and bonus to its rule, task and event', () => {
+    const [scjgj, swj, gaj] = assess(input);
+    expect(scjgj!.entries).toEqual([
+      {
+        rule: 'late',
+        points: -1,
+        taskId: 'c/kbqy/questionnaire/scjgj',
+        indicator: 'kbqy',
+        detail: '2 working day(s) late',
+      },
+      {
+        rule: 'escalation',
+        points: -1,
+        taskId: 'c/kbqy/questionnaire/scjgj',
+        eventSeq: 4,
+        indicator: 'kbqy',
+        detail: 'escalation level 1 reached',
+      },
+      {
+        rule: 'escalation',
+        points: -2,
+        taskId: 'c/kbqy/questionnaire/scjgj',
+        eventSeq: 5,
+        indicator: 'kbqy',
+        detail: 'escalation level 2 reached',
+      },
+      {
+        rule: 'discrepancy',
+        points: -5,
+        indicator: 'kbqy',
+        detail: 'verified item "ENT-7" discrepant',
+      },
+    ]);
+    expect(scjgj!.points).toBe(91);
+    expect(swj!.entries.map((e) => [e.rule, e.points, e.eventSeq])).toEqual([
+      ['return', -0.5, 3],
+      ['rankBonus', 3, undefined],
+    ]);
+    expect(swj!.points).toBe(102.5);
+    // The open training task: late since Wed 30 Sep (Thu 8, Fri 9, Sat 10 adjusted, Mon 12) and
+    // not done; the cancelled task's escalation counts for nothing.
+    expect(gaj!.entries.map((e) => [e.rule, e.points])).toEqual([
+      ['late', -2],
+      ['trainingNotDone', -2],
+    ]);
+    expect(gaj!.points).toBe(96);
+  });
+
+  it('is the same every time and caps the deductions', () => {
+    const rows = structuredClone({ ...input, calendar: undefined });
+    expect(assess(input)).toEqual(assess({ ...rows, calendar }));
+    const capped = assess({ ...input, policy: { ...policy, cap: 5 } })[0]!;
+    expect(capped.deductions).toBe(5);
+    expect(capped.points).toBe(95);
+    expect(capped.entries.at(-1)).toMatchObject({ rule: 'cap', points: 4 });
+  });
+});
