@@ -534,7 +534,10 @@ async function status(mode: Mode, tls: boolean): Promise<ServiceStatus[]> {
       const name = clusterName(s);
       const pid = readPid(name);
       const running =
-        alive(pid) && (s === 'frontend' ? frontendUp : await portOpen('127.0.0.1', l.grpcPorts[s]));
+        alive(pid) &&
+        (s === 'frontend'
+          ? frontendUp
+          : await portOpen('127.0.0.1', s === 'worker' ? l.membershipPorts[s] : l.grpcPorts[s]));
       out.push(
         withPid(
           {
@@ -544,7 +547,7 @@ async function status(mode: Mode, tls: boolean): Promise<ServiceStatus[]> {
             address:
               s === 'frontend'
                 ? `${host}:${port} (namespace ${cfg.temporalNamespace}${tls ? ', mTLS' : ''})`
-                : `127.0.0.1:${l.grpcPorts[s]}`,
+                : `127.0.0.1:${s === 'worker' ? l.membershipPorts[s] : l.grpcPorts[s]}`,
             detail: running
               ? s === 'frontend'
                 ? 'reachable'
