@@ -4,14 +4,14 @@
 // frontend with certificates made here by the openssl command. docker-compose.yml deploys the
 // same server version, schema and configuration choices.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Connection } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes.js';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import pg from 'pg';
 import { ALL_SEARCH_ATTRIBUTES } from '../../domain/search-attributes.ts';
-import { type ClusterServers, ToolError, which } from './tools.ts';
+import { type ClusterServers, REPO_ROOT, ToolError, which } from './tools.ts';
 
 /** The Temporal services, one process each, in the order they start. */
 export const CLUSTER_SERVICES = ['history', 'matching', 'frontend', 'worker'] as const;
@@ -243,15 +243,7 @@ dynamicConfigClient:
   pollInterval: "10s"
 `,
   );
-  writeFileSync(
-    join(configDir, 'dynamic.yaml'),
-    `# Dynamic configuration of the local cluster (see docker-compose.yml, which uses the same).
-# Search attributes are seen at once after they are registered.
-system.forceSearchAttributesCacheRefreshOnRead:
-  - value: true
-    constraints: {}
-`,
-  );
+  copyFileSync(join(REPO_ROOT, 'deploy', 'temporal-dynamic.yaml'), join(configDir, 'dynamic.yaml'));
   return { configDir, env: 'cluster' };
 }
 
