@@ -257,7 +257,11 @@ async function load(target: Target, started: Started, stageMs: number): Promise<
     };
     const measure = async (actor: (k: string) => Promise<number[]>, n: number) => {
       await actor(`warm-${randomUUID()}`);
-      return (await Promise.all(Array.from({ length: n }, () => actor(randomUUID())))).flat();
+      // Settled, not raced: a failed actor must not leave the others' calls running.
+      const r = await Promise.allSettled(Array.from({ length: n }, () => actor(randomUUID())));
+      const failed = r.find((x) => x.status === 'rejected');
+      if (failed) throw failed.reason;
+      return r.flatMap((x) => (x.status === 'fulfilled' ? x.value : []));
     };
     for (const n of ACTORS) {
       const lcheck = deadline(`actions at ${n} actors`);
@@ -338,7 +342,7 @@ await runBench('bench-province', async (started) => {
   // The largest history among the campaigns' workflows.
   let largest = { id: '', events: 0 };
   for await (const w of new Client({ connection }).workflow.list({ query: 'CampaignId IS NOT NULL' })) {
-    if ((w.historyLength ?? 0) > largest.events) largest = { id: w.workflowId, events: w.historyLength };
+    if (/^prov-[^/]+-\d{4}(\/|$)/.test(w.workflowId) && (w.historyLength ?? 0) > largest.events) largest = { id: w.workflowId, events: w.historyLength };
   } // prettier-ignore
 
   // The same load on the dev server (SQLite), for as far as it gets.
