@@ -91,6 +91,11 @@ export function linePlot(series: Series[], opts: { xTicks: number[]; yStep: numb
   const c = new Canvas(W, H);
   const xMax = Math.max(...opts.xTicks);
   const yMaxRaw = Math.max(1, ...series.flatMap((s) => s.points.map((p) => p[1])));
+  // A grid of about eight lines: the step as 1, 2 or 5 times a power of ten (opts.yStep at least).
+  const raw = yMaxRaw / 8;
+  const pow = 10 ** Math.floor(Math.log10(raw));
+  const step = Math.max(opts.yStep, ([1, 2, 5, 10].find((k) => k * pow >= raw) ?? 10) * pow);
+  opts = { ...opts, yStep: step };
   const yMax = Math.ceil(yMaxRaw / opts.yStep) * opts.yStep;
   const X = (x: number) => m.l + (x / xMax) * (W - m.l - m.r);
   const Y = (y: number) => H - m.b - (y / yMax) * (H - m.t - m.b);
