@@ -298,6 +298,12 @@ function describe(label: string, f: Figures): string[] {
 }
 
 await runBench('bench-province', async (started) => {
+  // An error thrown outside the run's promises (a client's retry timer after a give-up) still
+  // stops the cluster and the workers before the process ends.
+  process.once('uncaughtException', (e) => {
+    console.error(`\nbench-province failed: ${e.stack ?? e.message}`);
+    void started.stopAll().finally(() => process.exit(1));
+  });
   const servers = await ensureClusterServers();
   void servers;
   const cli = await ensureTemporalCli();
