@@ -6,7 +6,7 @@ import type { UpdateDefinition } from '@temporalio/common';
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { createPool, isUnreachable, redactUrl } from '../db/pool.ts';
-import { config } from '../worker/config.ts';
+import { config, temporalConnectionOptions } from '../worker/config.ts';
 import { refusalTexts } from '../domain/refusal.ts';
 import { CliError, EXIT, ServiceUnreachable } from './errors.ts';
 
@@ -17,7 +17,10 @@ export async function connectTemporal(): Promise<{ client: Client; close: () => 
   const dataConverter = (await import('../worker/codec.ts')).dataConverterFromEnv();
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address: cfg.temporalAddress, connectTimeout: 3000 });
+    connection = await Connection.connect({
+      ...temporalConnectionOptions(cfg),
+      connectTimeout: 3000,
+    });
     await connection.workflowService.getSystemInfo({});
   } catch (e) {
     throw new ServiceUnreachable('Temporal', cfg.temporalAddress, firstLine(e));

@@ -1,6 +1,10 @@
 // Local services: the Temporal dev server (SQLite file, Web UI, our search attributes) and the
-// embedded PostgreSQL. `start` and `stop` are safe to repeat; `status` says what runs where.
-//   npm run services:start | services:stop | services:status [-- --json]
+// embedded PostgreSQL; or, in cluster mode (`--cluster` or TEMPORAL_SERVICES_MODE=cluster), the
+// production Temporal server on PostgreSQL with one process per service and the Web UI server
+// (scripts/lib/cluster.ts). `start` and `stop` are safe to repeat; `status` says what runs where.
+// Starting is all or nothing: when one part cannot start, what this run started is stopped.
+//   npm run services:start [-- --cluster [--tls]] | services:stop [-- NAME] | services:status
+//   [-- --json] | tsx scripts/services.ts restart NAME
 import { spawn } from 'node:child_process';
 import {
   closeSync,
@@ -18,7 +22,23 @@ import pg from 'pg';
 import { redactUrl as redact } from '../db/pool.ts';
 import { searchAttributeFlags } from '../domain/search-attributes.ts';
 import { config } from '../worker/config.ts';
-import { ensureTemporalCli, REPO_ROOT, ToolError } from './lib/tools.ts';
+import {
+  CLUSTER_SERVICES,
+  clusterConnectionOptions,
+  clusterLayout,
+  clusterPorts,
+  ensureCertificates,
+  migrateTemporalDatabases,
+  registerNamespace,
+  serverArgs,
+  uiServerArgs,
+  writeClientProfile,
+  writeServerConfig,
+  type ClusterLayout,
+  type ClusterService,
+  type PgServer,
+} from './lib/cluster.ts';
+import { ensureClusterServers, ensureTemporalCli, REPO_ROOT, ToolError } from './lib/tools.ts';
 
 const DATA = config().dataDir ?? join(REPO_ROOT, '.data');
 const STATE = join(DATA, 'services');
@@ -86,6 +106,19 @@ async function waitFor(
   throw new ToolError(`${what} did not become ready within ${seconds}s. Log ${logFile}:\n${tail}`);
 }
 
+function spawnDetached(name: string, cmd: string, args: string[], cwd = REPO_ROOT): number {
+  mkdirSync(STATE, { recursive: true });
+  mkdirSync(LOGS, { recursive: true });
+  const logFile = join(LOGS, `${name}.log`);
+  const fd = openSync(logFile, 'a');
+  const child = spawn(cmd, args, { detached: true, stdio: ['ignore', fd, fd], cwd });
+  closeSync(fd);
+  child.unref();
+  if (!child.pid) throw new ToolError(`could not start ${name} (${cmd})`);
+  writeFileSync(pidFile(name), String(child.pid));
+  return child.pid;
+}
+
 function temporalHostPort(): { host: string; port: number } {
   const [host = 'localhost', port = '7233'] = config().temporalAddress.split(':');
   return { host, port: Number(port) };
@@ -93,10 +126,67 @@ function temporalHostPort(): { host: string; port: number } {
 
 const isLocal = (host: string) => ['localhost', '127.0.0.1', '::1'].includes(host);
 
-async function temporalReady(): Promise<boolean> {
+type Mode = 'dev' | 'cluster';
+
+/** The mode of what runs: the one recorded at start, else the flag or the configuration. */
+function modeOf(argv: string[]): Mode {
+  if (argv.includes('--cluster')) return 'cluster';
+  if (argv.includes('--dev')) return 'dev';
+  try {
+    const recorded = readFileSync(join(STATE, 'mode'), 'utf8').trim();
+    if (recorded === 'cluster' || recorded === 'dev') return recorded;
+  } catch {
+    // nothing recorded
+  }
+  return config().services.mode;
+}
+
+/** The PostgreSQL server that holds Temporal's databases in cluster mode. */
+function pgServer(): PgServer {
+  const cfg = config();
+  if (cfg.embeddedDatabase) {
+    return { host: '127.0.0.1', port: cfg.embeddedPgPort, user: 'postgres', password: 'postgres' };
+  }
+  const u = new URL(cfg.databaseUrl);
+  return {
+    host: u.hostname || '127.0.0.1',
+    port: Number(u.port || 5432),
+    user: decodeURIComponent(u.username || 'postgres'),
+    password: decodeURIComponent(u.password),
+  };
+}
+
+function layout(tls: boolean): ClusterLayout {
+  const cfg = config();
+  const { host, port } = temporalHostPort();
+  return clusterLayout({
+    dir: join(DATA, 'cluster'),
+    frontendHost: host,
+    frontendPort: port,
+    uiPort: cfg.temporalUiPort,
+    portBase: cfg.services.clusterPortBase,
+    historyShards: cfg.services.historyShards,
+    tls,
+    namespace: cfg.temporalNamespace,
+    pg: pgServer(),
+  });
+}
+
+/** Whether TLS is on: as recorded at start, else the flag or the configuration. */
+function tlsOf(argv: string[]): boolean {
+  if (argv.includes('--tls')) return true;
+  if (argv.includes('--no-tls')) return false;
+  try {
+    return readFileSync(join(STATE, 'tls'), 'utf8').trim() === 'true';
+  } catch {
+    return config().services.clusterTls;
+  }
+}
+
+async function temporalReady(l?: ClusterLayout): Promise<boolean> {
   try {
     const conn = await Connection.connect({
-      address: config().temporalAddress,
+      ...(l ? await clusterConnectionOptions(l) : { address: config().temporalAddress }),
       connectTimeout: 1000,
     });
     try {
@@ -105,6 +195,32 @@ async function temporalReady(): Promise<boolean> {
     } finally {
       await conn.close();
     }
+  } catch {
+    return false;
+  }
+}
+
+async function frontendServing(l: ClusterLayout): Promise<boolean> {
+  try {
+    const conn = await Connection.connect({
+      ...(await clusterConnectionOptions(l)),
+      connectTimeout: 1000,
+    });
+    try {
+      await conn.workflowService.getSystemInfo({});
+      return true;
+    } finally {
+      await conn.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
+async function httpOk(url: string): Promise<boolean> {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    return r.ok;
   } catch {
     return false;
   }
@@ -123,17 +239,45 @@ async function postgresReady(url: string): Promise<boolean> {
   }
 }
 
-function spawnDetached(name: string, cmd: string, args: string[]): number {
-  mkdirSync(STATE, { recursive: true });
-  mkdirSync(LOGS, { recursive: true });
+function portTaken(port: number, what: string, hint: string): ToolError {
+  return new ToolError(
+    `port ${port} (for ${what}) is already taken by another process, not one this project started. ` +
+      `Stop that process, or ${hint}.`,
+  );
+}
+
+/** What this run started, so that a failure stops it again (all or nothing). */
+const startedNow: string[] = [];
+
+function spawnService(name: string, cmd: string, args: string[], cwd?: string): number {
+  const pid = spawnDetached(name, cmd, args, cwd);
+  startedNow.push(name);
+  return pid;
+}
+
+/** Waits for `check`, failing early with the log when the process has exited. */
+async function waitForProcess(
+  name: string,
+  what: string,
+  check: () => Promise<boolean>,
+  seconds: number,
+) {
+  const pid = readPid(name);
   const logFile = join(LOGS, `${name}.log`);
-  const fd = openSync(logFile, 'a');
-  const child = spawn(cmd, args, { detached: true, stdio: ['ignore', fd, fd], cwd: REPO_ROOT });
-  closeSync(fd);
-  child.unref();
-  if (!child.pid) throw new ToolError(`could not start ${name} (${cmd})`);
-  writeFileSync(pidFile(name), String(child.pid));
-  return child.pid;
+  await waitFor(
+    what,
+    async () => {
+      if (!alive(pid)) {
+        const tail = existsSync(logFile)
+          ? readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n')
+          : '';
+        throw new ToolError(`${what} exited while starting. Log ${logFile}:\n${tail}`);
+      }
+      return check();
+    },
+    seconds,
+    logFile,
+  );
 }
 
 async function startTemporal(): Promise<string> {
@@ -147,17 +291,6 @@ async function startTemporal(): Promise<string> {
     throw new ToolError(
       `TEMPORAL_ADDRESS=${host}:${port} is not local and not reachable; services:start only runs a local server`,
     );
-  }
-  for (const [what, p] of [
-    ['Temporal', port],
-    ['the Temporal UI', ui],
-  ] as const) {
-    if (await portOpen('127.0.0.1', p)) {
-      throw new ToolError(
-        `port ${p} (for ${what}) is already taken by another process, not one this project started. ` +
-          `Stop that process, or choose other ports with TEMPORAL_ADDRESS=localhost:<port> / TEMPORAL_UI_PORT=<port>.`,
-      );
-    }
   }
   const bin = await ensureTemporalCli();
   mkdirSync(join(DATA, 'temporal'), { recursive: true });
@@ -178,8 +311,8 @@ async function startTemporal(): Promise<string> {
     'warn',
     ...searchAttributeFlags().flatMap((f) => ['--search-attribute', f]),
   ];
-  const pid = spawnDetached('temporal', bin, args);
-  await waitFor('the Temporal dev server', temporalReady, 60, join(LOGS, 'temporal.log'));
+  const pid = spawnService('temporal', bin, args);
+  await waitForProcess('temporal', 'the Temporal dev server', () => temporalReady(), 60);
   return `Temporal started (pid ${pid}) at ${host}:${port}, namespace ${config().temporalNamespace}; Web UI http://localhost:${ui}`;
 }
 
@@ -196,21 +329,151 @@ async function startPostgres(): Promise<string> {
   if (alive(readPid('postgres'))) {
     return `PostgreSQL already running (pid ${readPid('postgres')}) at ${redact(cfg.databaseUrl)}`;
   }
-  if (await portOpen('127.0.0.1', config().embeddedPgPort)) {
-    throw new ToolError(
-      `port ${config().embeddedPgPort} (for the embedded PostgreSQL) is already taken by another process. ` +
-        'Stop it, or point DATABASE_URL at a PostgreSQL of your own.',
-    );
-  }
   const tsx = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
-  const pid = spawnDetached('postgres', tsx, [join(REPO_ROOT, 'scripts', 'pg-daemon.ts')]);
-  await waitFor(
+  const pid = spawnService('postgres', tsx, [join(REPO_ROOT, 'scripts', 'pg-daemon.ts')]);
+  await waitForProcess(
+    'postgres',
     'the embedded PostgreSQL',
     () => postgresReady(cfg.databaseUrl),
     60,
-    join(LOGS, 'postgres.log'),
   );
   return `PostgreSQL started (pid ${pid}) at ${redact(cfg.databaseUrl)} with data in ${join(DATA, 'postgres')}`;
+}
+
+const clusterName = (s: ClusterService) => `temporal-${s}`;
+
+/** Names of the managed services of a mode, in the order they start. */
+function serviceNames(mode: Mode): string[] {
+  return mode === 'cluster'
+    ? ['postgres', ...CLUSTER_SERVICES.map(clusterName), 'temporal-ui']
+    : ['postgres', 'temporal'];
+}
+
+/**
+ * Before anything starts: every port a service that is not running yet would listen on must be
+ * free, so that a taken port fails the start before any service runs.
+ */
+async function checkPorts(mode: Mode, only?: string): Promise<void> {
+  const cfg = config();
+  const { host, port } = temporalHostPort();
+  const wanted: { service: string; port: number; what: string; hint: string }[] = [];
+  if (cfg.embeddedDatabase) {
+    wanted.push({
+      service: 'postgres',
+      port: cfg.embeddedPgPort,
+      what: 'the embedded PostgreSQL',
+      hint: 'choose another with EMBEDDED_PG_PORT=<port>, or point DATABASE_URL at a PostgreSQL of your own',
+    });
+  }
+  const ports =
+    'choose other ports with TEMPORAL_ADDRESS=localhost:<port> / TEMPORAL_UI_PORT=<port>' +
+    (mode === 'cluster' ? ' / TEMPORAL_CLUSTER_PORT_BASE=<port>' : '');
+  if (mode === 'dev' && isLocal(host)) {
+    wanted.push({ service: 'temporal', port, what: 'Temporal', hint: ports });
+    wanted.push({
+      service: 'temporal',
+      port: cfg.temporalUiPort,
+      what: 'the Temporal UI',
+      hint: ports,
+    });
+  }
+  if (mode === 'cluster') {
+    const l = layout(false);
+    for (const p of clusterPorts(l)) {
+      const svc = CLUSTER_SERVICES.find((s) => p.what.startsWith(`Temporal ${s} `));
+      wanted.push({
+        service: svc ? clusterName(svc) : 'temporal-ui',
+        port: p.port,
+        what: p.what === `Temporal frontend (gRPC)` ? 'Temporal' : p.what,
+        hint: ports,
+      });
+    }
+  }
+  for (const w of wanted) {
+    if (only && w.service !== only) continue;
+    if (alive(readPid(w.service))) continue;
+    if (await portOpen('127.0.0.1', w.port)) throw portTaken(w.port, w.what, w.hint);
+  }
+}
+
+async function startClusterService(
+  l: ClusterLayout,
+  name: string,
+  servers: Awaited<ReturnType<typeof ensureClusterServers>>,
+): Promise<string> {
+  if (alive(readPid(name))) return `${name} already running (pid ${readPid(name)})`;
+  if (name === 'temporal-ui') {
+    const pid = spawnService(name, servers.ui, uiServerArgs(l), join(l.dir, 'ui'));
+    await waitForProcess(
+      name,
+      'the Temporal UI server',
+      () => httpOk(`http://127.0.0.1:${l.uiPort}/healthz`),
+      60,
+    );
+    return `${name} started (pid ${pid}): Web UI http://localhost:${l.uiPort}`;
+  }
+  const service = name.replace(/^temporal-/, '') as ClusterService;
+  const pid = spawnService(name, servers.server, serverArgs(l, service), l.dir);
+  const grpc = l.grpcPorts[service];
+  await waitForProcess(
+    name,
+    `the Temporal ${service} service`,
+    async () =>
+      service === 'frontend'
+        ? frontendServing(l)
+        : // The internal worker serves no gRPC: it has joined once its membership port listens.
+          portOpen('127.0.0.1', service === 'worker' ? l.membershipPorts.worker : grpc),
+    120,
+  );
+  return `${name} started (pid ${pid}) on 127.0.0.1:${grpc}`;
+}
+
+async function startCluster(tls: boolean, only?: string): Promise<string[]> {
+  const cfg = config();
+  const { host } = temporalHostPort();
+  if (!isLocal(host)) {
+    throw new ToolError(
+      `TEMPORAL_ADDRESS=${cfg.temporalAddress} is not local; the cluster mode runs its frontend on this machine (localhost:<port>)`,
+    );
+  }
+  const l = layout(tls);
+  const servers = await ensureClusterServers();
+  mkdirSync(l.dir, { recursive: true });
+  if (tls) ensureCertificates(l);
+  writeServerConfig(l);
+  writeClientProfile(l);
+  const out: string[] = [];
+  const names = only ? [only] : [...CLUSTER_SERVICES.map(clusterName), 'temporal-ui'];
+  const anyRunning = CLUSTER_SERVICES.some((s) => alive(readPid(clusterName(s))));
+  if (!anyRunning) {
+    await migrateTemporalDatabases(servers, l, (line) => out.push(line));
+    out.push(
+      `Temporal's databases temporal and temporal_visibility are at the server's schema (${l.pg.host}:${l.pg.port})`,
+    );
+  }
+  for (const name of names) {
+    out.push(await startClusterService(l, name, servers));
+    if (name === 'temporal-frontend') {
+      const conn = await Connection.connect(await clusterConnectionOptions(l));
+      try {
+        await registerNamespace(conn, cfg.temporalNamespace, 120_000);
+      } finally {
+        await conn.close();
+      }
+      out.push(`namespace ${cfg.temporalNamespace} and the product's search attributes registered`);
+    }
+  }
+  if (!only) {
+    out.push(
+      `Temporal cluster (${l.historyShards} history shards${tls ? ', mTLS' : ''}) at 127.0.0.1:${l.frontendPort}, namespace ${cfg.temporalNamespace}; Web UI http://localhost:${l.uiPort}`,
+    );
+    out.push(
+      tls
+        ? `Clients connect with Temporal's environment configuration: export TEMPORAL_CONFIG_FILE=${join(l.dir, 'temporal.toml')} TEMPORAL_PROFILE=cluster`
+        : `Profile for clients: TEMPORAL_CONFIG_FILE=${join(l.dir, 'temporal.toml')} TEMPORAL_PROFILE=cluster`,
+    );
+  }
+  return out;
 }
 
 async function stopService(name: string): Promise<string> {
@@ -227,81 +490,206 @@ async function stopService(name: string): Promise<string> {
   return `${name}: stopped (pid ${pid})`;
 }
 
-async function status(): Promise<ServiceStatus[]> {
+async function status(mode: Mode, tls: boolean): Promise<ServiceStatus[]> {
   const cfg = config();
   const { host, port } = temporalHostPort();
-  const tPid = readPid('temporal');
   const pPid = readPid('postgres');
-  const tReady = await temporalReady();
-  const uiOpen = await portOpen('127.0.0.1', cfg.temporalUiPort);
   const pReady = await postgresReady(cfg.databaseUrl);
-  const out: ServiceStatus[] = [
-    {
-      service: 'temporal',
-      running: tReady,
-      managed: alive(tPid),
-      address: `${host}:${port} (namespace ${cfg.temporalNamespace})`,
-      detail: tReady ? 'reachable' : 'not reachable — run `npm run services:start`',
-    },
-    {
-      service: 'temporal-ui',
-      running: uiOpen,
-      managed: alive(tPid),
-      address: `http://localhost:${cfg.temporalUiPort}`,
-      detail: uiOpen ? 'serving' : 'not serving',
-    },
-    {
-      service: 'postgres',
-      running: pReady,
-      managed: alive(pPid),
-      address: redact(cfg.databaseUrl),
-      detail: pReady
-        ? cfg.embeddedDatabase
-          ? `reachable (embedded, data in ${join(DATA, 'postgres')})`
-          : 'reachable (DATABASE_URL)'
-        : 'not reachable — run `npm run services:start`',
-    },
-  ];
-  if (alive(tPid)) out[0]!.pid = tPid;
-  if (alive(pPid)) out[2]!.pid = pPid;
+  const out: ServiceStatus[] = [];
+  const withPid = (s: ServiceStatus, pid: number | undefined): ServiceStatus =>
+    alive(pid) ? { ...s, pid } : s;
+  if (mode === 'dev') {
+    const tPid = readPid('temporal');
+    const tReady = await temporalReady();
+    const uiOpen = await portOpen('127.0.0.1', cfg.temporalUiPort);
+    // The UI is ours only while our dev server runs: another program on its port is not.
+    const uiOurs = uiOpen && alive(tPid);
+    out.push(
+      withPid(
+        {
+          service: 'temporal',
+          running: tReady,
+          managed: alive(tPid),
+          address: `${host}:${port} (namespace ${cfg.temporalNamespace})`,
+          detail: tReady ? 'reachable' : 'not reachable — run `npm run services:start`',
+        },
+        tPid,
+      ),
+      {
+        service: 'temporal-ui',
+        running: uiOurs,
+        managed: alive(tPid),
+        address: `http://localhost:${cfg.temporalUiPort}`,
+        detail: uiOurs
+          ? 'serving'
+          : uiOpen
+            ? 'not serving — the port is taken by another program'
+            : 'not serving',
+      },
+    );
+  } else {
+    const l = layout(tls);
+    const frontendUp = await temporalReady(l);
+    for (const s of CLUSTER_SERVICES) {
+      const name = clusterName(s);
+      const pid = readPid(name);
+      const running =
+        alive(pid) &&
+        (s === 'frontend'
+          ? frontendUp
+          : await portOpen('127.0.0.1', s === 'worker' ? l.membershipPorts[s] : l.grpcPorts[s]));
+      out.push(
+        withPid(
+          {
+            service: name,
+            running,
+            managed: alive(pid),
+            address:
+              s === 'frontend'
+                ? `${host}:${port} (namespace ${cfg.temporalNamespace}${tls ? ', mTLS' : ''})`
+                : `127.0.0.1:${s === 'worker' ? l.membershipPorts[s] : l.grpcPorts[s]}`,
+            detail: running
+              ? s === 'frontend'
+                ? 'reachable'
+                : 'serving'
+              : alive(pid)
+                ? 'starting or not answering'
+                : 'not running — run `npm run services:start -- --cluster`',
+          },
+          pid,
+        ),
+      );
+    }
+    const uiPid = readPid('temporal-ui');
+    const uiOpen = await portOpen('127.0.0.1', l.uiPort);
+    const uiOurs = alive(uiPid) && (await httpOk(`http://127.0.0.1:${l.uiPort}/healthz`));
+    out.push(
+      withPid(
+        {
+          service: 'temporal-ui',
+          running: uiOurs,
+          managed: alive(uiPid),
+          address: `http://localhost:${l.uiPort}`,
+          detail: uiOurs
+            ? 'serving'
+            : uiOpen && !alive(uiPid)
+              ? 'not serving — the port is taken by another program'
+              : 'not serving',
+        },
+        uiPid,
+      ),
+    );
+  }
+  out.push(
+    withPid(
+      {
+        service: 'postgres',
+        running: pReady,
+        managed: alive(pPid),
+        address: redact(cfg.databaseUrl),
+        detail: pReady
+          ? cfg.embeddedDatabase
+            ? `reachable (embedded, data in ${join(DATA, 'postgres')})`
+            : 'reachable (DATABASE_URL)'
+          : 'not reachable — run `npm run services:start`',
+      },
+      pPid,
+    ),
+  );
   return out;
 }
 
+function record(mode: Mode, tls: boolean) {
+  mkdirSync(STATE, { recursive: true });
+  writeFileSync(join(STATE, 'mode'), mode);
+  writeFileSync(join(STATE, 'tls'), String(tls));
+}
+
+/** Stops what this run started, last first, after a failure; says what it stopped. */
+async function undoStarted(): Promise<string[]> {
+  const stopped: string[] = [];
+  for (const name of startedNow.splice(0).reverse()) {
+    await stopService(name);
+    stopped.push(name);
+  }
+  return stopped;
+}
+
+async function start(mode: Mode, tls: boolean, only?: string): Promise<void> {
+  const other = mode === 'cluster' ? 'temporal' : clusterName('frontend');
+  if (alive(readPid(other))) {
+    throw new ToolError(
+      `the ${mode === 'cluster' ? 'dev server' : 'cluster'} is running: stop it first with \`npm run services:stop\``,
+    );
+  }
+  await checkPorts(mode, only);
+  record(mode, tls);
+  if (!only || only === 'postgres') console.log(await startPostgres());
+  if (mode === 'dev') {
+    if (!only || only === 'temporal') console.log(await startTemporal());
+  } else if (only !== 'postgres') {
+    for (const line of await startCluster(tls, only)) console.log(line);
+  }
+  if (!only)
+    console.log('Run a worker with `npm run worker`; check with `npm run services:status`.');
+}
+
 async function main() {
-  const [command] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-  const json = process.argv.includes('--json');
+  const argv = process.argv.slice(2);
+  const [command, name] = argv.filter((a) => !a.startsWith('--'));
+  const json = argv.includes('--json');
+  const mode = modeOf(argv);
+  const tls = mode === 'cluster' && tlsOf(argv);
+  const names = serviceNames(mode);
+  if (name && !names.includes(name)) {
+    console.error(
+      `services ${command}: no service "${name}" in ${mode} mode; services: ${names.join(', ')}`,
+    );
+    process.exit(2);
+  }
   try {
     switch (command) {
-      case 'start': {
-        console.log(await startPostgres());
-        console.log(await startTemporal());
-        console.log('Run a worker with `npm run worker`; check with `npm run services:status`.');
+      case 'start':
+        await start(mode, tls, name);
+        break;
+      case 'restart': {
+        if (!name) {
+          console.error('usage: tsx scripts/services.ts restart NAME');
+          process.exit(2);
+        }
+        console.log(await stopService(name));
+        await start(mode, tls, name);
         break;
       }
       case 'stop': {
-        console.log(await stopService('temporal'));
-        console.log(await stopService('postgres'));
+        for (const n of name ? [name] : [...names].reverse()) console.log(await stopService(n));
         break;
       }
       case 'status': {
-        const s = await status();
+        const s = await status(mode, tls);
         if (json) console.log(JSON.stringify(s, null, 2));
         else {
           for (const x of s) {
             const mark = x.running ? '●' : '○';
             console.log(
-              `${mark} ${x.service.padEnd(12)} ${x.address.padEnd(52)} ${x.detail}${x.pid ? ` (pid ${x.pid})` : ''}`,
+              `${mark} ${x.service.padEnd(18)} ${x.address.padEnd(52)} ${x.detail}${x.pid ? ` (pid ${x.pid})` : ''}`,
             );
           }
         }
         break;
       }
       default:
-        console.error('usage: tsx scripts/services.ts start|stop|status [--json]');
+        console.error(
+          'usage: tsx scripts/services.ts start|stop|status|restart [NAME] [--cluster [--tls]] [--json]',
+        );
         process.exit(2);
     }
   } catch (e) {
-    console.error(`services ${command}: ${e instanceof Error ? e.message : String(e)}`);
+    const stopped = await undoStarted();
+    const undo = stopped.length
+      ? `\nStopped what this start had started (${stopped.join(', ')}): nothing is left running by it.`
+      : '';
+    console.error(`services ${command}: ${e instanceof Error ? e.message : String(e)}${undo}`);
     process.exit(e instanceof ToolError ? 1 : 3);
   }
 }

@@ -6,7 +6,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureSystemNeeds, TEST_SYSTEM_NEEDS } from './lib/system-packages.ts';
-import { ensureTemporalCli, ensureTestServer, REPO_ROOT } from './lib/tools.ts';
+import {
+  ensureClusterServers,
+  ensureTemporalCli,
+  ensureTestServer,
+  REPO_ROOT,
+} from './lib/tools.ts';
 
 const bin = (name: string) => join(REPO_ROOT, 'node_modules', '.bin', name);
 let passed = 0;
@@ -32,6 +37,7 @@ if (lacking) {
 console.log('▶ servers (built once, then reused from the cache)');
 process.env.TEMPORAL_CLI_PATH ||= await ensureTemporalCli();
 process.env.TEMPORAL_TEST_SERVER_PATH ||= await ensureTestServer();
+await ensureClusterServers();
 
 for (const [label, cmd, args] of [
   ['format (prettier --check)', bin('prettier'), ['--check', '.']],

@@ -1,6 +1,8 @@
 // Configuration, read once from the environment and checked with zod. Every setting has a
 // local default, so that on a machine where `npm run services:start` runs nothing is needed.
 import { isIP } from 'node:net';
+import type { TLSConfig } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { z } from 'zod';
 import { ConfigError } from './config-error.ts';
 
@@ -82,8 +84,25 @@ const envSchema = fileLimitsSchema.extend({
   TEMPORAL_ADDRESS: z
     .string()
     .regex(/^[^\s:]+:\d+$/, 'must be host:port, e.g. localhost:7233')
-    .default('localhost:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    .optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).optional(),
+  /**
+   * What `services:start` runs: `dev` (the temporal CLI's dev server on SQLite, one process) or
+   * `cluster` (the Temporal server on PostgreSQL, one process per service, and the Web UI).
+   */
+  TEMPORAL_SERVICES_MODE: z.enum(['dev', 'cluster']).default('dev'),
+  /** Cluster mode: history shards (fixed once the cluster's database is created). */
+  TEMPORAL_HISTORY_SHARDS: z.coerce.number().int().min(1).max(16384).default(4),
+  /**
+   * Cluster mode: the first of the services' internal ports (membership B…B+6, gRPC of history,
+   * matching and worker B+301…B+306, frontend HTTP B+310); membership ports stay below 32768.
+   */
+  TEMPORAL_CLUSTER_PORT_BASE: z.coerce.number().int().min(1024).max(32000).default(6933),
+  /** Cluster mode: mTLS between clients and the frontend, with certificates made locally. */
+  TEMPORAL_CLUSTER_TLS: z
+    .enum(['true', 'false', '1', '0'], 'must be true or false')
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
   TEMPORAL_UI_PORT: port.default(8233),
   /** Port of the embedded PostgreSQL (used when DATABASE_URL is not given). */
@@ -180,6 +199,19 @@ function isCidr(text: string): boolean {
 export interface Config {
   temporalAddress: string;
   temporalNamespace: string;
+  /**
+   * TLS (and an API key) for connections to Temporal, from Temporal's environment
+   * configuration (TEMPORAL_TLS_*, TEMPORAL_API_KEY, a temporal.toml profile).
+   */
+  temporalTls: TLSConfig | boolean | undefined;
+  temporalApiKey: string | undefined;
+  /** What `services:start` runs, and the cluster mode's settings. */
+  services: {
+    mode: 'dev' | 'cluster';
+    historyShards: number;
+    clusterPortBase: number;
+    clusterTls: boolean;
+  };
   taskQueue: string;
   temporalUiPort: number;
   /** The connection URL in use. */
@@ -264,9 +296,18 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const databaseUrl =
     e.DATABASE_URL ?? `postgres://postgres:postgres@127.0.0.1:${e.EMBEDDED_PG_PORT}/campaign`;
+  const temporal = temporalProfile(env);
   return {
-    temporalAddress: e.TEMPORAL_ADDRESS,
-    temporalNamespace: e.TEMPORAL_NAMESPACE,
+    temporalAddress: temporal.address,
+    temporalNamespace: temporal.namespace,
+    temporalTls: temporal.tls,
+    temporalApiKey: temporal.apiKey,
+    services: {
+      mode: e.TEMPORAL_SERVICES_MODE,
+      historyShards: e.TEMPORAL_HISTORY_SHARDS,
+      clusterPortBase: e.TEMPORAL_CLUSTER_PORT_BASE,
+      clusterTls: e.TEMPORAL_CLUSTER_TLS,
+    },
     taskQueue: e.TEMPORAL_TASK_QUEUE,
     temporalUiPort: e.TEMPORAL_UI_PORT,
     databaseUrl,
@@ -306,6 +347,60 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowedHosts: list(e.NOTIFY_ALLOWED_HOSTS),
       allowedNetworks: list(e.NOTIFY_ALLOWED_NETWORKS),
     },
+  };
+}
+
+/**
+ * Where and how to reach Temporal, through the SDK's environment configuration: the profile
+ * (TEMPORAL_PROFILE, default `default`) of the temporal.toml file (TEMPORAL_CONFIG_FILE, else
+ * Temporal's default location, when there is one), overridden by TEMPORAL_ADDRESS,
+ * TEMPORAL_NAMESPACE, TEMPORAL_TLS*, TEMPORAL_API_KEY; localhost:7233 and `default` otherwise.
+ */
+function temporalProfile(env: NodeJS.ProcessEnv): {
+  address: string;
+  namespace: string;
+  tls: TLSConfig | boolean | undefined;
+  apiKey: string | undefined;
+} {
+  const vars = Object.fromEntries(
+    Object.entries(env).filter((kv): kv is [string, string] => kv[1] !== undefined && kv[1] !== ''),
+  );
+  let loaded: ReturnType<typeof loadClientConnectConfig>;
+  try {
+    loaded = loadClientConnectConfig({ overrideEnvVars: vars });
+  } catch (e) {
+    const where = vars.TEMPORAL_CONFIG_FILE
+      ? `TEMPORAL_CONFIG_FILE=${JSON.stringify(vars.TEMPORAL_CONFIG_FILE)}`
+      : `TEMPORAL_PROFILE=${JSON.stringify(vars.TEMPORAL_PROFILE ?? 'default')}`;
+    throw new ConfigError([`${where}: ${(e as Error).message.split('\n')[0]}`]);
+  }
+  const address = loaded.connectionOptions.address ?? 'localhost:7233';
+  if (!/^[^\s:]+:\d+$/.test(address)) {
+    throw new ConfigError([
+      `TEMPORAL_ADDRESS=${JSON.stringify(address)}: must be host:port, e.g. localhost:7233`,
+    ]);
+  }
+  return {
+    address,
+    namespace: loaded.namespace || 'default',
+    tls: loaded.connectionOptions.tls ?? undefined,
+    apiKey:
+      typeof loaded.connectionOptions.apiKey === 'string'
+        ? loaded.connectionOptions.apiKey
+        : undefined,
+  };
+}
+
+/** The options of a connection to Temporal (client or worker) from the configuration. */
+export function temporalConnectionOptions(cfg: Config = config()): {
+  address: string;
+  tls?: TLSConfig | boolean;
+  apiKey?: string;
+} {
+  return {
+    address: cfg.temporalAddress,
+    ...(cfg.temporalTls !== undefined ? { tls: cfg.temporalTls } : {}),
+    ...(cfg.temporalApiKey ? { apiKey: cfg.temporalApiKey } : {}),
   };
 }
 

@@ -11,7 +11,7 @@ import { getHeapStatistics } from 'node:v8';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import { migrate } from '../db/migrate.ts';
 import { createPool, isUnreachable, redactUrl } from '../db/pool.ts';
-import { config, ConfigError, type Config } from './config.ts';
+import { config, ConfigError, temporalConnectionOptions, type Config } from './config.ts';
 import { startHealthServer, type HealthReport, type HealthServer } from './health.ts';
 import { channelFor } from '../activities/notify/channels.ts';
 import { OutboxDispatcher } from './outbox.ts';
@@ -151,7 +151,7 @@ try {
 
 let connection: NativeConnection;
 try {
-  connection = await NativeConnection.connect({ address: cfg.temporalAddress });
+  connection = await NativeConnection.connect(temporalConnectionOptions(cfg));
 } catch (e) {
   await pool.end();
   fail(

@@ -5,6 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import {
   accessSync,
+  cpSync,
   constants,
   existsSync,
   mkdirSync,
@@ -235,4 +236,99 @@ export async function ensureTestServer(log: Log = stderrLog): Promise<string> {
 export function temporalCliVersion(bin: string): string {
   const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
   return (r.stdout || r.stderr || '').trim().split('\n')[0] ?? '';
+}
+
+export const TEMPORAL_SERVER_VERSION = '1.29.1';
+export const TEMPORAL_UI_SERVER_VERSION = '2.42.1';
+
+export interface ClusterServers {
+  /** The Temporal server (`server --service NAME start`). */
+  server: string;
+  /** The schema tool (temporal-sql-tool). */
+  sql: string;
+  /** The standalone Web UI server. */
+  ui: string;
+  /** PostgreSQL schema shipped in the server's module: `<dir>/{temporal,visibility}/versioned`. */
+  schemaDir: string;
+}
+
+/**
+ * The production Temporal server, its schema tool and the standalone Web UI, built once from
+ * the Go module proxy and cached by version (the server and the schema tool in
+ * `temporal-server-<v>/` with a copy of the module's PostgreSQL schema, the UI server in
+ * `temporal-ui-server-<v>/`: both binaries are named `server`). The first build takes minutes.
+ */
+export async function ensureClusterServers(log: Log = stderrLog): Promise<ClusterServers> {
+  const serverDir = join(cacheRoot(), `temporal-server-${TEMPORAL_SERVER_VERSION}`);
+  const uiDir = join(cacheRoot(), `temporal-ui-server-${TEMPORAL_UI_SERVER_VERSION}`);
+  const out: ClusterServers = {
+    server: join(serverDir, 'server'),
+    sql: join(serverDir, 'sql'),
+    ui: join(uiDir, 'server'),
+    schemaDir: join(serverDir, 'schema', 'postgresql', 'v12'),
+  };
+  const serverReady = () =>
+    isExecutable(out.server) &&
+    isExecutable(out.sql) &&
+    existsSync(join(out.schemaDir, 'temporal', 'versioned')) &&
+    existsSync(join(out.schemaDir, 'visibility', 'versioned'));
+  if (serverReady() && isExecutable(out.ui)) return out;
+  const go = which('go');
+  if (!go) {
+    throw new ToolError(
+      'the Temporal server (cluster mode) is not built and Go is not on PATH to build it. ' +
+        'Install Go (e.g. `apt-get install golang`) or use the dev server (without --cluster).',
+    );
+  }
+  const env = { ...process.env, GOFLAGS: '-mod=mod' };
+  if (!serverReady()) {
+    log(
+      `Building the Temporal server v${TEMPORAL_SERVER_VERSION} and its schema tool with Go (first time only, about 6 minutes) into ${serverDir}`,
+    );
+    const staging = `${serverDir}.partial-${process.pid}`;
+    rmSync(staging, { recursive: true, force: true });
+    mkdirSync(staging, { recursive: true });
+    for (const pkg of ['go.temporal.io/server/cmd/server', 'go.temporal.io/server/cmd/tools/sql']) {
+      await runWithProgress(
+        `go install ${pkg}`,
+        go,
+        ['install', `${pkg}@v${TEMPORAL_SERVER_VERSION}`],
+        { env: { ...env, GOBIN: staging }, log },
+      );
+    }
+    const dl = spawnSync(
+      go,
+      ['mod', 'download', '-json', `go.temporal.io/server@v${TEMPORAL_SERVER_VERSION}`],
+      { encoding: 'utf8', env, cwd: staging },
+    );
+    const moduleDir = (JSON.parse(dl.stdout || '{}') as { Dir?: string }).Dir;
+    const schema = moduleDir && join(moduleDir, 'schema', 'postgresql', 'v12');
+    if (!schema || !existsSync(schema)) {
+      throw new ToolError(
+        `could not find the PostgreSQL schema of go.temporal.io/server@v${TEMPORAL_SERVER_VERSION} (go mod download: ${(dl.stderr || '').trim()})`,
+      );
+    }
+    mkdirSync(join(staging, 'schema', 'postgresql'), { recursive: true });
+    cpSync(schema, join(staging, 'schema', 'postgresql', 'v12'), { recursive: true });
+    rmSync(serverDir, { recursive: true, force: true });
+    publish(staging, serverDir);
+  }
+  if (!isExecutable(out.ui)) {
+    log(`Building the Temporal UI server v${TEMPORAL_UI_SERVER_VERSION} with Go into ${uiDir}`);
+    const staging = `${uiDir}.partial-${process.pid}`;
+    rmSync(staging, { recursive: true, force: true });
+    mkdirSync(staging, { recursive: true });
+    await runWithProgress(
+      'go install github.com/temporalio/ui-server/v2/cmd/server',
+      go,
+      ['install', `github.com/temporalio/ui-server/v2/cmd/server@v${TEMPORAL_UI_SERVER_VERSION}`],
+      { env: { ...env, GOBIN: staging }, log },
+    );
+    rmSync(uiDir, { recursive: true, force: true });
+    publish(staging, uiDir);
+  }
+  if (!serverReady() || !isExecutable(out.ui)) {
+    throw new ToolError(`the build finished but a binary is missing in ${serverDir} or ${uiDir}`);
+  }
+  return out;
 }

@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ALL_SEARCH_ATTRIBUTES, searchAttributeFlags } from '../../domain/search-attributes.ts';
-import { REPO_ROOT } from '../../scripts/lib/tools.ts';
+import { REPO_ROOT, TEMPORAL_SERVER_VERSION } from '../../scripts/lib/tools.ts';
 import { readPortalConfig } from '../../portal/config.ts';
 import { readConfig, WORKER_DEFAULTS, WORKER_HEAP_MIB } from '../../worker/config.ts';
 
 const COMPOSE_FILE = join(REPO_ROOT, 'docker-compose.yml');
 const SERVICES = [
   'temporal-db',
+  'temporal-schema',
   'temporal',
   'temporal-setup',
   'temporal-ui',
@@ -23,7 +24,7 @@ const SERVICES = [
   'worker',
   'portal',
 ];
-const ONE_SHOT = new Set(['temporal-setup']);
+const ONE_SHOT = new Set(['temporal-schema', 'temporal-setup']);
 
 interface Service {
   image?: string;
@@ -211,6 +212,29 @@ describe('docker-compose.yml', () => {
     expect(words(setup.entrypoint)).toMatch(/^\/bin\/(ba)?sh -c$/);
     expect(setup.restart).toBe('no');
     expect(setup.depends_on?.temporal?.condition).toBe('service_healthy');
+  });
+
+  it('runs the server and schema of the cluster mode, with its dynamic configuration', () => {
+    const temporal = stack().temporal! as Service & { volumes?: (string | { source?: string })[] };
+    expect(temporal.image).toBe(`temporalio/server:${TEMPORAL_SERVER_VERSION}`);
+    expect(temporal.depends_on?.['temporal-schema']?.condition).toBe(
+      'service_completed_successfully',
+    );
+    expect(temporal.environment?.NUM_HISTORY_SHARDS).toMatch(/^\d+$/);
+    const mounts = (temporal.volumes ?? []).map((v) => (typeof v === 'string' ? v : v.source));
+    expect(mounts.some((m) => String(m).includes('deploy/temporal-dynamic.yaml'))).toBe(true);
+    const schema = stack()['temporal-schema']!;
+    expect(schema.image).toMatch(
+      new RegExp(`^temporalio/admin-tools:${TEMPORAL_SERVER_VERSION.replace(/\./g, '\\.')}-`),
+    );
+    const script = words(schema.command);
+    expect(script).toMatch(/temporal-sql-tool --plugin postgres12/);
+    expect(script).toMatch(/setup-schema -v 0\.0/);
+    expect(script).toMatch(
+      /update-schema -d \/etc\/temporal\/schema\/postgresql\/v12\/\$\$dir\/versioned/,
+    );
+    expect(script).toMatch(/temporal_visibility:visibility/);
+    expect(schema.restart).toBe('no');
   });
 
   it('puts the Temporal UI on port 8233 against the compose Temporal', () => {

@@ -131,6 +131,44 @@ describe('local services', () => {
     }
   });
 
+  it('start nothing when the UI port is taken, and do not call the other program our UI', async () => {
+    const uiPort = await freePort();
+    const squatter: Server = createServer(() => {});
+    await new Promise<void>((r) => squatter.listen(uiPort, '127.0.0.1', () => r()));
+    const otherDir = mkdtempSync(join(tmpdir(), 'campaign-services-'));
+    chmodSync(otherDir, 0o755);
+    const otherEnv = {
+      ...env,
+      CAMPAIGN_DATA_DIR: otherDir,
+      TEMPORAL_ADDRESS: `localhost:${await freePort()}`,
+      TEMPORAL_UI_PORT: String(uiPort),
+      EMBEDDED_PG_PORT: String(await freePort()),
+    };
+    try {
+      const r = await services('start', otherEnv);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        new RegExp(`port ${uiPort} \\(for the Temporal UI\\) is already taken by another process`),
+      );
+      const s = JSON.parse((await services('status', otherEnv, ['--json'])).stdout) as {
+        service: string;
+        running: boolean;
+        managed: boolean;
+        detail: string;
+      }[];
+      expect(s.map((x) => [x.service, x.running, x.managed])).toEqual([
+        ['temporal', false, false],
+        ['temporal-ui', false, false],
+        ['postgres', false, false],
+      ]);
+      expect(s[1]!.detail).toMatch(/taken by another program/);
+    } finally {
+      squatter.close();
+      await services('stop', otherEnv);
+      rmSync(otherDir, { recursive: true, force: true });
+    }
+  });
+
   it('stop cleanly, and stopping again is harmless', async () => {
     expect((await services('stop', env)).stdout).toMatch(/temporal: stopped/);
     const again = await services('stop', env);
