@@ -90,6 +90,8 @@ const pool = createPool(cfg.databaseUrl, cfg.maxConcurrentActivities + 2);
 const outbox = new OutboxDispatcher({
   pool,
   channelFor: (c) => channelFor(c, { network: cfg.network }),
+  id: identity,
+  leaseMs: durationMs(cfg.outboxLease),
   log: (line) => console.error(`outbox: ${line}`),
 });
 
@@ -186,7 +188,7 @@ if (!drained) {
   // The batch's transaction is still open and would hold pool.end() forever. Exiting rolls it
   // back: its deliveries stay pending, and another worker sends them (possibly a second time).
   console.error(
-    `worker: notice deliveries still in flight after ${cfg.shutdownGrace}; left pending for another worker; stopped`,
+    `worker: notice deliveries still in flight after ${cfg.shutdownGrace}; left leased, for another worker once the lease (${cfg.outboxLease}) has run out; stopped`,
   );
   process.exit(1);
 }

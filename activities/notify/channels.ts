@@ -27,6 +27,11 @@ export interface OutboundNotice {
   recipients: string[];
   title: string;
   body: string;
+  /**
+   * The same on every attempt of one delivery (notice and channel): sent as the
+   * `Idempotency-Key` header so that a receiver can drop a second copy.
+   */
+  idempotencyKey?: string;
 }
 
 export interface Channel {
@@ -94,7 +99,7 @@ export function channelFor(config: ChannelConfig, opts: ChannelOptions = {}): Ch
     case 'webhook':
       return {
         async send(n) {
-          await post(http, 'webhook', config.url, config.headers ?? {}, {
+          await post(http, 'webhook', config.url, keyed(config.headers ?? {}, n), {
             noticeId: n.noticeId,
             campaignId: n.campaignId,
             taskId: n.taskId,
@@ -108,7 +113,7 @@ export function channelFor(config: ChannelConfig, opts: ChannelOptions = {}): Ch
     case 'wecom':
       return {
         async send(n) {
-          const res = await post(http, 'wecom', config.url, {}, wecomMessage(n));
+          const res = await post(http, 'wecom', config.url, keyed({}, n), wecomMessage(n));
           checkErrcode('wecom', res);
         },
       };
@@ -119,7 +124,7 @@ export function channelFor(config: ChannelConfig, opts: ChannelOptions = {}): Ch
           const url = config.secret
             ? dingtalkSignedUrl(config.url, config.secret, now())
             : config.url;
-          const res = await post(http, 'dingtalk', url, {}, dingtalkMessage(n));
+          const res = await post(http, 'dingtalk', url, keyed({}, n), dingtalkMessage(n));
           checkErrcode('dingtalk', res);
         },
       };
@@ -129,6 +134,11 @@ export function channelFor(config: ChannelConfig, opts: ChannelOptions = {}): Ch
       throw new Error(`unknown channel type ${JSON.stringify(unknown.type)}`);
     }
   }
+}
+
+/** A delivery's headers with its idempotency key, when it has one. */
+function keyed(headers: Record<string, string>, n: OutboundNotice): Record<string, string> {
+  return n.idempotencyKey ? { ...headers, 'Idempotency-Key': n.idempotencyKey } : headers;
 }
 
 /** The console line: the title and recipients, then the body indented. */
