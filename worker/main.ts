@@ -160,6 +160,16 @@ const worker = await createWorker({
   tuning: cfg.worker,
   shutdownGraceTime: cfg.shutdownGrace as `${number}s`,
   identity,
+  // The fault suite (`npm run chaos`) times its kills by these lines: off unless asked for.
+  ...(process.env.WORKER_TRACE_ACTIVITIES === '1'
+    ? {
+        activityDeps: {
+          beforeActivity: async (name: string) => {
+            console.error(`trace: activity ${name}`);
+          },
+        },
+      }
+    : {}),
 });
 current.worker = worker;
 const { maxCachedWorkflows, maxConcurrentWorkflowTasks, maxConcurrentLocalActivities } = cfg.worker;
