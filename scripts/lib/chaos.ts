@@ -503,7 +503,14 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 
 function canonicalValue(v: unknown): unknown {
   if (v instanceof Date) return '<time>';
-  if (typeof v === 'string') return v.replace(UUID, '<id>').replace(ISO, '<time>');
+  if (typeof v === 'string')
+    return v
+      .replace(UUID, '<id>')
+      .replace(ISO, '<time>')
+      .replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:<port>');
+  // Epoch milliseconds (2001 to 2286): a moment.
+  if (typeof v === 'number' && v >= 1e12 && v < 1e13) return '<time>';
+  if (typeof v === 'string' && /^\d{13}$/.test(v)) return '<time>';
   if (Array.isArray(v)) return v.map(canonicalValue);
   if (v && typeof v === 'object') {
     const out: Record<string, unknown> = {};

@@ -112,6 +112,16 @@ export class SimulatedDepartments {
     );
   }
 
+  /** How many tasks training (the team leader and fillers) or data entry opens. */
+  private expectedTasks(phase: string): number {
+    const inds = this.o.definition.indicators;
+    if (phase === 'training')
+      return inds.reduce((n, i) => n + new Set([i.teamLeader, ...i.fillers]).size, 0);
+    if (phase === 'dataEntry')
+      return inds.reduce((n, i) => n + 1 + (i.cooperatingUnits?.length ?? 0), 0);
+    return 0;
+  }
+
   /** State-driven: the bureau closes the phase under way once its work is done. */
   private async closePhase(phase: string): Promise<boolean> {
     const order = ['training', 'dataEntry', 'verification', 'reporting'];
@@ -131,6 +141,17 @@ export class SimulatedDepartments {
     const waiting = (t: TaskRow) =>
       t.unit_id === LATE_UNIT && t.kind !== 'measure' && t.state !== 'submitted';
     if (!open.rows.every(waiting)) return false;
+    // Every task the phase opens is there: they are projected one by one, some after others
+    // have been done already.
+    const expected = this.expectedTasks(phase);
+    if (expected) {
+      const kinds = phase === 'training' ? ['training'] : ['questionnaire', 'contribution'];
+      const r = await this.o.pool.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM tasks WHERE campaign_id = $1 AND kind = ANY($2)',
+        [id, kinds],
+      );
+      if ((r.rows[0]?.n ?? 0) < expected) return false;
+    }
     if (phase === 'reporting') {
       // The rectification the results started runs to its end inside the phase.
       const r = await this.o.pool.query<{ open: number; all: number }>(
