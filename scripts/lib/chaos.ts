@@ -40,6 +40,13 @@ export interface ChaosOptions {
   dbOutageMs: number;
   /** How long the webhook fails (HTTP 503), then as long times out, ms (0: not at all). */
   endpointFaultMs: number;
+  /**
+   * Seconds between the late unit's escalation steps (default 60): longer than a worker or the
+   * server is ever away, so that each step's timer fires on its own. A step overdue together
+   * with the next one is folded into it (one notice, `skipped` in the event: see
+   * workflows/task.ts), which the comparison would rightly count as a difference.
+   */
+  ladderStepS?: number;
   /** Longest pause between a worker's start and its kill, ms. */
   maxKillGapMs?: number;
   log: (line: string) => void;
@@ -83,7 +90,7 @@ const TZ = 'Asia/Shanghai';
 const CAMPAIGN_ID = 'chaos-2026';
 
 /** The quick example with windows of hours, one data-entry slot, a ladder of seconds, a webhook. */
-function steadyDefinition(dir: string, webhookUrl: string): string {
+function steadyDefinition(dir: string, webhookUrl: string, stepS: number): string {
   const raw = parseYaml(readFileSync('examples/quick-demo.yaml', 'utf8'));
   const t0 = Date.parse(`${raw.phases.training.start}+08:00`);
   const at = (hours: number) => formatIsoOffset(t0 + hours * 3_600_000, TZ).slice(0, 19);
@@ -98,8 +105,8 @@ function steadyDefinition(dir: string, webhookUrl: string): string {
   };
   raw.phases.reporting = { start: at(12), end: at(16) };
   raw.policy.escalation = [
-    { after: { duration: 'PT5S' }, notify: ['assignee', 'deputy'], label: '分管领导督办' },
-    { after: { duration: 'PT5S' }, notify: ['head'], label: '一把手督办' },
+    { after: { duration: `PT${stepS}S` }, notify: ['assignee', 'deputy'], label: '分管领导督办' },
+    { after: { duration: `PT${stepS}S` }, notify: ['head'], label: '一把手督办' },
     { after: { duration: 'PT2H' }, notify: ['bureau', 'leadership'], label: '县领导约谈' },
   ];
   raw.policy.returnDue = { duration: 'PT2H' };
@@ -291,7 +298,11 @@ export async function runChaosCampaign(o: ChaosOptions): Promise<ChaosRun> {
   };
 
   await spawnWorker();
-  const definitionPath = steadyDefinition(dir, `http://127.0.0.1:${receiver.port}/notices`);
+  const definitionPath = steadyDefinition(
+    dir,
+    `http://127.0.0.1:${receiver.port}/notices`,
+    o.ladderStepS ?? 60,
+  );
   const loaded = await loadDefinitionFile(definitionPath);
   if (!loaded.definition) throw new Error(`chaos: the definition does not load: ${definitionPath}`);
   const start = await runCampaignCli(
@@ -451,6 +462,17 @@ export async function runChaosCampaign(o: ChaosOptions): Promise<ChaosRun> {
   for (const t of chased.rows)
     if (t.escalation_level < 2)
       problems.push(`timer missed: ${t.task_id} reached escalation level ${t.escalation_level}`);
+
+  // Every reminder and escalation step fired on its own, none folded into a later one.
+  const folded = await pool.query<{ task_id: string; type: string; detail: { skipped: string[] } }>(
+    `SELECT task_id, type, detail FROM task_events
+      WHERE campaign_id = $1 AND type IN ('reminded', 'escalated') AND detail ? 'skipped'`,
+    [CAMPAIGN_ID],
+  );
+  for (const e of folded.rows)
+    problems.push(
+      `timer missed: ${e.task_id} ${e.type} with ${e.detail.skipped.join(', ')} folded into it`,
+    );
 
   // Deliveries against what the receiver got.
   const deliveries = await pool.query<{ key: string; status: string }>(

@@ -18,6 +18,7 @@ describe('the fault suite', () => {
       dbOutageMs: 10_000,
       endpointFaultMs: 5_000,
       maxKillGapMs: 8_000,
+      ladderStepS: 45,
       log: (line) => lines.push(line),
     });
     const { chaos, baseline, differences } = result;
