@@ -86,7 +86,8 @@ export class SimulatedDepartments {
       let acted = false;
       try {
         const phase = await this.phase();
-        if (phase === 'closed') return;
+        // State-driven, the late unit's work still open after the close is done too.
+        if (phase === 'closed' && !(this.o.stateDriven && (await this.anyOpen()))) return;
         acted =
           (await this.phaseWork(phase)) ||
           (await this.taskWork()) ||
@@ -98,6 +99,14 @@ export class SimulatedDepartments {
       }
       if (!acted) await new Promise((r) => setTimeout(r, this.o.stateDriven ? 500 : 1000));
     }
+  }
+
+  private async anyOpen(): Promise<boolean> {
+    const r = await this.o.pool.query(
+      `SELECT 1 FROM tasks WHERE campaign_id = $1 AND state IN ('open', 'returned', 'submitted') LIMIT 1`,
+      [this.o.campaignId],
+    );
+    return (r.rowCount ?? 0) > 0;
   }
 
   /** Not an answer from the campaign: the command did not get through (tried again). */
