@@ -143,6 +143,14 @@ const envSchema = fileLimitsSchema.extend({
     .string()
     .regex(/^\d+(ms|s|m)$/, 'must be a duration such as 30s or 2m')
     .default('30s'),
+  /**
+   * How long the outbox dispatcher keeps a claimed batch of notice deliveries its own before
+   * another worker may send them (after a crash); longer than a batch takes to send.
+   */
+  OUTBOX_LEASE: z
+    .string()
+    .regex(/^\d+(ms|s|m)$/, 'must be a duration such as 30s or 2m')
+    .default('2m'),
   /** How long the CLI waits for a worker to answer an action, in seconds. */
   CLI_WORKER_TIMEOUT: z.coerce.number().min(1).max(600).default(30),
   LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
@@ -233,6 +241,8 @@ export interface Config {
   /** Where the health endpoint is served, when it is. */
   healthAddress: ListenAddress | undefined;
   shutdownGrace: string;
+  /** OUTBOX_LEASE: `500ms`, `30s`, `2m`. */
+  outboxLease: string;
   logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   cliWorkerTimeoutMs: number;
   /** CAMPAIGN_OPERATOR, when set. */
@@ -335,6 +345,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsAddress: e.WORKER_METRICS_ADDRESS,
     healthAddress: e.WORKER_HEALTH_ADDRESS,
     shutdownGrace: e.WORKER_SHUTDOWN_GRACE,
+    outboxLease: e.OUTBOX_LEASE,
     logLevel: e.LOG_LEVEL,
     cliWorkerTimeoutMs: e.CLI_WORKER_TIMEOUT * 1000,
     operator: e.CAMPAIGN_OPERATOR,

@@ -96,6 +96,8 @@ const pool = createPool(cfg.workerDatabaseUrl, cfg.maxConcurrentActivities + 2);
 const outbox = new OutboxDispatcher({
   pool,
   channelFor: (c) => channelFor(c, { network: cfg.network, secrets }),
+  id: identity,
+  leaseMs: durationMs(cfg.outboxLease),
   log: (line) => console.error(`outbox: ${line}`),
 });
 
@@ -169,6 +171,16 @@ const worker = await createWorker({
   shutdownGraceTime: cfg.shutdownGrace as `${number}s`,
   identity,
   ...(dataConverter ? { dataConverter } : {}),
+  // The fault suite (`npm run chaos`) times its kills by these lines: off unless asked for.
+  ...(process.env.WORKER_TRACE_ACTIVITIES === '1'
+    ? {
+        activityDeps: {
+          beforeActivity: async (name: string) => {
+            console.error(`trace: activity ${name}`);
+          },
+        },
+      }
+    : {}),
 });
 current.worker = worker;
 const { maxCachedWorkflows, maxConcurrentWorkflowTasks, maxConcurrentLocalActivities } = cfg.worker;
@@ -197,7 +209,7 @@ if (!drained) {
   // The batch's transaction is still open and would hold pool.end() forever. Exiting rolls it
   // back: its deliveries stay pending, and another worker sends them (possibly a second time).
   console.error(
-    `worker: notice deliveries still in flight after ${cfg.shutdownGrace}; left pending for another worker; stopped`,
+    `worker: notice deliveries still in flight after ${cfg.shutdownGrace}; left leased, for another worker once the lease (${cfg.outboxLease}) has run out; stopped`,
   );
   process.exit(1);
 }

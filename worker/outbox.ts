@@ -1,9 +1,14 @@
 // The outbox dispatcher: sends the pending rows of `notice_deliveries` through their channels,
 // retries failures with exponential backoff and gives up after a number of attempts. Rows are
-// claimed with FOR UPDATE SKIP LOCKED and stay locked until their outcome is recorded, so
-// dispatchers in several workers can run side by side without sending a delivery twice.
+// claimed with a lease (claimed_by, lease_until) in one short statement, sent outside any
+// transaction, and each outcome is recorded only while the claim is still the dispatcher's own:
+// no row lock is held across a network call. Dispatchers in several workers run side by side
+// without sending a delivery twice while they live; a dispatcher killed while sending leaves its
+// rows leased, and another one sends them once the lease has run out. Every request carries an
+// idempotency key stable per notice and channel (`Idempotency-Key`), so that a receiver can
+// drop the second copy of such a delivery.
+import { hostname } from 'node:os';
 import type pg from 'pg';
-import { withTransaction } from '../db/pool.ts';
 import type { ChannelConfig } from '../domain/definition.ts';
 import {
   channelFor as defaultChannelFor,
@@ -24,7 +29,23 @@ export interface OutboxDispatcherOptions {
   baseBackoffMs?: number;
   /** Longest delay between attempts (default 10 minutes). */
   maxBackoffMs?: number;
+  /**
+   * How long a claimed batch stays this dispatcher's own (default 2 minutes): longer than a
+   * batch takes to send (a channel's timeout for each of its deliveries in the batch). After it,
+   * another dispatcher may send the batch's unrecorded deliveries again.
+   */
+  leaseMs?: number;
+  /** Who claims: recorded in `claimed_by` (default host:pid and a random suffix). */
+  id?: string;
   log?: (line: string) => void;
+}
+
+/** The default lease of a claimed batch. */
+export const DEFAULT_LEASE_MS = 2 * 60_000;
+
+/** The key a receiver de-duplicates by: one per notice and channel, the same on every attempt. */
+export function idempotencyKey(noticeId: string, channelId: string): string {
+  return `${noticeId}@${channelId}`;
 }
 
 export interface OutboxRunResult {
@@ -72,6 +93,8 @@ export class OutboxDispatcher {
   private readonly maxAttempts: number;
   private readonly baseBackoffMs: number;
   private readonly maxBackoffMs: number;
+  private readonly leaseMs: number;
+  readonly id: string;
   private readonly log: (line: string) => void;
 
   private running = false;
@@ -87,6 +110,8 @@ export class OutboxDispatcher {
     this.maxAttempts = opts.maxAttempts ?? 8;
     this.baseBackoffMs = opts.baseBackoffMs ?? 2000;
     this.maxBackoffMs = opts.maxBackoffMs ?? 10 * 60_000;
+    this.leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
+    this.id = opts.id ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
     this.log = opts.log ?? ((line: string) => console.log(line));
   }
 
@@ -101,8 +126,8 @@ export class OutboxDispatcher {
   /**
    * Stop polling and wait for the batch in flight, if any, to be recorded: no longer than
    * `timeoutMs` when given. Resolves true once nothing is in flight, false when the time ran
-   * out first (the batch's transaction is still open; if the process then exits, its rows roll
-   * back to pending and another dispatcher sends them again).
+   * out first (the batch's rows stay leased; if the process then exits, another dispatcher
+   * sends them again once the lease has run out).
    */
   async stop(timeoutMs?: number): Promise<boolean> {
     this.running = false;
@@ -151,86 +176,109 @@ export class OutboxDispatcher {
   }
 
   /**
-   * Claim one batch of due deliveries, send them and record each outcome, in one transaction.
-   * A channel's failure is recorded, never thrown; only database errors reject.
+   * Claim one batch of due deliveries with a lease, send them and record each outcome. A
+   * channel's failure is recorded, never thrown; only database errors reject. An outcome is
+   * recorded only while the claim is still ours: when the lease ran out and another dispatcher
+   * claimed the row meanwhile, it is left to that one.
    */
   async runOnce(): Promise<OutboxRunResult> {
     const result: OutboxRunResult = { sent: 0, failed: 0, retried: 0 };
-    return withTransaction(this.pool, async (client) => {
-      const claimed = await client.query<ClaimedRow>(
-        `SELECT d.notice_id, d.channel_id, d.channel, d.attempts,
-                n.campaign_id, n.task_id, n.kind, n.recipients, n.title, n.body
+    // One statement, so one short transaction: the rows are locked only while they are marked.
+    const claimed = await this.pool.query<ClaimedRow>(
+      `WITH due AS (
+         SELECT d.notice_id, d.channel_id
            FROM notice_deliveries d
            JOIN notices n ON n.notice_id = d.notice_id
           WHERE d.status = 'pending' AND d.next_attempt_at <= now()
+            AND (d.lease_until IS NULL OR d.lease_until <= clock_timestamp())
           ORDER BY d.next_attempt_at, n.created_at, d.notice_id, d.channel_id
           LIMIT $1
-          FOR UPDATE OF d SKIP LOCKED`,
-        [this.batchSize],
-      );
-      this.lastClaimed = claimed.rows.length;
-      const outcomes = await this.sendAll(claimed.rows);
-      /** Per channel, how long its failed delivery waits: its skipped ones wait as long. */
-      const postponed = new Map<string, number>();
-      for (const o of outcomes) {
-        const key = [o.row.notice_id, o.row.channel_id];
-        if (o.ok === 'skipped') {
-          // Behind a channel that just failed: move it back in the queue without counting an
-          // attempt, so that other channels' notices are not held up behind a dead robot.
-          await client.query(
-            `UPDATE notice_deliveries SET next_attempt_at = clock_timestamp() + $3 * interval '1 millisecond'
-              WHERE notice_id = $1 AND channel_id = $2`,
-            [...key, postponed.get(JSON.stringify(o.row.channel)) ?? this.baseBackoffMs],
-          );
-          continue;
-        }
-        if (o.ok) {
-          await client.query(
-            `UPDATE notice_deliveries
-                SET status = 'sent', sent_at = clock_timestamp(), attempts = attempts + 1,
-                    last_error = NULL
-              WHERE notice_id = $1 AND channel_id = $2`,
-            key,
-          );
-          result.sent++;
-          continue;
-        }
+          FOR UPDATE OF d SKIP LOCKED
+       ), claimed AS (
+         UPDATE notice_deliveries d
+            SET claimed_by = $2, lease_until = clock_timestamp() + $3 * interval '1 millisecond'
+           FROM due
+          WHERE d.notice_id = due.notice_id AND d.channel_id = due.channel_id
+         RETURNING d.notice_id, d.channel_id, d.channel, d.attempts, d.next_attempt_at
+       )
+       SELECT c.notice_id, c.channel_id, c.channel, c.attempts,
+              n.campaign_id, n.task_id, n.kind, n.recipients, n.title, n.body
+         FROM claimed c JOIN notices n ON n.notice_id = c.notice_id
+        ORDER BY c.next_attempt_at, n.created_at, c.notice_id, c.channel_id`,
+      [this.batchSize, this.id, this.leaseMs],
+    );
+    this.lastClaimed = claimed.rows.length;
+    const outcomes = await this.sendAll(claimed.rows);
+    /** Per channel, how long its failed delivery waits: its skipped ones wait as long. */
+    const postponed = new Map<string, number>();
+    const mine = `notice_id = $1 AND channel_id = $2 AND claimed_by = $3`;
+    const release = `claimed_by = NULL, lease_until = NULL`;
+    for (const o of outcomes) {
+      const key = [o.row.notice_id, o.row.channel_id, this.id];
+      const where = `${o.row.notice_id} via ${o.row.channel_id}`;
+      let recorded: pg.QueryResult;
+      if (o.ok === 'skipped') {
+        // Behind a channel that just failed: move it back in the queue without counting an
+        // attempt, so that other channels' notices are not held up behind a dead robot.
+        recorded = await this.pool.query(
+          `UPDATE notice_deliveries
+              SET next_attempt_at = clock_timestamp() + $4 * interval '1 millisecond', ${release}
+            WHERE ${mine}`,
+          [...key, postponed.get(JSON.stringify(o.row.channel)) ?? this.baseBackoffMs],
+        );
+      } else if (o.ok) {
+        recorded = await this.pool.query(
+          `UPDATE notice_deliveries
+              SET status = 'sent', sent_at = clock_timestamp(), attempts = attempts + 1,
+                  last_error = NULL, ${release}
+            WHERE ${mine}`,
+          key,
+        );
+        if (recorded.rowCount) result.sent++;
+      } else {
         const attempts = o.row.attempts + 1;
         const error = truncate(o.error, MAX_ERROR_CHARS);
-        const where = `${o.row.notice_id} via ${o.row.channel_id}`;
         if (attempts >= this.maxAttempts) {
-          await client.query(
+          recorded = await this.pool.query(
             `UPDATE notice_deliveries
-                SET status = 'failed', attempts = attempts + 1, last_error = $3
-              WHERE notice_id = $1 AND channel_id = $2`,
+                SET status = 'failed', attempts = attempts + 1, last_error = $4, ${release}
+              WHERE ${mine}`,
             [...key, error],
           );
-          result.failed++;
-          this.log(`[outbox] ${where} failed for good after ${attempts} attempts: ${o.error}`);
+          if (recorded.rowCount) {
+            result.failed++;
+            this.log(`[outbox] ${where} failed for good after ${attempts} attempts: ${o.error}`);
+          }
         } else {
           const delay = backoffMs(attempts, this.baseBackoffMs, this.maxBackoffMs);
           postponed.set(JSON.stringify(o.row.channel), delay);
-          await client.query(
+          recorded = await this.pool.query(
             `UPDATE notice_deliveries
-                SET attempts = attempts + 1, last_error = $3,
-                    next_attempt_at = clock_timestamp() + $4 * interval '1 millisecond'
-              WHERE notice_id = $1 AND channel_id = $2`,
+                SET attempts = attempts + 1, last_error = $4,
+                    next_attempt_at = clock_timestamp() + $5 * interval '1 millisecond', ${release}
+              WHERE ${mine}`,
             [...key, error, delay],
           );
-          result.retried++;
-          this.log(
-            `[outbox] ${where} failed (attempt ${attempts}/${this.maxAttempts}), retry in ${Math.round(delay / 1000)} s: ${o.error}`,
-          );
+          if (recorded.rowCount) {
+            result.retried++;
+            this.log(
+              `[outbox] ${where} failed (attempt ${attempts}/${this.maxAttempts}), retry in ${Math.round(delay / 1000)} s: ${o.error}`,
+            );
+          }
         }
       }
-      return result;
-    });
+      if (!recorded.rowCount)
+        this.log(
+          `[outbox] ${where}: the lease ran out before the outcome was recorded; left to its new claimant`,
+        );
+    }
+    return result;
   }
 
   /**
    * Send a batch: channels in parallel, the deliveries of one channel in order. Once a channel
    * fails, its remaining deliveries wait for the next round, so that a dead robot costs one
-   * timeout per batch rather than one per delivery while the rows stay locked.
+   * timeout per batch rather than one per delivery while the rows stay leased.
    */
   private async sendAll(rows: ClaimedRow[]): Promise<Outcome[]> {
     const byChannel = new Map<string, ClaimedRow[]>();
@@ -268,6 +316,7 @@ export class OutboxDispatcher {
       recipients: row.recipients,
       title: row.title,
       body: row.body,
+      idempotencyKey: idempotencyKey(row.notice_id, row.channel_id),
     };
     try {
       await this.channelFor(row.channel).send(notice);

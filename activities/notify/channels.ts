@@ -27,6 +27,11 @@ export interface OutboundNotice {
   recipients: string[];
   title: string;
   body: string;
+  /**
+   * The same on every attempt of one delivery (notice and channel): sent as the
+   * `Idempotency-Key` header so that a receiver can drop a second copy.
+   */
+  idempotencyKey?: string;
 }
 
 export interface Channel {
@@ -116,7 +121,7 @@ export function channelFor(config: ChannelConfig, opts: ChannelOptions = {}): Ch
           const headers = { ...config.headers };
           if (config.secretRef)
             headers[config.secretHeader ?? 'Authorization'] = secretOf(opts, config.secretRef);
-          await post(http, 'webhook', config.url, headers, {
+          await post(http, 'webhook', config.url, keyed(headers, n), {
             noticeId: n.noticeId,
             campaignId: n.campaignId,
             taskId: n.taskId,
@@ -133,7 +138,7 @@ export function channelFor(config: ChannelConfig, opts: ChannelOptions = {}): Ch
           const url = config.secretRef
             ? withParam(config.url, 'key', secretOf(opts, config.secretRef))
             : config.url;
-          const res = await post(http, 'wecom', url, {}, wecomMessage(n));
+          const res = await post(http, 'wecom', url, keyed({}, n), wecomMessage(n));
           checkErrcode('wecom', res);
         },
       };
@@ -149,7 +154,7 @@ export function channelFor(config: ChannelConfig, opts: ChannelOptions = {}): Ch
             ? secretOf(opts, config.signingSecretRef)
             : config.secret;
           const url = signing ? dingtalkSignedUrl(base, signing, now()) : base;
-          const res = await post(http, 'dingtalk', url, {}, dingtalkMessage(n));
+          const res = await post(http, 'dingtalk', url, keyed({}, n), dingtalkMessage(n));
           checkErrcode('dingtalk', res);
         },
       };
@@ -159,6 +164,11 @@ export function channelFor(config: ChannelConfig, opts: ChannelOptions = {}): Ch
       throw new Error(`unknown channel type ${JSON.stringify(unknown.type)}`);
     }
   }
+}
+
+/** A delivery's headers with its idempotency key, when it has one. */
+function keyed(headers: Record<string, string>, n: OutboundNotice): Record<string, string> {
+  return n.idempotencyKey ? { ...headers, 'Idempotency-Key': n.idempotencyKey } : headers;
 }
 
 /** The console line: the title and recipients, then the body indented. */

@@ -7,6 +7,11 @@
 //
 // It reads the campaign's state from PostgreSQL (what `campaign tasks` reads) and acts only
 // through `bin/campaign.mjs`, so every step it takes is a command a person could type.
+//
+// With `stateDriven` (the fault suite), nothing waits on the clock: people act as soon as a task
+// is open (住建局 still only once chased to its head), the bureau closes each phase
+// (`campaign phase … close`) once its work is done, and a command that fails for a reason other
+// than a refusal (a database or server away, a worker killed) is tried again.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +47,10 @@ export interface SimulationOptions {
   env?: NodeJS.ProcessEnv;
   /** Called with each line of the simulation's log (commands and what came of them). */
   log: (line: string) => void;
+  /** Driven by the campaign's state alone, phases closed by the bureau (see above). */
+  stateDriven?: boolean;
+  /** Called when a changing command starts and when it has ended (the fault suite's timing). */
+  onCommand?: (args: string[], phase: 'start' | 'end') => void;
 }
 
 export class SimulatedDepartments {
@@ -49,6 +58,8 @@ export class SimulatedDepartments {
   private readonly returned = new Set<string>();
   /** Refused submissions per task: a person tries again a little later, three times at most. */
   private readonly refusals = new Map<string, { count: number; at: number }>();
+  /** State-driven: how often each once-only action has been tried. */
+  private readonly tries = new Map<string, number>();
   private readonly dir = mkdtempSync(join(tmpdir(), 'campaign-demo-'));
   private stopped = false;
   /** Commands run and refused, for the summary at the end. */
@@ -72,11 +83,108 @@ export class SimulatedDepartments {
   /** Acts until the campaign has closed or `stop()` is called; one command at a time. */
   async run(): Promise<void> {
     while (!this.stopped) {
-      const phase = await this.phase();
-      if (phase === 'closed') return;
-      const acted = (await this.phaseWork(phase)) || (await this.taskWork());
-      if (!acted) await new Promise((r) => setTimeout(r, 1000));
+      let acted = false;
+      try {
+        const phase = await this.phase();
+        // State-driven, the late unit's work still open after the close is done too.
+        if (phase === 'closed' && !(this.o.stateDriven && (await this.anyOpen()))) return;
+        acted =
+          (await this.phaseWork(phase)) ||
+          (await this.taskWork()) ||
+          (this.o.stateDriven === true && (await this.closePhase(phase)));
+      } catch (e) {
+        // The database away for a while: look again shortly.
+        if (!this.o.stateDriven) throw e;
+        this.o.log(`… ${(e as Error).message.split('\n')[0]}; trying again`);
+      }
+      if (!acted) await new Promise((r) => setTimeout(r, this.o.stateDriven ? 500 : 1000));
     }
+  }
+
+  private async anyOpen(): Promise<boolean> {
+    const r = await this.o.pool.query(
+      `SELECT 1 FROM tasks WHERE campaign_id = $1 AND state IN ('open', 'returned', 'submitted') LIMIT 1`,
+      [this.o.campaignId],
+    );
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  /** Not an answer from the campaign: the command did not get through (tried again). */
+  private static unreached(r: CliRun): boolean {
+    if (r.code === 0) return false;
+    const text = `${r.stdout}\n${r.stderr}`;
+    return (
+      r.code !== 1 ||
+      /not reachable|no worker answered|ECONNREFUSED|unavailable|deadline|timed? ?out|terminating connection|Connection terminated|the database system|connect/i.test(
+        text,
+      )
+    );
+  }
+
+  /** How many tasks training (the team leader and fillers) or data entry opens. */
+  private expectedTasks(phase: string): number {
+    const inds = this.o.definition.indicators;
+    if (phase === 'training')
+      return inds.reduce((n, i) => n + new Set([i.teamLeader, ...i.fillers]).size, 0);
+    if (phase === 'dataEntry')
+      return inds.reduce((n, i) => n + 1 + (i.cooperatingUnits?.length ?? 0), 0);
+    return 0;
+  }
+
+  /** State-driven: the bureau closes the phase under way once its work is done. */
+  private async closePhase(phase: string): Promise<boolean> {
+    const order = ['training', 'dataEntry', 'verification', 'reporting'];
+    if (!order.includes(phase)) return false;
+    const id = this.o.campaignId;
+    const need: Record<string, string[]> = {
+      verification: ['enterprises', 'sample', 'evidence', 'verify'],
+      reporting: ['results'],
+    };
+    if (!(need[phase] ?? []).every((k) => this.done.has(k))) return false;
+    // Nothing anyone would act on now; the late unit's tasks become due when the phase closes.
+    const open = await this.o.pool.query<TaskRow>(
+      `SELECT unit_id, kind, state, escalation_level FROM tasks
+        WHERE campaign_id = $1 AND state IN ('open', 'returned', 'submitted')`,
+      [id],
+    );
+    const waiting = (t: TaskRow) =>
+      t.unit_id === LATE_UNIT && t.kind !== 'measure' && t.state !== 'submitted';
+    if (!open.rows.every(waiting)) return false;
+    // Every task the phase opens is there: they are projected one by one, some after others
+    // have been done already.
+    const expected = this.expectedTasks(phase);
+    if (expected) {
+      const kinds = phase === 'training' ? ['training'] : ['questionnaire', 'contribution'];
+      const r = await this.o.pool.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM tasks WHERE campaign_id = $1 AND kind = ANY($2)',
+        [id, kinds],
+      );
+      if ((r.rows[0]?.n ?? 0) < expected) return false;
+    }
+    if (phase === 'reporting') {
+      // The rectification the results started runs to its end inside the phase.
+      const r = await this.o.pool.query<{ open: number; all: number }>(
+        `SELECT count(*) FILTER (WHERE closed_at IS NULL)::int AS open, count(*)::int AS all
+           FROM rectifications WHERE campaign_id = $1`,
+        [id],
+      );
+      if (!r.rows[0] || r.rows[0].all === 0 || r.rows[0].open > 0) return false;
+    }
+    const key = `close-${phase}`;
+    const tries = (this.tries.get(key) ?? 0) + 1;
+    this.tries.set(key, tries);
+    if (tries > 30) return false;
+    await this.cli(this.who(BUREAU), [
+      'phase',
+      id,
+      'close',
+      phase,
+      '--as',
+      BUREAU,
+      '--reason',
+      '本阶段工作已完成',
+    ]);
+    return true;
   }
 
   private async phase(): Promise<string> {
@@ -90,7 +198,13 @@ export class SimulatedDepartments {
   private async cli(who: string, args: string[]): Promise<CliRun> {
     this.counts.commands++;
     const shown = args.map((a) => (/[\s"]/.test(a) ? JSON.stringify(a) : a)).join(' ');
-    const r = await runCampaignCli([...args, '--json'], this.o.env);
+    this.o.onCommand?.(args, 'start');
+    let r: CliRun;
+    try {
+      r = await runCampaignCli([...args, '--json'], this.o.env);
+    } finally {
+      this.o.onCommand?.(args, 'end');
+    }
     if (this.stopped) return r; // interrupted by Ctrl-C: not a refusal
     if (r.code !== 0) {
       this.counts.refused++;
@@ -114,12 +228,20 @@ export class SimulatedDepartments {
     const importFile = async (what: 'enterprises' | 'results', csv: string) => {
       const file = join(this.dir, `${what}.csv`);
       writeFileSync(file, csv);
-      await this.cli(this.who(BUREAU), [what, 'import', id, '--file', file, '--as', BUREAU]);
+      return this.cli(this.who(BUREAU), [what, 'import', id, '--file', file, '--as', BUREAU]);
     };
-    const once = async (key: string, fn: () => Promise<unknown>) => {
+    const once = async (key: string, fn: () => Promise<CliRun | unknown>) => {
       if (this.done.has(key)) return false;
-      this.done.add(key);
-      await fn();
+      if (!this.o.stateDriven) {
+        this.done.add(key);
+        await fn();
+        return true;
+      }
+      // State-driven: done once the campaign answered; tried again when it was not reached.
+      const tries = (this.tries.get(key) ?? 0) + 1;
+      this.tries.set(key, tries);
+      const r = (await fn()) as CliRun;
+      if (!SimulatedDepartments.unreached(r) || tries >= 30) this.done.add(key);
       return true;
     };
     if (phase === 'verification' || phase === 'reporting' || phase === 'closing') {
@@ -130,7 +252,7 @@ export class SimulatedDepartments {
             lines.push(
               `${withCreditCheck(`913400000000${String(i).padStart(5, '0')}`)},演示企业${i}号有限公司,${i % 3 ? '制造业' : '服务业'},城关镇`,
             );
-          await importFile('enterprises', `${lines.join('\n')}\n`);
+          return importFile('enterprises', `${lines.join('\n')}\n`);
         })
       )
         return true;
@@ -161,7 +283,7 @@ export class SimulatedDepartments {
     if (phase === 'reporting' || phase === 'closing') {
       if (
         await once('results', async () => {
-          await importFile(
+          return importFile(
             'results',
             '指标代码,得分,排名\nkbqy,72,4\nns,91,1\njzxk,86,2\nscjg,83,3\n',
           );
@@ -188,7 +310,8 @@ export class SimulatedDepartments {
         return true;
       }
       const refused = this.refusals.get(t.task_id);
-      if (refused && (refused.count >= 3 || now - refused.at < 5000)) continue;
+      const patience = this.o.stateDriven ? { count: 200, ms: 1000 } : { count: 3, ms: 5000 };
+      if (refused && (refused.count >= patience.count || now - refused.at < patience.ms)) continue;
       if (this.ready(t, now)) {
         await this.submit(t);
         return true;
@@ -200,8 +323,9 @@ export class SimulatedDepartments {
       [this.o.campaignId],
     );
     if (evidence.rowCount && !this.done.has('verify')) {
-      this.done.add('verify');
-      await this.cli(this.who(EVALUATOR), [
+      const tries = (this.tries.get('verify') ?? 0) + 1;
+      this.tries.set('verify', tries);
+      const r = await this.cli(this.who(EVALUATOR), [
         'verify',
         this.o.campaignId,
         'kbqy',
@@ -214,6 +338,8 @@ export class SimulatedDepartments {
         '--as',
         EVALUATOR,
       ]);
+      if (!this.o.stateDriven || !SimulatedDepartments.unreached(r) || tries >= 30)
+        this.done.add('verify');
       return true;
     }
     return false;
@@ -222,6 +348,7 @@ export class SimulatedDepartments {
   /** On time: a quarter of the way to the deadline. The late unit: once its head is chased. */
   private ready(t: TaskRow, now: number): boolean {
     if (t.unit_id === LATE_UNIT && t.kind !== 'measure') return t.escalation_level >= 2;
+    if (this.o.stateDriven) return true;
     const span = t.due_at.getTime() - t.created_at.getTime();
     return now >= t.created_at.getTime() + Math.max(3000, span / 4);
   }
@@ -250,17 +377,16 @@ export class SimulatedDepartments {
 
   private async review(t: TaskRow): Promise<void> {
     const reviewer = t.unit_id === 'spj' ? LEADER : BUREAU;
-    const firstTime = !this.returned.has(t.task_id);
+    const firstTime = !this.returned.has(t.task_id) && t.last_return_reason === null;
     const returnOnce =
       (t.kind === 'questionnaire' && t.indicator === 'kbqy') ||
       (t.kind === 'measure' && t.task_id.endsWith('/m1'));
     if (returnOnce && firstTime) {
-      this.returned.add(t.task_id);
       const reason =
         t.kind === 'measure'
           ? '电子签名覆盖率不足，请补充后重新提交'
           : '统一填报尺度：网办率请按全程网办口径填报';
-      await this.cli(this.who(BUREAU), [
+      const r = await this.cli(this.who(BUREAU), [
         'task',
         'return',
         t.task_id,
@@ -269,6 +395,7 @@ export class SimulatedDepartments {
         '--reason',
         reason,
       ]);
+      if (!this.o.stateDriven || !SimulatedDepartments.unreached(r)) this.returned.add(t.task_id);
       return;
     }
     await this.cli(this.who(reviewer), [
@@ -317,7 +444,10 @@ export class SimulatedDepartments {
       const tz = def.campaign.timeZone;
       // Deadlines a few minutes out on a demonstration's clock, given to the minute.
       const due = (minutes: number) =>
-        formatIsoOffset(Date.now() + minutes * 60_000, tz).slice(0, 16);
+        formatIsoOffset(Date.now() + minutes * (this.o.stateDriven ? 3_600_000 : 60_000), tz).slice(
+          0,
+          16,
+        );
       return {
         measures: [
           {

@@ -106,6 +106,7 @@ beforeEach(async () => {
 });
 
 const silent = () => {};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The receivers here listen on 127.0.0.1 over http: allowed by the development setting. */
 const DEV: NetworkPolicy = { allowLoopbackHttp: true };
@@ -401,6 +402,75 @@ describe('the outbox dispatcher', () => {
       "SELECT count(*)::int AS n FROM notice_deliveries WHERE status = 'sent' AND attempts = 1",
     );
     expect(sent.rows[0].n).toBe(12);
+  });
+
+  it('holds no row lock while sending: a claim is a lease, and after it runs out another dispatcher sends the delivery with the same Idempotency-Key', async () => {
+    await insertNotice('n-lease', { hook: { type: 'webhook', url: robots.url('/hook') } });
+    // The first dispatcher's send never ends by itself, as if its process had frozen.
+    let release!: () => void;
+    const frozen = new Promise<void>((r) => (release = r));
+    const keys: (string | undefined)[] = [];
+    const stuck = new OutboxDispatcher({
+      pool: db.pool,
+      id: 'dispatcher-a',
+      leaseMs: 600_000,
+      log: silent,
+      channelFor: () => ({
+        async send(n) {
+          keys.push(n.idempotencyKey);
+          await frozen;
+        },
+      }),
+    });
+    const aRun = stuck.runOnce();
+    const claimed = async () =>
+      (
+        await db.pool.query(
+          `SELECT claimed_by, lease_until > clock_timestamp() AS leased
+             FROM notice_deliveries WHERE notice_id = 'n-lease'`,
+        )
+      ).rows[0] as { claimed_by: string | null; leased: boolean } | undefined;
+    while ((await claimed())?.claimed_by !== 'dispatcher-a') await sleep(10);
+    // Claimed and being sent, yet not locked: FOR UPDATE NOWAIT gets the row at once.
+    const locker = await db.pool.connect();
+    try {
+      await locker.query('BEGIN');
+      const r = await locker.query(
+        `SELECT 1 FROM notice_deliveries WHERE notice_id = 'n-lease' FOR UPDATE NOWAIT`,
+      );
+      expect(r.rowCount).toBe(1);
+    } finally {
+      await locker.query('ROLLBACK');
+      locker.release();
+    }
+    const heir = new OutboxDispatcher({
+      pool: db.pool,
+      id: 'dispatcher-b',
+      channelFor: dev(),
+      log: silent,
+    });
+    // While the lease lasts, the delivery is not the other's to send.
+    expect(await claimed()).toEqual({ claimed_by: 'dispatcher-a', leased: true });
+    expect(await heir.runOnce()).toEqual({ sent: 0, failed: 0, retried: 0 });
+    // The lease runs out (moved into the past rather than waited for).
+    await db.pool.query(
+      `UPDATE notice_deliveries SET lease_until = clock_timestamp() - interval '1 second'
+        WHERE notice_id = 'n-lease'`,
+    );
+    expect(await heir.runOnce()).toEqual({ sent: 1, failed: 0, retried: 0 });
+    // The frozen one wakes up: its claim is gone, so it records nothing.
+    release();
+    expect(await aRun).toEqual({ sent: 0, failed: 0, retried: 0 });
+    const [row] = (
+      await db.pool.query(
+        `SELECT status, attempts, claimed_by, lease_until FROM notice_deliveries WHERE notice_id = 'n-lease'`,
+      )
+    ).rows;
+    expect(row).toEqual({ status: 'sent', attempts: 1, claimed_by: null, lease_until: null });
+    const hits = robots.on('/hook');
+    expect(hits).toHaveLength(1);
+    expect(hits[0]!.headers['idempotency-key']).toBe('n-lease@hook');
+    expect(keys).toEqual(['n-lease@hook']);
   });
 
   it('sends a notice through the console channel as a line with its title and recipients', async () => {

@@ -5,8 +5,10 @@
 // every notice is delivered once, by one of their outbox dispatchers. SIGTERM while a webhook
 // delivery is held open by the test's HTTP server: the worker waits for the answer, records the
 // delivery as sent, says it drained and exits 0 within its grace time. The other worker then
-// carries on alone. Last, a worker whose grace runs out with a delivery in flight exits 1 and
-// leaves the delivery pending and unlocked for another worker. (Which worker sent a request is
+// carries on alone. Then a worker whose grace runs out with a delivery in flight exits 1 and
+// leaves the delivery pending under its lease. Last, a worker killed with SIGKILL while its
+// delivery is in flight leaves it leased; another worker, started after it, sends it again once
+// the (short) lease has run out, with the same Idempotency-Key. (Which worker sent a request is
 // read from /proc: the owner of the client socket, so this file needs Linux.)
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
@@ -37,6 +39,7 @@ interface Hit {
   path: string;
   noticeId: string;
   kind: string;
+  idempotencyKey: string | undefined;
   arrivedAt: number;
   answeredAt?: number;
   /** The pid of the worker process that sent the request. */
@@ -68,6 +71,7 @@ class Webhook {
           path,
           noticeId: body.noticeId,
           kind: body.kind,
+          idempotencyKey: req.headers['idempotency-key'] as string | undefined,
           arrivedAt: Date.now(),
           sender,
         };
@@ -463,21 +467,73 @@ describe('worker processes', () => {
     expect(exit!.at - sentAt).toBeLessThan(3_500);
     expect(hit!.answeredAt).toBeUndefined();
     expect(hasty.log).toMatch(
-      /worker: notice deliveries still in flight after 1s; left pending for another worker; stopped/,
+      /worker: notice deliveries still in flight after 1s; left leased, for another worker once the lease \(2m\) has run out; stopped/,
     );
-    // Its transaction rolled back: the delivery is pending, unattempted and not locked, for the
-    // next worker to send (the webhook may then see it twice).
+    // No transaction was open across the call: the delivery is pending, unattempted, not
+    // locked, and claimed by the worker that exited until its lease runs out.
     const client = await db.pool.connect();
     try {
       await client.query('BEGIN');
       const rows = await client.query(
-        `SELECT status, attempts FROM notice_deliveries WHERE notice_id = $1 FOR UPDATE NOWAIT`,
+        `SELECT status, attempts, claimed_by, lease_until > now() AS leased
+           FROM notice_deliveries WHERE notice_id = $1 FOR UPDATE NOWAIT`,
         [noticeId],
       );
-      expect(rows.rows).toEqual([{ status: 'pending', attempts: 0 }]);
+      expect(rows.rows).toEqual([
+        { status: 'pending', attempts: 0, claimed_by: hasty.identity, leased: true },
+      ]);
     } finally {
       await client.query('ROLLBACK');
       client.release();
     }
+    expect(hit!.idempotencyKey).toBe(`${noticeId}@hook`);
+  });
+
+  it('killed with SIGKILL while sending, leave the delivery leased; a new worker sends it after the lease, with the same idempotency key', async () => {
+    const leased = { ...workerEnv, OUTBOX_LEASE: '3s' };
+    const doomed = new WorkerProcess('worker D', leased);
+    workers.push(doomed);
+    webhook.pids = [doomed.pid];
+    await doomed.waitForLog(/polling task queue/);
+    webhook.hold = { path: '/killed', kind: 'created', ms: 60_000 };
+    const input = newTask('/killed');
+    await startTask(input);
+    const noticeId = `${input.taskId}#1`;
+    const first = await until(
+      'the held webhook request',
+      () => webhook.hits.find((h) => h.noticeId === noticeId),
+      (h) => h !== undefined,
+    );
+    expect(first!.sender).toBe(doomed.pid);
+    process.kill(-doomed.pid, 'SIGKILL');
+    const exit = await doomed.exited;
+    expect(exit.signal).toBe('SIGKILL');
+    const [left] = await q<{ status: string; attempts: number; claimed_by: string }>(
+      'SELECT status, attempts, claimed_by FROM notice_deliveries WHERE notice_id = $1',
+      noticeId,
+    );
+    expect(left).toEqual({ status: 'pending', attempts: 0, claimed_by: doomed.identity });
+
+    webhook.hold = undefined;
+    const heir = new WorkerProcess('worker E', leased);
+    workers.push(heir);
+    webhook.pids = [heir.pid];
+    await heir.waitForLog(/polling task queue/);
+    const row = await until(
+      'the delivery sent by the new worker',
+      () =>
+        q<{ status: string; attempts: number; claimed_by: string | null }>(
+          'SELECT status, attempts, claimed_by FROM notice_deliveries WHERE notice_id = $1',
+          noticeId,
+        ),
+      (r) => r[0]?.status === 'sent',
+    );
+    expect(row).toEqual([{ status: 'sent', attempts: 1, claimed_by: null }]);
+    const hits = webhook.hits.filter((h) => h.noticeId === noticeId);
+    expect(hits).toHaveLength(2);
+    expect(hits[1]!.sender).toBe(heir.pid);
+    expect(hits[1]!.idempotencyKey).toBe(hits[0]!.idempotencyKey);
+    expect(new Set(hits.map((h) => h.idempotencyKey)).size).toBe(1);
+    await heir.stop();
   });
 });
