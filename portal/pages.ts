@@ -94,6 +94,16 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
             >${all ? L('只看未办结', 'Open only') : L('含已办结', 'Include finished')}</a
           >
         </p>
+        ${me.memberships
+          .filter((m) => isBureauOfficer(m) || m.role === 'head' || m.role === 'deputy')
+          .map(
+            (m) =>
+              html`<p>
+                <a href="/campaigns/${encodeURIComponent(m.campaignId)}/tokens"
+                  >${L('接口令牌', 'API tokens')}（${m.campaignName}）</a
+                >
+              </p>`,
+          )}
         <h2>${L('由我承办', 'Assigned to me')}（${mine.length}）</h2>
         ${taskTable(req.lang, mine)}
         <h2>${L('本单位及可见的其他事项', 'Other tasks I can see')}（${others.length}）</h2>
