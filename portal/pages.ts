@@ -17,6 +17,7 @@ import { Q, run } from '../db/portal.ts';
 import { canReadBoards, isBureauOfficer, membershipIn, type Me } from './access.ts';
 import { sendPage } from './app.ts';
 import { notFound, Refused } from './errors.ts';
+import { createToken, listTokens, revokeToken } from './tokens.ts';
 import { html, t, type Html } from './html.ts';
 import {
   campaignRoster,
@@ -93,6 +94,16 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
             >${all ? L('只看未办结', 'Open only') : L('含已办结', 'Include finished')}</a
           >
         </p>
+        ${me.memberships
+          .filter((m) => isBureauOfficer(m) || m.role === 'head' || m.role === 'deputy')
+          .map(
+            (m) =>
+              html`<p>
+                <a href="/campaigns/${encodeURIComponent(m.campaignId)}/tokens"
+                  >${L('接口令牌', 'API tokens')}（${m.campaignName}）</a
+                >
+              </p>`,
+          )}
         <h2>${L('由我承办', 'Assigned to me')}（${mine.length}）</h2>
         ${taskTable(req.lang, mine)}
         <h2>${L('本单位及可见的其他事项', 'Other tasks I can see')}（${others.length}）</h2>
@@ -776,5 +787,157 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
         return accountsPage(req, reply, html`<div class="notice bad">${e.text(req.lang)}</div>`);
       throw e;
     }
+  });
+
+  // ---- API tokens (the bureau, or a unit's head or deputy) ----
+
+  const tokensPage = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    notice?: Html,
+    status = 200,
+  ) => {
+    const { campaignId } = req.params as { campaignId: string };
+    const me = meOf(req);
+    const m = membershipIn(me, campaignId);
+    const manager = !!m && (isBureauOfficer(m) || m.role === 'head' || m.role === 'deputy');
+    if (!m || !manager) throw notFound();
+    const L = (zh: string, en: string) => t(req.lang, zh, en);
+    const roster = (await campaignRoster(pool, campaignId)).filter(
+      (p) => isBureauOfficer(m) || p.unit_id === m.unitId,
+    );
+    const units = [...new Map(roster.map((p) => [p.unit_id, p.unit_name])).entries()];
+    const tokens = await listTokens(pool, me, campaignId);
+    const csrf = req.session!.csrf;
+    const base = `/campaigns/${encodeURIComponent(campaignId)}/tokens`;
+    const when = (iso: string | null) => (iso ? local(Date.parse(iso), 'Asia/Shanghai') : '—');
+    return sendPage(
+      reply,
+      req,
+      L('接口令牌', 'API tokens'),
+      html`${notice ?? ''}
+        <section>
+          <form method="post" action="${base}">
+            <input type="hidden" name="_csrf" value="${csrf}" />
+            <label for="name">${L('用途（系统名称）', 'Purpose (the system)')}</label>
+            <input type="text" id="name" name="name" maxlength="100" required />
+            <label for="unit">${L('单位', 'Unit')}</label>
+            <select id="unit" name="unit">
+              ${units.map(([id, name]) => html`<option value="${id}">${name}</option>`)}
+            </select>
+            <label for="person">${L('负责人（本单位人员）', 'Person who answers for it')}</label>
+            <select id="person" name="person">
+              ${roster.map((p) => html`<option value="${p.person_id}">${p.name}（${p.person_id}，${p.unit_name}）</option>`)}
+            </select>
+            <div><button type="submit">${L('发放令牌', 'Issue a token')}</button></div>
+            <p class="muted">
+              ${L('令牌只显示一次，仅保存其哈希；只能访问本单位的事项。', 'The token is shown once and stored only as its hash; it reaches only its unit’s tasks.')}
+            </p>
+          </form>
+        </section>
+        <table class="stack">
+          <thead>
+            <tr>
+              <th>${L('用途', 'Purpose')}</th>
+              <th>${L('单位', 'Unit')}</th>
+              <th>${L('负责人', 'Person')}</th>
+              <th>${L('发放', 'Issued')}</th>
+              <th>${L('最近使用', 'Last used')}</th>
+              <th>${L('状态', 'State')}</th>
+              <th></th>
+            </tr>
+          </thead>
+          <tbody>
+            ${tokens.map(
+              (k) =>
+                html`<tr>
+                  <td data-label="${L('用途', 'Purpose')}">${k.name}</td>
+                  <td data-label="${L('单位', 'Unit')}">${k.unit}</td>
+                  <td data-label="${L('负责人', 'Person')}">${k.person}</td>
+                  <td data-label="${L('发放', 'Issued')}">
+                    ${when(k.createdAt)}（${k.createdBy}）
+                  </td>
+                  <td data-label="${L('最近使用', 'Last used')}">${when(k.lastUsedAt)}</td>
+                  <td data-label="${L('状态', 'State')}">
+                    ${k.revokedAt ? L('已撤销', 'revoked') : L('有效', 'active')}
+                  </td>
+                  <td>
+                    ${
+                      k.revokedAt
+                        ? ''
+                        : html`<form method="post" action="${base}/${k.tokenId}/revoke">
+                            <input type="hidden" name="_csrf" value="${csrf}" /><button
+                              type="submit"
+                              class="danger"
+                            >
+                              ${L('撤销', 'Revoke')}
+                            </button>
+                          </form>`
+                    }
+                  </td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>`,
+      status,
+    );
+  };
+
+  app.get('/campaigns/:campaignId/tokens', async (req, reply) => tokensPage(req, reply));
+
+  app.post('/campaigns/:campaignId/tokens', async (req, reply) => {
+    const { campaignId } = req.params as { campaignId: string };
+    const me = meOf(req);
+    const body = (req.body ?? {}) as Body;
+    const L = (zh: string, en: string) => t(req.lang, zh, en);
+    const name = (str(body.name) ?? '').trim();
+    if (!name || name.length > 100)
+      return tokensPage(
+        req,
+        reply,
+        html`<div class="notice bad" role="alert">
+          ${L('请填写令牌用途（不超过 100 字）。', 'Give the token a purpose (at most 100 characters).')}
+        </div>`,
+        422,
+      );
+    try {
+      const k = await createToken(pool, me, {
+        campaignId,
+        unit: str(body.unit) ?? '',
+        person: str(body.person) ?? '',
+        name,
+      });
+      return tokensPage(
+        req,
+        reply,
+        html`<div class="notice ok" role="status">
+          <p>
+            ${L('新令牌如下（只显示这一次，请立即保存到对方系统）：', 'The new token (shown this once: store it in the system now):')}
+          </p>
+          <p><code data-testid="new-token">${k.token}</code></p>
+        </div>`,
+      );
+    } catch (e) {
+      if (e instanceof Refused && e.status !== 404)
+        return tokensPage(
+          req,
+          reply,
+          html`<div class="notice bad" role="alert">${e.text(req.lang)}</div>`,
+          e.status,
+        );
+      throw e;
+    }
+  });
+
+  app.post('/campaigns/:campaignId/tokens/:tokenId/revoke', async (req, reply) => {
+    const { campaignId, tokenId } = req.params as { campaignId: string; tokenId: string };
+    await revokeToken(pool, meOf(req), campaignId, tokenId);
+    return tokensPage(
+      req,
+      reply,
+      html`<div class="notice ok" role="status">
+        ${t(req.lang, '令牌已撤销。', 'The token was revoked.')}
+      </div>`,
+    );
   });
 }

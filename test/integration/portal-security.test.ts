@@ -527,6 +527,46 @@ describe("a unit's API token", () => {
     // Revoked, it opens nothing.
     expect((await head.json(`/api/campaigns/${id}/tokens/${tokenId}/revoke`, {})).status).toBe(200);
     expect((await bearer('/api/tasks')).status).toBe(401);
+
+    // The same through the tokens page: a form post with the CSRF token, the token shown once.
+    const form = (path: string, fields: Record<string, string>) =>
+      head.fetch(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(fields).toString(),
+      });
+    const tokensPage = `/campaigns/${id}/tokens`;
+    expect((await clerk.fetch(tokensPage)).status).toBe(404);
+    const listed = await (await head.fetch(tokensPage)).text();
+    expect(listed).toContain('市场监管局办件系统');
+    expect(listed).not.toContain(token);
+    const noCsrf = await form(tokensPage, {
+      name: '页面令牌',
+      unit: 'scjgj',
+      person: 'scjgj-staff2',
+    });
+    expect(noCsrf.status).toBe(403);
+    const made = await form(tokensPage, {
+      _csrf: head.csrf,
+      name: '页面令牌',
+      unit: 'scjgj',
+      person: 'scjgj-staff2',
+    });
+    expect(made.status).toBe(200);
+    const shown = /data-testid="new-token">(cct_[^<]+)</.exec(await made.text())?.[1];
+    expect(shown).toBeDefined();
+    expect(await (await head.fetch(tokensPage)).text()).not.toContain(shown!);
+    const pageToken = await harness.db.pool.query<{ token_id: string }>(
+      `SELECT token_id FROM portal_api_tokens WHERE name = '页面令牌'`,
+    );
+    const revoked = await form(`${tokensPage}/${pageToken.rows[0]!.token_id}/revoke`, {
+      _csrf: head.csrf,
+    });
+    expect(revoked.status).toBe(200);
+    const after = await fetch(`${portal.url}/api/tasks`, {
+      headers: { authorization: `Bearer ${shown!}` },
+    });
+    expect(after.status).toBe(401);
   });
 });
 
