@@ -142,7 +142,16 @@ const FIELD_COLS = [
 ];
 const PHASE_COLS = ['阶段', '开始', '结束'];
 const ESC_COLS = ['级别', '间隔', '通知对象', '名称'];
-const CHANNEL_COLS = ['类型', '编号', '地址', '签名密钥', '请求头'];
+const CHANNEL_COLS = [
+  '类型',
+  '编号',
+  '地址',
+  '签名密钥',
+  '请求头',
+  '密钥名称',
+  '签名密钥名称',
+  '密钥请求头',
+];
 const KV_COLS = ['项目', '值', '说明'];
 
 /** The key/value rows of the 活动 sheet: label, path in the definition, help. */
@@ -503,8 +512,18 @@ export async function templateWorkbook(from?: CampaignDefinition): Promise<Buffe
           .map(([k, v]) => `${k}: ${v}`)
           .join('\n')
       : null,
+    'secretRef' in c ? (c.secretRef ?? null) : null,
+    c.type === 'dingtalk' ? (c.signingSecretRef ?? null) : null,
+    c.type === 'webhook' ? (c.secretHeader ?? null) : null,
   ]);
-  const ch = tableSheet(wb, SHEETS.channels, CHANNEL_COLS, chRows, [12, 14, 50, 20, 30], false);
+  const ch = tableSheet(
+    wb,
+    SHEETS.channels,
+    CHANNEL_COLS,
+    chRows,
+    [12, 14, 50, 20, 30, 18, 18, 16],
+    false,
+  );
   listValidation(ch, 1, [...CHANNEL_TYPES], 30);
 
   const ab = await wb.xlsx.writeBuffer();
@@ -672,6 +691,9 @@ function readTable(ws: Worksheet, cols: string[], r: Reader): Row[] {
         '地址',
         '签名密钥',
         '请求头',
+        '密钥名称',
+        '签名密钥名称',
+        '密钥请求头',
       ].includes(col)
     )
       r.problem(
@@ -1268,6 +1290,9 @@ export async function readWorkbook(
         }
         put('headers', '请求头', h);
       }
+      put('secretRef', '密钥名称', f.text('密钥名称'));
+      put('signingSecretRef', '签名密钥名称', f.text('签名密钥名称'));
+      put('secretHeader', '密钥请求头', f.text('密钥请求头'));
       channels.push(c);
     }
     raw.notifications = { channels };

@@ -70,7 +70,7 @@ describe('the division-of-labour workbook', () => {
     );
   });
 
-  it('keeps times to the second, offsets, options, webhook headers and a DingTalk secret', async () => {
+  it('keeps times to the second, offsets, options, webhook headers and the secrets channels name', async () => {
     const demo = loadDefinitionText(
       readFileSync('examples/quick-demo.yaml', 'utf8'),
       'examples/quick-demo.yaml',
@@ -81,12 +81,15 @@ describe('the division-of-labour workbook', () => {
         type: 'webhook',
         id: 'hook',
         url: 'https://example.org/x',
-        headers: { Authorization: 'Bearer a:b' },
+        headers: { 'X-County': 'hx: 2026' },
+        secretRef: 'OA_AUTH',
+        secretHeader: 'Authorization',
       },
       {
         type: 'dingtalk',
-        url: 'https://oapi.dingtalk.com/robot/send?access_token=x',
-        secret: 'S1',
+        url: 'https://oapi.dingtalk.com/robot/send',
+        secretRef: 'DING_TOKEN',
+        signingSecretRef: 'DING_SIGN',
       },
     );
     def.indicators[0]!.fields.push({
