@@ -249,9 +249,7 @@ describe('the campaign commands', () => {
       'dsf-eval',
     );
     expect(early.code).toBe(1);
-    expect(early.stderr).toMatch(
-      /evidence can be requested during verification; kbqy is in training/,
-    );
+    expect(early.stderr).toMatch(/印证资料在“信息核验”阶段调取；指标 kbqy 现处于“前期培训”/);
     const badFile = await cli(
       'results',
       'import',
