@@ -274,9 +274,7 @@ describe('the campaign commands', () => {
       'spj-coord',
     );
     expect(tooEarly.code).toBe(1);
-    expect(tooEarly.stderr).toMatch(
-      /results are imported during reporting; the campaign is in training/,
-    );
+    expect(tooEarly.stderr).toMatch(/评价结果在“编制报告”阶段导入；本次考核现处于“前期培训”/);
     const missing = await cli('results', 'import', id, '--file', 'nope.csv', '--as', 'spj-coord');
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/cannot read the results nope.csv: no such file/);
