@@ -136,7 +136,8 @@ describe('the cluster mode with mTLS', () => {
 
   it('runs a campaign through the CLI and loses nothing when the history service is killed and started again', async () => {
     await ok('start', join(REPO_ROOT, 'examples', 'quick-demo.yaml'), '--id', id, '--begin', 'now', '--as', 'spj-coord'); // prettier-ignore
-    const before = await until('the training tasks', tasks, (t) => t.length > 0);
+    // Every training task projected (ten in the quick example), so that the list is final.
+    const before = await until('the training tasks', tasks, (t) => t.length >= 10);
     expect((await ok<Board>('status', id)).phase).toBe('training');
 
     // Kill the history service the hard way, mid-campaign.
