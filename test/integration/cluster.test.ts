@@ -104,7 +104,13 @@ async function until<T>(what: string, read: () => Promise<T>, done: (v: T) => bo
     await new Promise((r) => setTimeout(r, 500));
   }
 }
-const tasks = () => ok<Task[]>('tasks', id, '--state', 'all');
+/** The campaign's tasks; none yet while the worker has not projected the first one. */
+async function tasks(): Promise<Task[]> {
+  const r: CliRun = await runCli(['tasks', id, '--state', 'all', '--json'], clientEnv);
+  if (r.code === 1 && /no tasks recorded/.test(r.stderr)) return [];
+  expect(r.code, `campaign tasks ${id}\n${r.stderr}${r.stdout}`).toBe(0);
+  return r.json<Task[]>();
+}
 const statusOf = async () =>
   JSON.parse((await services('status', env, ['--json'])).stdout) as Status[];
 
