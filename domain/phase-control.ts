@@ -4,6 +4,7 @@
 import type { BusinessCalendar } from './calendar.ts';
 import type { PhaseName } from './definition.ts';
 import { PHASE_ZH } from './labels.ts';
+import { Refusal } from './refusal.ts';
 import { dataEntrySchedule, type Window } from './schedule.ts';
 import { formatIsoOffset, formatLocal, type Instant } from './time.ts';
 
@@ -35,14 +36,8 @@ export interface PhaseMoveContext {
   order: string[];
 }
 
-export class PhaseMoveRefused extends Error {
-  constructor(
-    message: string,
-    readonly zh: string = message,
-  ) {
-    super(message);
-  }
-}
+/** A move the rules refuse, in English and Chinese (domain/refusal.ts). */
+export class PhaseMoveRefused extends Refusal {}
 
 const refuse = (message: string, zh?: string): never => {
   throw new PhaseMoveRefused(message, zh);

@@ -3,6 +3,7 @@
 // recorded campaign's, never the caller's, and the same rules hold from any client.
 import type { CampaignPlan } from './campaign.ts';
 import { TASK_KINDS, taskIdOf, type TaskInput, type TaskKind } from './task.ts';
+import { Refusal } from './refusal.ts';
 import { parseMoment, type Instant } from './time.ts';
 
 export interface RaiseTaskRequest {
@@ -27,14 +28,8 @@ export interface RaiseTaskResult {
   due: Instant;
 }
 
-export class RaiseRefused extends Error {
-  constructor(
-    message: string,
-    readonly zh: string = message,
-  ) {
-    super(message);
-  }
-}
+/** A raise the rules refuse, in English and Chinese (domain/refusal.ts). */
+export class RaiseRefused extends Refusal {}
 
 const KEY_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
