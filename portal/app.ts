@@ -108,7 +108,7 @@ export async function buildPortal(deps: PortalDeps): Promise<PortalApp> {
     trustProxy: cfg.trustProxy,
     bodyLimit: 1024 * 1024,
     // Task ids are paths of their own (campaign/indicator/kind/unit/key), encoded in one segment.
-    maxParamLength: 1000,
+    routerOptions: { maxParamLength: 1000 },
     // The router's refusals (an over-long or malformed address) in the portal's error shape.
     frameworkErrors: (error, _req, reply) => {
       void (reply as unknown as FastifyReply)

@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { migrate } from '../db/migrate.ts';
 import { createPool, isUnreachable, redactUrl } from '../db/pool.ts';
 import { dataConverterFromEnv } from '../worker/codec.ts';
-import { ConfigError } from '../worker/config.ts';
+import { ConfigError, temporalConnectionOptions } from '../worker/config.ts';
 import { buildPortal } from './app.ts';
 import { readPortalConfig, type PortalConfig } from './config.ts';
 
@@ -42,8 +42,10 @@ try {
 
 let connection: Connection;
 try {
+  // The same options as the CLI's and the worker's: Temporal's environment configuration
+  // (TEMPORAL_* variables, temporal.toml profile), TLS and API key included.
   connection = await Connection.connect({
-    address: cfg.shared.temporalAddress,
+    ...temporalConnectionOptions(cfg.shared),
     connectTimeout: 5000,
   });
   await connection.workflowService.getSystemInfo({});

@@ -2,7 +2,10 @@
 // 1. The round trip of a department action (update accepted, task state changed, projected to
 //    PostgreSQL and read back) at p50 and p99, for 1 and for 20 concurrent actors, beside a
 //    no-op update on a no-op workflow, and their ratio (target: p99 ratio ≤ 2).
-// 2. The history events of one task's full life: two reminders, one escalation, one return.
+// 2. The same action through the portal (HTTP, signed-in sessions of the clerk and the
+//    coordinator, CSRF token, the portal's own checks) against the same action through the
+//    client, p50/p99, for 1 and 20 concurrent actors.
+// 3. The history events of one task's full life: two reminders, one escalation, one return.
 // Figures are printed; nothing here is a pass/fail test.
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +13,14 @@ import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadDefinitionFile } from '../client/definition-file.ts';
+import { campaignActivities } from '../activities/campaign.ts';
+import { acceptInvitation } from '../portal/auth.ts';
+import { buildPortal } from '../portal/app.ts';
+import { readPortalConfig } from '../portal/config.ts';
+import { createInvitations } from '../portal/invitations.ts';
+import { readConfig } from '../worker/config.ts';
+import { BusinessCalendar } from '../domain/calendar.ts';
+import { planCampaign } from '../domain/campaign.ts';
 import { rosterOf, taskPolicyOf } from '../domain/campaign-parts.ts';
 import { ALL_SEARCH_ATTRIBUTES } from '../domain/search-attributes.ts';
 import { taskStartOptions } from '../domain/task-start.ts';
@@ -168,6 +179,120 @@ await runBench('bench', async (started) => {
     ];
     console.log(
       `${String(c).padStart(6)} | ${fmt(tp50).padStart(8)} | ${fmt(tp99).padStart(8)} | ${fmt(np50).padStart(9)} | ${fmt(np99).padStart(9)} | ${(tp50 / np50).toFixed(2).padStart(9)} | ${(tp99 / np99).toFixed(2).padStart(9)}`,
+    );
+  }
+
+  // The portal: the campaign registered as the worker would, two people with accounts.
+  const benchDef = { ...def, campaign: { ...def.campaign, id: 'bench' } };
+  await campaignActivities({ pool: db.pool }).recordCampaign({
+    definition: benchDef,
+    calendar: loaded.calendar!,
+    plan: planCampaign(benchDef, loaded.calendar!, new BusinessCalendar(loaded.calendar!)),
+    workflowId: 'bench',
+    startedBy: null,
+  });
+  const portalCfg = readPortalConfig(
+    { PORTAL_PORT: '1' },
+    readConfig({
+      TEMPORAL_ADDRESS: env.address,
+      DATABASE_URL: db.url,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+    }),
+  );
+  const portal = await started.add(
+    'the portal',
+    (async () => {
+      const app = await buildPortal({ pool: db.pool, temporal: client, cfg: portalCfg });
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      return app;
+    })(),
+    (a) => a.close(),
+  );
+  const portalUrl = `http://127.0.0.1:${(portal.server.address() as { port: number }).port}`;
+  const PASSWORD = 'bench password 2026';
+  const sessions = new Map<string, { cookie: string; csrf: string }>();
+  for (const person of ['scjgj-staff1', 'spj-coord']) {
+    const [inv] = await createInvitations(db.pool, {
+      campaignId: 'bench',
+      by: 'spj-coord',
+      person,
+      ttlMs: 3_600_000,
+      publicUrl: portalUrl,
+    });
+    await acceptInvitation(db.pool, inv!.link.split('/invite/')[1]!, PASSWORD);
+    const r = await fetch(`${portalUrl}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ personId: person, password: PASSWORD }),
+    });
+    if (r.status !== 200)
+      throw new Error(`portal sign-in of ${person}: ${r.status} ${await r.text()}`);
+    const cookie = r.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    sessions.set(person, { cookie, csrf: ((await r.json()) as { csrfToken: string }).csrfToken });
+  }
+  const post = async (person: string, path: string, body: unknown) => {
+    const s = sessions.get(person)!;
+    const r = await fetch(`${portalUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: s.cookie, 'x-csrf-token': s.csrf },
+      body: JSON.stringify(body),
+    });
+    const text = await r.text();
+    if (r.status !== 200) throw new Error(`portal ${path}: ${r.status} ${text}`);
+    return JSON.parse(text) as { state: string };
+  };
+
+  async function portalActor(key: string): Promise<number[]> {
+    const i = input(key, Date.now() + 86_400_000);
+    const h = await client.workflow.start('taskWorkflow', {
+      ...taskStartOptions(i),
+      taskQueue,
+      args: [i],
+    });
+    const path = `/api/tasks/${encodeURIComponent(i.taskId)}`;
+    // The portal acts on what is projected: wait for the task's row.
+    while (!(await db.pool.query('SELECT 1 FROM tasks WHERE task_id = $1', [i.taskId])).rowCount)
+      await new Promise((r) => setTimeout(r, 20));
+    const samples: number[] = [];
+    for (let n = 0; n < ACTIONS_PER_ACTOR; n++) {
+      const started = performance.now();
+      const r =
+        n % 2 === 0
+          ? await post('scjgj-staff1', `${path}/submit`, { requestId: randomUUID(), data })
+          : await post('spj-coord', `${path}/return`, {
+              requestId: randomUUID(),
+              reason: '再核对',
+            });
+      const row = await db.pool.query<{ state: string }>(
+        'SELECT state FROM tasks WHERE task_id = $1',
+        [i.taskId],
+      );
+      if (row.rows[0]?.state !== r.state)
+        throw new Error(`projection lags: ${row.rows[0]?.state} vs ${r.state}`);
+      samples.push(performance.now() - started);
+    }
+    await h.terminate('bench done');
+    return samples;
+  }
+
+  console.log(
+    `\nThe same action through the portal (HTTP, signed-in sessions) and through the client (${ACTIONS_PER_ACTOR} per actor)`,
+  );
+  console.log('actors | portal p50 | portal p99 | client p50 | client p99 | p50 ratio | p99 ratio');
+  for (const c of CONCURRENCY) {
+    const viaClient = await measure(taskActor, c);
+    const viaPortal = await measure(portalActor, c);
+    const [pp50, pp99, cp50, cp99] = [
+      percentile(viaPortal, 50),
+      percentile(viaPortal, 99),
+      percentile(viaClient, 50),
+      percentile(viaClient, 99),
+    ];
+    console.log(
+      `${String(c).padStart(6)} | ${fmt(pp50).padStart(10)} | ${fmt(pp99).padStart(10)} | ${fmt(cp50).padStart(10)} | ${fmt(cp99).padStart(10)} | ${(pp50 / cp50).toFixed(2).padStart(9)} | ${(pp99 / cp99).toFixed(2).padStart(9)}`,
     );
   }
 

@@ -25,7 +25,8 @@ const result = await runChaosSuite({
   dbOutageMs: num('outage', 60) * 1000,
   endpointFaultMs: num('endpoint', 20) * 1000,
   log: (line) => {
-    if (verbose || line.startsWith('chaos:') || line.startsWith('[baseline]')) console.log(line);
+    if (verbose || line.startsWith('chaos:') || line.startsWith('[baseline] chaos:'))
+      console.log(line);
   },
 });
 const { baseline, chaos } = result;

@@ -171,16 +171,27 @@ const worker = await createWorker({
   shutdownGraceTime: cfg.shutdownGrace as `${number}s`,
   identity,
   ...(dataConverter ? { dataConverter } : {}),
-  // The fault suite (`npm run chaos`) times its kills by these lines: off unless asked for.
-  ...(process.env.WORKER_TRACE_ACTIVITIES === '1'
-    ? {
-        activityDeps: {
+  activityDeps: {
+    // The fault suite (`npm run chaos`) times its kills by these lines: off unless asked for.
+    ...(process.env.WORKER_TRACE_ACTIVITIES === '1'
+      ? {
           beforeActivity: async (name: string) => {
             console.error(`trace: activity ${name}`);
           },
-        },
-      }
-    : {}),
+        }
+      : {}),
+    // Fault tests only: the process kills itself the hard way once the projection of a task
+    // event with this sequence number has committed, before its workflow task completes.
+    ...(process.env.WORKER_CRASH_AFTER_PROJECTION
+      ? {
+          afterProjection: (_taskId: string, seq: number) => {
+            if (String(seq) !== process.env.WORKER_CRASH_AFTER_PROJECTION) return;
+            console.error(`trace: crashing after the projection of event ${seq}`);
+            process.kill(process.pid, 'SIGKILL');
+          },
+        }
+      : {}),
+  },
 });
 current.worker = worker;
 const { maxCachedWorkflows, maxConcurrentWorkflowTasks, maxConcurrentLocalActivities } = cfg.worker;

@@ -13,6 +13,7 @@ import {
   allHandlersFinished,
   getExternalWorkflowHandle,
   patched,
+  sleep,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair, UpdateDefinition } from '@temporalio/common';
 import type { createActivities } from '../activities/index.ts';
@@ -273,6 +274,14 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
         // task has recorded its creation, so the audit trail reads created → submitted
         // (patched: executions from before kept their order).
         if (!createdRecorded && patched('created-first')) await condition(() => createdRecorded);
+        // The update's acceptance made durable before anything is projected: a workflow task
+        // ends here (a timer of 1 ms), so that the server has recorded the update as accepted.
+        // Without it, a worker killed while the projection's local activity ran left
+        // PostgreSQL showing the action done although the server had dropped the update (its
+        // workflow task never completed), and the caller, told "no worker answered", had no
+        // reason to try again. The checks below run after the wait, against the state as it
+        // is then (patched: executions from before keep their histories).
+        if (patched('accepted-before-projection')) await sleep(1);
         const prior = processed.get(`${name}:${req.requestId}`);
         if (prior) return prior;
         // Checked again after the wait above: a refusal here too is the update's answer, never

@@ -49,6 +49,8 @@ export interface ChaosOptions {
   ladderStepS?: number;
   /** Longest pause between a worker's start and its kill, ms. */
   maxKillGapMs?: number;
+  /** Give up when the campaign has not moved for this long, ms (see SimulatedDepartments). */
+  stallMs?: number;
   log: (line: string) => void;
 }
 
@@ -318,6 +320,7 @@ export async function runChaosCampaign(o: ChaosOptions): Promise<ChaosRun> {
     env,
     stateDriven: true,
     log: (line) => o.log(`  ${line}`),
+    stallMs: o.stallMs,
     onCommand: (args, phase) => {
       const changing = !['tasks', 'status', 'show', 'list'].includes(args[0] ?? '');
       if (!changing) return;
@@ -412,6 +415,7 @@ export async function runChaosCampaign(o: ChaosOptions): Promise<ChaosRun> {
   })();
 
   await simulation.run();
+  if (simulation.stalled) problems.push(`the campaign stalled: ${simulation.stalled}`);
   finished = true;
   await faults;
   figures.commands = simulation.counts.commands;
@@ -617,7 +621,7 @@ export async function runChaosSuite(o: ChaosOptions): Promise<SuiteResult> {
     serverRestarts: 0,
     dbOutageMs: 0,
     endpointFaultMs: 0,
-    log: (line) => (/^chaos:/.test(line) ? o.log(`[baseline] ${line}`) : undefined),
+    log: (line) => o.log(`[baseline] ${line}`),
   });
   o.log(`chaos: the undisturbed run took ${baseline.figures.seconds} s; now the disturbed one`);
   const chaos = await runChaosCampaign(o);

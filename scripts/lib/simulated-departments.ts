@@ -51,6 +51,12 @@ export interface SimulationOptions {
   stateDriven?: boolean;
   /** Called when a changing command starts and when it has ended (the fault suite's timing). */
   onCommand?: (args: string[], phase: 'start' | 'end') => void;
+  /**
+   * State-driven: give up when nothing has moved for this long (ms) — no command accepted and
+   * the open tasks unchanged — and say what was left (`stalled`). A liveness bound for the
+   * fault suite, far above any fault it causes; the default is ten minutes.
+   */
+  stallMs?: number;
 }
 
 export class SimulatedDepartments {
@@ -64,6 +70,11 @@ export class SimulatedDepartments {
   private stopped = false;
   /** Commands run and refused, for the summary at the end. */
   readonly counts = { commands: 0, refused: 0 };
+  /** State-driven: why the run gave up, if it did (see `stallMs`). */
+  stalled: string | undefined;
+  /** When a command was last accepted, or the open tasks last changed; and what they were. */
+  private movedAt = Date.now();
+  private lastOpen = '';
 
   constructor(private readonly o: SimulationOptions) {}
 
@@ -92,6 +103,7 @@ export class SimulatedDepartments {
           (await this.phaseWork(phase)) ||
           (await this.taskWork()) ||
           (this.o.stateDriven === true && (await this.closePhase(phase)));
+        if (this.o.stateDriven && (await this.stalledNow(phase))) return;
       } catch (e) {
         // The database away for a while: look again shortly.
         if (!this.o.stateDriven) throw e;
@@ -99,6 +111,28 @@ export class SimulatedDepartments {
       }
       if (!acted) await new Promise((r) => setTimeout(r, this.o.stateDriven ? 500 : 1000));
     }
+  }
+
+  /** State-driven: true (and `stalled` set) once nothing has moved for `stallMs`. */
+  private async stalledNow(phase: string): Promise<boolean> {
+    const r = await this.o.pool.query<TaskRow>(
+      `SELECT task_id, state, escalation_level FROM tasks
+        WHERE campaign_id = $1 AND state IN ('open', 'returned', 'submitted') ORDER BY task_id`,
+      [this.o.campaignId],
+    );
+    const open = r.rows.map((t) => `${t.task_id} ${t.state} L${t.escalation_level}`).join('; ');
+    const now = Date.now();
+    if (`${phase}|${open}` !== this.lastOpen) {
+      this.lastOpen = `${phase}|${open}`;
+      this.movedAt = now;
+    }
+    if (now - this.movedAt < (this.o.stallMs ?? 600_000)) return false;
+    this.stalled =
+      `nothing moved for ${Math.round((now - this.movedAt) / 1000)} s in phase ${phase}; ` +
+      `open tasks: ${open || 'none'}; once-only work done: ${[...this.done].join(', ') || 'none'}; ` +
+      `tries: ${JSON.stringify(Object.fromEntries(this.tries))}`;
+    this.o.log(`stalled: ${this.stalled}`);
+    return true;
   }
 
   private async anyOpen(): Promise<boolean> {
@@ -143,7 +177,7 @@ export class SimulatedDepartments {
     if (!(need[phase] ?? []).every((k) => this.done.has(k))) return false;
     // Nothing anyone would act on now; the late unit's tasks become due when the phase closes.
     const open = await this.o.pool.query<TaskRow>(
-      `SELECT unit_id, kind, state, escalation_level FROM tasks
+      `SELECT task_id, unit_id, kind, state, escalation_level FROM tasks
         WHERE campaign_id = $1 AND state IN ('open', 'returned', 'submitted')`,
       [id],
     );
@@ -170,6 +204,9 @@ export class SimulatedDepartments {
       );
       if (!r.rows[0] || r.rows[0].all === 0 || r.rows[0].open > 0) return false;
     }
+    this.o.log(
+      `the bureau sees ${phase} done; still open: ${open.rows.map((t) => `${t.task_id} ${t.state}`).join(', ') || 'nothing'}`,
+    );
     const key = `close-${phase}`;
     const tries = (this.tries.get(key) ?? 0) + 1;
     this.tries.set(key, tries);
@@ -206,6 +243,7 @@ export class SimulatedDepartments {
       this.o.onCommand?.(args, 'end');
     }
     if (this.stopped) return r; // interrupted by Ctrl-C: not a refusal
+    if (r.code === 0) this.movedAt = Date.now();
     if (r.code !== 0) {
       this.counts.refused++;
       const why = (() => {

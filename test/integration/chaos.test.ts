@@ -5,12 +5,19 @@
 // out. The final databases must be equal once times and generated ids are stripped; no
 // workflow failed, no task left open, the late unit's ladder fired; every delivery reached the
 // test's webhook, none twice once de-duplicated by its Idempotency-Key.
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../scripts/lib/tools.ts';
+
+// Every line of both runs, for reading after a failure.
+const LOG = join(REPO_ROOT, '.artifacts', 'chaos.log');
 import { runChaosSuite } from '../../scripts/lib/chaos.ts';
 
 describe('the fault suite', () => {
   it('ends a campaign under kills, a server restart, a database outage and a failing webhook exactly as an undisturbed run does', async () => {
-    const lines: string[] = [];
+    mkdirSync(join(REPO_ROOT, '.artifacts'), { recursive: true });
+    writeFileSync(LOG, '');
     const result = await runChaosSuite({
       seed: 7,
       kills: 5,
@@ -19,10 +26,15 @@ describe('the fault suite', () => {
       endpointFaultMs: 5_000,
       maxKillGapMs: 8_000,
       ladderStepS: 45,
-      log: (line) => lines.push(line),
+      // Streamed as it happens, so that a run that goes wrong shows where.
+      log: (line) => {
+        appendFileSync(LOG, `${new Date().toISOString()} ${line}\n`);
+        if (/chaos:|stalled:|✗|…/.test(line)) process.stderr.write(`${line}\n`);
+      },
+      stallMs: 300_000,
     });
     const { chaos, baseline, differences } = result;
-    console.log([...lines.filter((l) => /chaos:/.test(l)), result.summary].join('\n'));
+    console.log(result.summary);
     expect(baseline.problems).toEqual([]);
     expect(chaos.problems).toEqual([]);
     expect(differences, JSON.stringify(differences, null, 1).slice(0, 4000)).toEqual([]);

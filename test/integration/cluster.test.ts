@@ -2,8 +2,10 @@
 // Temporal server on PostgreSQL, one process per service, the Web UI server and mTLS between
 // clients and the frontend. A worker process and the CLI connect through Temporal's environment
 // configuration (the temporal.toml profile the script writes), run the quick example, and the
-// history service is killed and started again mid-campaign: nothing is lost. All on ports and
+// history service is killed and started again mid-campaign: nothing is lost. The portal
+// connects through the same profile and a signed-in clerk submits a task through it. All on ports and
 // a data folder of the test's own.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +24,7 @@ let env: NodeJS.ProcessEnv;
 let clientEnv: NodeJS.ProcessEnv;
 let dataDir: string;
 let worker: WorkerProcess | undefined;
+let portal: ChildProcess | undefined;
 const id = `cluster-${Date.now()}`;
 
 /** A base for the cluster's internal ports (membership B…B+6, gRPC B+301…B+310), all free. */
@@ -69,6 +72,7 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
+  portal?.kill('SIGTERM');
   await worker?.stop();
   if (env) await services('stop', env);
   rmSync(dataDir, { recursive: true, force: true });
@@ -169,6 +173,65 @@ describe('the cluster mode with mTLS', () => {
       tasks,
       (t) => t.find((x) => x.taskId === first.taskId)?.state !== first.state,
     );
+
+    // The portal reaches the cluster through the same profile (mTLS): a clerk invited by the
+    // bureau sets a password, signs in and submits a task of their own through the portal.
+    const portalPort = await freePort();
+    const base = `http://127.0.0.1:${portalPort}`;
+    portal = spawn(process.execPath, [tsxCli, join(REPO_ROOT, 'portal', 'main.ts')], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...clientEnv, PORTAL_PORT: String(portalPort), PORTAL_PUBLIC_URL: base }, // prettier-ignore
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let portalOut = '';
+    portal.stdout!.on('data', (d: Buffer) => (portalOut += d.toString()));
+    portal.stderr!.on('data', (d: Buffer) => (portalOut += d.toString()));
+    const portalExit = new Promise<number | null>((r) => portal!.once('exit', (c) => r(c)));
+    const listening = await Promise.race([
+      until('the portal to listen', async () => portalOut, (o) => /listening on/.test(o)).then(() => true), // prettier-ignore
+      portalExit.then(() => false),
+    ]);
+    expect(listening, portalOut).toBe(true);
+    const mine = after.find((t) => t.taskId !== first.taskId && t.state === 'open')!;
+    const invited = await ok<{ invitations: { link: string }[] }>('accounts', 'invite', id, '--person', mine.assignee, '--as', 'spj-coord'); // prettier-ignore
+    const link = new URL(invited.invitations[0]!.link);
+    const form = await fetch(`${base}${link.pathname}`);
+    const pre = form.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
+    const password = 'cluster clerk password';
+    const accepted = await fetch(`${base}${link.pathname}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: pre },
+      body: new URLSearchParams({ _csrf: csrf, password, confirm: password }).toString(),
+    });
+    expect(accepted.status, await accepted.clone().text()).toBe(303);
+    const signedIn = await fetch(`${base}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ personId: mine.assignee, password }),
+    });
+    expect(signedIn.status).toBe(200);
+    const session = signedIn.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const { csrfToken } = (await signedIn.json()) as { csrfToken: string };
+    const submitted = await fetch(`${base}/api/tasks/${encodeURIComponent(mine.taskId)}/submit`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: session, 'x-csrf-token': csrfToken },
+      body: JSON.stringify({ note: '经门户提交' }),
+    });
+    expect(submitted.status, await submitted.clone().text()).toBe(200);
+    await until(
+      'the portal submission',
+      tasks,
+      (t) => t.find((x) => x.taskId === mine.taskId)?.state !== 'open',
+    );
+
     for (const phase of ['training', 'dataEntry', 'verification', 'reporting']) {
       await until(
         `phase ${phase}`,
