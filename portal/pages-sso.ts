@@ -7,8 +7,8 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Q, run } from '../db/portal.ts';
 import { recordSignIn, type SignInMethod } from './auth.ts';
-import { sendPage } from './app.ts';
-import { html, t } from './html.ts';
+import { chrome } from './app.ts';
+import { html, page, t } from './html.ts';
 import { FLOW_TTL_MS, OidcSignOn, SsoFailure } from './oidc.ts';
 import type { PortalDeps } from './service.ts';
 
@@ -44,18 +44,24 @@ export function registerSsoPages(
     zh: string,
     en: string,
   ) =>
-    sendPage(
-      reply,
-      req,
-      t(req.lang, '统一身份认证登录未成功', 'Single sign-on did not succeed'),
-      html`<div class="notice bad" role="alert" data-testid="sso-refused">
-          ${t(req.lang, zh, en)}
-        </div>
-        <p>
-          <a href="/sign-in">${t(req.lang, '返回登录页', 'Back to the sign-in page')}</a>
-        </p>`,
-      status,
-    );
+    reply
+      .code(status)
+      .type('text/html; charset=utf-8')
+      .send(
+        page(
+          // The language switch leads to the sign-in page, not back to the callback's address.
+          {
+            ...chrome(req, t(req.lang, '统一身份认证登录未成功', 'Single sign-on did not succeed')),
+            path: '/sign-in',
+          },
+          html`<div class="notice bad" role="alert" data-testid="sso-refused">
+              ${t(req.lang, zh, en)}
+            </div>
+            <p>
+              <a href="/sign-in">${t(req.lang, '返回登录页', 'Back to the sign-in page')}</a>
+            </p>`,
+        ),
+      );
 
   app.get('/sso/start', { config: { access: 'public' } }, async (req, reply) => {
     if (req.session) return reply.redirect('/tasks');

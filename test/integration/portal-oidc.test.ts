@@ -104,7 +104,12 @@ async function throughIdentityService(
 ): Promise<string> {
   const started = await b.portal(start);
   expect(started.status, await started.clone().text()).toBe(303);
-  let url = location(started, portal.url);
+  return atIdentityService(b, location(started, portal.url), accountId);
+}
+
+/** From the identity service's authorization address on, as throughIdentityService. */
+async function atIdentityService(b: Browser, authUrl: string, accountId: string): Promise<string> {
+  let url = authUrl;
   expect(url.startsWith(`${issuer}/`)).toBe(true);
   for (let step = 0; step < 12; step++) {
     const r = await b.fetch(url);
@@ -268,8 +273,21 @@ describe('single sign-on through the unified identity service', () => {
     expect(off).toContain('name="password"');
     expect(off).not.toContain('sso-start');
     expect(off).not.toContain('统一身份认证');
-    expect((await fetch(`${plain.url}/sso/start`, { redirect: 'manual' })).status).toBe(404);
-    expect((await fetch(`${plain.url}/sso/callback?state=x&code=y`)).status).toBe(404);
+    // No such routes: an unknown address, which sends a visitor who is not signed in to the
+    // sign-in page as any other does.
+    expect(plain.app.routeTable.filter((r) => r.url.startsWith('/sso/'))).toEqual([]);
+    for (const path of ['/sso/start', '/sso/callback?state=x&code=y']) {
+      const r = await fetch(`${plain.url}${path}`, { redirect: 'manual' });
+      expect(r.status).toBe(303);
+      expect(r.headers.get('location')).toMatch(/^\/sign-in/);
+    }
+    // With the settings, both are public routes of the route table (not under /api: the
+    // security test's list of public API routes is unchanged).
+    expect(
+      portal.app.routeTable
+        .filter((r) => r.url.startsWith('/sso/'))
+        .map((r) => `${r.access} ${r.method} ${r.url}`),
+    ).toEqual(['public GET /sso/start', 'public GET /sso/callback']);
   });
 
   it('signs a person of the roster in, with the session a password sign-in opens', async () => {
@@ -295,7 +313,7 @@ describe('single sign-on through the unified identity service', () => {
     );
     expect(stored.rowCount).toBe(1);
 
-    const back = await throughIdentityService(b, 'gov-0001');
+    const back = await atIdentityService(b, auth.href, 'gov-0001');
     expect(back.startsWith(`${portal.url}/sso/callback?`)).toBe(true);
     const done = await b.fetch(back);
     expect(done.status, await done.clone().text()).toBe(303);
@@ -354,7 +372,7 @@ describe('single sign-on through the unified identity service', () => {
     const refusedEn = await en.fetch(backEn);
     expect(refusedEn.status).toBe(403);
     expect(await refusedEn.text()).toContain(
-      "Your unified identity account (not-on-any-roster) is on no campaign's roster",
+      'Your unified identity account (not-on-any-roster) is on no campaign&#39;s roster',
     );
     expect(await signIns('not-on-any-roster')).toEqual([
       { outcome: 'no-account', method: 'oidc' },
