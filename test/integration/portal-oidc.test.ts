@@ -194,6 +194,7 @@ beforeAll(async () => {
     cookies: { keys: [randomBytes(32).toString('hex')] },
     pkce: { required: () => true },
     features: { devInteractions: { enabled: true } },
+    ttl: { Interaction: 600, Session: 600, Grant: 600, AccessToken: 600, IdToken: 600 },
   });
   const koa = provider.callback();
   handler = (req, res) => void koa(req, res);
