@@ -68,7 +68,18 @@ export const Q = {
   ),
   recordSignIn: s(
     'record-sign-in',
-    'INSERT INTO portal_sign_ins (person_id, outcome, ip, user_agent) VALUES ($1, $2, $3, $4)',
+    `INSERT INTO portal_sign_ins (person_id, outcome, ip, user_agent, method)
+     VALUES ($1, $2, $3, $4, $5)`,
+  ),
+  /**
+   * The account of a person signing in through single sign-on: created (active, without a
+   * password) when the person has none yet; its status either way.
+   */
+  ssoAccount: s(
+    'sso-account',
+    `INSERT INTO portal_accounts (person_id, status) VALUES ($1, 'active')
+     ON CONFLICT (person_id) DO UPDATE SET person_id = EXCLUDED.person_id
+     RETURNING status`,
   ),
   revokeAccount: s(
     'revoke-account',
@@ -103,8 +114,8 @@ export const Q = {
   // ---- sessions ----
   insertSession: s(
     'insert-session',
-    `INSERT INTO portal_sessions (token_hash, person_id, csrf_token, expires_at, user_agent, ip)
-     VALUES ($1, $2, $3, now() + ($4 || ' milliseconds')::interval, $5, $6)`,
+    `INSERT INTO portal_sessions (token_hash, person_id, csrf_token, expires_at, user_agent, ip, method)
+     VALUES ($1, $2, $3, now() + ($4 || ' milliseconds')::interval, $5, $6, $7)`,
   ),
   touchSession: s(
     'touch-session',
@@ -122,6 +133,24 @@ export const Q = {
   endAllSessions: s(
     'end-all-sessions',
     'UPDATE portal_sessions SET ended_at = now() WHERE person_id = $1 AND ended_at IS NULL',
+  ),
+
+  // ---- single sign-on (OpenID Connect) ----
+  insertOidcFlow: s(
+    'insert-oidc-flow',
+    `INSERT INTO portal_oidc_flows (state_hash, code_verifier, nonce, next_path, expires_at)
+     VALUES ($1, $2, $3, $4, now() + ($5 || ' milliseconds')::interval)`,
+  ),
+  /** Takes a flow once: null when unknown, used already or expired. */
+  useOidcFlow: s(
+    'use-oidc-flow',
+    `UPDATE portal_oidc_flows SET used_at = now()
+      WHERE state_hash = $1 AND used_at IS NULL AND expires_at > now()
+      RETURNING code_verifier, nonce, next_path`,
+  ),
+  pruneOidcFlows: s(
+    'prune-oidc-flows',
+    `DELETE FROM portal_oidc_flows WHERE expires_at < now() - interval '1 day'`,
   ),
 
   // ---- API tokens ----

@@ -46,11 +46,15 @@ export interface Session {
   token: string;
 }
 
+/** How a person signed in: a password, or the unified identity service (OpenID Connect). */
+export type SignInMethod = 'password' | 'oidc';
+
 export async function createSession(
   pool: pg.Pool,
   cfg: PortalConfig,
   personId: string,
   meta: SessionMeta,
+  method: SignInMethod = 'password',
 ): Promise<Session> {
   const token = newToken();
   const csrf = newToken();
@@ -61,8 +65,26 @@ export async function createSession(
     String(cfg.sessionMaxMs),
     meta.userAgent?.slice(0, 300) ?? null,
     meta.ip ?? null,
+    method,
   ]);
   return { personId, csrf, token };
+}
+
+/** Records a sign-in attempt in portal_sign_ins. */
+export async function recordSignIn(
+  pool: pg.Pool,
+  personId: string,
+  outcome: 'ok' | 'bad-password' | 'locked' | 'revoked' | 'no-account',
+  meta: SessionMeta,
+  method: SignInMethod,
+): Promise<void> {
+  await run(pool, Q.recordSignIn, [
+    personId.slice(0, 100),
+    outcome,
+    meta.ip ?? null,
+    meta.userAgent?.slice(0, 300) ?? null,
+    method,
+  ]);
 }
 
 /** The live session of a cookie's token (touching it), or null when unknown, ended or expired. */
@@ -104,13 +126,8 @@ export async function signIn(
   password: string,
   meta: SessionMeta,
 ): Promise<SignInOutcome> {
-  const record = (outcome: string) =>
-    run(pool, Q.recordSignIn, [
-      personId.slice(0, 100),
-      outcome,
-      meta.ip ?? null,
-      meta.userAgent?.slice(0, 300) ?? null,
-    ]);
+  const record = (outcome: Parameters<typeof recordSignIn>[2]) =>
+    recordSignIn(pool, personId, outcome, meta, 'password');
   const a = (
     await run<{
       password_hash: string | null;

@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { config as sharedConfig, ConfigError, type Config } from '../worker/config.ts';
+import { secretsFromEnv } from '../worker/secrets.ts';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const DURATION = /^(\d+)(ms|s|m|h|d)$/;
@@ -34,7 +35,59 @@ const envSchema = z.object({
   PORTAL_UPLOAD_LIMIT: size.default('20MB'),
   PORTAL_EVIDENCE_STORE: z.enum(['db', 'dir']).default('db'),
   PORTAL_EVIDENCE_DIR: z.string().min(1).optional(),
+  /**
+   * Single sign-on through the province's unified identity service (统一身份认证), an OpenID
+   * Connect provider: its issuer URL turns it on. https, or http to this machine only (tests).
+   */
+  PORTAL_OIDC_ISSUER: z
+    .string()
+    .regex(
+      /^(https:\/\/[^\s/]+|http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?)(\/[^\s]*)?$/,
+      'must be an https:// address (http:// only to 127.0.0.1 or localhost)',
+    )
+    .optional(),
+  /** The portal's client id at the identity service. */
+  PORTAL_OIDC_CLIENT_ID: z.string().min(1).max(200).optional(),
+  /**
+   * The name of the client secret among the secrets (CAMPAIGN_SECRET_<NAME> or a line of
+   * CAMPAIGN_SECRETS_FILE), as a channel's secretRef names its key. Unset: a public client
+   * (PKCE only, token endpoint authentication `none`).
+   */
+  PORTAL_OIDC_CLIENT_SECRET_REF: z
+    .string()
+    .regex(
+      /^[A-Z][A-Z0-9_]{0,62}$/,
+      'must be a secret name in capitals, digits and _ (for example PORTAL_OIDC)',
+    )
+    .optional(),
+  /** The claim (of the ID token, else of the userinfo answer) that holds the person id. */
+  PORTAL_OIDC_PERSON_CLAIM: z
+    .string()
+    .regex(/^[A-Za-z_][\w:./-]{0,99}$/, 'must be a claim name such as preferred_username or sub')
+    .default('preferred_username'),
+  /** Scopes asked for; openid is always among them. */
+  PORTAL_OIDC_SCOPES: z
+    .string()
+    .regex(
+      /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/,
+      'must be scopes separated by spaces',
+    )
+    .default('openid profile'),
+  /** The button's text on the sign-in page (Chinese, and English when the page is). */
+  PORTAL_OIDC_LABEL: z.string().trim().min(1).max(60).optional(),
+  PORTAL_OIDC_LABEL_EN: z.string().trim().min(1).max(60).optional(),
 });
+
+/** Single sign-on through an OpenID Connect provider (authorization code flow with PKCE). */
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  /** Resolved from PORTAL_OIDC_CLIENT_SECRET_REF; absent for a public client. */
+  clientSecret?: string | undefined;
+  personClaim: string;
+  scopes: string;
+  label: { zh: string; en: string };
+}
 
 export interface PortalConfig {
   port: number;
@@ -51,6 +104,8 @@ export interface PortalConfig {
   uploadLimitBytes: number;
   evidenceStore: 'db' | 'dir';
   evidenceDir: string;
+  /** Absent when single sign-on is not configured: the sign-in page shows no button. */
+  oidc?: OidcConfig | undefined;
   shared: Config;
 }
 
@@ -81,6 +136,7 @@ export function readPortalConfig(
     );
   }
   const e = parsed.data;
+  const oidc = readOidc(env, e);
   const publicUrl = (e.PORTAL_PUBLIC_URL ?? `http://localhost:${e.PORTAL_PORT}`).replace(/\/$/, '');
   const trust = e.PORTAL_TRUST_PROXY;
   return {
@@ -101,6 +157,55 @@ export function readPortalConfig(
     uploadLimitBytes: parseSize(e.PORTAL_UPLOAD_LIMIT),
     evidenceStore: e.PORTAL_EVIDENCE_STORE,
     evidenceDir: e.PORTAL_EVIDENCE_DIR ?? join(shared.dataDir ?? '.data', 'evidence'),
+    oidc,
     shared,
+  };
+}
+
+/** The single sign-on settings, checked together; undefined when PORTAL_OIDC_ISSUER is unset. */
+function readOidc(env: NodeJS.ProcessEnv, e: z.infer<typeof envSchema>): OidcConfig | undefined {
+  const problems: string[] = [];
+  // A secret is named, never written into the portal's settings (as a definition names its
+  // channels' secrets with secretRef).
+  if (env.PORTAL_OIDC_CLIENT_SECRET)
+    problems.push(
+      'PORTAL_OIDC_CLIENT_SECRET: the client secret is not written in a setting: keep it among the secrets (CAMPAIGN_SECRET_<NAME> or CAMPAIGN_SECRETS_FILE) and name it with PORTAL_OIDC_CLIENT_SECRET_REF=NAME',
+    );
+  if (!e.PORTAL_OIDC_ISSUER) {
+    const stray = Object.keys(env).filter(
+      (k) => k.startsWith('PORTAL_OIDC_') && k !== 'PORTAL_OIDC_CLIENT_SECRET' && env[k],
+    );
+    if (stray.length)
+      problems.push(
+        `${stray.join(', ')} set without PORTAL_OIDC_ISSUER: set the identity service's issuer URL to turn single sign-on on`,
+      );
+    if (problems.length) throw new ConfigError(problems);
+    return undefined;
+  }
+  if (!e.PORTAL_OIDC_CLIENT_ID)
+    problems.push(
+      "PORTAL_OIDC_CLIENT_ID: required with PORTAL_OIDC_ISSUER (the portal's client id)",
+    );
+  let clientSecret: string | undefined;
+  if (e.PORTAL_OIDC_CLIENT_SECRET_REF) {
+    const name = e.PORTAL_OIDC_CLIENT_SECRET_REF;
+    clientSecret = secretsFromEnv(env)(name);
+    if (!clientSecret)
+      problems.push(
+        `PORTAL_OIDC_CLIENT_SECRET_REF=${name}: no such secret: set CAMPAIGN_SECRET_${name} or a line ${name}=… in CAMPAIGN_SECRETS_FILE`,
+      );
+  }
+  if (problems.length) throw new ConfigError(problems);
+  const scopes = e.PORTAL_OIDC_SCOPES.split(' ');
+  return {
+    issuer: e.PORTAL_OIDC_ISSUER,
+    clientId: e.PORTAL_OIDC_CLIENT_ID!,
+    clientSecret,
+    personClaim: e.PORTAL_OIDC_PERSON_CLAIM,
+    scopes: (scopes.includes('openid') ? scopes : ['openid', ...scopes]).join(' '),
+    label: {
+      zh: e.PORTAL_OIDC_LABEL ?? '统一身份认证登录',
+      en: e.PORTAL_OIDC_LABEL_EN ?? 'Sign in with the unified identity service',
+    },
   };
 }

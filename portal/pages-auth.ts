@@ -13,6 +13,7 @@ import {
 } from './auth.ts';
 import { cookieNames, preToken, sendPage } from './app.ts';
 import { html, t } from './html.ts';
+import { registerSsoPages, type StartSession } from './pages-sso.ts';
 import type { PortalDeps } from './service.ts';
 
 const signInBody = z.object({
@@ -26,17 +27,20 @@ const passwordBody = z.object({
   confirm: z.string().max(200),
 });
 
-/** Only a path of this portal, never another site. */
+/** Only a path of this portal, never another site, nor a sign-in page. */
 const safeNext = (next: string | undefined) =>
-  next && /^\/(?!\/)[^\s\\]*$/.test(next) && !next.startsWith('/sign-') ? next : '/tasks';
+  next && /^\/(?!\/)[^\s\\]*$/.test(next) && !next.startsWith('/sign-') && !next.startsWith('/sso/')
+    ? next
+    : '/tasks';
 
 export function registerAuthPages(app: FastifyInstance, deps: PortalDeps): void {
   const { cfg, pool } = deps;
   const names = cookieNames(cfg.secureCookies);
+  const sso = cfg.oidc;
   const meta = (req: FastifyRequest) => ({ ip: req.ip, userAgent: req.headers['user-agent'] });
 
-  const startSession = async (req: FastifyRequest, reply: FastifyReply, personId: string) => {
-    const s = await createSession(pool, cfg, personId, meta(req));
+  const startSession: StartSession = async (req, reply, personId, method) => {
+    const s = await createSession(pool, cfg, personId, meta(req), method);
     reply.setCookie(names.session, s.token, {
       path: '/',
       httpOnly: true,
@@ -82,6 +86,22 @@ export function registerAuthPages(app: FastifyInstance, deps: PortalDeps): void 
           />
           <div><button type="submit">${L('登录', 'Sign in')}</button></div>
         </form>
+        ${
+          sso
+            ? html`<div class="sso">
+                <a
+                  class="button"
+                  data-testid="sso-start"
+                  href="/sso/start${
+                    opts.next && safeNext(opts.next) !== '/tasks'
+                      ? `?next=${encodeURIComponent(safeNext(opts.next))}`
+                      : ''
+                  }"
+                  >${req.lang === 'zh' ? sso.label.zh : sso.label.en}</a
+                >
+              </div>`
+            : ''
+        }
         <p class="muted">
           ${L(
             '没有账号或忘记密码？请联系县审批局，领取新的邀请链接。',
@@ -129,7 +149,7 @@ export function registerAuthPages(app: FastifyInstance, deps: PortalDeps): void 
         status: outcome.reason === 'locked' ? 429 : 401,
       });
     }
-    await startSession(req, reply, personId);
+    await startSession(req, reply, personId, 'password');
     return reply.code(303).redirect(safeNext(next));
   });
 
@@ -247,7 +267,9 @@ export function registerAuthPages(app: FastifyInstance, deps: PortalDeps): void 
       );
     const accepted = await acceptInvitation(pool, token, password);
     if (!accepted) return used(req, reply);
-    await startSession(req, reply, accepted.personId);
+    await startSession(req, reply, accepted.personId, 'password');
     return reply.code(303).redirect('/tasks');
   });
+
+  registerSsoPages(app, deps, startSession, safeNext);
 }

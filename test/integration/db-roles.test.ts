@@ -68,6 +68,30 @@ describe('the PostgreSQL roles', () => {
     await expect(portal.query('TRUNCATE campaigns')).rejects.toThrow(denied);
     await expect(portal.query('DELETE FROM task_events')).rejects.toThrow(denied);
     await expect(portal.query('SELECT * FROM notice_deliveries')).rejects.toThrow(denied);
+    // Single sign-on (012_portal_sso.sql): the flows in flight, and the method of a sign-in.
+    const state = randomUUID();
+    await expect(
+      portal.query(
+        `INSERT INTO portal_oidc_flows (state_hash, code_verifier, nonce, expires_at)
+         VALUES ($1, 'v', 'n', now() + interval '1 minute')`,
+        [state],
+      ),
+    ).resolves.toBeTruthy();
+    await expect(
+      portal.query('UPDATE portal_oidc_flows SET used_at = now() WHERE state_hash = $1', [state]),
+    ).resolves.toBeTruthy();
+    await expect(
+      portal.query('DELETE FROM portal_oidc_flows WHERE state_hash = $1', [state]),
+    ).resolves.toBeTruthy();
+    await expect(
+      portal.query(
+        `INSERT INTO portal_sign_ins (person_id, outcome, method) VALUES ('roles-test', 'no-account', 'oidc')`,
+      ),
+    ).resolves.toBeTruthy();
+    const reports = await as('campaign_reports');
+    await expect(reports.query('SELECT * FROM portal_oidc_flows')).rejects.toThrow(denied);
+    const worker = await as('campaign_worker');
+    await expect(worker.query('SELECT * FROM portal_oidc_flows')).rejects.toThrow(denied);
   });
 
   it('let the worker role write the campaign but not touch portal accounts or alter tables', async () => {

@@ -64,6 +64,62 @@ describe('the portal configuration', () => {
       /PORTAL_SESSION_IDLE="soon": must be a duration such as 90s, 30m, 12h or 7d[\s\S]*PORTAL_UPLOAD_LIMIT="20 megs": must be a size/,
     );
   });
+
+  it('turns single sign-on on with an issuer, and takes its client secret by reference only', () => {
+    expect(readPortalConfig({}, shared).oidc).toBeUndefined();
+    const sso = readPortalConfig(
+      {
+        PORTAL_OIDC_ISSUER: 'https://sso.province.example.gov.cn/oidc',
+        PORTAL_OIDC_CLIENT_ID: 'county-portal',
+        PORTAL_OIDC_CLIENT_SECRET_REF: 'PORTAL_OIDC',
+        CAMPAIGN_SECRET_PORTAL_OIDC: 'the-secret',
+        PORTAL_OIDC_SCOPES: 'profile gov_id',
+        PORTAL_OIDC_PERSON_CLAIM: 'gov_person_id',
+      },
+      shared,
+    ).oidc;
+    expect(sso).toEqual({
+      issuer: 'https://sso.province.example.gov.cn/oidc',
+      clientId: 'county-portal',
+      clientSecret: 'the-secret',
+      personClaim: 'gov_person_id',
+      scopes: 'openid profile gov_id',
+      label: { zh: '统一身份认证登录', en: 'Sign in with the unified identity service' },
+    });
+    // A literal secret, a missing one, no client id, plain http to another machine: refused.
+    expect(() =>
+      readPortalConfig(
+        {
+          PORTAL_OIDC_ISSUER: 'https://sso.example.gov.cn',
+          PORTAL_OIDC_CLIENT_ID: 'x',
+          PORTAL_OIDC_CLIENT_SECRET: 'literal',
+        },
+        shared,
+      ),
+    ).toThrow(/PORTAL_OIDC_CLIENT_SECRET: the client secret is not written in a setting/);
+    expect(() =>
+      readPortalConfig(
+        {
+          PORTAL_OIDC_ISSUER: 'https://sso.example.gov.cn',
+          PORTAL_OIDC_CLIENT_ID: 'x',
+          PORTAL_OIDC_CLIENT_SECRET_REF: 'NOPE',
+        },
+        shared,
+      ),
+    ).toThrow(/PORTAL_OIDC_CLIENT_SECRET_REF=NOPE: no such secret: set CAMPAIGN_SECRET_NOPE/);
+    expect(() =>
+      readPortalConfig({ PORTAL_OIDC_ISSUER: 'https://sso.example.gov.cn' }, shared),
+    ).toThrow(/PORTAL_OIDC_CLIENT_ID: required/);
+    expect(() =>
+      readPortalConfig(
+        { PORTAL_OIDC_ISSUER: 'http://sso.example.gov.cn', PORTAL_OIDC_CLIENT_ID: 'x' },
+        shared,
+      ),
+    ).toThrow(/PORTAL_OIDC_ISSUER="http:\/\/sso.example.gov.cn": must be an https:\/\/ address/);
+    expect(() => readPortalConfig({ PORTAL_OIDC_CLIENT_ID: 'x' }, shared)).toThrow(
+      /PORTAL_OIDC_CLIENT_ID set without PORTAL_OIDC_ISSUER/,
+    );
+  });
 });
 
 describe('the evidence type check', () => {
