@@ -34,6 +34,13 @@ const ts = (ms: number | null | undefined) =>
 
 export function taskActivities(deps: TaskActivityDeps) {
   return {
+    /**
+     * Does nothing. An update handler schedules it (an ordinary activity, not a local one) so
+     * that the workflow task that accepts the update completes, and the server records the
+     * acceptance, before the handler changes anything or projects it (see workflows/task.ts).
+     */
+    async acknowledgeUpdate(): Promise<void> {},
+
     async projectTaskEvent(input: ProjectTaskEventInput): Promise<void> {
       const { task: v, event: e } = input;
       const notice = e.recipients.length > 0 ? noticeText(e, v, input.static.timeZone) : null;

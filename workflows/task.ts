@@ -13,7 +13,7 @@ import {
   allHandlersFinished,
   getExternalWorkflowHandle,
   patched,
-  sleep,
+  proxyActivities,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair, UpdateDefinition } from '@temporalio/common';
 import type { createActivities } from '../activities/index.ts';
@@ -63,6 +63,10 @@ import { parseDurationMs, type Instant } from '../domain/time.ts';
 const { projectTaskEvent } = proxyLocalActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2 },
+});
+const { acknowledgeUpdate } = proxyActivities<ReturnType<typeof createActivities>>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' },
 });
 
 type Timer =
@@ -274,14 +278,15 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
         // task has recorded its creation, so the audit trail reads created → submitted
         // (patched: executions from before kept their order).
         if (!createdRecorded && patched('created-first')) await condition(() => createdRecorded);
-        // The update's acceptance made durable before anything is projected: a workflow task
-        // ends here (a timer of 1 ms), so that the server has recorded the update as accepted.
-        // Without it, a worker killed while the projection's local activity ran left
-        // PostgreSQL showing the action done although the server had dropped the update (its
-        // workflow task never completed), and the caller, told "no worker answered", had no
-        // reason to try again. The checks below run after the wait, against the state as it
-        // is then (patched: executions from before keep their histories).
-        if (patched('accepted-before-projection')) await sleep(1);
+        // The update's acceptance made durable before anything is projected: the workflow
+        // task ends here (it schedules an ordinary activity that does nothing), so that the
+        // server has recorded the update as accepted. Without it, a worker killed while the
+        // projection's local activity ran left PostgreSQL showing the action done although
+        // the server had dropped the update (its workflow task never completed), and the
+        // caller, told "no worker answered", had no reason to try again. The checks below run
+        // after the wait, against the state as it is then (patched: executions from before
+        // keep their histories). A timer would do as well but fires only about a second later.
+        if (patched('accepted-before-projection')) await acknowledgeUpdate();
         const prior = processed.get(`${name}:${req.requestId}`);
         if (prior) return prior;
         // Checked again after the wait above: a refusal here too is the update's answer, never
