@@ -493,6 +493,7 @@ export async function rectificationsOfBoard(
 }
 
 export interface RectificationDetail extends RectificationSummary {
+  campaignId: string;
   timeZone: string;
   benchmark: string | null;
   /** The step under way, with what the form needs. */
@@ -605,6 +606,7 @@ export async function rectificationDetail(
   ).rows;
   return {
     ...summary,
+    campaignId,
     timeZone: r.time_zone,
     benchmark: r.benchmark,
     current: cur

@@ -230,10 +230,7 @@ function indicatorSection(
                   <option value="">${L('请选择', 'choose')}</option>
                   ${v.units.map(
                     (u) =>
-                      html`<option
-                        value="${u.id}"
-                        ${unit === u.id ? html`selected` : ''}
-                      >
+                      html`<option value="${u.id}" ${unit === u.id ? html`selected` : ''}>
                         ${u.name}${u.id === i.leadUnit ? L('（牵头单位）', ' (lead unit)') : ''}
                       </option>`,
                   )}
