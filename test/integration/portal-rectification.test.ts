@@ -439,7 +439,7 @@ describe('the rectification through the portal', () => {
       'problems.0.description': 'Row 1: the description must not be empty.',
     });
     expect(JSON.stringify(wrongBody)).not.toMatch(/Invalid input|expected string/);
-    const emptyApi = await clerk.json(`/api${rectPage}/step`, { data: { problems: [] } });
+    const emptyApi = await clerk.json(`/api${rectPage}/step?lang=zh`, { data: { problems: [] } });
     expect(emptyApi.status).toBe(422);
     expect(((await emptyApi.json()) as { fields: Record<string, string> }).fields).toEqual({
       problems: '请至少填写一条。',
