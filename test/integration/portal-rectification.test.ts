@@ -8,15 +8,17 @@
 // actor; a clerk of another unit gets 404 for every one of these pages and routes. Driven by the
 // campaign's state (polled projections and queries), never by the wall clock: the phase windows
 // are hours long and the bureau closes them when the test has done what it wanted.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { chromium, type Browser } from 'playwright-core';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { indicatorStatusQuery, rectificationStatusQuery } from '../../domain/campaign-messages.ts';
 import { indicatorWorkflowId, rectificationWorkflowId } from '../../domain/campaign.ts';
 import { taskViewQuery } from '../../domain/task.ts';
+import { withCreditCheck } from '../../domain/imports.ts';
 import { formatIsoOffset } from '../../domain/time.ts';
 import { REPO_ROOT } from '../../scripts/lib/tools.ts';
 import { runCli } from '../helpers/cli.ts';
@@ -155,6 +157,32 @@ function fieldError(page: string, name: string): string | undefined {
   return /<p class="error"[^>]*>([^<]*)<\/p>/.exec(rest.slice(0, end))?.[1]?.trim();
 }
 
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = join(REPO_ROOT, '.artifacts', 'screenshots');
+let browser: Browser | undefined;
+
+/**
+ * The page as the person's phone shows it (390 px, the system's Chromium when installed): it
+ * fits the width, with no sideways scrolling; a screenshot is kept in .artifacts/screenshots.
+ */
+async function fitsPhone(agent: Agent, path: string, name: string): Promise<void> {
+  if (!existsSync(CHROMIUM)) return;
+  browser ??= await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  mkdirSync(SHOTS, { recursive: true });
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
+  await ctx.addCookies(
+    [...agent.cookies].map(([n, value]) => ({ name: n, value, url: portal.url })),
+  );
+  const page = await ctx.newPage();
+  const r = await page.goto(`${portal.url}${path}`);
+  expect(r?.status()).toBe(200);
+  // Evaluated in the page: the document's width as laid out.
+  const width = await page.evaluate<number>('document.documentElement.scrollWidth');
+  expect(`${name}: ${width}px`).toBe(`${name}: 390px`);
+  await page.screenshot({ path: join(SHOTS, `portal-${name}-390.png`), fullPage: true });
+  await ctx.close();
+}
+
 let evaluator: Agent;
 let coord: Agent;
 let clerk: Agent;
@@ -184,6 +212,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await browser?.close();
   await portal?.close();
   await harness?.env.client.workflow
     .getHandle(id)
@@ -222,6 +251,24 @@ describe('the evaluator verifies through the portal', () => {
     expect(page.text).toContain('信息核验');
     expect(page.text).toContain('data-indicator="kbqy"');
     expect(page.text).toContain('尚未抽样');
+
+    // The enterprise list and the sample (drawn by the evaluator with the CLI) show on the page.
+    const lines = ['统一社会信用代码,企业名称,行业,乡镇'];
+    for (let i = 0; i < 20; i++)
+      lines.push(
+        `${withCreditCheck(`913400000000${String(i).padStart(5, '0')}`)},核验测试企业${i}号,制造业,城关镇`,
+      );
+    const list = join(dir, 'enterprises.csv');
+    writeFileSync(list, `${lines.join('\n')}\n`);
+    const imported = await cli('enterprises', 'import', id, '--file', list, '--as', 'spj-coord');
+    expect(imported.code, imported.stderr).toBe(0);
+    const drawn = await cli('sample', id, '--as', 'dsf-eval', '--seed', 'portal', '--json');
+    expect(drawn.code, drawn.stderr).toBe(0);
+    const sample = drawn.json<{ enterprises: string[] }>().enterprises;
+    expect(sample).toHaveLength(4);
+    const sampled = await evaluator.page(`${base()}/verification?lang=zh`);
+    for (const code of sample) expect(sampled.text).toContain(`data-enterprise="${code}"`);
+    expect(sampled.text).toContain('种子 portal');
 
     // No CSRF token: refused, nothing recorded.
     const noToken = await evaluator.form(
@@ -306,6 +353,7 @@ describe('the evaluator verifies through the portal', () => {
     const after = await evaluator.page(`${base()}/verification`);
     expect(after.text).toContain(`data-task="${evidenceTask.task_id}" data-state="open"`);
     expect(after.text).toContain('data-outcome="discrepant"');
+    await fitsPhone(evaluator, `${base()}/verification`, 'verification');
     const view = (await (await evaluator.fetch(`/api${base()}/verification`)).json()) as {
       indicators: { code: string; verifications: unknown[]; evidenceRequests: unknown[] }[];
     };
@@ -408,6 +456,7 @@ describe('the rectification through the portal', () => {
     expect(form.status).toBe(200);
     expect(form.text).toContain('data-testid="step-form"');
     expect(form.text).toContain('name="problems.0.description"');
+    await fitsPhone(clerk, rectPage, 'rectification-step');
     const eventsBefore = (
       await harness.env.client.workflow.getHandle(problemsTask).query(taskViewQuery)
     ).eventCount;
@@ -522,6 +571,7 @@ describe('the rectification through the portal', () => {
     expect(gaps.status, await gaps.clone().text()).toBe(200);
     await approve(gapsTask);
     const measuresTask = await openStep('rectify-measures');
+    await fitsPhone(clerk, rectPage, 'rectification-measures-step');
     const due = formatIsoOffset(Date.now() + 5 * 86_400_000, TZ).slice(0, 10);
     const badMeasures = await clerk.json(`/api${rectPage}/step`, {
       data: {
@@ -630,6 +680,8 @@ describe('the rectification through the portal', () => {
       [2, null],
       [3, 'spj-coord'],
     ]);
+    await fitsPhone(coord, rectPage, 'rectification-measures');
+    await fitsPhone(coord, base(), 'board-rectification');
     const ledgerPage = await coord.page(`${base()}/ledger`);
     expect(ledgerPage.text).toContain('电子营业执照跨部门互认');
 
