@@ -32,16 +32,16 @@ import {
 
 // ---- schemas ----
 
-const ErrorBody = z.object({
+export const ErrorBody = z.object({
   error: z.string(),
   message: z.string(),
   fields: z.record(z.string(), z.string()).optional(),
 });
 
 const Colour = z.enum(['green', 'yellow', 'red']);
-const TaskState = z.enum(TASK_STATES);
+export const TaskState = z.enum(TASK_STATES);
 
-const TaskSummary = z.object({
+export const TaskSummary = z.object({
   taskId: z.string(),
   campaignId: z.string(),
   kind: z.string(),
@@ -115,7 +115,7 @@ const ActionResult = z.object({
   extension: z.enum(['granted', 'requested']).optional(),
 });
 
-const requestId = z
+export const requestId = z
   .string()
   .regex(/^[\w-]{8,80}$/)
   .optional()
@@ -230,7 +230,7 @@ const CampaignParams = z.object({ campaignId: z.string().min(1).max(100) });
 
 // ---- the route registry ----
 
-interface ApiRoute {
+export interface ApiRoute {
   method: 'GET' | 'POST';
   url: string;
   summary: string;
@@ -262,7 +262,8 @@ type Handler = (
   input: { params: Record<string, string>; query: Record<string, unknown>; body: unknown },
 ) => Promise<unknown>;
 
-function define(app: FastifyInstance, r: ApiRoute, handler: Handler): void {
+/** Registers a route of the API, its schemas checking the request and going into the document. */
+export function define(app: FastifyInstance, r: ApiRoute, handler: Handler): void {
   routes.push(r);
   app.route({
     method: r.method,
@@ -287,7 +288,7 @@ function define(app: FastifyInstance, r: ApiRoute, handler: Handler): void {
   });
 }
 
-const langQuery = z.object({ lang: z.enum(['zh', 'en']).optional() });
+export const langQuery = z.object({ lang: z.enum(['zh', 'en']).optional() });
 
 export function registerApi(app: FastifyInstance, deps: PortalDeps): void {
   const { pool, cfg } = deps;

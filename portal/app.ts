@@ -14,8 +14,11 @@ import { CSS, html, page, t, type Chrome, type Html, type Lang } from './html.ts
 import { pickLang } from './i18n.ts';
 import { tokenIdentity, type TokenUse } from './tokens.ts';
 import { registerApi } from './api.ts';
+import { registerCampaignWorkApi } from './api-campaign-work.ts';
 import { registerAuthPages } from './pages-auth.ts';
 import { registerPages } from './pages.ts';
+import { registerRectificationPages } from './pages-rectification.ts';
+import { registerVerificationPages } from './pages-verification.ts';
 import type { PortalDeps } from './service.ts';
 
 declare module 'fastify' {
@@ -69,6 +72,12 @@ export function chrome(req: FastifyRequest, title: string): Chrome {
             bureau: me.memberships.some(isBureauOfficer),
             boards: me.memberships
               .filter((m) => m.unitKind === 'bureau' || m.unitKind === 'leadership')
+              .map((m) => ({ campaignId: m.campaignId, name: m.campaignName })),
+            verification: me.memberships
+              .filter((m) => m.unitKind === 'evaluator' && ['evaluator', 'head'].includes(m.role))
+              .map((m) => ({ campaignId: m.campaignId, name: m.campaignName })),
+            rectification: me.memberships
+              .filter((m) => m.unitKind !== 'evaluator')
               .map((m) => ({ campaignId: m.campaignId, name: m.campaignName })),
           },
         }
@@ -301,7 +310,11 @@ export async function buildPortal(deps: PortalDeps): Promise<PortalApp> {
 
   registerAuthPages(app, deps);
   registerPages(app, deps);
+  registerVerificationPages(app, deps);
+  registerRectificationPages(app, deps);
   registerApi(app, deps);
+  // After registerApi, which starts the API document's list afresh.
+  registerCampaignWorkApi(app, deps);
   return Object.assign(app as unknown as FastifyInstance, { routeTable });
 }
 

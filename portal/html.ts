@@ -46,6 +46,10 @@ export interface Chrome {
     personId: string;
     bureau: boolean;
     boards: { campaignId: string; name: string }[];
+    /** Campaigns whose verification page the person works in (the evaluator). */
+    verification?: { campaignId: string; name: string }[];
+    /** Campaigns whose rectifications the person may look at. */
+    rectification?: { campaignId: string; name: string }[];
   };
   csrf?: string;
   /** The current path and query, for the language switch. */
@@ -70,6 +74,18 @@ export function page(c: Chrome, body: Html): string {
             (b) =>
               html`<a href="/campaigns/${encodeURIComponent(b.campaignId)}"
                 >${L('看板', 'Board')} · ${b.name}</a
+              >`,
+          )}
+          ${(c.me.verification ?? []).map(
+            (b) =>
+              html`<a href="/campaigns/${encodeURIComponent(b.campaignId)}/verification"
+                >${L('信息核验', 'Verification')} · ${b.name}</a
+              >`,
+          )}
+          ${(c.me.rectification ?? []).map(
+            (b) =>
+              html`<a href="/campaigns/${encodeURIComponent(b.campaignId)}/rectification"
+                >${L('整改', 'Rectification')} · ${b.name}</a
               >`,
           )}
         </nav>
@@ -130,7 +146,10 @@ th{background:#eef2f6;font-weight:600;white-space:nowrap}
 label{display:block;font-weight:600;margin:.75rem 0 .25rem}
 input[type=text],input[type=password],input[type=number],input[type=date],input[type=datetime-local],select,textarea{width:100%;max-width:32rem;padding:.5rem;border:1px solid #9aa5b1;border-radius:4px;font:inherit;background:#fff}
 textarea{min-height:5rem}
-.field.invalid input,.field.invalid select{border-color:#c0392b;background:#fdf2f2}
+fieldset.row{border:1px solid #d9dee3;border-radius:6px;margin:.75rem 0;padding:.25rem .8rem .6rem;min-width:0}
+fieldset.row legend{font-weight:600;padding:0 .3rem}
+h3{font-size:1rem;margin:1rem 0 .4rem}
+.field.invalid input,.field.invalid select,.field.invalid textarea{border-color:#c0392b;background:#fdf2f2}
 .error{color:#c0392b;font-size:.9rem;margin:.2rem 0 0}
 .notice{border-radius:6px;padding:.75rem 1rem;margin-bottom:1rem}
 .notice.bad{background:#fdecea;border:1px solid #f5c6cb;color:#721c24}

@@ -18,6 +18,8 @@ import { canReadBoards, isBureauOfficer, membershipIn, type Me } from './access.
 import { sendPage } from './app.ts';
 import { notFound, Refused } from './errors.ts';
 import { createToken, listTokens, revokeToken } from './tokens.ts';
+import { rectificationsOfBoard } from './campaign-work.ts';
+import { rectificationHref, rectificationTable } from './pages-rectification.ts';
 import { html, t, type Html } from './html.ts';
 import {
   campaignRoster,
@@ -137,7 +139,9 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
     const task = d.task;
     const tz = task.time_zone;
     const csrf = req.session!.csrf;
-    const canSubmit = d.allowed.includes('submit');
+    // A rectification step's data (problems, causes, …) is entered on the rectification page.
+    const isStep = !!d.requirements.step || task.kind.startsWith('rectify-');
+    const canSubmit = d.allowed.includes('submit') && !isStep;
     const values = state.values ?? d.lastData ?? {};
     const done = (req.query as { done?: string }).done;
     const doneText: Record<string, [string, string]> = {
@@ -153,7 +157,16 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
         ? html`<div class="notice ok" role="status">${L(...doneText[done]!)}</div>`
         : '';
     const action = (name: string) => `${taskHref(taskId)}/${name}`;
-    const body = html` ${state.notice ?? ''}${okNotice}
+    const stepLink =
+      isStep && task.indicator
+        ? html`<div class="notice info" data-testid="step-link">
+            ${L('整改步骤在整改页面填写和查看：', 'Rectification steps are entered and shown on the rectification page: ')}
+            <a href="${rectificationHref(task.campaign_id, task.indicator)}"
+              >${L('打开整改页面', 'open the rectification')}</a
+            >
+          </div>`
+        : '';
+    const body = html` ${state.notice ?? ''}${okNotice}${stepLink}
       <section>
         <dl class="kv">
           <dt>${L('状态', 'State')}</dt>
@@ -455,6 +468,7 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
       <a href="${base}/ledger">${L('整改台账', 'Ledger')}</a>
       <a href="${base}/dispatch">${L('每日调度', 'Daily dispatch')}</a>
       <a href="${base}/performance">${L('单位履职记录', 'Unit performance')}</a>
+      <a href="${base}/rectification">${L('整改', 'Rectification')}</a>
       ${bureau ? html`<a href="${base}/accounts">${L('账号管理', 'Accounts')}</a>` : ''}
     </p>`;
   };
@@ -501,7 +515,9 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
                 </tr>`,
             )}
           </tbody>
-        </table>`,
+        </table>
+        <h2>${L('整改', 'Rectification')}</h2>
+        ${rectificationTable(req.lang, campaignId, await rectificationsOfBoard(deps, campaignId))}`,
     );
   });
 

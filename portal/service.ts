@@ -237,14 +237,38 @@ export async function taskDetail(deps: PortalDeps, me: Me, taskId: string): Prom
 
 // ---- actions ----
 
-async function send<Arg>(
+/** What a refusal says when the workflow has finished (a task by default). */
+export interface FinishedText {
+  zh: string;
+  en: string;
+}
+const TASK_FINISHED: FinishedText = {
+  zh: '该事项已办结，不能再操作。',
+  en: 'this task is finished: nothing more can be done.',
+};
+
+const send = <Arg>(
   deps: PortalDeps,
   taskId: string,
   def: UpdateDefinition<ActionResult, [Arg]>,
   arg: Arg,
   updateId: string,
-): Promise<ActionResult> {
-  const handle = deps.temporal.workflow.getHandle(taskId);
+): Promise<ActionResult> => sendWorkflowUpdate(deps, taskId, def, arg, updateId);
+
+/**
+ * Sends one update to a workflow under the worker deadline, as the CLI's sendUpdate does, with
+ * the validator's refusal (in both languages), a finished workflow and a silent worker turned
+ * into refusals people can read.
+ */
+export async function sendWorkflowUpdate<Ret, Arg>(
+  deps: PortalDeps,
+  workflowId: string,
+  def: UpdateDefinition<Ret, [Arg]>,
+  arg: Arg,
+  updateId: string,
+  finished: FinishedText = TASK_FINISHED,
+): Promise<Ret> {
+  const handle = deps.temporal.workflow.getHandle(workflowId);
   try {
     return await deps.temporal.connection.withDeadline(
       Date.now() + deps.cfg.shared.cliWorkerTimeoutMs,
@@ -260,11 +284,7 @@ async function send<Arg>(
       e instanceof WorkflowNotFoundError ||
       /already completed/i.test(String((e as Error)?.message))
     ) {
-      throw new Refused(
-        409,
-        '该事项已办结，不能再操作。',
-        'this task is finished: nothing more can be done.',
-      );
+      throw new Refused(409, finished.zh, finished.en);
     }
     const msg = String((e as Error)?.message ?? e);
     if ((e as { code?: number })?.code === 4 || /deadline/i.test(msg)) {
