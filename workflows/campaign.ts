@@ -20,6 +20,7 @@ import {
   WorkflowIdReusePolicy,
   patched,
 } from '@temporalio/workflow';
+import { setFencedUpdate } from './lib/fence.ts';
 import type { SignalDefinition } from '@temporalio/common';
 import type { createActivities } from '../activities/index.ts';
 import { BusinessCalendar } from '../domain/calendar.ts';
@@ -222,7 +223,7 @@ export async function campaignWorkflow(
     );
   };
 
-  setHandler(
+  setFencedUpdate(
     movePhaseUpdate,
     async (req: PhaseMoveRequest): Promise<PhaseMoveResult> => {
       const prior = handled.get(req.requestId) as PhaseMoveResult | undefined;
@@ -281,7 +282,7 @@ export async function campaignWorkflow(
     },
   );
 
-  setHandler(
+  setFencedUpdate(
     cancelCampaignUpdate,
     async (req: CancelCampaignRequest) => {
       const prior = handled.get(req.requestId) as { campaignId: string; status: 'cancelled' };
@@ -335,7 +336,7 @@ export async function campaignWorkflow(
     }
   };
   setHandler(taskFinishedSignal, () => undefined);
-  setHandler(
+  setFencedUpdate(
     raiseTaskUpdate,
     async (req: RaiseTaskRequest) => {
       const prior = handled.get(req.requestId) as { taskId: string; due: number } | undefined;
@@ -395,7 +396,7 @@ export async function campaignWorkflow(
   // The bureau rectifies an indicator that has already closed: the rectification runs on its own
   // (an open indicator takes the same request itself, update startRectification).
   const rectified = new Set<string>(carried.rectifiedClosed ?? []);
-  setHandler(
+  setFencedUpdate(
     rectifyClosedUpdate,
     async (req: RectifyClosedRequest) => {
       const prior = handled.get(req.requestId) as { workflowId: string } | undefined;
@@ -461,7 +462,7 @@ export async function campaignWorkflow(
     },
   );
 
-  setHandler(
+  setFencedUpdate(
     recordResultsUpdate,
     async (req: ResultsRequest) => {
       const prior = handled.get(req.requestId) as ResultsOutcome | undefined;

@@ -16,6 +16,7 @@ import {
   patched,
   workflowInfo,
 } from '@temporalio/workflow';
+import { setFencedUpdate } from './lib/fence.ts';
 import type { createActivities } from '../activities/index.ts';
 import { BusinessCalendar } from '../domain/calendar.ts';
 import {
@@ -287,7 +288,7 @@ export async function indicatorWorkflow(
   };
   const handled = new RecentRequests();
 
-  setHandler(
+  setFencedUpdate(
     requestEvidenceUpdate,
     async (req) => {
       const prior = handled.get(req.requestId) as { taskId: string; due: number } | undefined;
@@ -343,7 +344,7 @@ export async function indicatorWorkflow(
     },
   );
 
-  setHandler(
+  setFencedUpdate(
     verifyUpdate,
     async (req) => {
       const prior = handled.get(req.requestId) as ReturnType<typeof verifyResult> | undefined;
@@ -475,7 +476,7 @@ export async function indicatorWorkflow(
     await project();
   };
 
-  setHandler(
+  setFencedUpdate(
     startRectificationUpdate,
     async (req) => {
       const prior = handled.get(req.requestId) as { workflowId: string } | undefined;

@@ -19,6 +19,7 @@ import {
   patched,
   workflowInfo,
 } from '@temporalio/workflow';
+import { setFencedUpdate } from './lib/fence.ts';
 import type { createActivities } from '../activities/index.ts';
 import { BusinessCalendar } from '../domain/calendar.ts';
 import type { RectificationInput } from '../domain/campaign.ts';
@@ -259,7 +260,7 @@ export async function rectificationWorkflow(
     return { no, taskId };
   };
 
-  setHandler(
+  setFencedUpdate(
     addMeasureUpdate,
     async (req: AddMeasureRequest) => {
       const prior = handled.get(req.requestId);

@@ -1,0 +1,43 @@
+// Update handlers whose acceptance is durable before they change or project anything.
+//
+// An update is accepted on the server only when the workflow task that runs its handler
+// completes. Projections are local activities, which run inside that workflow task: a worker
+// killed while one ran used to leave PostgreSQL holding the action although the server had
+// dropped the update, and the caller had been told only that no worker answered. A fenced
+// handler first schedules an ordinary activity that does nothing (`acknowledgeUpdate`), which
+// ends the workflow task and makes the acceptance durable, then checks the request again with
+// its validator (the state may have moved while it waited: a second update that passed its
+// validator beside the first is refused here, as an ApplicationFailure) and only then runs.
+// Patched ('accepted-before-projection'): executions from before keep their histories.
+import { patched, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { UpdateDefinition } from '@temporalio/common';
+import type { createActivities } from '../../activities/index.ts';
+
+const { acknowledgeUpdate } = proxyActivities<ReturnType<typeof createActivities>>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' },
+});
+
+/** Waits until the update being handled is durably accepted (see above). */
+export async function acceptDurably(): Promise<void> {
+  if (patched('accepted-before-projection')) await acknowledgeUpdate();
+}
+
+/** `setHandler` for an update, fenced: accepted durably, validated again, then handled. */
+export function setFencedUpdate<Ret, Args extends unknown[]>(
+  def: UpdateDefinition<Ret, Args>,
+  handler: (...args: Args) => Promise<Ret>,
+  options: { validator: (...args: Args) => void },
+): void {
+  setHandler(
+    def,
+    async (...args: Args): Promise<Ret> => {
+      if (patched('accepted-before-projection')) {
+        await acknowledgeUpdate();
+        options.validator(...args);
+      }
+      return handler(...args);
+    },
+    options,
+  );
+}
