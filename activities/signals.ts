@@ -2,7 +2,7 @@
 // receiver of a signal applies it only when its one possible sender confirms it.
 import { Context } from '@temporalio/activity';
 import { QueryNotRegisteredError, WorkflowNotFoundError } from '@temporalio/client';
-import { sentSignalsQuery } from '../domain/campaign-messages.ts';
+import { sentSignalsQuery } from '../domain/messages.ts';
 
 export interface ConfirmSignalInput {
   /** The workflow the signal can come from. */

@@ -15,38 +15,14 @@ import { dataEntrySchedule, phaseWindows, type Window } from './schedule.ts';
 import type { Roster, TaskPolicy } from './task.ts';
 import { parseClock, zonedInstant, type Instant } from './time.ts';
 
-export const CAMPAIGN_PHASES = [
-  'scheduled',
-  'training',
-  'dataEntry',
-  'verification',
-  'reporting',
-  'closing',
-  'closed',
-  'cancelled',
-] as const;
-export type CampaignPhase = (typeof CAMPAIGN_PHASES)[number];
-
-export const INDICATOR_PHASES = [
-  'scheduled',
-  'training',
-  'dataEntry',
-  'verification',
-  'reporting',
-  'rectification',
-  'closed',
-] as const;
-export type IndicatorPhase = (typeof INDICATOR_PHASES)[number];
-
-/** What the board shows for an indicator beside its phase. */
-export type IndicatorState =
-  | 'waiting'
-  | 'in-progress'
-  | 'done'
-  | 'flagged'
-  | 'awaiting-rectification'
-  | 'closed'
-  | 'cancelled';
+export {
+  CAMPAIGN_PHASES,
+  INDICATOR_PHASES,
+  type CampaignPhase,
+  type IndicatorPhase,
+  type IndicatorState,
+} from './phases.ts';
+import type { CampaignPhase } from './phases.ts';
 
 /** Everything an indicator's tasks need that is shared across the campaign. */
 export interface SharedTaskContext {

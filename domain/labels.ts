@@ -1,6 +1,6 @@
 // Chinese names of the campaign's phases and states, shared by the workflows' texts in the
 // Temporal UI and the command line's tables (which show English with --lang en).
-import type { CampaignPhase, IndicatorPhase, IndicatorState } from './campaign.ts';
+import type { CampaignPhase, IndicatorPhase, IndicatorState } from './phases.ts';
 import type { TaskEventRecord, TaskState } from './task.ts';
 
 export const PHASE_ZH: Record<CampaignPhase | IndicatorPhase, string> = {

@@ -2,7 +2,7 @@
 // measures — and their checks against the roster. Pure: the task validator uses them, so a
 // malformed step is refused before it touches a history.
 import { z } from 'zod';
-import type { Roster } from './task.ts';
+import type { Roster } from './roster.ts';
 import { parseMoment, type Instant } from './time.ts';
 
 export const STEP_KINDS = [

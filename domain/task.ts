@@ -1,7 +1,6 @@
-// The supervised task (督办事项): its input, its state, the messages that reach it, and the
+// The supervised task (督办事项): its input, its state, and the
 // rules of who may do what in which state. Pure and shared: the task workflow enforces these
 // rules in its update validators; the CLI uses the same types.
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ResolvedCalendar } from './calendar.ts';
 import type {
   ChannelConfig,
@@ -9,7 +8,6 @@ import type {
   EscalationStep,
   QuestionnaireField,
   Recipient,
-  Role,
   UnitKind,
 } from './definition.ts';
 import { validateFieldData } from './fields.ts';
@@ -45,27 +43,8 @@ export const TASK_ACTIONS = [
 ] as const;
 export type TaskAction = (typeof TASK_ACTIONS)[number];
 
-export interface RosterPerson {
-  id: string;
-  name: string;
-  unitId: string;
-  role: Role;
-  /** Only in inputs recorded before contact details left histories; never read. */
-  handle?: string | undefined;
-  /** Only in inputs recorded before contact details left histories; never read. */
-  phone?: string | undefined;
-}
-
-export interface RosterUnit {
-  id: string;
-  name: string;
-  kind: UnitKind;
-}
-
-export interface Roster {
-  units: RosterUnit[];
-  people: RosterPerson[];
-}
+export type { Roster, RosterPerson, RosterUnit } from './roster.ts';
+import type { Roster, RosterPerson } from './roster.ts';
 
 export interface TaskPolicy {
   reminders: string[];
@@ -218,17 +197,6 @@ export interface ActionResult {
   extension?: 'granted' | 'requested';
 }
 
-export const submitUpdate = defineUpdate<ActionResult, [SubmitRequest]>('submit');
-export const approveUpdate = defineUpdate<ActionResult, [ApproveRequest]>('approve');
-export const returnUpdate = defineUpdate<ActionResult, [ReturnRequest]>('return');
-export const extendUpdate = defineUpdate<ActionResult, [ExtendRequest]>('extend');
-export const reassignUpdate = defineUpdate<ActionResult, [ReassignRequest]>('reassign');
-export const cancelUpdate = defineUpdate<ActionResult, [CancelRequest]>('cancel');
-export const taskViewQuery = defineQuery<TaskView>('view');
-/** Sent by a finished task to its parent workflow (also after the parent continued as new). */
-export const taskFinishedSignal = defineSignal<[TaskOutcome]>('taskFinished');
-export const requirementsQuery = defineQuery<CompletionRequirements>('requirements');
-
 /**
  * Sent by the task's parent when the bureau moved the task's phase (a new due instant) or
  * cancelled the whole campaign; the task records it with the bureau's person and reason.
@@ -236,7 +204,6 @@ export const requirementsQuery = defineQuery<CompletionRequirements>('requiremen
 export type TaskControl =
   | { kind: 'redate'; due: Instant; actor: string; reason: string; phase: string; action: string }
   | { kind: 'cancel'; actor: string; reason: string };
-export const taskControlSignal = defineSignal<[TaskControl]>('control');
 
 // ---- rules ----
 

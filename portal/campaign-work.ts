@@ -10,7 +10,7 @@ import {
   requestEvidenceUpdate,
   verifyUpdate,
   type VerifyResult,
-} from '../domain/campaign-messages.ts';
+} from '../domain/messages.ts';
 import { STEP_KINDS, type StepKind } from '../domain/rectification.ts';
 import type { ActionResult, TaskState } from '../domain/task.ts';
 import { formatIsoOffset } from '../domain/time.ts';

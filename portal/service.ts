@@ -11,17 +11,19 @@ import type { QuestionnaireField } from '../domain/definition.ts';
 import { coerceFieldData, validateFieldData } from '../domain/fields.ts';
 import { colourAt, type Colour } from '../domain/schedule.ts';
 import {
+  type ActionResult,
+  type CompletionRequirements,
+  type TaskAction,
+  type TaskState,
+} from '../domain/task.ts';
+import {
   approveUpdate,
   extendUpdate,
   reassignUpdate,
   requirementsQuery,
   returnUpdate,
   submitUpdate,
-  type ActionResult,
-  type CompletionRequirements,
-  type TaskAction,
-  type TaskState,
-} from '../domain/task.ts';
+} from '../domain/messages.ts';
 import { formatIsoOffset, parseMoment } from '../domain/time.ts';
 import {
   allowedActions,

@@ -22,7 +22,7 @@ import {
 import { loadDefinitionFile } from '../client/definition-file.ts';
 import { BusinessCalendar } from '../domain/calendar.ts';
 import { planCampaign, type CampaignInput } from '../domain/campaign.ts';
-import { recordResultsUpdate } from '../domain/campaign-messages.ts';
+import { recordResultsUpdate } from '../domain/messages.ts';
 import type { CampaignDefinition } from '../domain/definition.ts';
 import { rehearse } from '../domain/rehearsal.ts';
 import { ALL_SEARCH_ATTRIBUTES } from '../domain/search-attributes.ts';

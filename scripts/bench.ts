@@ -24,13 +24,8 @@ import { planCampaign } from '../domain/campaign.ts';
 import { rosterOf, taskPolicyOf } from '../domain/campaign-parts.ts';
 import { ALL_SEARCH_ATTRIBUTES } from '../domain/search-attributes.ts';
 import { taskStartOptions } from '../domain/task-start.ts';
-import {
-  approveUpdate,
-  returnUpdate,
-  submitUpdate,
-  taskIdOf,
-  type TaskInput,
-} from '../domain/task.ts';
+import { taskIdOf, type TaskInput } from '../domain/task.ts';
+import { approveUpdate, returnUpdate, submitUpdate } from '../domain/messages.ts';
 import { startTestDatabase } from '../test/helpers/postgres.ts';
 import { runWorker } from '../test/helpers/temporal.ts';
 import { noopUpdate, stopUpdate } from './bench/workflows.ts';

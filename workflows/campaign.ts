@@ -52,7 +52,7 @@ import {
   type PhaseMoveResult,
   type ResultsOutcome,
   type ResultsRequest,
-} from '../domain/campaign-messages.ts';
+} from '../domain/messages.ts';
 import {
   indicatorWindows,
   movePhase,
@@ -65,7 +65,8 @@ import { MAX_RANK } from '../domain/definition.ts';
 import { PHASE_ZH } from '../domain/labels.ts';
 import { raisedTask, RaiseRefused, type RaiseTaskRequest } from '../domain/raise-task.ts';
 import { taskStartOptions } from '../domain/task-start.ts';
-import { enteredBy, taskFinishedSignal } from '../domain/task.ts';
+import { enteredBy } from '../domain/task.ts';
+import { taskFinishedSignal } from '../domain/messages.ts';
 import { refusalFailureOptions } from '../domain/refusal.ts';
 import { SA } from '../domain/search-attributes.ts';
 import { Signals } from './lib/signals.ts';

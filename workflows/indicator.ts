@@ -40,7 +40,7 @@ import {
   type CampaignCancelled,
   type IndicatorResult,
   type WindowsMoved,
-} from '../domain/campaign-messages.ts';
+} from '../domain/messages.ts';
 import { addDelay } from '../domain/schedule.ts';
 import { PHASE_ZH } from '../domain/labels.ts';
 import { refusalFailureOptions } from '../domain/refusal.ts';
@@ -50,14 +50,13 @@ import { Signals } from './lib/signals.ts';
 import { taskStartOptions } from '../domain/task-start.ts';
 import {
   resolveRecipients,
-  taskControlSignal,
-  taskFinishedSignal,
   taskIdOf,
   type TaskInput,
   type TaskKind,
   type TaskControl,
   type TaskOutcome,
 } from '../domain/task.ts';
+import { taskControlSignal, taskFinishedSignal } from '../domain/messages.ts';
 import type { Instant } from '../domain/time.ts';
 
 const { projectIndicator, recordVerification } = proxyLocalActivities<

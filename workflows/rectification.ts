@@ -30,7 +30,7 @@ import {
   rectificationStatusQuery,
   type AddMeasureRequest,
   type CampaignCancelled,
-} from '../domain/campaign-messages.ts';
+} from '../domain/messages.ts';
 import {
   checkMeasure,
   measureDue,
@@ -46,13 +46,8 @@ import { SA } from '../domain/search-attributes.ts';
 import { RecentRequests } from './lib/requests.ts';
 import { Signals } from './lib/signals.ts';
 import { taskStartOptions } from '../domain/task-start.ts';
-import {
-  taskControlSignal,
-  taskFinishedSignal,
-  taskIdOf,
-  type TaskInput,
-  type TaskOutcome,
-} from '../domain/task.ts';
+import { taskIdOf, type TaskInput, type TaskOutcome } from '../domain/task.ts';
+import { taskControlSignal, taskFinishedSignal } from '../domain/messages.ts';
 import { parseDurationMs } from '../domain/time.ts';
 
 const { projectRectification, recordRectificationItem, recordRectificationProgress } =

@@ -29,22 +29,12 @@ import { refusalFailureOptions } from '../domain/refusal.ts';
 import { SA } from '../domain/search-attributes.ts';
 import { Signals } from './lib/signals.ts';
 import {
-  approveUpdate,
-  cancelUpdate,
   checkRequest,
-  extendUpdate,
   enteredBy,
   extensionApproversOf,
-  reassignUpdate,
   Refusal,
-  requirementsQuery,
   resolveRecipients,
   reviewersOf,
-  returnUpdate,
-  submitUpdate,
-  taskControlSignal,
-  taskFinishedSignal,
-  taskViewQuery,
   type ActionResult,
   type Submission,
   type TaskAction,
@@ -56,6 +46,18 @@ import {
   type TaskState,
   type TaskView,
 } from '../domain/task.ts';
+import {
+  approveUpdate,
+  cancelUpdate,
+  extendUpdate,
+  reassignUpdate,
+  requirementsQuery,
+  returnUpdate,
+  submitUpdate,
+  taskControlSignal,
+  taskFinishedSignal,
+  taskViewQuery,
+} from '../domain/messages.ts';
 import type { Recipient } from '../domain/definition.ts';
 import { describeTask } from '../domain/task-text.ts';
 import { parseDurationMs, type Instant } from '../domain/time.ts';

@@ -18,7 +18,7 @@ import {
   addMeasureUpdate,
   rectifyClosedUpdate,
   startRectificationUpdate,
-} from '../../domain/campaign-messages.ts';
+} from '../../domain/messages.ts';
 import type { CampaignDefinition } from '../../domain/definition.ts';
 import {
   checkEnterpriseHeader,

@@ -6,7 +6,7 @@ import {
   cancelCampaignUpdate,
   movePhaseUpdate,
   type PhaseMoveResult,
-} from '../../domain/campaign-messages.ts';
+} from '../../domain/messages.ts';
 import type { PhaseName } from '../../domain/definition.ts';
 import { PHASE_ORDER, type PhaseAction } from '../../domain/phase-control.ts';
 import { label } from '../../domain/labels.ts';

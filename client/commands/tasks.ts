@@ -11,6 +11,7 @@ import { coerceFieldData, validateFieldData } from '../../domain/fields.ts';
 import { parseCsvTable } from '../../domain/imports.ts';
 import { eventLabel, label } from '../../domain/labels.ts';
 import { colourAt } from '../../domain/schedule.ts';
+import { type ActionResult, type TaskState } from '../../domain/task.ts';
 import {
   approveUpdate,
   cancelUpdate,
@@ -19,9 +20,7 @@ import {
   requirementsQuery,
   returnUpdate,
   submitUpdate,
-  type ActionResult,
-  type TaskState,
-} from '../../domain/task.ts';
+} from '../../domain/messages.ts';
 import { formatIsoOffset, formatLocal, parseMoment } from '../../domain/time.ts';
 import { config } from '../../worker/config.ts';
 import {
@@ -39,7 +38,7 @@ import { colour, printJson, t, table, type Lang, type OutputOptions } from '../o
 import { truncateToWidth } from '../text-width.ts';
 import { requireValidDefinition } from './definition.ts';
 import { loadRunningCampaign } from './board.ts';
-import { raiseTaskUpdate } from '../../domain/campaign-messages.ts';
+import { raiseTaskUpdate } from '../../domain/messages.ts';
 
 interface TaskRow {
   task_id: string;

@@ -11,7 +11,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskInput } from '../../domain/task.ts';
-import { taskViewQuery } from '../../domain/task.ts';
+import { taskViewQuery } from '../../domain/messages.ts';
 import { taskStartOptions } from '../../domain/task-start.ts';
 import { describeTask } from '../../domain/task-text.ts';
 import { formatIsoOffset } from '../../domain/time.ts';

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDefinitionText } from '../../client/definition-file.ts';
 import { BusinessCalendar } from '../../domain/calendar.ts';
 import { planCampaign, type CampaignInput } from '../../domain/campaign.ts';
-import { campaignStatusQuery, recordResultsUpdate } from '../../domain/campaign-messages.ts';
+import { campaignStatusQuery, recordResultsUpdate } from '../../domain/messages.ts';
 import { formatIsoOffset } from '../../domain/time.ts';
 import type { TestDatabase } from '../helpers/postgres.ts';
 import { startHarness, type Harness } from '../helpers/temporal.ts';

@@ -11,7 +11,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTemporalCli } from '../../scripts/lib/tools.ts';
 import { taskStartOptions } from '../../domain/task-start.ts';
-import { approveUpdate, submitUpdate } from '../../domain/task.ts';
+import { approveUpdate, submitUpdate } from '../../domain/messages.ts';
 import { HOUR } from '../../domain/time.ts';
 import { EncryptionCodec, parseCodecKeys, newCodecKey } from '../../worker/codec.ts';
 import { startCodecServer } from '../../worker/codec-server.ts';

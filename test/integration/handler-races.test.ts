@@ -20,7 +20,7 @@ import {
   recordResultsUpdate,
   rectifyClosedUpdate,
   startRectificationUpdate,
-} from '../../domain/campaign-messages.ts';
+} from '../../domain/messages.ts';
 import type { PhaseName } from '../../domain/definition.ts';
 import { formatIsoOffset } from '../../domain/time.ts';
 import type { TestDatabase } from '../helpers/postgres.ts';

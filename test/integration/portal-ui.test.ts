@@ -12,7 +12,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { taskViewQuery } from '../../domain/task.ts';
+import { taskViewQuery } from '../../domain/messages.ts';
 import { formatIsoOffset } from '../../domain/time.ts';
 import { REPO_ROOT } from '../../scripts/lib/tools.ts';
 import { runCli } from '../helpers/cli.ts';

@@ -10,7 +10,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { taskStartOptions } from '../../domain/task-start.ts';
-import { submitUpdate, taskViewQuery } from '../../domain/task.ts';
+import { submitUpdate, taskViewQuery } from '../../domain/messages.ts';
 import { HOUR } from '../../domain/time.ts';
 import { startTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { demoFixture, goodData, taskInput, type Fixture } from '../helpers/task-fixture.ts';

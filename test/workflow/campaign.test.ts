@@ -16,8 +16,8 @@ import {
   recordResultsUpdate,
   requestEvidenceUpdate,
   verifyUpdate,
-} from '../../domain/campaign-messages.ts';
-import { approveUpdate, returnUpdate, submitUpdate } from '../../domain/task.ts';
+} from '../../domain/messages.ts';
+import { approveUpdate, returnUpdate, submitUpdate } from '../../domain/messages.ts';
 import { addCalendarDays, MINUTE, zonedInstant } from '../../domain/time.ts';
 import type { TestDatabase } from '../helpers/postgres.ts';
 import { definitionFrom, firstMondayAfter } from '../helpers/moved-definition.ts';

@@ -19,14 +19,14 @@ import {
   raiseTaskUpdate,
   resultsSignal,
   windowsMovedSignal,
-} from '../../domain/campaign-messages.ts';
+} from '../../domain/messages.ts';
+import { type TaskInput } from '../../domain/task.ts';
 import {
   submitUpdate,
   taskControlSignal,
   taskFinishedSignal,
   taskViewQuery,
-  type TaskInput,
-} from '../../domain/task.ts';
+} from '../../domain/messages.ts';
 import { zonedInstant } from '../../domain/time.ts';
 import type { TestDatabase } from '../helpers/postgres.ts';
 import { definitionFrom, firstMondayAfter } from '../helpers/moved-definition.ts';

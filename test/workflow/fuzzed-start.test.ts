@@ -90,5 +90,7 @@ describe('fuzzed definitions the loader accepts', () => {
           .terminate('checked')
           .catch(() => undefined);
     }
-  });
+    // Three campaigns through training on one time-skipping server: on two busy cores this
+    // takes minutes, not the default two.
+  }, 600_000);
 });

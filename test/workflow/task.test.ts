@@ -8,6 +8,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TaskInput, type TaskOutcome } from '../../domain/task.ts';
 import {
   approveUpdate,
   cancelUpdate,
@@ -16,9 +17,7 @@ import {
   returnUpdate,
   submitUpdate,
   taskViewQuery,
-  type TaskInput,
-  type TaskOutcome,
-} from '../../domain/task.ts';
+} from '../../domain/messages.ts';
 import {
   addCalendarDays,
   DAY,

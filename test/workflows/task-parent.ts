@@ -1,7 +1,8 @@
 // A minimal parent for tests: starts a task as its child and reports what came back, both as
 // the child's result and through the taskFinished signal.
 import { condition, setHandler } from '@temporalio/workflow';
-import { taskFinishedSignal, type TaskInput, type TaskOutcome } from '../../domain/task.ts';
+import { type TaskInput, type TaskOutcome } from '../../domain/task.ts';
+import { taskFinishedSignal } from '../../domain/messages.ts';
 import { runTask } from '../../workflows/lib/run-task.ts';
 
 export async function taskParentWorkflow(

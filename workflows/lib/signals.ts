@@ -12,7 +12,7 @@ import {
   sentSignalsQuery,
   type DroppedSignal,
   type SentSignalsRecord,
-} from '../../domain/campaign-messages.ts';
+} from '../../domain/messages.ts';
 
 /** How many payloads of one signal to one recipient a sender remembers. */
 const REMEMBERED = 10;

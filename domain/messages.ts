@@ -1,10 +1,27 @@
-// Messages of the campaign and indicator workflows, shared by the workflows and the CLI.
+// Every message of the workflows — updates, queries and signals of the campaign, indicator,
+// rectification and task workflows — in one module, shared by the workflows, the CLI and the
+// portal. Request and result types live beside the rules that decide them (domain/task.ts,
+// domain/phase-control.ts, …); this module only names the messages, so that nothing in domain/
+// needs to import it and no import cycle runs through it.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CampaignPhase, IndicatorPhase, IndicatorState } from './campaign.ts';
 import type { PhaseName } from './definition.ts';
 import type { ResultRow } from './imports.ts';
 import type { PhaseAction, PhaseMoveRequest } from './phase-control.ts';
 import type { RaiseTaskRequest, RaiseTaskResult } from './raise-task.ts';
+import type {
+  ActionResult,
+  ApproveRequest,
+  CancelRequest,
+  CompletionRequirements,
+  ExtendRequest,
+  ReassignRequest,
+  ReturnRequest,
+  SubmitRequest,
+  TaskControl,
+  TaskOutcome,
+  TaskView,
+} from './task.ts';
 
 export interface EvidenceRequest {
   requestId: string;
@@ -172,3 +189,18 @@ export interface RectifyClosedRequest extends StartRectificationRequest {
 export const rectifyClosedUpdate = defineUpdate<{ workflowId: string }, [RectifyClosedRequest]>(
   'rectifyClosed',
 );
+
+// ---- the task workflow ----
+
+export const submitUpdate = defineUpdate<ActionResult, [SubmitRequest]>('submit');
+export const approveUpdate = defineUpdate<ActionResult, [ApproveRequest]>('approve');
+export const returnUpdate = defineUpdate<ActionResult, [ReturnRequest]>('return');
+export const extendUpdate = defineUpdate<ActionResult, [ExtendRequest]>('extend');
+export const reassignUpdate = defineUpdate<ActionResult, [ReassignRequest]>('reassign');
+export const cancelUpdate = defineUpdate<ActionResult, [CancelRequest]>('cancel');
+export const taskViewQuery = defineQuery<TaskView>('view');
+/** Sent by a finished task to its parent workflow (also after the parent continued as new). */
+export const taskFinishedSignal = defineSignal<[TaskOutcome]>('taskFinished');
+export const requirementsQuery = defineQuery<CompletionRequirements>('requirements');
+
+export const taskControlSignal = defineSignal<[TaskControl]>('control');
