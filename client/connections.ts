@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { createPool, isUnreachable, redactUrl } from '../db/pool.ts';
 import { config, temporalConnectionOptions } from '../worker/config.ts';
+import { payloadProblem } from '../domain/payloads.ts';
 import { refusalTexts } from '../domain/refusal.ts';
 import { CliError, EXIT, ServiceUnreachable } from './errors.ts';
 
@@ -130,6 +131,15 @@ export function updateError(e: unknown, action: string, id: string, what = 'work
  * Sends one update to a workflow and waits for its result, under the worker deadline, with
  * refusals and missing workflows turned into CLI errors that name the action.
  */
+/**
+ * Refuses, before anything is sent, a request whose shape the workflow's validator would refuse
+ * (domain/payloads.ts: the same schema on both sides), with the field named in both languages.
+ */
+export function assertPayload(update: string, request: unknown): void {
+  const p = payloadProblem(update, request);
+  if (p) throw new CliError(p.en, EXIT.refused, { update }, p);
+}
+
 export async function sendUpdate<Ret, Arg>(
   workflowId: string,
   def: UpdateDefinition<Ret, [Arg]>,
@@ -137,6 +147,7 @@ export async function sendUpdate<Ret, Arg>(
   action: string,
   opts: { updateId?: string; what?: string } = {},
 ): Promise<Ret> {
+  assertPayload(def.name, arg);
   const temporal = await connectTemporal();
   try {
     return await withWorkerDeadline(temporal.client, () =>

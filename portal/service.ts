@@ -1,6 +1,7 @@
 // What the portal's pages and its API do, once: read the projections a person may see, and
 // send the person's actions to the task workflows as the same Temporal updates the CLI sends.
 // The actor of every update is the signed-in person; nothing in a request can name another.
+import { payloadProblem } from '../domain/payloads.ts';
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { refusalTexts } from '../domain/refusal.ts';
@@ -270,6 +271,9 @@ export async function sendWorkflowUpdate<Ret, Arg>(
   updateId: string,
   finished: FinishedText = TASK_FINISHED,
 ): Promise<Ret> {
+  // The workflow's own request schema, checked before anything is sent (domain/payloads.ts).
+  const bad = payloadProblem(def.name, arg);
+  if (bad) throw new Refused(422, bad.zh, bad.en);
   const handle = deps.temporal.workflow.getHandle(workflowId);
   try {
     return await deps.temporal.connection.withDeadline(

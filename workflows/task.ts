@@ -27,6 +27,7 @@ import {
 } from '../domain/schedule.ts';
 import { refusalFailureOptions } from '../domain/refusal.ts';
 import { SA } from '../domain/search-attributes.ts';
+import { checkShape } from './lib/fence.ts';
 import { Signals } from './lib/signals.ts';
 import {
   checkRequest,
@@ -311,6 +312,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
       },
       {
         validator: (req: Req) => {
+          checkShape(name, req);
           if (processed.has(`${name}:${req?.requestId}`)) return;
           refusable(() => checkRequest(name, req, facts(), input.roster, Date.now()));
         },

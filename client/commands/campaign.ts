@@ -37,6 +37,7 @@ import { PHASE_ORDER } from '../../domain/phase-control.ts';
 import { label } from '../../domain/labels.ts';
 import { config } from '../../worker/config.ts';
 import {
+  assertPayload,
   connectTemporal,
   derivedRequestId,
   sendUpdate,
@@ -480,6 +481,11 @@ export async function rectifyCommand(
     if (running) {
       const requestId =
         opts.requestId ?? derivedRequestId('rectify', campaignId, code, opts.as, opts.reason);
+      assertPayload(startRectificationUpdate.name, {
+        requestId,
+        actor: opts.as,
+        reason: opts.reason,
+      });
       const r = await withWorkerDeadline(temporal.client, () =>
         indicator.executeUpdate(startRectificationUpdate, {
           args: [{ requestId, actor: opts.as, reason: opts.reason }],
@@ -493,6 +499,7 @@ export async function rectifyCommand(
       // The indicator has closed: the campaign starts the rectification on its own.
       const requestId =
         opts.requestId ?? derivedRequestId('rectify', campaignId, code, opts.as, opts.reason);
+      assertPayload(rectifyClosedUpdate.name, { requestId, actor: opts.as, reason: opts.reason, code }); // prettier-ignore
       const r = await withWorkerDeadline(temporal.client, () =>
         temporal.client.workflow.getHandle(campaignId).executeUpdate(rectifyClosedUpdate, {
           args: [{ requestId, actor: opts.as, reason: opts.reason, code }],

@@ -23,7 +23,9 @@ import {
 } from '../../domain/messages.ts';
 import { formatIsoOffset, formatLocal, parseMoment } from '../../domain/time.ts';
 import { config } from '../../worker/config.ts';
+import type { UpdateDefinition } from '@temporalio/common';
 import {
+  assertPayload,
   connectTemporal,
   derivedRequestId,
   sendUpdate,
@@ -410,7 +412,15 @@ export async function taskActionCommand(
   const base = { requestId, actor: opts.as, operator: cliOperator() };
   const temporal = await connectTemporal();
   try {
-    const handle = temporal.client.workflow.getHandle(taskId);
+    const taskHandle = temporal.client.workflow.getHandle(taskId);
+    // Every action checked against the workflow's own request schema before it is sent.
+    const handle = {
+      query: taskHandle.query.bind(taskHandle),
+      executeUpdate: <R, A>(def: UpdateDefinition<R, [A]>, o: { args: [A]; updateId?: string }) => {
+        assertPayload(def.name, o.args[0]);
+        return taskHandle.executeUpdate(def, o);
+      },
+    };
     const run = async (): Promise<ActionResult> => {
       switch (action) {
         case 'submit': {

@@ -9,9 +9,11 @@
 // its validator (the state may have moved while it waited: a second update that passed its
 // validator beside the first is refused here, as an ApplicationFailure) and only then runs.
 // Patched ('accepted-before-projection'): executions from before keep their histories.
-import { patched, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { createActivities } from '../../activities/index.ts';
+import { payloadProblem } from '../../domain/payloads.ts';
+import { refusalFailureOptions } from '../../domain/refusal.ts';
 
 const { acknowledgeUpdate } = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '10 seconds',
@@ -23,21 +25,34 @@ export async function acceptDurably(): Promise<void> {
   if (patched('accepted-before-projection')) await acknowledgeUpdate();
 }
 
-/** `setHandler` for an update, fenced: accepted durably, validated again, then handled. */
+/** Refuses a request whose shape is wrong (domain/payloads.ts), as an ApplicationFailure. */
+export function checkShape(update: string, request: unknown): void {
+  const p = payloadProblem(update, request);
+  if (p) throw ApplicationFailure.create(refusalFailureOptions(p));
+}
+
+/**
+ * `setHandler` for an update, fenced: its request's shape checked (the senders' schema), its
+ * validator run, accepted durably, validated again, then handled.
+ */
 export function setFencedUpdate<Ret, Args extends unknown[]>(
   def: UpdateDefinition<Ret, Args>,
   handler: (...args: Args) => Promise<Ret>,
   options: { validator: (...args: Args) => void },
 ): void {
+  const validator = (...args: Args): void => {
+    checkShape(def.name, args[0]);
+    options.validator(...args);
+  };
   setHandler(
     def,
     async (...args: Args): Promise<Ret> => {
       if (patched('accepted-before-projection')) {
         await acknowledgeUpdate();
-        options.validator(...args);
+        validator(...args);
       }
       return handler(...args);
     },
-    options,
+    { validator },
   );
 }

@@ -1,0 +1,69 @@
+// Updates of the wrong shape sent by a bare Temporal client, past the CLI and the portal: the
+// workflow's validator refuses each with its field named (the schema the senders use,
+// domain/payloads.ts), nothing is recorded, and the workflow goes on to accept a good one.
+import { randomUUID } from 'node:crypto';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { submitUpdate } from '../../domain/messages.ts';
+import { HOUR } from '../../domain/time.ts';
+import { demoFixture, goodData, taskInput, type Fixture } from '../helpers/task-fixture.ts';
+import { startHarness, type Harness } from '../helpers/temporal.ts';
+
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
+let harness: Harness;
+let fx: Fixture;
+
+beforeAll(async () => {
+  [harness, fx] = await Promise.all([
+    startHarness('time-skipping', { withTestParents: true }),
+    demoFixture(),
+  ]);
+});
+afterAll(async () => {
+  await harness?.close();
+});
+
+async function refusal(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof WorkflowUpdateFailedError) return String((e.cause as Error)?.message);
+    throw e;
+  }
+  throw new Error('expected the update to be refused');
+}
+
+describe('updates of the wrong shape', () => {
+  it('are refused by the task with the field named, and change nothing', async () => {
+    const { env, db, taskQueue } = harness;
+    const input = taskInput(fx, Date.now() + 48 * HOUR);
+    const h = await env.client.workflow.start('taskWorkflow', {
+      taskQueue,
+      workflowId: input.taskId,
+      args: [input],
+    });
+    const send = (arg: unknown) =>
+      h.executeUpdate(submitUpdate, { args: [arg as never], updateId: randomUUID() });
+    const actor = input.assignee;
+    expect(await refusal(send({ requestId: 42, actor }))).toBe('submit: requestId must be string');
+    expect(await refusal(send({ requestId: 'r1', actor, evidence: 'a.pdf' }))).toBe(
+      'submit: evidence must be array',
+    );
+    expect(await refusal(send({ requestId: 'r2', actor, note: 'x'.repeat(10_001) }))).toMatch(
+      /^submit: note is too long/,
+    );
+    expect(await refusal(send(null))).toBe('submit: (the request) must be object');
+    const events = await db.pool.query<{ type: string }>(
+      'SELECT type FROM task_events WHERE task_id = $1 ORDER BY seq',
+      [input.taskId],
+    );
+    expect(events.rows.map((e) => e.type)).toEqual(['created']);
+
+    const ok = await h.executeUpdate(submitUpdate, {
+      args: [{ requestId: randomUUID(), actor, data: goodData }],
+    });
+    expect(ok.state).toBe('submitted');
+  });
+});
