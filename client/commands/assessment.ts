@@ -108,18 +108,16 @@ export async function assessmentReport(
          FROM tasks t WHERE t.campaign_id = $1 ORDER BY t.task_id`,
       [campaignId],
     )
-  ).rows.map(
-    (r): AssessedTask => ({
-      taskId: r.task_id,
-      unitId: r.unit_id,
-      indicator: r.indicator,
-      kind: r.kind,
-      state: r.state,
-      dueAt: r.due_at.getTime(),
-      completedAt: r.completed_at?.getTime() ?? null,
-      completedSeq: r.completed_seq,
-    }),
-  );
+  ).rows.map((r): AssessedTask => ({
+    taskId: r.task_id,
+    unitId: r.unit_id,
+    indicator: r.indicator,
+    kind: r.kind,
+    state: r.state,
+    dueAt: r.due_at.getTime(),
+    completedAt: r.completed_at?.getTime() ?? null,
+    completedSeq: r.completed_seq,
+  }));
   const events = (
     await pool.query<{
       task_id: string;
@@ -133,31 +131,27 @@ export async function assessmentReport(
         WHERE campaign_id = $1 ORDER BY task_id, seq`,
       [campaignId],
     )
-  ).rows.map(
-    (r): AssessedEvent => ({
-      taskId: r.task_id,
-      seq: r.seq,
-      unitId: r.unit_id,
-      type: r.type,
-      at: r.at.getTime(),
-      detail: r.detail ?? {},
-    }),
-  );
+  ).rows.map((r): AssessedEvent => ({
+    taskId: r.task_id,
+    seq: r.seq,
+    unitId: r.unit_id,
+    type: r.type,
+    at: r.at.getTime(),
+    detail: r.detail ?? {},
+  }));
   const verifications = (
     await pool.query<{ code: string; seq: number; item: string; outcome: string; at: Date }>(
       `SELECT code, seq, item, outcome, at FROM verifications WHERE campaign_id = $1
         ORDER BY code, seq`,
       [campaignId],
     )
-  ).rows.map(
-    (r): AssessedVerification => ({
-      indicator: r.code,
-      item: r.item,
-      outcome: r.outcome === 'discrepant' ? 'discrepant' : 'confirmed',
-      at: r.at.getTime(),
-      seq: r.seq,
-    }),
-  );
+  ).rows.map((r): AssessedVerification => ({
+    indicator: r.code,
+    item: r.item,
+    outcome: r.outcome === 'discrepant' ? 'discrepant' : 'confirmed',
+    at: r.at.getTime(),
+    seq: r.seq,
+  }));
   const results = (
     await pool.query<{ code: string; rank: number }>(
       'SELECT code, rank FROM results WHERE campaign_id = $1 ORDER BY code',
@@ -245,12 +239,10 @@ function detailZh(e: AssessmentEntry): string {
   let m: RegExpExecArray | null;
   if (e.rule === 'late' && (m = /^(\d+) working day/.exec(e.detail)))
     return `逾期 ${m[1]} 个工作日${/still open/.test(e.detail) ? '（仍未完成）' : ''}`;
-  if (e.rule === 'escalation' && (m = /level (\d+)/.exec(e.detail)))
-    return `督办升至第 ${m[1]} 级`;
+  if (e.rule === 'escalation' && (m = /level (\d+)/.exec(e.detail))) return `督办升至第 ${m[1]} 级`;
   if (e.rule === 'return')
     return `提交被退回${e.detail.includes(': ') ? `：${e.detail.slice(e.detail.indexOf(': ') + 2)}` : ''}`;
-  if (e.rule === 'discrepancy' && (m = /"(.*)"/.exec(e.detail)))
-    return `核验事项「${m[1]}」不实`;
+  if (e.rule === 'discrepancy' && (m = /"(.*)"/.exec(e.detail))) return `核验事项「${m[1]}」不实`;
   if (e.rule === 'trainingNotDone') return '培训任务到期未完成';
   if (e.rule === 'rankBonus' && (m = /rank (\d+) \(band: rank ≤ (\d+)\)/.exec(e.detail)))
     return `排名第 ${m[1]}（前 ${m[2]} 名档）`;
@@ -265,7 +257,11 @@ const signed = (n: number) => (n > 0 ? `+${n}` : `${n}`);
 function eventText(e: AssessmentLine, lang: Lang): string | null {
   if (e.eventSeq === undefined) return null;
   if (e.eventType === 'verification')
-    return t(lang, `核验 ${e.indicator}#${e.eventSeq}`, `verification ${e.indicator}#${e.eventSeq}`);
+    return t(
+      lang,
+      `核验 ${e.indicator}#${e.eventSeq}`,
+      `verification ${e.indicator}#${e.eventSeq}`,
+    );
   return `#${e.eventSeq}${e.eventType ? ` ${e.eventType}` : ''}`;
 }
 

@@ -60,7 +60,6 @@ function paceOption(pace: string | undefined): { pace?: number } {
   return { pace: n };
 }
 
-
 export async function startCommand(
   file: string,
   opts: { id?: string; as?: string; begin?: string; pace?: string; allowPast?: boolean },
