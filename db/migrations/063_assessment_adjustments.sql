@@ -33,11 +33,12 @@ BEGIN
 END $$;
 
 DROP TRIGGER IF EXISTS assessment_adjustments_check ON assessment_adjustments;
-CREATE TRIGGER assessment_adjustments_check BEFORE INSERT OR UPDATE OR DELETE ON assessment_adjustments
+CREATE TRIGGER assessment_adjustments_check BEFORE INSERT ON assessment_adjustments
   FOR EACH ROW EXECUTE FUNCTION assessment_adjustments_check();
-DROP TRIGGER IF EXISTS assessment_adjustments_no_truncate ON assessment_adjustments;
-CREATE TRIGGER assessment_adjustments_no_truncate BEFORE TRUNCATE ON assessment_adjustments
-  FOR EACH STATEMENT EXECUTE FUNCTION assessment_adjustments_check();
+-- Per statement, so that a change is refused even when it would touch no row.
+DROP TRIGGER IF EXISTS assessment_adjustments_append_only ON assessment_adjustments;
+CREATE TRIGGER assessment_adjustments_append_only BEFORE UPDATE OR DELETE OR TRUNCATE
+  ON assessment_adjustments FOR EACH STATEMENT EXECUTE FUNCTION assessment_adjustments_check();
 
 -- The CLI writes as the owner; the reports and the portal read them beside the computed figures.
 GRANT SELECT ON assessment_adjustments TO campaign_reports, campaign_portal;
