@@ -16,6 +16,7 @@ import { formatIsoOffset } from '../../domain/time.ts';
 import type { AssessmentReport } from '../../client/commands/assessment.ts';
 import { runCli, type CliRun } from '../helpers/cli.ts';
 import type { TestDatabase } from '../helpers/postgres.ts';
+import { startPortal, type TestPortal } from '../helpers/portal.ts';
 import { startHarness, type Harness } from '../helpers/temporal.ts';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -24,6 +25,7 @@ let harness: Harness;
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
 let cliEnv: NodeJS.ProcessEnv;
+let portal: TestPortal | undefined;
 const dir = mkdtempSync(join(tmpdir(), 'assessment-'));
 const id = `as-${Date.now().toString(36)}`;
 const TZ = 'Asia/Shanghai';
@@ -61,6 +63,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await portal?.close();
   await env?.client.workflow
     .getHandle(id)
     .terminate('test done')
@@ -142,13 +145,15 @@ describe('the units’ assessment of a campaign driven through the command line'
       l.some((t) => t.taskId === kbqy.taskId && t.state === 'returned'),
     );
     await ok('phase', id, 'close', 'dataEntry', '--as', 'spj-coord', '--reason', '填报完成');
+    // 纳税's own workflow in verification (it follows the campaign's move).
     await until(
-      'verification',
+      'ns in verification',
       () =>
-        q<{ phase: string }>('SELECT phase FROM campaigns WHERE campaign_id = $1', id).then(
-          (r) => r[0]!,
+        q<{ phase: string }>(
+          `SELECT phase FROM indicator_status WHERE campaign_id = $1 AND code = 'ns'`,
+          id,
         ),
-      (b) => b.phase === 'verification',
+      (r) => r[0]?.phase === 'verification',
     );
     // 纳税 (led by swj) verified discrepant.
     await ok(
@@ -395,4 +400,71 @@ describe('the units’ assessment of a campaign driven through the command line'
       ),
     ).toBe(true);
   }, 480_000);
+
+  it('shows the same assessment on the portal to the bureau and the leadership, and to nobody else', async () => {
+    portal = await startPortal(harness);
+    const PASSWORD = 'correct horse battery';
+    /** A browser with a cookie jar, signed in through the invitation the bureau issues. */
+    const browser = async (person: string) => {
+      const cookies = new Map<string, string>();
+      const get = async (path: string, init: RequestInit = {}) => {
+        const headers = new Headers(init.headers);
+        if (cookies.size)
+          headers.set('cookie', [...cookies].map(([k, v]) => `${k}=${v}`).join('; '));
+        const r = await fetch(`${portal!.url}${path}`, { ...init, headers, redirect: 'manual' });
+        for (const c of r.headers.getSetCookie()) {
+          const [k, ...v] = c.split(';')[0]!.split('=');
+          cookies.set(k!.trim(), v.join('='));
+        }
+        return r;
+      };
+      const link = (
+        await ok<{ invitations: { link: string }[] }>(
+          'accounts',
+          'invite',
+          id,
+          '--person',
+          person,
+          '--as',
+          'spj-coord',
+        )
+      ).invitations[0]!.link;
+      const path = new URL(link).pathname;
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(await (await get(path)).text())?.[1] ?? '';
+      const accepted = await get(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          _csrf: csrf,
+          password: PASSWORD,
+          confirm: PASSWORD,
+        }).toString(),
+      });
+      expect(accepted.status).toBe(303);
+      // Signed in afresh, as a new browser would (no anonymous CSRF cookie of the form).
+      cookies.clear();
+      const session = await get('/api/session', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ personId: person, password: PASSWORD }),
+      });
+      expect(session.status).toBe(200);
+      return get;
+    };
+    const page = `/campaigns/${encodeURIComponent(id)}/assessment`;
+    const leader = await browser('xzf-leader');
+    const html = await (await leader(page)).text();
+    expect(html).toContain('单位考核');
+    expect(html).toContain('培训已于次日补训完毕，酌情加分');
+    expect(html).toContain('督办升至第 2 级');
+    const xlsx = await leader(`${page}?format=xlsx`);
+    expect(xlsx.status).toBe(200);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(await xlsx.arrayBuffer());
+    expect(wb.worksheets.map((w) => w.getRow(1).getCell(1).value)).toEqual(['单位', '单位']);
+    const en = await (await leader(`${page}?lang=en`)).text();
+    expect(en).toContain('Adjustments (reason)');
+    const clerk = await browser('scjgj-staff1');
+    expect((await clerk(page)).status).toBe(404);
+  }, 240_000);
 });
