@@ -429,7 +429,7 @@ const formatOption = () =>
 
 const report = program
   .command('report')
-  .description('reports: the daily dispatch and the rectification ledger')
+  .description('reports: the daily dispatch, the rectification ledger and the units’ assessment')
   .exitOverride();
 commandOf(report, 'ledger', 'the rectification ledger (整改台账)')
   .argument('<campaignId>', 'the campaign')
@@ -461,6 +461,55 @@ commandOf(report, 'dispatch', 'the daily dispatch digest (每日调度)')
       cmd: Command,
     ) =>
       (await import('./commands/reports.ts')).dispatchReportCommand(
+        campaignId,
+        opts,
+        outputOptions(cmd),
+      ),
+  );
+
+commandOf(
+  report,
+  'assessment',
+  "the units' assessment (考核): each department's points, every deduction and bonus traced to its rule, task and event, with the bureau's adjustments",
+)
+  .argument('<campaignId>', 'the campaign')
+  .addOption(formatOption())
+  .option('--out <file>', 'write to a file (required for xlsx); never through a symbolic link')
+  .option('--force', 'replace the --out file when it exists')
+  .action(
+    async (
+      campaignId: string,
+      opts: { format: Format; out?: string; force?: boolean },
+      cmd: Command,
+    ) =>
+      (await import('./commands/assessment.ts')).assessmentReportCommand(
+        campaignId,
+        opts,
+        outputOptions(cmd),
+      ),
+  );
+
+const assessment = program
+  .command('assessment')
+  .description("the units' assessment (考核): the bureau's adjustments")
+  .exitOverride();
+commandOf(
+  assessment,
+  'adjust',
+  "the bureau adjusts a unit's assessment by some points, with a reason (recorded, never changed; shown beside the computed figure)",
+)
+  .argument('<campaignId>', 'the campaign')
+  .requiredOption('--unit <unit>', 'the department adjusted')
+  .requiredOption('--points <n>', 'points added (or taken, when negative), e.g. 2 or -1.5')
+  .requiredOption('--reason <text>', 'why (shown with the adjustment)')
+  .requiredOption('--as <personId>', "the bureau's coordinator or head")
+  .action(
+    async (
+      campaignId: string,
+      opts: { unit: string; points: string; reason: string; as: string },
+      cmd: Command,
+    ) =>
+      (await import('./commands/assessment.ts')).adjustAssessmentCommand(
         campaignId,
         opts,
         outputOptions(cmd),

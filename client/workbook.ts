@@ -187,7 +187,20 @@ const POLICY_KEYS = [
   ['整改步骤期限', 'rectification.stepDue', '如 5工作日'],
   ['整改措施期限', 'rectification.measureDue', '如 20工作日'],
   ['整改进度报告间隔', 'rectification.progressEvery', 'ISO 时长，如 P7D'],
+  ['考核基础分', 'assessment.base', '考核各单位的起始分，默认 100；本组留空按默认'],
+  ['逾期每工作日扣分', 'assessment.perWorkingDayLate', '默认 0.5'],
+  ['每级督办扣分', 'assessment.perEscalationLevel', '督办到第 2 级扣两倍，默认 1'],
+  ['每次退回扣分', 'assessment.perReturn', '默认 0.5'],
+  ['核验不实扣分', 'assessment.perDiscrepancy', '每项核验不实扣牵头单位，默认 5'],
+  ['未完成培训扣分', 'assessment.trainingNotDone', '每项培训任务，默认 2'],
+  ['名次加分', 'assessment.rankBonuses', '牵头指标的名次加分，如 前3名加3分、前10名加1分'],
+  ['扣分上限', 'assessment.cap', '一个单位最多扣这么多分，默认 30'],
 ] as const;
+
+/** A rank band as the workbook writes it: 前3名加3分. */
+const bandText = (b: { rankAtMost: number; points: number }) =>
+  `前${b.rankAtMost}名加${b.points}分`;
+const BAND = /^前?\s*(\d+)\s*名?\s*(?:加|[=:：])\s*(\d+(?:\.\d+)?)\s*分?$/;
 
 // ---- writing ----
 
@@ -289,6 +302,8 @@ function kvValue(def: CampaignDefinition, path: string): CellValue {
   }
   if (path === 'policy.extensionApprovers')
     return (v as ('bureau' | 'deputy' | 'head')[]).map((a) => APPROVER_ZH[a]).join('、');
+  if (path === 'assessment.rankBonuses')
+    return (v as { rankAtMost: number; points: number }[]).map(bandText).join('、') || '无';
   if (Array.isArray(v)) return v.join('、');
   if (typeof v === 'boolean') return v ? YES : NO;
   if (typeof v === 'object') return delayText(v as Delay);
@@ -760,6 +775,10 @@ class Fields {
     }
     return String(v);
   }
+  /** A mistake in this row's cell `col`. */
+  problem(col: string, message: string): void {
+    this.r.problem(this.loc(col), message);
+  }
   /** Numbers stay numbers; text that is a number (a number typed as text) is accepted. */
   number(col: string): number | undefined | string {
     const v = this.row.get(col);
@@ -940,6 +959,29 @@ function policyValue(f: Fields, path: string): unknown {
     case 'rectification.triggers.scoreBelow':
     case 'rectification.triggers.rankBottom':
       return f.number('值');
+    case 'assessment.base':
+    case 'assessment.perWorkingDayLate':
+    case 'assessment.perEscalationLevel':
+    case 'assessment.perReturn':
+    case 'assessment.perDiscrepancy':
+    case 'assessment.trainingNotDone':
+    case 'assessment.cap':
+      return f.number('值');
+    case 'assessment.rankBonuses': {
+      const xs = f.list('值');
+      if (!xs) return undefined;
+      if (xs.length === 1 && xs[0] === '无') return [];
+      const bands: { rankAtMost: number; points: number }[] = [];
+      for (const x of xs) {
+        const m = BAND.exec(x);
+        if (!m) {
+          f.problem('值', `「${x}」不是名次加分，应写作 前3名加3分`);
+          return undefined;
+        }
+        bands.push({ rankAtMost: Number(m[1]), points: Number(m[2]) });
+      }
+      return bands;
+    }
     case 'policy.returnDue':
     case 'phases.verification.evidenceDue':
     case 'rectification.stepDue':

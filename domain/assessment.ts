@@ -1,8 +1,8 @@
 // The units' assessment (考核): points per unit computed from the projections (tasks, their
 // events, verification outcomes, results), every deduction and bonus traced to its task, event
 // and rule. Pure: the same rows give the same figures every time. Not yet part of the
-// definition's schema nor of a CLI report; `assessmentPolicySchema` is the policy section
-// those will take (all optional, with these defaults).
+// The policy is the definition's optional `assessment` section (every field optional, with these
+// defaults); `campaign report assessment` reads the rows and prints the result.
 import { z } from 'zod';
 import type { BusinessCalendar } from './calendar.ts';
 
@@ -37,6 +37,11 @@ export const assessmentPolicySchema = z.strictObject({
 });
 export type AssessmentPolicy = z.infer<typeof assessmentPolicySchema>;
 
+/** The policy of a definition: its `assessment` section, or the defaults when it has none. */
+export function assessmentPolicyOf(def: { assessment?: unknown }): AssessmentPolicy {
+  return assessmentPolicySchema.parse(def.assessment ?? {});
+}
+
 export interface AssessedTask {
   taskId: string;
   unitId: string;
@@ -45,6 +50,8 @@ export interface AssessedTask {
   state: string;
   dueAt: number;
   completedAt: number | null;
+  /** The event that completed the task (its seq), for tracing a late entry to it. */
+  completedSeq?: number | null;
 }
 export interface AssessedEvent {
   taskId: string;
@@ -59,6 +66,8 @@ export interface AssessedVerification {
   item: string;
   outcome: 'confirmed' | 'discrepant';
   at: number;
+  /** The verification's number within its indicator, for tracing. */
+  seq?: number;
 }
 export interface AssessedResult {
   indicator: string;
@@ -118,6 +127,7 @@ export function assess(input: {
           rule: 'late',
           points: -round(days * p.perWorkingDayLate),
           taskId: t.taskId,
+          ...(typeof t.completedSeq === 'number' ? { eventSeq: t.completedSeq } : {}),
           ...(t.indicator ? { indicator: t.indicator } : {}),
           detail: `${days} working day(s) late${t.completedAt === null ? ' (still open)' : ''}`,
         });
@@ -165,6 +175,7 @@ export function assess(input: {
       add(lead, {
         rule: 'discrepancy',
         points: -p.perDiscrepancy,
+        ...(typeof v.seq === 'number' ? { eventSeq: v.seq } : {}),
         indicator: v.indicator,
         detail: `verified item "${v.item}" discrepant`,
       });

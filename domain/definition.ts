@@ -9,6 +9,7 @@ import {
   parseDurationMs,
   parseMoment,
 } from './time.ts';
+import { assessmentPolicySchema } from './assessment.ts';
 
 export const UNIT_KINDS = ['bureau', 'department', 'evaluator', 'leadership'] as const;
 export type UnitKind = (typeof UNIT_KINDS)[number];
@@ -403,6 +404,8 @@ export const definitionSchema = z.strictObject({
   policy: policySchema,
   dispatch: dispatchSchema.default({ at: '17:30' }),
   rectification: rectificationSchema,
+  /** The units' assessment (考核); absent: the defaults of `assessmentPolicySchema`. */
+  assessment: assessmentPolicySchema.optional(),
   notifications: z
     .strictObject({ channels: list(channelSchema, 20).default([{ type: 'console' }]) })
     .default({ channels: [{ type: 'console' }] }),

@@ -402,6 +402,29 @@ function semanticProblems(raw: unknown): DefinitionProblem[] {
     if (typeof r === 'string' && !units.has(r))
       add(`dispatch.recipients[${i}]`, `unknown unit "${r}"`);
   });
+  // The assessment's rank bands: each bound once, and a wider band never worth more.
+  const assessment = isObj(raw.assessment) ? raw.assessment : {};
+  const bands = arr(assessment.rankBonuses)
+    .map((b, i) => ({ i, b }))
+    .filter(
+      (x): x is { i: number; b: { rankAtMost: number; points: number } } =>
+        isObj(x.b) && typeof x.b.rankAtMost === 'number' && typeof x.b.points === 'number',
+    );
+  const bandAt = new Map<number, number>();
+  for (const { i, b } of bands) {
+    if (bandAt.has(b.rankAtMost))
+      add(
+        `assessment.rankBonuses[${i}].rankAtMost`,
+        `rank band ${b.rankAtMost} is already given at rankBonuses[${bandAt.get(b.rankAtMost)}]`,
+      );
+    else bandAt.set(b.rankAtMost, i);
+    for (const { i: j, b: o } of bands)
+      if (o.rankAtMost < b.rankAtMost && o.points < b.points)
+        add(
+          `assessment.rankBonuses[${i}].points`,
+          `the band rank ≤ ${b.rankAtMost} gives ${b.points} points, more than the narrower band rank ≤ ${o.rankAtMost} (rankBonuses[${j}]) gives`,
+        );
+  }
   const notifications = isObj(raw.notifications) ? raw.notifications : {};
   const channelIds = new Set<string>();
   arr(notifications.channels).forEach((c, i) => {

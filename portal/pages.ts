@@ -10,6 +10,7 @@ import {
   ledgerRows,
   ledgerSheet,
 } from '../client/commands/reports.ts';
+import { assessmentReport, assessmentSheets } from '../client/commands/assessment.ts';
 import { csvText, xlsxBuffer } from '../client/export.ts';
 import { label } from '../domain/labels.ts';
 import { formatLocal } from '../domain/time.ts';
@@ -468,6 +469,7 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
       <a href="${base}/ledger">${L('整改台账', 'Ledger')}</a>
       <a href="${base}/dispatch">${L('每日调度', 'Daily dispatch')}</a>
       <a href="${base}/performance">${L('单位履职记录', 'Unit performance')}</a>
+      <a href="${base}/assessment">${L('单位考核', 'Assessment')}</a>
       <a href="${base}/rectification">${L('整改', 'Rectification')}</a>
       ${bureau ? html`<a href="${base}/accounts">${L('账号管理', 'Accounts')}</a>` : ''}
     </p>`;
@@ -553,9 +555,10 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
   const download = async (
     reply: FastifyReply,
     format: string | undefined,
-    sheet: Parameters<typeof csvText>[0][number],
+    sheet: Parameters<typeof csvText>[0][number] | Parameters<typeof csvText>[0],
     base: string,
   ) => {
+    const sheets = Array.isArray(sheet) ? sheet : [sheet];
     if (format === 'csv')
       return reply
         .type('text/csv; charset=utf-8')
@@ -563,14 +566,14 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
           'Content-Disposition',
           `attachment; filename*=UTF-8''${encodeURIComponent(base)}.csv`,
         )
-        .send(csvText([sheet]));
+        .send(csvText(sheets));
     return reply
       .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
       .header(
         'Content-Disposition',
         `attachment; filename*=UTF-8''${encodeURIComponent(base)}.xlsx`,
       )
-      .send(await xlsxBuffer([sheet]));
+      .send(await xlsxBuffer(sheets));
   };
 
   app.get('/campaigns/:campaignId/ledger', async (req, reply) => {
@@ -592,6 +595,34 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
           <a class="button" href="${base}?format=csv">${L('下载 CSV', 'Download CSV')}</a>
         </p>
         ${rows.length ? sheetTable(sheet) : html`<p class="muted">${L('尚无整改措施。', 'No rectification measures yet.')}</p>`}`,
+    );
+  });
+
+  // The units' assessment (考核): the same computation and sheets as `campaign report assessment`.
+  app.get('/campaigns/:campaignId/assessment', async (req, reply) => {
+    const { campaignId, m } = boardAccess(req);
+    const L = (zh: string, en: string) => t(req.lang, zh, en);
+    const report = await assessmentReport(pool, campaignId);
+    const sheets = assessmentSheets(report, req.lang);
+    const format = (req.query as { format?: string }).format;
+    if (format === 'csv' || format === 'xlsx')
+      return download(reply, format, sheets, `${L('单位考核', 'assessment')}-${campaignId}`);
+    const base = `/campaigns/${encodeURIComponent(campaignId)}/assessment`;
+    return sendPage(
+      reply,
+      req,
+      sheets[0]!.title,
+      html`${boardNav(req, campaignId, isBureauOfficer(m))}
+        <p class="muted">
+          ${L(`截至 ${report.asOf}；扣分上限 ${report.policy.cap} 分。调整由审批局以命令 campaign assessment adjust 记录，附理由。`, `As of ${report.asOf}; deductions capped at ${report.policy.cap}. The bureau records adjustments with campaign assessment adjust, each with its reason.`)}
+        </p>
+        <p>
+          <a class="button" href="${base}?format=xlsx">${L('下载 Excel', 'Download Excel')}</a>
+          <a class="button" href="${base}?format=csv">${L('下载 CSV', 'Download CSV')}</a>
+        </p>
+        ${sheetTable(sheets[0]!)}
+        <h2>${sheets[1]!.title}</h2>
+        ${sheets[1]!.rows.length ? sheetTable(sheets[1]!) : html`<p class="muted">${L('尚无扣分或加分。', 'No deductions or bonuses yet.')}</p>`}`,
     );
   });
 

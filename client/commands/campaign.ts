@@ -19,7 +19,6 @@ import {
   rectifyClosedUpdate,
   startRectificationUpdate,
 } from '../../domain/messages.ts';
-import type { CampaignDefinition } from '../../domain/definition.ts';
 import {
   checkEnterpriseHeader,
   checkEnterpriseRows,
@@ -50,25 +49,8 @@ import { readBoundedFile } from '../files.ts';
 import { colour, printJson, t, type OutputOptions } from '../output.ts';
 import { withProgress, type Progress } from '../progress.ts';
 import { loadCampaign, loadRunningCampaign } from './board.ts';
+import { BUREAU, EVALUATOR, requireRole } from './roles.ts';
 import { requireValidDefinition } from './definition.ts';
-
-/** Checks that `personId` is on the campaign's roster with one of the allowed unit kinds and roles. */
-export function requireRole(
-  def: CampaignDefinition,
-  personId: string,
-  allowed: { kind: string; roles: string[] }[],
-  what: string,
-): void {
-  for (const u of def.units) {
-    const p = u.people.find((x) => x.id === personId);
-    if (!p) continue;
-    if (allowed.some((a) => a.kind === u.kind && a.roles.includes(p.role))) return;
-    throw new CliError(`${personId} (${p.role} in "${u.id}") may not ${what}`);
-  }
-  throw new CliError(
-    `unknown person "${personId}": not on the roster of campaign "${def.campaign.id}"`,
-  );
-}
 
 /** --pace as a number for the rehearsal (which says what is wrong with a bad one). */
 function paceOption(pace: string | undefined): { pace?: number } {
@@ -78,9 +60,6 @@ function paceOption(pace: string | undefined): { pace?: number } {
     throw new CliError(`--pace "${pace}" is not a number from 1 to 3600`, EXIT.usage);
   return { pace: n };
 }
-
-const BUREAU = { kind: 'bureau', roles: ['coordinator', 'head'] };
-const EVALUATOR = { kind: 'evaluator', roles: ['evaluator', 'head'] };
 
 export async function startCommand(
   file: string,

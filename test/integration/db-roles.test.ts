@@ -106,6 +106,25 @@ describe('the PostgreSQL roles', () => {
     await expect(worker.query('ALTER TABLE tasks ADD COLUMN x int')).rejects.toThrow(denied);
   });
 
+  it('let the reports and the portal read the assessment adjustments, and nobody but the owner write them', async () => {
+    const reports = await as('campaign_reports');
+    const portal = await as('campaign_portal');
+    const worker = await as('campaign_worker');
+    for (const c of [reports, portal])
+      await expect(c.query('SELECT count(*) FROM assessment_adjustments')).resolves.toBeTruthy();
+    const insert = `INSERT INTO assessment_adjustments (campaign_id, unit_id, points, reason, by_person)
+                    VALUES ('x', 'u', 1, 'r', 'p')`;
+    for (const c of [reports, portal, worker])
+      await expect(c.query(insert)).rejects.toThrow(denied);
+    await expect(worker.query('SELECT * FROM assessment_adjustments')).rejects.toThrow(denied);
+    // The owner's own writes are checked too: append-only, and only by the bureau.
+    await expect(db.pool.query(insert)).rejects.toThrow(/not on the roster of campaign "x"/);
+    await expect(db.pool.query('DELETE FROM assessment_adjustments')).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(db.pool.query('TRUNCATE assessment_adjustments')).rejects.toThrow(/append-only/);
+  });
+
   it.skipIf(Boolean(process.env.TEST_DATABASE_URL))(
     'give the embedded default its component logins, the worker one in the worker role',
     async () => {
