@@ -222,7 +222,13 @@ try {
   const doc = (await (await fetch(`${portal.url}/api/openapi.json`)).json()) as {
     paths: Record<
       string,
-      Record<string, { parameters: { name: string; schema: Record<string, unknown> }[] }>
+      Record<
+        string,
+        {
+          parameters: { name: string; schema: Record<string, unknown> }[];
+          requestBody?: { content: Record<string, { schema: Record<string, unknown> }> };
+        }
+      >
     >;
   };
   const examples: Record<string, string> = {
@@ -231,14 +237,54 @@ try {
     personId: 'scjgj-staff2',
     fileId: stored[0]!.fileId,
     tokenId: token.tokenId,
-    code: 'kbqy',
   };
+  // A valid body for each action, so that the examples phase reaches past the refusals to the
+  // answers (and their schemas) of actions that random bodies seldom get right.
+  const later = formatIsoOffset(Date.now() + 5 * 86_400_000, TZ).slice(0, 16);
+  const bodies: Record<string, unknown> = {
+    'post /api/tasks/{taskId}/submit': {
+      data: { procedures: 3, days: 2.5, onlineRate: 95 },
+      note: '按要求填报',
+    },
+    'post /api/tasks/{taskId}/extend': { until: later, reason: '材料需要再核对' },
+    'post /api/tasks/{taskId}/approve': { note: '同意' },
+    'post /api/tasks/{taskId}/return': { reason: '请补充办件记录' },
+    'post /api/tasks/{taskId}/reassign': { to: 'scjgj-staff2' },
+    'post /api/campaigns/{campaignId}/verification/{code}/verify': {
+      item: '抽样企业办件记录',
+      outcome: 'discrepant',
+      note: '实际办理时间与填报不符',
+    },
+    'post /api/campaigns/{campaignId}/verification/{code}/evidence': {
+      unit: 'swj',
+      what: '抽样企业的纳税记录',
+    },
+    'post /api/campaigns/{campaignId}/rectification/{code}/step': {
+      data: { problems: [{ finding: '办理时间与填报不符', description: '抽样企业实际用时较长' }] },
+    },
+    'post /api/campaigns/{campaignId}/rectification/{code}/measures': {
+      problem: 1,
+      measure: '压缩审批环节',
+      unit: 'scjgj',
+      person: 'scjgj-staff1',
+      due: formatIsoOffset(Date.now() + 10 * 86_400_000, TZ).slice(0, 10),
+      reason: '核验后补充',
+    },
+    'post /api/campaigns/{campaignId}/invitations': { person: 'scjgj-staff2' },
+  };
+  // Verification works on ns (still in verification), rectification on kbqy.
+  const codeFor = (path: string) => (path.includes('/verification/') ? 'ns' : 'kbqy');
   let operations = 0;
-  for (const ops of Object.values(doc.paths))
-    for (const op of Object.values(ops)) {
+  for (const [path, ops] of Object.entries(doc.paths))
+    for (const [method, op] of Object.entries(ops)) {
       operations++;
-      for (const p of op.parameters)
-        if (examples[p.name]) p.schema = { ...p.schema, examples: [examples[p.name]] };
+      for (const p of op.parameters) {
+        const example = p.name === 'code' ? codeFor(path) : examples[p.name];
+        if (example) p.schema = { ...p.schema, examples: [example] };
+      }
+      const body = bodies[`${method} ${path}`];
+      const media = op.requestBody?.content['application/json'];
+      if (body && media) media.schema = { ...media.schema, examples: [body] };
     }
   const schemaFile = join(out, 'openapi.json');
   writeFileSync(schemaFile, JSON.stringify(doc, null, 2));

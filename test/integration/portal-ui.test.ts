@@ -63,7 +63,11 @@ beforeAll(async () => {
   );
   [harness, browser] = await Promise.all([
     startHarness('dev'),
-    chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] }),
+    chromium.launch({
+      executablePath: CHROMIUM,
+      // The browser's own words (a file picker's button) in Chinese, as on a clerk's phone.
+      args: ['--no-sandbox', '--lang=zh-CN'],
+    }),
   ]);
   portal = await startPortal(harness);
   cliEnv = {
@@ -300,6 +304,17 @@ describe('the department portal, as the clerk and the coordinator use it', () =>
     await coord.page.waitForURL(/done=approved/);
     await expect(coord.page.getByTestId('state').innerText()).resolves.toContain('已完成');
     await shoot(coord.page, 'approved');
+
+    // The board, and an API token issued on the tokens page (shown once, then listed).
+    await coord.page.goto(`${portal.url}/campaigns/${id}`);
+    await shoot(coord.page, 'board');
+    await coord.page.goto(`${portal.url}/campaigns/${id}/tokens`);
+    await coord.page.fill('#name', '市场监管业务系统（数据对接）');
+    await coord.page.selectOption('#unit', 'scjgj');
+    await coord.page.selectOption('#person', 'scjgj-staff1');
+    await coord.page.click('form[action$="/tokens"] button[type=submit]');
+    await expect(coord.page.getByTestId('new-token').innerText()).resolves.toMatch(/^cct_/);
+    await shoot(coord.page, 'tokens');
 
     // The actors: in the Temporal history and in `task show`.
     expect(await historyActors(taskId)).toEqual([
