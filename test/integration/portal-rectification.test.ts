@@ -167,11 +167,7 @@ let browser: Browser | undefined;
  */
 async function fitsPhone(agent: Agent, path: string, name: string): Promise<void> {
   if (!existsSync(CHROMIUM)) return;
-  browser ??= await chromium.launch({
-    executablePath: CHROMIUM,
-    // The browser's own words (a file picker's button) in Chinese, as on a clerk's phone.
-    args: ['--no-sandbox', '--lang=zh-CN'],
-  });
+  browser ??= await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   mkdirSync(SHOTS, { recursive: true });
   const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
   await ctx.addCookies(

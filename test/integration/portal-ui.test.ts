@@ -63,11 +63,7 @@ beforeAll(async () => {
   );
   [harness, browser] = await Promise.all([
     startHarness('dev'),
-    chromium.launch({
-      executablePath: CHROMIUM,
-      // The browser's own words (a file picker's button) in Chinese, as on a clerk's phone.
-      args: ['--no-sandbox', '--lang=zh-CN'],
-    }),
+    chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] }),
   ]);
   portal = await startPortal(harness);
   cliEnv = {
