@@ -52,14 +52,18 @@ export const cookieNames = (secure: boolean) => ({
 const same = (a: string | undefined, b: string | undefined): boolean =>
   !!a && !!b && a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
-/** Whether a string anywhere in a parsed request part (plain objects and arrays) holds U+0000. */
-function hasNul(v: unknown, depth = 0): boolean {
+/**
+ * Whether a string anywhere in a parsed request part (plain objects and arrays) holds U+0000.
+ * Each object is looked at once: a multipart body's parts refer back to the whole body.
+ */
+function hasNul(v: unknown, seen = new WeakSet<object>()): boolean {
   if (typeof v === 'string') return v.includes('\u0000');
-  if (depth > 32 || v === null || typeof v !== 'object' || Buffer.isBuffer(v)) return false;
-  if (Array.isArray(v)) return v.some((x) => hasNul(x, depth + 1));
+  if (v === null || typeof v !== 'object' || Buffer.isBuffer(v) || seen.has(v)) return false;
+  seen.add(v);
+  if (Array.isArray(v)) return v.some((x) => hasNul(x, seen));
   const proto = Object.getPrototypeOf(v);
   if (proto !== Object.prototype && proto !== null) return false;
-  return Object.entries(v).some(([k, x]) => k.includes('\u0000') || hasNul(x, depth + 1));
+  return Object.entries(v).some(([k, x]) => k.includes('\u0000') || hasNul(x, seen));
 }
 
 export function isApi(req: FastifyRequest): boolean {
