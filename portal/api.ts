@@ -188,7 +188,7 @@ const Board = z.object({
     .array(
       z.object({
         at: z.string(),
-        type: z.enum(['phase-closed', 'phase-extended', 'cancelled']),
+        type: z.enum(['phase-closed', 'phase-extended', 'cancelled', 'task-raised']),
         actor: z.string(),
         reason: z.string(),
         phase: z.string().nullable(),
