@@ -53,7 +53,7 @@ const same = (a: string | undefined, b: string | undefined): boolean =>
   !!a && !!b && a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 /**
- * Whether a string anywhere in a parsed request part (plain objects and arrays) holds U+0000.
+ * Whether a string anywhere in a parsed request part (its objects and arrays) holds U+0000.
  * Each object is looked at once: a multipart body's parts refer back to the whole body.
  */
 function hasNul(v: unknown, seen = new WeakSet<object>()): boolean {
@@ -61,8 +61,8 @@ function hasNul(v: unknown, seen = new WeakSet<object>()): boolean {
   if (v === null || typeof v !== 'object' || Buffer.isBuffer(v) || seen.has(v)) return false;
   seen.add(v);
   if (Array.isArray(v)) return v.some((x) => hasNul(x, seen));
-  const proto = Object.getPrototypeOf(v);
-  if (proto !== Object.prototype && proto !== null) return false;
+  // A multipart part's file stream is content, not text; a parsed query has its own prototype.
+  if (typeof (v as { pipe?: unknown }).pipe === 'function') return false;
   return Object.entries(v).some(([k, x]) => k.includes('\u0000') || hasNul(x, seen));
 }
 
