@@ -184,6 +184,18 @@ const Board = z.object({
       rank: z.number().int().nullable(),
     }),
   ),
+  decisions: z
+    .array(
+      z.object({
+        at: z.string(),
+        type: z.enum(['phase-closed', 'phase-extended', 'cancelled', 'task-raised']),
+        actor: z.string(),
+        reason: z.string(),
+        phase: z.string().nullable(),
+        end: z.string().nullable(),
+      }),
+    )
+    .describe('the bureau’s decisions on the campaign: phases closed or extended, a cancellation'),
 });
 
 const LedgerRow = z.object({

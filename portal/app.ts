@@ -52,6 +52,20 @@ export const cookieNames = (secure: boolean) => ({
 const same = (a: string | undefined, b: string | undefined): boolean =>
   !!a && !!b && a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
+/**
+ * Whether a string anywhere in a parsed request part (its objects and arrays) holds U+0000.
+ * Each object is looked at once: a multipart body's parts refer back to the whole body.
+ */
+function hasNul(v: unknown, seen = new WeakSet<object>()): boolean {
+  if (typeof v === 'string') return v.includes('\u0000');
+  if (v === null || typeof v !== 'object' || Buffer.isBuffer(v) || seen.has(v)) return false;
+  seen.add(v);
+  if (Array.isArray(v)) return v.some((x) => hasNul(x, seen));
+  // A multipart part's file stream is content, not text; a parsed query has its own prototype.
+  if (typeof (v as { pipe?: unknown }).pipe === 'function') return false;
+  return Object.entries(v).some(([k, x]) => k.includes('\u0000') || hasNul(x, seen));
+}
+
 export function isApi(req: FastifyRequest): boolean {
   return req.url.startsWith('/api/');
 }
@@ -148,7 +162,9 @@ export async function buildPortal(deps: PortalDeps): Promise<PortalApp> {
   app.addHook('onRequest', async (req, reply) => {
     req.lang = pickLang(req.query, req.cookies[names.lang]);
     const q = (req.query as { lang?: string } | undefined)?.lang;
-    if (q === 'en' || q === 'zh')
+    // A page's language switch is remembered; an API call's ?lang chooses the language of that
+    // answer only, so a program asking in English does not turn the person's pages English.
+    if ((q === 'en' || q === 'zh') && !isApi(req))
       reply.setCookie(names.lang, q, {
         path: '/',
         sameSite: 'lax',
@@ -190,6 +206,17 @@ export async function buildPortal(deps: PortalDeps): Promise<PortalApp> {
     }
     const next = req.method === 'GET' ? `?next=${encodeURIComponent(req.url)}` : '';
     return reply.code(303).redirect(`/sign-in${next}`);
+  });
+
+  // PostgreSQL text cannot hold U+0000: a request carrying one anywhere (path, query, a field of
+  // its body) is refused as a bad request before it reaches a query.
+  app.addHook('preValidation', async (req) => {
+    if (hasNul(req.params) || hasNul(req.query) || hasNul(req.body))
+      throw new Refused(
+        400,
+        '请求无效：内容含有不允许的空字符（U+0000）。',
+        'Bad request: the request contains a NUL character (U+0000), which is not allowed.',
+      );
   });
 
   // CSRF: every post carries the session's token (a form field or the X-CSRF-Token header);

@@ -35,8 +35,13 @@ import {
 } from './service.ts';
 import { measureFieldErrors, stepErrors, type FieldErrors } from './step-form.ts';
 
-const requestIdOf = (id: string | undefined) =>
-  id && /^[\w-]{8,80}$/.test(id) ? id : randomUUID();
+/**
+ * The workflow's idempotency key for an action: the person's key (or a new one) under the
+ * action's name. An indicator's workflow keeps one table of handled keys for all its actions, so
+ * the same key sent to a verification and to an evidence request is two requests, not one.
+ */
+const requestIdOf = (action: string, id: string | undefined) =>
+  `${action}:${id && /^[\w-]{8,80}$/.test(id) ? id : randomUUID()}`;
 
 const INDICATOR_FINISHED = {
   zh: '该指标的流程已经结束，不能再办理。',
@@ -282,7 +287,7 @@ export async function recordVerification(
   if ((input.note?.length ?? 0) > 5000)
     fields.note = t(lang, '说明不超过 5000 字。', 'At most 5000 characters.');
   if (Object.keys(fields).length) throw invalid(fields);
-  const requestId = requestIdOf(input.requestId);
+  const requestId = requestIdOf('verify', input.requestId);
   return sendWorkflowUpdate(
     deps,
     indicatorWorkflowId(campaignId, code),
@@ -331,7 +336,7 @@ export async function requestEvidence(
   if (!what) fields.what = t(lang, '请写明调取哪些印证资料。', 'Say what evidence is asked for.');
   else if (what.length > 500) fields.what = t(lang, '不超过 500 字。', 'At most 500 characters.');
   if (Object.keys(fields).length) throw invalid(fields);
-  const requestId = requestIdOf(input.requestId);
+  const requestId = requestIdOf('evidence', input.requestId);
   const r = await sendWorkflowUpdate(
     deps,
     indicatorWorkflowId(campaignId, code),
@@ -805,7 +810,7 @@ export async function addMeasure(
       'Say why it is added (a split, or a new finding).',
     );
   if (Object.keys(fields).length) throw invalid(fields);
-  const requestId = requestIdOf(input.requestId);
+  const requestId = requestIdOf('measure', input.requestId);
   return sendWorkflowUpdate(
     deps,
     rectificationWorkflowId(campaignId, code),

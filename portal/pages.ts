@@ -854,6 +854,9 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
       (p) => isBureauOfficer(m) || p.unit_id === m.unitId,
     );
     const units = [...new Map(roster.map((p) => [p.unit_id, p.unit_name])).entries()];
+    const everyone = await campaignRoster(pool, campaignId);
+    const unitName = new Map(everyone.map((p) => [p.unit_id, p.unit_name]));
+    const personName = new Map(everyone.map((p) => [p.person_id, p.name]));
     const tokens = await listTokens(pool, me, campaignId);
     const csrf = req.session!.csrf;
     const base = `/campaigns/${encodeURIComponent(campaignId)}/tokens`;
@@ -899,10 +902,12 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
               (k) =>
                 html`<tr>
                   <td data-label="${L('用途', 'Purpose')}">${k.name}</td>
-                  <td data-label="${L('单位', 'Unit')}">${k.unit}</td>
-                  <td data-label="${L('负责人', 'Person')}">${k.person}</td>
+                  <td data-label="${L('单位', 'Unit')}">${unitName.get(k.unit) ?? k.unit}</td>
+                  <td data-label="${L('负责人', 'Person')}">
+                    ${personName.get(k.person) ?? k.person}（${k.person}）
+                  </td>
                   <td data-label="${L('发放', 'Issued')}">
-                    ${when(k.createdAt)}（${k.createdBy}）
+                    ${when(k.createdAt)}（${personName.get(k.createdBy) ?? k.createdBy}）
                   </td>
                   <td data-label="${L('最近使用', 'Last used')}">${when(k.lastUsedAt)}</td>
                   <td data-label="${L('状态', 'State')}">

@@ -278,7 +278,10 @@ export async function sendWorkflowUpdate<Ret, Arg>(
   try {
     return await deps.temporal.connection.withDeadline(
       Date.now() + deps.cfg.shared.cliWorkerTimeoutMs,
-      () => handle.executeUpdate(def, { args: [arg], updateId }),
+      // Temporal keeps one result per update id and workflow, whatever the update: the same
+      // idempotency key sent to another action of the workflow (a verification, then an
+      // evidence request) is another request, not a repeat of the first.
+      () => handle.executeUpdate(def, { args: [arg], updateId: `${def.name}:${updateId}` }),
     );
   } catch (e) {
     if (e instanceof WorkflowUpdateFailedError) {

@@ -11,8 +11,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { parse as parseYaml } from 'yaml';
 import { formatIsoOffset } from '../domain/time.ts';
-import { startPortal, withCampaignId } from '../test/helpers/portal.ts';
+import { startPortal } from '../test/helpers/portal.ts';
 import { startHarness } from '../test/helpers/temporal.ts';
 import { runCampaignCli } from './lib/run-node.ts';
 import { cacheRoot, REPO_ROOT } from './lib/tools.ts';
@@ -45,6 +46,14 @@ function run(cmd: string, args: string[]): Promise<{ status: number | null }> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const TZ = 'Asia/Shanghai';
+async function until(what: string, ok: () => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < 480; i++) {
+    if (await ok()) return;
+    await sleep(250);
+  }
+  throw new Error(`fuzz: gave up waiting for ${what}`);
+}
 const st = ensureSchemathesis();
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 const harness = await startHarness('dev');
@@ -65,17 +74,50 @@ try {
     return r;
   };
   const id = `fuzz-${Date.now().toString(36)}`;
-  const file = join(out, 'campaign.yaml');
-  writeFileSync(
-    file,
-    withCampaignId(readFileSync(join(REPO_ROOT, 'examples', 'quick-demo.yaml'), 'utf8'), id),
-  );
+  // The quick example with windows of hours: no phase ends by itself while the fuzzer runs; the
+  // bureau closes training and data entry so that verification and a rectification are under way.
+  const raw = parseYaml(readFileSync(join(REPO_ROOT, 'examples', 'quick-demo.yaml'), 'utf8'));
+  raw.campaign.id = id;
+  const t0 = Date.parse(`${raw.phases.training.start}+08:00`);
+  const at = (hours: number) => formatIsoOffset(t0 + hours * 3_600_000, TZ).slice(0, 19);
+  raw.phases.training = { start: at(0), end: at(2) };
+  raw.phases.dataEntry = { ...raw.phases.dataEntry, start: at(2), end: at(4), slot: 'PT2H' };
+  raw.phases.dataEntry.indicatorsPerDay = raw.indicators.length;
+  raw.phases.verification = {
+    ...raw.phases.verification,
+    start: at(4),
+    end: at(8),
+    evidenceDue: { duration: 'PT2H' },
+  };
+  raw.phases.reporting = { start: at(8), end: at(10) };
+  raw.policy.reminders = ['PT1H'];
+  raw.policy.escalation = [{ after: { duration: 'PT2H' }, notify: ['assignee'], label: '督办' }];
+  raw.policy.returnDue = { duration: 'PT2H' };
+  raw.rectification.stepDue = { duration: 'PT2H' };
+  raw.rectification.measureDue = { duration: 'PT2H' };
+  raw.rectification.progressEvery = 'PT2H';
+  const file = join(out, 'campaign.json');
+  writeFileSync(file, JSON.stringify(raw));
   await cli('start', file, '--begin', 'now', '--as', 'spj-coord');
-  for (let i = 0; i < 240; i++) {
-    if ((await harness.db.pool.query('SELECT 1 FROM people WHERE campaign_id = $1', [id])).rowCount)
-      break;
-    await sleep(250);
-  }
+  await until(
+    'the roster',
+    async () =>
+      (await harness.db.pool.query('SELECT 1 FROM people WHERE campaign_id = $1', [id])).rowCount,
+  );
+  const phaseOf = async (code: string) =>
+    (
+      await harness.db.pool.query<{ phase: string }>(
+        'SELECT phase FROM indicator_status WHERE campaign_id = $1 AND code = $2',
+        [id, code],
+      )
+    ).rows[0]?.phase;
+  await until('training', async () => (await phaseOf('kbqy')) === 'training');
+  for (const phase of ['training', 'dataEntry'])
+    await cli('phase', id, 'close', phase, '--as', 'spj-coord', '--reason', '接口测试推进');
+  await until('verification', async () => (await phaseOf('ns')) === 'verification');
+  // kbqy goes on to a rectification (its lead unit is the clerk's), ns stays in verification.
+  await cli('rectify', id, 'kbqy', '--as', 'spj-coord', '--reason', '接口测试：核验发现差异');
+
   const created = await cli(
     'task',
     'create',
@@ -97,59 +139,96 @@ try {
     'spj-coord',
     '--json',
     '--due',
-    formatIsoOffset(Date.now() + 3 * 86_400_000, 'Asia/Shanghai').slice(0, 19),
+    formatIsoOffset(Date.now() + 3 * 86_400_000, TZ).slice(0, 19),
   );
   const taskId = created.json<{ taskId: string }>().taskId;
-  for (let i = 0; i < 240; i++) {
-    if ((await harness.db.pool.query('SELECT 1 FROM tasks WHERE task_id = $1', [taskId])).rowCount)
-      break;
-    await sleep(250);
-  }
-  // The clerk's account and session, as a program gets them.
-  const invite = await cli(
-    'accounts',
-    'invite',
-    id,
-    '--person',
-    'scjgj-staff1',
-    '--as',
-    'spj-coord',
-    '--json',
+  await until(
+    'the task',
+    async () =>
+      (await harness.db.pool.query('SELECT 1 FROM tasks WHERE task_id = $1', [taskId])).rowCount,
   );
-  const link = invite.json<{ invitations: { link: string }[] }>().invitations[0]!.link;
-  const page = await fetch(link);
-  const pre = /portal_pre=([^;]+)/.exec(page.headers.get('set-cookie') ?? '')![1]!;
-  const form = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
+
+  // Each person's account and session, as a program gets them.
   const password = 'fuzzing password 2026';
-  await fetch(link, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `portal_pre=${pre}` },
-    body: new URLSearchParams({ _csrf: form, password, confirm: password }).toString(),
+  const account = async (person: string) => {
+    const invite = await cli(
+      'accounts',
+      'invite',
+      id,
+      '--person',
+      person,
+      '--as',
+      'spj-coord',
+      '--json',
+    );
+    const link = invite.json<{ invitations: { link: string }[] }>().invitations[0]!.link;
+    const page = await fetch(link);
+    const pre = /portal_pre=([^;]+)/.exec(page.headers.get('set-cookie') ?? '')![1]!;
+    const form = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
+    await fetch(link, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `portal_pre=${pre}` },
+      body: new URLSearchParams({ _csrf: form, password, confirm: password }).toString(),
+    });
+    const signed = await fetch(`${portal.url}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ personId: person, password }),
+    });
+    const session = /portal_session=([^;]+)/.exec(signed.headers.get('set-cookie') ?? '')![1]!;
+    const { csrfToken } = (await signed.json()) as { csrfToken: string };
+    return { person, session, csrfToken };
+  };
+  const clerk = await account('scjgj-staff1');
+  const evaluator = await account('dsf-eval');
+  const coordinator = await account('spj-coord');
+  const call = (
+    who: { session: string; csrfToken: string },
+    path: string,
+    init: RequestInit = {},
+  ) =>
+    fetch(`${portal.url}${path}`, {
+      ...init,
+      headers: {
+        ...(init.headers as Record<string, string>),
+        cookie: `portal_session=${who.session}`,
+        'x-csrf-token': who.csrfToken,
+      },
+    });
+  await until('the rectification’s first step', async () => {
+    const r = await call(clerk, `/api/campaigns/${id}/rectification/kbqy`);
+    return r.ok && ((await r.json()) as { current: unknown }).current !== null;
   });
-  const signed = await fetch(`${portal.url}/api/session`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ personId: 'scjgj-staff1', password }),
-  });
-  const session = /portal_session=([^;]+)/.exec(signed.headers.get('set-cookie') ?? '')![1]!;
-  const { csrfToken } = (await signed.json()) as { csrfToken: string };
   // One evidence file, so that the download has a real id to find.
   const upload = new FormData();
   upload.append('files', new Blob([Buffer.from('%PDF-1.4\n%%EOF\n')]), '政策文件.pdf');
   const stored = (await (
-    await fetch(`${portal.url}/api/tasks/${encodeURIComponent(taskId)}/evidence`, {
+    await call(clerk, `/api/tasks/${encodeURIComponent(taskId)}/evidence`, {
       method: 'POST',
-      headers: { cookie: `portal_session=${session}`, 'x-csrf-token': csrfToken },
       body: upload,
     })
   ).json()) as { fileId: string }[];
+  // One API token, so that the revocation has a real id to find.
+  const token = (await (
+    await call(coordinator, `/api/campaigns/${id}/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ unit: 'scjgj', person: 'scjgj-staff1', name: '接口测试系统' }),
+    })
+  ).json()) as { tokenId: string };
 
   // The portal's own document, with real ids as the parameters' examples.
   const doc = (await (await fetch(`${portal.url}/api/openapi.json`)).json()) as {
     paths: Record<
       string,
-      Record<string, { parameters: { name: string; schema: Record<string, unknown> }[] }>
+      Record<
+        string,
+        {
+          parameters: { name: string; schema: Record<string, unknown> }[];
+          requestBody?: { content: Record<string, { schema: Record<string, unknown> }> };
+        }
+      >
     >;
   };
   const examples: Record<string, string> = {
@@ -157,67 +236,161 @@ try {
     campaignId: id,
     personId: 'scjgj-staff2',
     fileId: stored[0]!.fileId,
+    tokenId: token.tokenId,
   };
-  for (const ops of Object.values(doc.paths))
-    for (const op of Object.values(ops))
-      for (const p of op.parameters)
-        if (examples[p.name]) p.schema = { ...p.schema, examples: [examples[p.name]] };
+  // A valid body for each action, so that the examples phase reaches past the refusals to the
+  // answers (and their schemas) of actions that random bodies seldom get right.
+  const later = formatIsoOffset(Date.now() + 5 * 86_400_000, TZ).slice(0, 16);
+  const bodies: Record<string, unknown> = {
+    'post /api/tasks/{taskId}/submit': {
+      data: { procedures: 3, days: 2.5, onlineRate: 95 },
+      note: '按要求填报',
+    },
+    'post /api/tasks/{taskId}/extend': { until: later, reason: '材料需要再核对' },
+    'post /api/tasks/{taskId}/approve': { note: '同意' },
+    'post /api/tasks/{taskId}/return': { reason: '请补充办件记录' },
+    'post /api/tasks/{taskId}/reassign': { to: 'scjgj-staff2' },
+    'post /api/campaigns/{campaignId}/verification/{code}/verify': {
+      item: '抽样企业办件记录',
+      outcome: 'discrepant',
+      note: '实际办理时间与填报不符',
+    },
+    'post /api/campaigns/{campaignId}/verification/{code}/evidence': {
+      unit: 'swj',
+      what: '抽样企业的纳税记录',
+    },
+    'post /api/campaigns/{campaignId}/rectification/{code}/step': {
+      data: { problems: [{ finding: '办理时间与填报不符', description: '抽样企业实际用时较长' }] },
+    },
+    'post /api/campaigns/{campaignId}/rectification/{code}/measures': {
+      problem: 1,
+      measure: '压缩审批环节',
+      unit: 'scjgj',
+      person: 'scjgj-staff1',
+      due: formatIsoOffset(Date.now() + 10 * 86_400_000, TZ).slice(0, 10),
+      reason: '核验后补充',
+    },
+    'post /api/campaigns/{campaignId}/invitations': { person: 'scjgj-staff2' },
+  };
+  // Verification works on ns (still in verification), rectification on kbqy.
+  const codeFor = (path: string) => (path.includes('/verification/') ? 'ns' : 'kbqy');
+  let operations = 0;
+  for (const [path, ops] of Object.entries(doc.paths))
+    for (const [method, op] of Object.entries(ops)) {
+      operations++;
+      for (const p of op.parameters) {
+        const example = p.name === 'code' ? codeFor(path) : examples[p.name];
+        if (example) p.schema = { ...p.schema, examples: [example] };
+      }
+      const body = bodies[`${method} ${path}`];
+      const media = op.requestBody?.content['application/json'];
+      if (body && media) media.schema = { ...media.schema, examples: [body] };
+    }
   const schemaFile = join(out, 'openapi.json');
   writeFileSync(schemaFile, JSON.stringify(doc, null, 2));
 
-  const report = join(out, 'report.ndjson');
-  // Not spawnSync: the portal answers from this very process, whose event loop must run.
-  const r = await run(st, [
-    'run',
-    schemaFile,
-    '--url',
-    portal.url,
-    '--checks',
-    'not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance',
-    '--max-examples',
-    String(maxExamples),
-    '--seed',
-    '2026',
-    '--generation-database',
-    'none',
-    '--workers',
-    '2',
-    '--generation-with-security-parameters',
-    'false',
-    '--header',
-    `Cookie: portal_session=${session}`,
-    '--header',
-    `X-CSRF-Token: ${csrfToken}`,
-    '--request-timeout',
-    '30',
-    '--report',
-    'ndjson',
-    '--report-ndjson-path',
-    report,
-    '--no-color',
-  ]);
-  // Count what was sent and what came back, from schemathesis's own event log.
+  // Each person fuzzes the operations of their work: the clerk their unit's tasks and the
+  // rectification's step, the evaluator the verification, the bureau's coordinator the review,
+  // the boards, accounts, tokens and measures. The coordinator comes last: its run may revoke
+  // accounts, the clerk's among them.
+  const runs = [
+    { who: clerk, tags: ['session', 'tasks', 'actions', 'evidence', 'rectification'] },
+    { who: evaluator, tags: ['session', 'verification', 'boards'] },
+    {
+      who: coordinator,
+      tags: ['tasks', 'actions', 'boards', 'accounts', 'tokens', 'rectification', 'verification'],
+    },
+  ];
+  const perOperation = new Map<string, Map<number, number>>();
+  const failures: string[] = [];
   let requests = 0;
-  const statuses = new Map<number, number>();
-  for (const line of readFileSync(report, 'utf8').split('\n')) {
-    if (!line.includes('"response"')) continue;
-    const text = line;
-    for (const m of text.matchAll(/"status_code":\s*(\d{3})/g)) {
-      requests++;
-      const s = Number(m[1]);
-      statuses.set(s, (statuses.get(s) ?? 0) + 1);
+  let exit = 0;
+  for (const [i, { who, tags }] of runs.entries()) {
+    const report = join(out, `report-${who.person}.ndjson`);
+    console.log(`\nfuzz: as ${who.person}: tags ${tags.join(', ')}`);
+    // Not spawnSync: the portal answers from this very process, whose event loop must run.
+    const r = await run(st, [
+      'run',
+      schemaFile,
+      '--url',
+      portal.url,
+      '--checks',
+      'not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance',
+      '--include-tag-regex',
+      `^(${tags.join('|')})$`,
+      '--max-examples',
+      String(maxExamples),
+      '--seed',
+      String(2026 + i),
+      '--generation-database',
+      'none',
+      // One worker: schemathesis's threads trip a CPython 3.11 AST race ("recursion depth
+      // mismatch") that ends a scenario with a runtime error instead of a result.
+      '--workers',
+      '1',
+      '--generation-with-security-parameters',
+      'false',
+      '--header',
+      `Cookie: portal_session=${who.session}`,
+      '--header',
+      `X-CSRF-Token: ${who.csrfToken}`,
+      '--request-timeout',
+      '30',
+      '--report',
+      'ndjson',
+      '--report-ndjson-path',
+      report,
+      '--no-color',
+    ]);
+    if (r.status !== 0) exit = r.status ?? 1;
+    // What was sent and what came back, from schemathesis's own event log.
+    for (const line of readFileSync(report, 'utf8').split('\n')) {
+      if (!line.startsWith('{"ScenarioFinished"')) continue;
+      const ev = JSON.parse(line).ScenarioFinished as {
+        recorder: {
+          label: string;
+          interactions: Record<string, { response?: { status_code: number } }>;
+          checks: Record<string, { name: string; status: string }[]>;
+        };
+      };
+      const label = ev.recorder.label;
+      const statuses = perOperation.get(label) ?? new Map<number, number>();
+      perOperation.set(label, statuses);
+      for (const it of Object.values(ev.recorder.interactions ?? {})) {
+        if (!it.response) continue;
+        requests++;
+        const s = it.response.status_code;
+        statuses.set(s, (statuses.get(s) ?? 0) + 1);
+      }
+      for (const checks of Object.values(ev.recorder.checks ?? {}))
+        for (const c of checks)
+          if (c.status === 'failure') failures.push(`${who.person} ${label}: ${c.name}`);
     }
   }
-  const serverErrors = [...statuses].filter(([s]) => s >= 500).reduce((n, [, c]) => n + c, 0);
+  const all = new Map<number, number>();
+  for (const statuses of perOperation.values())
+    for (const [s, c] of statuses) all.set(s, (all.get(s) ?? 0) + c);
+  const serverErrors = [...all].filter(([s]) => s >= 500).reduce((n, [, c]) => n + c, 0);
+  const reached = [...perOperation].filter(([, m]) => [...m.keys()].some((s) => s < 300));
+  const labels = [...perOperation.keys()].filter((l) => /^(GET|POST) /.test(l));
+  console.log(`\nfuzz: per operation (statuses):`);
+  for (const [label, m] of [...perOperation].sort(([a], [b]) => a.localeCompare(b)))
+    console.log(
+      `  ${label}: ${[...m]
+        .sort(([a], [b]) => a - b)
+        .map(([s, c]) => `${s}×${c}`)
+        .join(', ')}`,
+    );
   console.log(
-    `\nfuzz: schemathesis ${SCHEMATHESIS}: ${requests} responses recorded, ${serverErrors} server errors; statuses ${[
-      ...statuses,
+    `\nfuzz: schemathesis ${SCHEMATHESIS}: ${requests} requests; ${labels.length} of ${operations} operations covered, ${reached.length} answered 2xx/3xx; ${serverErrors} server errors; ${failures.length} conformance failures; statuses ${[
+      ...all,
     ]
       .sort(([a], [b]) => a - b)
       .map(([s, c]) => `${s}×${c}`)
-      .join(', ')}; exit ${r.status}`,
+      .join(', ')}; exit ${exit}`,
   );
-  code = r.status === 0 && serverErrors === 0 ? 0 : 1;
+  for (const f of [...new Set(failures)]) console.log(`  failed: ${f}`);
+  code = exit === 0 && serverErrors === 0 && failures.length === 0 ? 0 : 1;
 } finally {
   await portal.close();
   await harness.close();

@@ -116,7 +116,7 @@ export interface Board {
 
 export interface BoardDecision {
   at: string;
-  type: 'phase-closed' | 'phase-extended' | 'cancelled';
+  type: 'phase-closed' | 'phase-extended' | 'cancelled' | 'task-raised';
   actor: string;
   reason: string;
   phase: string | null;

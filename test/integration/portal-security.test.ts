@@ -198,6 +198,15 @@ describe('the portal refuses what it must', () => {
     }
   });
 
+  it('answers a NUL character in a request with 400, never a server error', async () => {
+    const anon = new Agent();
+    const signIn = await anon.signIn('scjgj-\u0000staff1', 'any password at all');
+    expect(signIn.status).toBe(400);
+    expect(((await signIn.json()) as { error: string }).error).toBe('refused');
+    const page = await anon.fetch('/sign-in?next=%00');
+    expect(page.status).toBe(400);
+  });
+
   it('refuses a form post without its CSRF token, and an API post without the header', async () => {
     const clerk = await account('scjgj-staff2');
     const before = await events();

@@ -301,6 +301,17 @@ describe('the department portal, as the clerk and the coordinator use it', () =>
     await expect(coord.page.getByTestId('state').innerText()).resolves.toContain('已完成');
     await shoot(coord.page, 'approved');
 
+    // The board, and an API token issued on the tokens page (shown once, then listed).
+    await coord.page.goto(`${portal.url}/campaigns/${id}`);
+    await shoot(coord.page, 'board');
+    await coord.page.goto(`${portal.url}/campaigns/${id}/tokens`);
+    await coord.page.fill('#name', '市场监管业务系统（数据对接）');
+    await coord.page.selectOption('#unit', 'scjgj');
+    await coord.page.selectOption('#person', 'scjgj-staff1');
+    await coord.page.click('form[action$="/tokens"] button[type=submit]');
+    await expect(coord.page.getByTestId('new-token').innerText()).resolves.toMatch(/^cct_/);
+    await shoot(coord.page, 'tokens');
+
     // The actors: in the Temporal history and in `task show`.
     expect(await historyActors(taskId)).toEqual([
       { update: 'submit', actor: 'scjgj-staff1' },
