@@ -33,6 +33,7 @@ const COMMANDS = [
   'measure',
   'accounts',
   'report',
+  'assessment',
   'help',
 ];
 
