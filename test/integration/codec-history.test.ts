@@ -133,6 +133,26 @@ describe('a task history with the payload codec', () => {
           },
           body: JSON.stringify({ payloads }),
         });
+      // The UI's browser asks first (CORS preflight): the UI's origin is admitted, another not.
+      const preflight = (origin: string) =>
+        fetch(`${server.url}/codec/decode`, {
+          method: 'OPTIONS',
+          headers: {
+            origin,
+            'access-control-request-method': 'POST',
+            'access-control-request-headers': 'content-type,x-namespace,authorization',
+          },
+        });
+      const admitted = await preflight('http://localhost:8233');
+      expect(admitted.status).toBe(204);
+      expect(admitted.headers.get('access-control-allow-origin')).toBe('http://localhost:8233');
+      expect(admitted.headers.get('access-control-allow-methods')).toMatch(/POST/);
+      expect(admitted.headers.get('access-control-allow-headers')).toMatch(
+        /content-type.*x-namespace.*authorization/,
+      );
+      const other = await preflight('http://elsewhere.example');
+      expect(other.status).toBe(403);
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
       expect((await post(undefined)).status).toBe(401);
       expect((await post('wrong')).status).toBe(401);
       const res = await post(TOKEN);
