@@ -41,3 +41,47 @@ export function taskStartOptions(input: TaskInput): {
     typedSearchAttributes: pairs,
   };
 }
+
+/**
+ * Who may start a task workflow: only a workflow of the campaign its input names. Every
+ * legitimate task is a child of its campaign's workflow (a task raised by the bureau, id the
+ * campaign id), of one of its indicators (`<campaign>/<indicator>`) or of an indicator's
+ * rectification (`<campaign>/<indicator>/rectification`), and its own id begins with the
+ * campaign id too. A task started straight from a client (with a roster, policy and channels of
+ * the caller's choosing), or by a workflow of another campaign, is refused: the reason, or null
+ * when the parent may start it.
+ */
+export function unparentedTaskRefusal(
+  input: Pick<TaskInput, 'taskId' | 'campaignId'>,
+  parentWorkflowId: string | null,
+): { en: string; zh: string } | null {
+  const prefix = `${input.campaignId}/`;
+  const ownCampaign =
+    typeof input.campaignId === 'string' &&
+    input.campaignId !== '' &&
+    typeof input.taskId === 'string' &&
+    parentWorkflowId !== null &&
+    (parentWorkflowId === input.campaignId || parentWorkflowId.startsWith(prefix));
+  if (ownCampaign && input.taskId.startsWith(prefix)) return null;
+  const how =
+    parentWorkflowId === null
+      ? { en: 'it was started directly, without a parent workflow', zh: '此次启动没有上级流程' }
+      : ownCampaign
+        ? {
+            en: `its id does not begin with "${prefix}"`,
+            zh: `其编号不以“${prefix}”开头`,
+          }
+        : {
+            en: `it was started by workflow "${parentWorkflowId}", which is not one of campaign "${input.campaignId}"`,
+            zh: `启动它的流程“${parentWorkflowId}”不属于考核活动“${input.campaignId}”`,
+          };
+  return {
+    en:
+      `Task ${input.taskId} refused: a task runs only as the child of a workflow of its campaign ` +
+      `"${input.campaignId}" (the campaign, an indicator or a rectification), and ${how.en}. ` +
+      'Raise a task outside the plan with `campaign task create`.',
+    zh:
+      `督办事项 ${input.taskId} 被拒绝：督办事项只能由所属考核活动“${input.campaignId}”的流程` +
+      `（活动、指标或整改）启动，${how.zh}。计划外的督办事项请用 \`campaign task create\` 发起。`,
+  };
+}

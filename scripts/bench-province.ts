@@ -30,7 +30,7 @@ import { rosterOf, taskPolicyOf } from '../domain/campaign-parts.ts';
 import type { CampaignDefinition } from '../domain/definition.ts';
 import { rehearse } from '../domain/rehearsal.ts';
 import { ALL_SEARCH_ATTRIBUTES } from '../domain/search-attributes.ts';
-import { taskStartOptions } from '../domain/task-start.ts';
+import { startTask } from './bench/start-task.ts';
 import { taskIdOf, type TaskInput } from '../domain/task.ts';
 import { returnUpdate, submitUpdate } from '../domain/messages.ts';
 import { freePort, startTestDatabase } from '../test/helpers/postgres.ts';
@@ -213,10 +213,12 @@ async function load(target: Target, started: Started, stageMs: number): Promise<
     const def = quick.definition!;
     const fields = def.indicators.find((i) => i.code === 'kbqy')!.fields;
     const data = { procedures: 3, days: 1.5, onlineRate: 98 };
+    // The actors' tasks belong to the first county's campaign (recorded by its workflow).
+    const actorCampaign = inputs[0]!.definition.campaign.id;
     const taskActor = async (key: string): Promise<number[]> => {
       const i: TaskInput = {
-        taskId: taskIdOf({ campaignId: prefix, indicator: 'kbqy', kind: 'questionnaire', unitId: 'scjgj', key }), // prettier-ignore
-        campaignId: prefix,
+        taskId: taskIdOf({ campaignId: actorCampaign, indicator: 'kbqy', kind: 'questionnaire', unitId: 'scjgj', key }), // prettier-ignore
+        campaignId: actorCampaign,
         indicator: 'kbqy',
         kind: 'questionnaire',
         title: '基准测试 问卷填报',
@@ -230,7 +232,7 @@ async function load(target: Target, started: Started, stageMs: number): Promise<
         completion: { note: false, evidence: false, fields },
         channels: [],
       };
-      const h = await client.workflow.start('taskWorkflow', { ...taskStartOptions(i), taskQueue, args: [i] }); // prettier-ignore
+      const h = await startTask(client, i, taskQueue);
       const samples: number[] = [];
       for (let n = 0; n < ACTIONS; n++) {
         const s = performance.now();

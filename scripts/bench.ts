@@ -19,11 +19,11 @@ import { buildPortal } from '../portal/app.ts';
 import { readPortalConfig } from '../portal/config.ts';
 import { createInvitations } from '../portal/invitations.ts';
 import { readConfig } from '../worker/config.ts';
+import { startTask } from './bench/start-task.ts';
 import { BusinessCalendar } from '../domain/calendar.ts';
 import { planCampaign } from '../domain/campaign.ts';
 import { rosterOf, taskPolicyOf } from '../domain/campaign-parts.ts';
 import { ALL_SEARCH_ATTRIBUTES } from '../domain/search-attributes.ts';
-import { taskStartOptions } from '../domain/task-start.ts';
 import { taskIdOf, type TaskInput } from '../domain/task.ts';
 import { approveUpdate, returnUpdate, submitUpdate } from '../domain/messages.ts';
 import { startTestDatabase } from '../test/helpers/postgres.ts';
@@ -107,11 +107,7 @@ await runBench('bench', async (started) => {
 
   async function taskActor(key: string): Promise<number[]> {
     const i = input(key, Date.now() + 86_400_000);
-    const h = await client.workflow.start('taskWorkflow', {
-      ...taskStartOptions(i),
-      taskQueue,
-      args: [i],
-    });
+    const h = await startTask(client, i, taskQueue);
     const samples: number[] = [];
     for (let n = 0; n < ACTIONS_PER_ACTOR; n++) {
       const started = performance.now();
@@ -242,11 +238,7 @@ await runBench('bench', async (started) => {
 
   async function portalActor(key: string): Promise<number[]> {
     const i = input(key, Date.now() + 86_400_000);
-    const h = await client.workflow.start('taskWorkflow', {
-      ...taskStartOptions(i),
-      taskQueue,
-      args: [i],
-    });
+    const h = await startTask(client, i, taskQueue);
     const path = `/api/tasks/${encodeURIComponent(i.taskId)}`;
     // The portal acts on what is projected: wait for the task's row.
     while (!(await db.pool.query('SELECT 1 FROM tasks WHERE task_id = $1', [i.taskId])).rowCount)
@@ -303,11 +295,7 @@ await runBench('bench', async (started) => {
       ],
     },
   });
-  const h = await client.workflow.start('taskWorkflow', {
-    ...taskStartOptions(life),
-    taskQueue,
-    args: [life],
-  });
+  const h = await startTask(client, life, taskQueue);
   await new Promise((r) => setTimeout(r, 10_500));
   await h.executeUpdate(submitUpdate, {
     args: [{ requestId: randomUUID(), actor: 'scjgj-staff1', data }],

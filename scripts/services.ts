@@ -39,6 +39,7 @@ import {
   type PgServer,
 } from './lib/cluster.ts';
 import { ensureClusterServers, ensureTemporalCli, REPO_ROOT, ToolError } from './lib/tools.ts';
+import { devUiCodecFlags, uiCodecEndpoint } from './lib/ui-codec.ts';
 
 const DATA = config().dataDir ?? join(REPO_ROOT, '.data');
 const STATE = join(DATA, 'services');
@@ -169,6 +170,7 @@ function layout(tls: boolean): ClusterLayout {
     tls,
     namespace: cfg.temporalNamespace,
     pg: pgServer(),
+    uiCodecEndpoint: uiCodecEndpoint(),
   });
 }
 
@@ -310,6 +312,8 @@ async function startTemporal(): Promise<string> {
     '--log-level',
     'warn',
     ...searchAttributeFlags().flatMap((f) => ['--search-attribute', f]),
+    // With payload encryption on, the UI decodes through the codec endpoint.
+    ...devUiCodecFlags(),
   ];
   const pid = spawnService('temporal', bin, args);
   await waitForProcess('temporal', 'the Temporal dev server', () => temporalReady(), 60);

@@ -17,7 +17,12 @@ try {
   const server = await startCodecServer({
     codec: new EncryptionCodec(keys),
     tokens,
-    corsOrigins: list(process.env.CAMPAIGN_CODEC_CORS_ORIGINS ?? 'http://localhost:8233'),
+    // By default the local services' UI (TEMPORAL_UI_PORT), under either name of this machine.
+    corsOrigins: process.env.CAMPAIGN_CODEC_CORS_ORIGINS
+      ? list(process.env.CAMPAIGN_CODEC_CORS_ORIGINS)
+      : ['localhost', '127.0.0.1'].map(
+          (h) => `http://${h}:${process.env.TEMPORAL_UI_PORT || 8233}`,
+        ),
     host: host!,
     port: Number(port),
   });

@@ -57,7 +57,8 @@ export async function startCodecServer(
 ): Promise<{ url: string; close: () => Promise<void> }> {
   const server = http.createServer((req, res) => {
     const origin = req.headers.origin;
-    if (origin && opts.corsOrigins.includes(origin)) {
+    const admitted = origin !== undefined && opts.corsOrigins.includes(origin);
+    if (admitted) {
       res.setHeader('access-control-allow-origin', origin);
       res.setHeader('access-control-allow-credentials', 'true');
       res.setHeader('access-control-allow-methods', 'POST, OPTIONS');
@@ -65,13 +66,20 @@ export async function startCodecServer(
         'access-control-allow-headers',
         'content-type, x-namespace, authorization, caller-type',
       );
+      res.setHeader('access-control-max-age', '600');
       res.setHeader('vary', 'origin');
     }
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
+    // The UI's browser asks first (CORS preflight): answered for a listed origin only, so that
+    // a page of any other origin is told no before it sends anything.
     if (req.method === 'OPTIONS') {
+      if (origin !== undefined && !admitted)
+        return send(403, {
+          message: `origin ${origin} is not admitted (CAMPAIGN_CODEC_CORS_ORIGINS)`,
+        });
       res.writeHead(204);
       res.end();
       return;

@@ -14,6 +14,7 @@ import {
   getExternalWorkflowHandle,
   patched,
   proxyActivities,
+  log,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair, UpdateDefinition } from '@temporalio/common';
 import type { createActivities } from '../activities/index.ts';
@@ -26,6 +27,7 @@ import {
   type Colour,
 } from '../domain/schedule.ts';
 import { refusalFailureOptions } from '../domain/refusal.ts';
+import { unparentedTaskRefusal } from '../domain/task-start.ts';
 import { SA } from '../domain/search-attributes.ts';
 import { checkShape } from './lib/fence.ts';
 import { Signals } from './lib/signals.ts';
@@ -86,7 +88,50 @@ type Timer =
 /** Requests remembered for idempotency; older ones are forgotten beyond this many. */
 const MAX_REMEMBERED_REQUESTS = 200;
 
+/** The action updates, all refused alike by a task that refuses to run. */
+const ACTION_UPDATES = [
+  submitUpdate,
+  approveUpdate,
+  returnUpdate,
+  extendUpdate,
+  reassignUpdate,
+  cancelUpdate,
+] as unknown as UpdateDefinition<ActionResult, [unknown]>[];
+
+/**
+ * A task that was not started by a workflow of its campaign (domain/task-start.ts
+ * `unparentedTaskRefusal`) ends at once, failed with the refusal: it records nothing, projects
+ * nothing to PostgreSQL and notifies nobody; an action sent with its start is refused with the
+ * same reason, and the UI shows the reason as its current details.
+ */
+function refuseToRun(reason: { en: string; zh: string }): never {
+  log.warn('task workflow refused', { reason: reason.en });
+  const failure = () => ApplicationFailure.create(refusalFailureOptions(reason));
+  for (const def of ACTION_UPDATES) {
+    setHandler(
+      def,
+      (_req: unknown): ActionResult => {
+        throw failure();
+      },
+      {
+        validator: (_req: unknown) => {
+          throw failure();
+        },
+      },
+    );
+  }
+  upsertSearchAttributes([{ key: SA.state, value: 'refused' }]);
+  setCurrentDetails(`${reason.zh}\n\n${reason.en}`);
+  throw failure();
+}
+
 export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
+  // Only a workflow of the task's own campaign may start it; a task started by anyone else
+  // (a client with a roster, policy and channels of its choosing) is refused before it records
+  // anything (patched: executions from before ran whoever started them).
+  const refusal = unparentedTaskRefusal(input, workflowInfo().parent?.workflowId ?? null);
+  if (refusal && patched('refuse-unparented')) refuseToRun(refusal);
+
   const calendar = new BusinessCalendar(input.calendar);
   const warningMs = parseDurationMs(input.policy.warningWindow) ?? 0;
   const createdAt = Date.now();

@@ -18,3 +18,6 @@ export async function benchNoopWorkflow(): Promise<void> {
 
 /** A workflow that starts and completes at once: the baseline for starting workflows. */
 export async function benchNoopWorkflowOnce(): Promise<void> {}
+
+// Tasks start as the child of a workflow of their campaign (workflows/task.ts refuses others).
+export { taskStarterWorkflow } from '../../test/workflows/task-starter.ts';

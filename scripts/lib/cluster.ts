@@ -12,6 +12,7 @@ import { msToTs } from '@temporalio/common/lib/time.js';
 import pg from 'pg';
 import { ALL_SEARCH_ATTRIBUTES } from '../../domain/search-attributes.ts';
 import { type ClusterServers, REPO_ROOT, ToolError, which } from './tools.ts';
+import { uiServerCodecYaml } from './ui-codec.ts';
 
 /** The Temporal services, one process each, in the order they start. */
 export const CLUSTER_SERVICES = ['history', 'matching', 'frontend', 'worker'] as const;
@@ -39,6 +40,8 @@ export interface ClusterLayout {
   tls: boolean;
   namespace: string;
   pg: PgServer;
+  /** The codec endpoint the UI decodes payloads with (scripts/lib/ui-codec.ts), or null. */
+  uiCodecEndpoint: string | null;
 }
 
 export function clusterLayout(opts: {
@@ -51,6 +54,7 @@ export function clusterLayout(opts: {
   tls: boolean;
   namespace: string;
   pg: PgServer;
+  uiCodecEndpoint?: string | null;
 }): ClusterLayout {
   const b = opts.portBase;
   return {
@@ -67,6 +71,7 @@ export function clusterLayout(opts: {
     },
     membershipPorts: { frontend: b, history: b + 1, matching: b + 2, worker: b + 6 },
     historyShards: opts.historyShards,
+    uiCodecEndpoint: opts.uiCodecEndpoint ?? null,
     tls: opts.tls,
     namespace: opts.namespace,
     pg: opts.pg,
@@ -275,17 +280,17 @@ host: "127.0.0.1"
 port: ${l.uiPort}
 enableUi: true
 defaultNamespace: ${q(l.namespace)}
-${
-  l.tls
-    ? `tls:
+${uiServerCodecYaml(l.uiCodecEndpoint)}${
+      l.tls
+        ? `tls:
   caFile: ${q(c.ca)}
   certFile: ${q(c.clientCert)}
   keyFile: ${q(c.clientKey)}
   serverName: "localhost"
   enableHostVerification: true
 `
-    : ''
-}`,
+        : ''
+    }`,
   );
   return ['--root', dir, '--config', 'config', '--env', 'cluster', 'start'];
 }

@@ -23,7 +23,7 @@ export function taskInput(f: Fixture, due: number, over: Partial<TaskInput> = {}
   const key = `t${Date.now().toString(36)}${(counter++).toString(36)}`;
   const base: TaskInput = {
     taskId: taskIdOf({
-      campaignId: f.def.campaign.id,
+      campaignId: over.campaignId ?? f.def.campaign.id,
       indicator: 'kbqy',
       kind: 'questionnaire',
       unitId: 'scjgj',
@@ -57,3 +57,29 @@ export function taskInput(f: Fixture, due: number, over: Partial<TaskInput> = {}
 }
 
 export const goodData = { procedures: 3, days: 1.5, onlineRate: 98 };
+
+/**
+ * Records the fixture's campaign (its row only, no roster) in a test database: a task belongs
+ * to a recorded campaign (migration 064's keys), as the worker's recordCampaign ensures before
+ * a campaign starts any task. Safe to call twice.
+ */
+export async function recordFixtureCampaign(
+  pool: { query(text: string, values: unknown[]): Promise<unknown> },
+  f: Fixture,
+  campaignId = f.def.campaign.id,
+): Promise<void> {
+  const c = { ...f.def.campaign, id: campaignId };
+  await pool.query(
+    `INSERT INTO campaigns (campaign_id, name, county, year, time_zone, definition, calendar, workflow_id, started_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $1, 'test') ON CONFLICT (campaign_id) DO NOTHING`,
+    [
+      c.id,
+      c.name,
+      c.county,
+      c.year,
+      f.calendar.timeZone,
+      JSON.stringify(f.def),
+      JSON.stringify(f.calendar),
+    ],
+  );
+}

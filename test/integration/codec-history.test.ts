@@ -10,13 +10,19 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTemporalCli } from '../../scripts/lib/tools.ts';
-import { taskStartOptions } from '../../domain/task-start.ts';
 import { approveUpdate, submitUpdate } from '../../domain/messages.ts';
 import { HOUR } from '../../domain/time.ts';
 import { EncryptionCodec, parseCodecKeys, newCodecKey } from '../../worker/codec.ts';
 import { startCodecServer } from '../../worker/codec-server.ts';
 import { startTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
-import { demoFixture, goodData, taskInput, type Fixture } from '../helpers/task-fixture.ts';
+import { startTaskAsChild } from '../helpers/start-task.ts';
+import {
+  demoFixture,
+  goodData,
+  recordFixtureCampaign,
+  taskInput,
+  type Fixture,
+} from '../helpers/task-fixture.ts';
 import {
   bundleWorkflows,
   devServerEnv,
@@ -47,10 +53,11 @@ beforeAll(async () => {
   [env, db, bundle, fx, cli] = await Promise.all([
     devServerEnv(),
     startTestDatabase(),
-    bundleWorkflows(),
+    bundleWorkflows({ withTestParents: true }),
     demoFixture(),
     ensureTemporalCli(),
   ]);
+  await recordFixtureCampaign(db.pool, fx);
   address = (env.connection as unknown as { options: { address: string } }).options.address;
   const codec = new EncryptionCodec(parseCodecKeys(oldKey, 'test'));
   worker = await runWorker(env, db.pool, bundle, { dataConverter: { payloadCodecs: [codec] } });
@@ -80,11 +87,7 @@ describe('a task history with the payload codec', () => {
         secretRef: 'WECOM_BUREAU_KEY',
       },
     ];
-    const h = await client.workflow.start('taskWorkflow', {
-      ...taskStartOptions(input),
-      taskQueue: worker.taskQueue,
-      args: [input],
-    });
+    const h = await startTaskAsChild(client, input, { taskQueue: worker.taskQueue });
     const data = { ...goodData, onlineRate: VALUE };
     await h.executeUpdate(submitUpdate, {
       args: [{ requestId: randomUUID(), actor: 'scjgj-staff1', data }],
@@ -130,6 +133,26 @@ describe('a task history with the payload codec', () => {
           },
           body: JSON.stringify({ payloads }),
         });
+      // The UI's browser asks first (CORS preflight): the UI's origin is admitted, another not.
+      const preflight = (origin: string) =>
+        fetch(`${server.url}/codec/decode`, {
+          method: 'OPTIONS',
+          headers: {
+            origin,
+            'access-control-request-method': 'POST',
+            'access-control-request-headers': 'content-type,x-namespace,authorization',
+          },
+        });
+      const admitted = await preflight('http://localhost:8233');
+      expect(admitted.status).toBe(204);
+      expect(admitted.headers.get('access-control-allow-origin')).toBe('http://localhost:8233');
+      expect(admitted.headers.get('access-control-allow-methods')).toMatch(/POST/);
+      expect(admitted.headers.get('access-control-allow-headers')).toMatch(
+        /content-type.*x-namespace.*authorization/,
+      );
+      const other = await preflight('http://elsewhere.example');
+      expect(other.status).toBe(403);
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
       expect((await post(undefined)).status).toBe(401);
       expect((await post('wrong')).status).toBe(401);
       const res = await post(TOKEN);

@@ -94,6 +94,11 @@ const robots = new FakeRobots();
 
 beforeAll(async () => {
   db = await startTestDatabase();
+  // The campaign the notices' tasks belong to (migration 064's keys), its row only.
+  await db.pool.query(
+    `INSERT INTO campaigns (campaign_id, name, county, year, time_zone, definition, calendar, workflow_id)
+     VALUES ('yx-2026', '营商环境考核', '样例县', 2026, 'Asia/Shanghai', '{}', '{}', 'yx-2026')`,
+  );
   await robots.start();
 });
 afterAll(async () => {
@@ -120,6 +125,15 @@ async function insertNotice(
   channels: Record<string, ChannelConfig>,
   text: { title?: string; body?: string; recipients?: string[] } = {},
 ): Promise<void> {
+  // The notice's task, recorded first (migration 064: a notice belongs to a recorded task).
+  await db.pool.query(
+    `INSERT INTO tasks (task_id, workflow_id, campaign_id, kind, title, unit_id, assignee, review,
+       state, due_at, warning_ms, time_zone, created_at, last_seq)
+     VALUES ($1, $1, 'yx-2026', 'measure', $1, 'scjgj', 'zhang-san', false, 'open', now(), 0,
+       'Asia/Shanghai', now(), 1)
+     ON CONFLICT (task_id) DO NOTHING`,
+    [`task-${noticeId}`],
+  );
   await db.pool.query(
     `INSERT INTO notices (notice_id, campaign_id, task_id, event_seq, kind, recipients, title, body)
      VALUES ($1, 'yx-2026', $2, 1, 'escalated', $3, $4, $5)`,

@@ -9,12 +9,18 @@ import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { taskStartOptions } from '../../domain/task-start.ts';
 import { submitUpdate, taskViewQuery } from '../../domain/messages.ts';
 import { HOUR } from '../../domain/time.ts';
 import { startTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
-import { demoFixture, goodData, taskInput, type Fixture } from '../helpers/task-fixture.ts';
-import { devServerEnv } from '../helpers/temporal.ts';
+import {
+  demoFixture,
+  goodData,
+  recordFixtureCampaign,
+  taskInput,
+  type Fixture,
+} from '../helpers/task-fixture.ts';
+import { startTaskAsChild, starterWorker } from '../helpers/start-task.ts';
+import { devServerEnv, type RunningWorker } from '../helpers/temporal.ts';
 import { WorkerProcess } from '../helpers/worker-process.ts';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -22,6 +28,7 @@ Runtime.install({ logger: new DefaultLogger('ERROR') });
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
 let fx: Fixture;
+let starter: RunningWorker;
 const taskQueue = `fence-${randomUUID()}`;
 const workers: WorkerProcess[] = [];
 let workerEnv: NodeJS.ProcessEnv;
@@ -30,6 +37,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
   [env, db, fx] = await Promise.all([devServerEnv(), startTestDatabase(), demoFixture()]);
+  starter = await starterWorker(env, db.pool);
+  await recordFixtureCampaign(db.pool, fx);
   workerEnv = {
     TEMPORAL_ADDRESS: env.address,
     TEMPORAL_NAMESPACE: 'default',
@@ -41,6 +50,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const w of workers) if (!w.exit) await w.stop(10_000);
+  await starter?.stop();
   await db?.close();
 }, 60_000);
 
@@ -55,10 +65,9 @@ describe('projections behind the history', () => {
 
     // A task without review: a submission makes it done (events 2 and 3).
     const input = taskInput(fx, Date.now() + 48 * HOUR, { review: false });
-    const handle = await env.client.workflow.start('taskWorkflow', {
-      ...taskStartOptions(input),
+    const handle = await startTaskAsChild(env.client, input, {
       taskQueue,
-      args: [input],
+      starterQueue: starter.taskQueue,
     });
     for (;;) {
       const r = await db.pool.query('SELECT 1 FROM tasks WHERE task_id = $1', [input.taskId]);

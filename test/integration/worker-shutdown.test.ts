@@ -19,13 +19,19 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listMigrations } from '../../db/migrate.ts';
-import { taskStartOptions } from '../../domain/task-start.ts';
 import { type TaskInput } from '../../domain/task.ts';
 import { submitUpdate } from '../../domain/messages.ts';
 import { HOUR } from '../../domain/time.ts';
 import { startTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
-import { demoFixture, goodData, taskInput, type Fixture } from '../helpers/task-fixture.ts';
-import { devServerEnv } from '../helpers/temporal.ts';
+import {
+  demoFixture,
+  goodData,
+  recordFixtureCampaign,
+  taskInput,
+  type Fixture,
+} from '../helpers/task-fixture.ts';
+import { startTaskAsChild, starterWorker } from '../helpers/start-task.ts';
+import { devServerEnv, type RunningWorker } from '../helpers/temporal.ts';
 import { WorkerProcess } from '../helpers/worker-process.ts';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -174,6 +180,7 @@ let stopped: WorkerProcess;
 let survivor: WorkerProcess;
 let slowTask: TaskInput;
 let workerEnv: NodeJS.ProcessEnv;
+let starter: RunningWorker;
 
 beforeAll(async () => {
   // A fresh database: the two workers apply the migrations themselves, at the same time.
@@ -196,6 +203,9 @@ beforeAll(async () => {
   workers = [new WorkerProcess('worker A', workerEnv), new WorkerProcess('worker B', workerEnv)];
   webhook.pids = workers.map((w) => w.pid);
   await Promise.all(workers.map((w) => w.waitForLog(/polling task queue/)));
+  // The workers have migrated the database by now: the tasks' campaign can be recorded.
+  await recordFixtureCampaign(db.pool, fx);
+  starter = await starterWorker(env, db.pool);
   // Both poll for workflow and activity tasks before any work is handed out.
   for (const taskQueueType of [
     TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
@@ -218,6 +228,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(workers.map((w) => w.stop(GRACE_MS + 5_000)));
+  await starter?.stop();
   await webhook.close();
   await env?.teardown();
   await db?.close();
@@ -233,12 +244,9 @@ function newTask(path: string): TaskInput {
   });
 }
 
+/** A task started as production starts one: by a workflow of its campaign. */
 function startTask(input: TaskInput) {
-  return env.client.workflow.start('taskWorkflow', {
-    ...taskStartOptions(input),
-    taskQueue,
-    args: [input],
-  });
+  return startTaskAsChild(env.client, input, { taskQueue, starterQueue: starter.taskQueue });
 }
 
 /** A task started and handed in (no review: done on submission), and a system check. */

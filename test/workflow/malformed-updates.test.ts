@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { submitUpdate } from '../../domain/messages.ts';
 import { HOUR } from '../../domain/time.ts';
 import { demoFixture, goodData, taskInput, type Fixture } from '../helpers/task-fixture.ts';
+import { startTaskAsChild } from '../helpers/start-task.ts';
 import { startHarness, type Harness } from '../helpers/temporal.ts';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -39,11 +40,7 @@ describe('updates of the wrong shape', () => {
   it('are refused by the task with the field named, and change nothing', async () => {
     const { env, db, taskQueue } = harness;
     const input = taskInput(fx, Date.now() + 48 * HOUR);
-    const h = await env.client.workflow.start('taskWorkflow', {
-      taskQueue,
-      workflowId: input.taskId,
-      args: [input],
-    });
+    const h = await startTaskAsChild(env.client, input, { taskQueue });
     const send = (arg: unknown) =>
       h.executeUpdate(submitUpdate, { args: [arg as never], updateId: randomUUID() });
     const actor = input.assignee;

@@ -3,7 +3,12 @@
 // reassignment, cancellation) and the review loop, checked in the PostgreSQL projection.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import {
+  ApplicationFailure,
+  WorkflowFailedError,
+  WorkflowUpdateFailedError,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -27,8 +32,17 @@ import {
   zonedInstant,
 } from '../../domain/time.ts';
 import type { TestDatabase } from '../helpers/postgres.ts';
-import { demoFixture, goodData, taskInput, type Fixture } from '../helpers/task-fixture.ts';
-import { settle, startHarness, type Harness } from '../helpers/temporal.ts';
+import {
+  demoFixture,
+  goodData,
+  recordFixtureCampaign,
+  taskInput,
+  type Fixture,
+} from '../helpers/task-fixture.ts';
+import { refusalTexts } from '../../domain/refusal.ts';
+import { taskStartOptions } from '../../domain/task-start.ts';
+import { startTaskAsChild } from '../helpers/start-task.ts';
+import { finishedResult, settle, startHarness, type Harness } from '../helpers/temporal.ts';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
@@ -44,18 +58,16 @@ beforeAll(async () => {
     demoFixture(),
   ]);
   ({ env, db, taskQueue } = harness);
+  await recordFixtureCampaign(db.pool, fx);
 });
 
 afterAll(async () => {
   await harness?.close();
 });
 
+/** A task started as production starts one: by a workflow of its campaign. */
 async function start(input: TaskInput): Promise<WorkflowHandle> {
-  return env.client.workflow.start('taskWorkflow', {
-    taskQueue,
-    workflowId: input.taskId,
-    args: [input],
-  });
+  return startTaskAsChild(env.client, input, { taskQueue });
 }
 
 interface EventRow {
@@ -410,6 +422,7 @@ describe('a supervised task under time skipping', () => {
     const campaignId = `perf-${randomUUID().slice(0, 8)}`;
     const onTime = taskInput(fx, now + DAY, { campaignId, review: false });
     const late = taskInput(fx, now + HOUR, { campaignId, review: false });
+    await recordFixtureCampaign(db.pool, fx, campaignId);
     const ht = await start(onTime);
     const hl = await start(late);
     await ht.executeUpdate(submitUpdate, { args: [req('scjgj-staff1', { data: goodData })] });
@@ -441,7 +454,8 @@ describe('a supervised task under time skipping', () => {
     const input = taskInput(fx, now + DAY, { review: false });
     const parent = await env.client.workflow.start('taskParentWorkflow', {
       taskQueue,
-      workflowId: `parent-${input.taskId}`,
+      // A parent of the task's own campaign: only such a workflow may start it.
+      workflowId: `${input.campaignId}/parent/${randomUUID()}`,
       args: [input],
     });
     const child = env.client.workflow.getHandle(input.taskId);
@@ -459,6 +473,78 @@ describe('a supervised task under time skipping', () => {
     const r = (await parent.result()) as { result: TaskOutcome; signalled: TaskOutcome | null };
     expect(r.result).toMatchObject({ taskId: input.taskId, state: 'done', onTime: true });
     expect(r.signalled).toEqual(r.result);
+  });
+
+  it('refuses to run when a bare client starts it, or a workflow of another campaign: nothing projected, nobody notified', async () => {
+    const now = await env.currentTimeMs();
+    const projected = async (taskId: string) => {
+      const r = await db.pool.query<{ n: string }>(
+        `SELECT (SELECT count(*) FROM tasks WHERE task_id = $1)
+              + (SELECT count(*) FROM task_events WHERE task_id = $1)
+              + (SELECT count(*) FROM notices WHERE task_id = $1) AS n`,
+        [taskId],
+      );
+      return Number(r.rows[0]!.n);
+    };
+    const failureOf = async (h: WorkflowHandle) => {
+      try {
+        await h.result();
+      } catch (e) {
+        expect(e).toBeInstanceOf(WorkflowFailedError);
+        return e as WorkflowFailedError;
+      }
+      throw new Error('expected the task to be refused');
+    };
+
+    // Started straight from a client, as anyone who can reach Temporal could, with any input.
+    const bare = taskInput(fx, now + DAY, {
+      taskId: 'demo-2026/kbqy/questionnaire/scjgj/forged',
+    });
+    const h = await env.client.workflow.start('taskWorkflow', {
+      ...taskStartOptions(bare),
+      taskQueue,
+      args: [bare],
+    });
+    const e = await failureOf(h);
+    expect(e.cause).toBeInstanceOf(ApplicationFailure);
+    expect((e.cause as ApplicationFailure).type).toBe('Refused');
+    const texts = refusalTexts(e);
+    expect(texts?.en).toMatch(
+      /^Task demo-2026\/kbqy\/questionnaire\/scjgj\/forged refused: a task runs only as the child of a workflow of its campaign "demo-2026".*started directly, without a parent workflow/,
+    );
+    expect(texts?.zh).toMatch(/督办事项 .* 被拒绝：.*此次启动没有上级流程/);
+    expect(await projected(bare.taskId)).toBe(0);
+    // It ran nothing: no activity, no local activity (the projection), no timer.
+    const history = await h.fetchHistory();
+    const kinds = (history.events ?? []).map((ev) =>
+      Object.keys(ev).find((k) => k.endsWith('Attributes')),
+    );
+    expect(kinds.filter((k) => /activity|marker|timer/i.test(k ?? ''))).toEqual(
+      // the patch marker only
+      ['markerRecordedEventAttributes'],
+    );
+    if (process.env.SAVE_HISTORIES) {
+      writeFileSync('test/replay/histories/task-refused-unparented.json', historyToJSON(history));
+    }
+
+    // Started by a workflow, but one of another campaign.
+    const foreign = taskInput(fx, now + DAY);
+    const parent = await env.client.workflow.start('taskStarterWorkflow', {
+      taskQueue,
+      workflowId: `other-2026/test-starter/${randomUUID()}`,
+      args: [foreign, taskQueue],
+    });
+    await finishedResult(parent);
+    const e2 = await failureOf(env.client.workflow.getHandle(foreign.taskId));
+    expect(refusalTexts(e2)?.en).toMatch(
+      /started by workflow "other-2026\/test-starter\/.*", which is not one of campaign "demo-2026"/,
+    );
+    expect(await projected(foreign.taskId)).toBe(0);
+
+    // The same task started by a workflow of its own campaign runs.
+    const fine = await start(taskInput(fx, now + DAY, { review: false }));
+    await fine.executeUpdate(submitUpdate, { args: [req('scjgj-staff1', { data: goodData })] });
+    expect(await fine.result()).toMatchObject({ state: 'done' });
   });
 
   it('lives a full life in under 100 history events, and saves that history for replay', async () => {
