@@ -7,7 +7,13 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { submitUpdate } from '../../domain/messages.ts';
 import { HOUR } from '../../domain/time.ts';
-import { demoFixture, goodData, taskInput, type Fixture } from '../helpers/task-fixture.ts';
+import {
+  demoFixture,
+  goodData,
+  recordFixtureCampaign,
+  taskInput,
+  type Fixture,
+} from '../helpers/task-fixture.ts';
 import { startTaskAsChild } from '../helpers/start-task.ts';
 import { startHarness, type Harness } from '../helpers/temporal.ts';
 
@@ -21,6 +27,7 @@ beforeAll(async () => {
     startHarness('time-skipping', { withTestParents: true }),
     demoFixture(),
   ]);
+  await recordFixtureCampaign(harness.db.pool, fx);
 });
 afterAll(async () => {
   await harness?.close();
@@ -41,6 +48,15 @@ describe('updates of the wrong shape', () => {
     const { env, db, taskQueue } = harness;
     const input = taskInput(fx, Date.now() + 48 * HOUR);
     const h = await startTaskAsChild(env.client, input, { taskQueue });
+    const types = async () =>
+      (
+        await db.pool.query<{ type: string }>(
+          'SELECT type FROM task_events WHERE task_id = $1 ORDER BY seq',
+          [input.taskId],
+        )
+      ).rows.map((e) => e.type);
+    // The task has recorded its creation before anything is sent to it.
+    while (!(await types()).includes('created')) await new Promise((r) => setTimeout(r, 50));
     const send = (arg: unknown) =>
       h.executeUpdate(submitUpdate, { args: [arg as never], updateId: randomUUID() });
     const actor = input.assignee;
@@ -52,11 +68,7 @@ describe('updates of the wrong shape', () => {
       /^submit: note is too long/,
     );
     expect(await refusal(send(null))).toBe('submit: (the request) must be object');
-    const events = await db.pool.query<{ type: string }>(
-      'SELECT type FROM task_events WHERE task_id = $1 ORDER BY seq',
-      [input.taskId],
-    );
-    expect(events.rows.map((e) => e.type)).toEqual(['created']);
+    expect(await types()).toEqual(['created']);
 
     const ok = await h.executeUpdate(submitUpdate, {
       args: [{ requestId: randomUUID(), actor, data: goodData }],
