@@ -11,7 +11,7 @@ import type {
   UnitKind,
 } from './definition.ts';
 import { validateFieldData } from './fields.ts';
-import { checkStepData, type StepKind } from './rectification.ts';
+import { checkStepProblems, type StepKind } from './rectification.ts';
 import type { Colour } from './schedule.ts';
 import type { Instant } from './time.ts';
 import { Refusal } from './refusal.ts';
@@ -377,11 +377,16 @@ export function checkRequest(
       }
       if (t.completion.step) {
         const { kind, problemCount, timeZone } = t.completion.step;
-        const problems = checkStepData(kind, req.data, { problemCount, roster, timeZone, now });
+        const problems = checkStepProblems(kind, req.data, {
+          problemCount,
+          roster,
+          timeZone,
+          now,
+        });
         if (problems.length)
           throw new Refusal(
-            `the ${kind} data are not valid: ${problems.join('; ')}`,
-            `填报内容有误：${problems.join('；')}`,
+            `the ${kind} data are not valid: ${problems.map((p) => p.en).join('; ')}`,
+            `填报内容有误：${problems.map((p) => p.zh).join('；')}`,
           );
       } else if (t.completion.fields.length > 0 || req.data) {
         const problems = validateFieldData(t.completion.fields, req.data);
