@@ -279,7 +279,12 @@ export class SimulatedDepartments {
       const tries = (this.tries.get(key) ?? 0) + 1;
       this.tries.set(key, tries);
       const r = (await fn()) as CliRun;
-      if (!SimulatedDepartments.unreached(r) || tries >= 30) this.done.add(key);
+      // Refused because a workflow has not caught up with the phase yet (an indicator still in
+      // data entry while the campaign is in verification, say, after a server restart): the
+      // person tries again shortly, as for a command that did not get through.
+      const behind = r.code !== 0 && /现处于|is in (?:scheduled|training|dataEntry)\b/.test(`${r.stdout}\n${r.stderr}`); // prettier-ignore
+      if ((!SimulatedDepartments.unreached(r) && !behind) || tries >= 30) this.done.add(key);
+      else if (behind) await new Promise((res) => setTimeout(res, 1000));
       return true;
     };
     if (phase === 'verification' || phase === 'reporting' || phase === 'closing') {
