@@ -213,6 +213,19 @@ const INDEXED_TYPE: Record<string, number> = {
 export async function startDevServer(
   opts: { uiPort?: number } = {},
 ): Promise<TestWorkflowEnvironment> {
+  // A dev server that dies at start (a port taken between our check and its bind by another
+  // test's server starting at the same moment: it panics with exit code 2) is started again on
+  // other ports, twice at most; one that stays up but does not answer is not.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevServerOnce(opts);
+    } catch (e) {
+      if (attempt >= 3 || !/\(it exited/.test(String((e as Error).message))) throw e;
+    }
+  }
+}
+
+async function startDevServerOnce(opts: { uiPort?: number }): Promise<TestWorkflowEnvironment> {
   const path = await ensureTemporalCli();
   const port = await freePort();
   const args = [
