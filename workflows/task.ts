@@ -334,6 +334,9 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
         // caller, told "no worker answered", had no reason to try again. The checks below run
         // after the wait, against the state as it is then (patched: executions from before
         // keep their histories). A timer would do as well but fires only about a second later.
+        // Inline, not through a helper of workflows/lib/fence.ts: an extra async call here
+        // yields once more before the handler goes on, which changes the order of commands
+        // in histories recorded without the patch (task-update-with-start.json replays it).
         if (patched('accepted-before-projection')) await acknowledgeUpdate();
         const prior = processed.get(`${name}:${req.requestId}`);
         if (prior) return prior;

@@ -20,11 +20,6 @@ const { acknowledgeUpdate } = proxyActivities<ReturnType<typeof createActivities
   retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' },
 });
 
-/** Waits until the update being handled is durably accepted (see above). */
-export async function acceptDurably(): Promise<void> {
-  if (patched('accepted-before-projection')) await acknowledgeUpdate();
-}
-
 /** Refuses a request whose shape is wrong (domain/payloads.ts), as an ApplicationFailure. */
 export function checkShape(update: string, request: unknown): void {
   const p = payloadProblem(update, request);
