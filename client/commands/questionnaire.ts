@@ -15,8 +15,11 @@ import {
   checkAnswerRows,
   parseDay,
   percent,
+  type NonRespondent,
   type ResponseRates,
 } from '../../domain/questionnaire.ts';
+import type { CampaignDefinition } from '../../domain/definition.ts';
+import type { RaiseTaskRequest } from '../../domain/raise-task.ts';
 import { formatIsoOffset, formatLocal } from '../../domain/time.ts';
 import { derivedRequestId, sendUpdate, withDb } from '../connections.ts';
 import { CliError, EXIT, UsageError } from '../errors.ts';
@@ -254,13 +257,72 @@ function assigneeOf(people: { id: string; role: string }[]): string | undefined 
   )?.id;
 }
 
+export interface ChasePlan {
+  /** The raiseTask requests to send, one per department with enterprises not answered. */
+  requests: (RaiseTaskRequest & { requestId: string; key: string; enterprises: number })[];
+  /** Departments left alone, and why. */
+  skipped: { unit: string; taskId: string; reason: string }[];
+}
+
 /**
- * Raises, for each department with enterprises that have not answered, a task to help them
- * answer (协助企业填报) through the campaign's update raiseTask. Its id is keyed by the set of
- * enterprises, and its request id by the campaign, the department and that set: the command run
- * again raises nothing new (the campaign answers the same request with the same task), and a
- * department whose chase task is still open is left to it.
+ * The chase tasks (协助企业填报) to raise: one per department with enterprises that have not
+ * answered. The task's key is derived from that set of enterprises and the request id from the
+ * campaign, the department and the key, so the same plan sent twice is answered by the campaign
+ * with the same task; a department whose chase task is still open is left to it.
  */
+export function chasePlan(
+  campaignId: string,
+  def: CampaignDefinition,
+  nonRespondents: Map<string, NonRespondent[]>,
+  open: { unit_id: string; task_id: string }[],
+  opts: { as: string; due: string; operator?: string },
+): ChasePlan {
+  const indicatorNames = new Map(def.indicators.map((i) => [i.code, i.name]));
+  const plan: ChasePlan = { requests: [], skipped: [] };
+  for (const [unitId, enterprises] of nonRespondents) {
+    const unit = def.units.find((u) => u.id === unitId);
+    if (!unit) continue;
+    const key = `qn-${derivedRequestId(...enterprises.map((e) => `${e.creditCode}:${e.indicators.join(',')}`)).slice(0, 12)}`;
+    const taskId = `${campaignId}/_/${CHASE_KIND}/${unitId}/${key}`;
+    const already = open.find((o) => o.unit_id === unitId);
+    if (already && already.task_id !== taskId) {
+      plan.skipped.push({
+        unit: unitId,
+        taskId: already.task_id,
+        reason: 'a chase task is still open',
+      });
+      continue;
+    }
+    const assignee = assigneeOf(unit.people);
+    if (!assignee) {
+      plan.skipped.push({
+        unit: unitId,
+        taskId: '',
+        reason: 'the unit has nobody to assign it to',
+      });
+      continue;
+    }
+    const { title, instructions } = chaseTaskText(unit.name, enterprises, indicatorNames);
+    plan.requests.push({
+      requestId: derivedRequestId('questionnaire-chase', campaignId, unitId, key),
+      actor: opts.as,
+      ...(opts.operator ? { operator: opts.operator } : {}),
+      unit: unitId,
+      assignee,
+      title,
+      instructions,
+      due: opts.due,
+      kind: CHASE_KIND,
+      key,
+      review: false,
+      note: true,
+      enterprises: enterprises.length,
+    });
+  }
+  return plan;
+}
+
+/** Raises the chase tasks of `chasePlan` through the campaign's update raiseTask. */
 export async function chaseCommand(
   campaignId: string,
   opts: { as: string; due: string },
@@ -277,53 +339,27 @@ export async function chaseCommand(
     return { q: await readQuestionnaire(pool, campaignId), def: c.definition, open: open.rows };
   });
   if (!q.sample) throw new CliError(`campaign "${campaignId}" has no sample yet: nothing to chase`);
-  const indicatorNames = new Map(def.indicators.map((i) => [i.code, i.name]));
+  const plan = chasePlan(campaignId, def, q.nonRespondents, open, {
+    ...opts,
+    operator: cliOperator(),
+  });
   const raised: { unit: string; taskId: string; due: string; enterprises: number }[] = [];
-  const skipped: { unit: string; taskId: string; reason: string }[] = [];
-  for (const [unitId, enterprises] of q.nonRespondents) {
-    const unit = def.units.find((u) => u.id === unitId);
-    if (!unit) continue;
-    const key = `qn-${derivedRequestId(...enterprises.map((e) => `${e.creditCode}:${e.indicators.join(',')}`)).slice(0, 12)}`;
-    const taskId = `${campaignId}/_/${CHASE_KIND}/${unitId}/${key}`;
-    const already = open.find((o) => o.unit_id === unitId);
-    if (already && already.task_id !== taskId) {
-      skipped.push({ unit: unitId, taskId: already.task_id, reason: 'a chase task is still open' });
-      continue;
-    }
-    const assignee = assigneeOf(unit.people);
-    if (!assignee) {
-      skipped.push({ unit: unitId, taskId: '', reason: 'the unit has nobody to assign it to' });
-      continue;
-    }
-    const { title, instructions } = chaseTaskText(unit.name, enterprises, indicatorNames);
-    const requestId = derivedRequestId('questionnaire-chase', campaignId, unitId, key);
+  for (const { enterprises, ...req } of plan.requests) {
     const r = await sendUpdate(
       campaignId,
       raiseTaskUpdate,
-      {
-        requestId,
-        actor: opts.as,
-        operator: cliOperator(),
-        unit: unitId,
-        assignee,
-        title,
-        instructions,
-        due: opts.due,
-        kind: CHASE_KIND,
-        key,
-        review: false,
-        note: true,
-      },
+      req,
       t(out.lang, '下达协助企业填报事项', 'raise a questionnaire chase task'),
-      { updateId: requestId, what: 'campaign' },
+      { updateId: req.requestId, what: 'campaign' },
     );
     raised.push({
-      unit: unitId,
+      unit: req.unit,
       taskId: r.taskId,
       due: formatIsoOffset(r.due, def.campaign.timeZone),
-      enterprises: enterprises.length,
+      enterprises,
     });
   }
+  const { skipped } = plan;
   if (out.json) return printJson({ campaignId, raised, skipped });
   if (!raised.length && !skipped.length)
     return console.log(
