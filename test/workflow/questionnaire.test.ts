@@ -169,10 +169,12 @@ describe('the enterprise questionnaire followed under time skipping', () => {
       });
       await settle(campaign);
       const raised = [];
-      for (const { enterprises: _n, ...req } of p.requests)
+      for (const r of p.requests) {
+        const req = { ...r, enterprises: undefined };
         raised.push(
-          await campaign.executeUpdate(raiseTaskUpdate, { args: [req], updateId: req.requestId }),
+          await campaign.executeUpdate(raiseTaskUpdate, { args: [req], updateId: r.requestId }),
         );
+      }
       return { plan: p, raised };
     };
     const first = await chase();
