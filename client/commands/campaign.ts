@@ -287,7 +287,12 @@ export async function importEnterprisesCommand(
         requireRole(c.definition, opts.as, [BUREAU], 'import the enterprise list');
         // The optional 主管部门 and 问卷指标 columns (domain/questionnaire.ts).
         const roll = enterpriseRollColumns(rows, header, c.definition);
-        rejected.push(...roll.rejected);
+        // One entry per line: the list's own problems and its questionnaire columns' together.
+        for (const p of roll.rejected) {
+          const same = rejected.find((r) => r.line === p.line);
+          if (same) same.message = `${same.message}; ${p.message}`;
+          else rejected.push(p);
+        }
         rejected.sort((a, b) => a.line - b.line);
         if (rejected.length) refuseRows(opts.file, rejected, out);
         if (!good.length) throw new CliError(`${opts.file} holds no enterprises`);

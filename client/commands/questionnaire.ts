@@ -25,7 +25,7 @@ import { derivedRequestId, sendUpdate, withDb } from '../connections.ts';
 import { CliError, EXIT, UsageError } from '../errors.ts';
 import { colour, printJson, t, table, type Lang, type OutputOptions } from '../output.ts';
 import { placeOf, readTableFile } from '../table-file.ts';
-import { loadRunningCampaign } from './board.ts';
+import { loadCampaign, loadRunningCampaign } from './board.ts';
 import { BUREAU, EVALUATOR, requireRole } from './roles.ts';
 import { cliOperator } from './tasks.ts';
 
@@ -212,10 +212,8 @@ export async function questionnaireStatusCommand(
   out: OutputOptions,
 ): Promise<void> {
   const { q, def } = await withDb(async (pool) => {
-    const c = await loadRunningCampaign(pool, campaignId).catch(async (e: unknown) => {
-      if (e instanceof CliError && /no campaign/.test(e.message)) throw e;
-      return (await import('./board.ts')).loadCampaign(pool, campaignId);
-    });
+    // Read-only: an ended campaign's questionnaire can still be read.
+    const c = await loadCampaign(pool, campaignId);
     return { q: await readQuestionnaire(pool, campaignId), def: c.definition };
   });
   const nonRespondents = [...q.nonRespondents.entries()]
@@ -464,7 +462,7 @@ export async function listVisitsCommand(
   out: OutputOptions,
 ): Promise<void> {
   const { visits, items } = await withDb(async (pool) => {
-    await (await import('./board.ts')).loadCampaign(pool, campaignId);
+    await loadCampaign(pool, campaignId);
     const visits = await pool.query<{
       code: string;
       no: number;
