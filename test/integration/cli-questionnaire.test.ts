@@ -249,6 +249,14 @@ describe('the enterprise questionnaire driven through the command line', () => {
         ],
       },
     ]);
+    // For people: the board's line, and the status with who has not answered.
+    const boardText = await cli('status', id);
+    expect(boardText.stdout).toContain('企业问卷答卷率 60% (3/5)  zjj 33.3%');
+    const statusText = await cli('questionnaire', 'status', id, '--lang', 'en');
+    expect(statusText.code).toBe(0);
+    expect(statusText.stdout).toContain('Enterprise questionnaire response rate: 60% (3/5)');
+    expect(statusText.stdout).toContain(`zjj 县住房和城乡建设局: 2 not answered`);
+    expect(statusText.stdout).toContain(`  ${B} 乙建筑有限公司  jzxk`);
     const digest = await ok<{ questionnaire: Rates }>('report', 'dispatch', id);
     expect(digest.questionnaire.byIndicator).toContainEqual({
       code: 'jzxk',
@@ -370,6 +378,10 @@ describe('the enterprise questionnaire driven through the command line', () => {
         outcome: 'discrepant',
       }),
     ]);
+    const visitsText = await cli('visit', 'list', id);
+    expect(visitsText.stdout).toMatch(
+      /jzxk\s+│?\s*实地核查\s+│?\s*2026-11-05\s+│?\s*县政务服务中心住建窗口\s+│?\s*有差异/,
+    );
     const flagged = await q<{ flagged: boolean }>(
       `SELECT flagged FROM indicator_status WHERE campaign_id = $1 AND code = 'jzxk'`,
       id,
