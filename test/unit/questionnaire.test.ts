@@ -16,6 +16,10 @@ import {
   responseRates,
 } from '../../domain/questionnaire.ts';
 import { parseXlsxTable } from '../../client/table-file.ts';
+import { BusinessCalendar } from '../../domain/calendar.ts';
+import { planCampaign } from '../../domain/campaign.ts';
+import { raisedTask } from '../../domain/raise-task.ts';
+import { definitionFrom } from '../helpers/moved-definition.ts';
 
 const A = withCreditCheck('91340523MA2N0XYP1');
 const B = withCreditCheck('91340523MA2N0XYP2');
@@ -235,6 +239,39 @@ describe('the chase task text', () => {
     const one = chaseTaskText('县税务局', [many[0]!], new Map());
     expect(one.title).toBe(
       '协助企业填报问卷：县税务局主管的 1 家抽样企业未答卷——第1号建筑工程有限公司',
+    );
+  });
+});
+
+describe('a chase task raised through the campaign', () => {
+  const { def, calendar } = definitionFrom('2026-11-02', 'qn-unit');
+  const plan = planCampaign(def, calendar, new BusinessCalendar(calendar));
+  const now = Date.parse('2026-11-02T10:00:00+08:00');
+  const req = {
+    requestId: 'r1',
+    actor: 'spj-coord',
+    unit: 'zjj',
+    assignee: 'zjj-staff1',
+    title: '协助企业填报问卷',
+    due: '2026-11-04T18:00',
+    kind: 'enterprise-assist',
+    key: 'qn-abc',
+    review: false,
+    note: true,
+  };
+
+  it('is of its own kind and carries the full list as its instructions', () => {
+    const task = raisedTask(plan, { ...req, instructions: '1. 乙建筑有限公司' }, now);
+    expect(task.taskId).toBe('qn-unit/_/enterprise-assist/zjj/qn-abc');
+    expect(task.kind).toBe('enterprise-assist');
+    expect(task.instructions).toBe('1. 乙建筑有限公司');
+    expect(task.review).toBe(false);
+    expect('instructions' in raisedTask(plan, req, now)).toBe(false);
+  });
+
+  it('refuses instructions longer than 4000 characters', () => {
+    expect(() => raisedTask(plan, { ...req, instructions: '企'.repeat(4001) }, now)).toThrow(
+      /instructions are longer than 4000 characters/,
     );
   });
 });
