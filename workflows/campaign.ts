@@ -83,9 +83,41 @@ const { compileDispatch } = proxyActivities<ReturnType<typeof createActivities>>
   retry: { initialInterval: '5 seconds', maximumInterval: '5 minutes' },
 });
 
+/**
+ * Everything a campaign workflow changes as it runs, in one place: its handlers read, claim
+ * and change it here (windows and phase, closed indicators, results, requests handled).
+ */
+class CampaignRun {
+  closed!: Set<string>;
+  lastDispatchAt!: number | null;
+  results!: NonNullable<CampaignInput['carried']>['results'];
+  handled!: ActionRequests<string>;
+  /** The phase windows in force: the plan's, until the bureau moves a phase. */
+  windows!: CampaignWindows;
+  cancelled!: NonNullable<NonNullable<CampaignInput['carried']>['cancelled']> | null;
+  /**
+   * What the clock loop goes by: the windows and the cancellation once their handler has
+   * finished its awaits. A handler that woke the loop before its local activity returned would
+   * let the loop's commands and its own interleave differently on replay.
+   */
+  clockWindows!: CampaignWindows;
+  stopped!: boolean;
+  eventSeq!: number;
+  phase!: CampaignPhase;
+  version!: number;
+  /** The phase last written to the search attribute: written again only when it changes. */
+  upsertedPhase!: string | null;
+  raised!: Set<string>;
+  rectified!: Set<string>;
+  /** The phase last written to the projection (a move changes `phase` before the loop sees it). */
+  projectedPhase!: CampaignPhase;
+  cycles!: number;
+}
+
 export async function campaignWorkflow(
   input: CampaignInput,
 ): Promise<{ campaignId: string; closed: string[] }> {
+  const st = new CampaignRun();
   const { plan } = input;
   const calendar = new BusinessCalendar(input.calendar);
   const carried = input.carried ?? {
@@ -96,42 +128,37 @@ export async function campaignWorkflow(
     results: null,
     handledRequests: [],
   };
-  const closed = new Set(carried.closed);
-  let lastDispatchAt = carried.lastDispatchAt;
-  let results = carried.results;
+  st.closed = new Set(carried.closed);
+  st.lastDispatchAt = carried.lastDispatchAt;
+  st.results = carried.results;
   // Handled requests are remembered per action (patched: executions from before share one set).
-  const handled = patched('requests-per-action')
+  st.handled = patched('requests-per-action')
     ? new ActionRequests(true, carried.handledRequests)
     : new ActionRequests(false, carried.handledRequests, Number.POSITIVE_INFINITY);
-  /** The phase windows in force: the plan's, until the bureau moves a phase. */
-  let windows: CampaignWindows = carried.windows ?? {
+  st.windows = carried.windows ?? {
     phases: plan.phases,
     dataEntry: Object.fromEntries(plan.indicators.map((i) => [i.code, i.dataEntry])),
   };
-  let cancelled = carried.cancelled ?? null;
-  /**
-   * What the clock loop goes by: the windows and the cancellation once their handler has
-   * finished its awaits. A handler that woke the loop before its local activity returned would
-   * let the loop's commands and its own interleave differently on replay.
-   */
-  let clockWindows = windows;
-  let stopped = cancelled !== null;
-  let eventSeq = carried.eventSeq ?? 0;
-  let phase: CampaignPhase = campaignPhaseAt(windows.phases, Date.now());
-  let version = 0;
+  st.cancelled = carried.cancelled ?? null;
+  st.clockWindows = st.windows;
+  st.stopped = st.cancelled !== null;
+  st.eventSeq = carried.eventSeq ?? 0;
+  st.phase = campaignPhaseAt(st.windows.phases, Date.now());
+  st.version = 0;
   const codes = plan.indicators.map((i) => i.code);
 
-  /** The phase last written to the search attribute: written again only when it changes. */
-  let upsertedPhase: string | null = null;
+  st.upsertedPhase = null;
   const describe = () => {
-    if (upsertedPhase !== phase || !patched('upsert-on-change')) {
-      upsertSearchAttributes([{ key: SA.phase, value: phase }]);
-      upsertedPhase = phase;
+    if (st.upsertedPhase !== st.phase || !patched('upsert-on-change')) {
+      upsertSearchAttributes([{ key: SA.phase, value: st.phase }]);
+      st.upsertedPhase = st.phase;
     }
     setCurrentDetails(
-      `${plan.name}：${PHASE_ZH[phase]}；指标 ${codes.length} 项，已结束 ${closed.size} 项` +
-        (lastDispatchAt ? `；最近一次每日调度 ${formatLocal(lastDispatchAt, plan.timeZone)}` : '') +
-        (results ? `；已导入评价结果 ${results.length} 项` : '') +
+      `${plan.name}：${PHASE_ZH[st.phase]}；指标 ${codes.length} 项，已结束 ${st.closed.size} 项` +
+        (st.lastDispatchAt
+          ? `；最近一次每日调度 ${formatLocal(st.lastDispatchAt, plan.timeZone)}`
+          : '') +
+        (st.results ? `；已导入评价结果 ${st.results.length} 项` : '') +
         '。',
     );
   };
@@ -143,18 +170,18 @@ export async function campaignWorkflow(
     indicatorClosedSignal,
     ({ code }) => (codes.includes(code) ? indicatorWorkflowId(plan.campaignId, code) : null),
     ({ code }) => {
-      closed.add(code);
-      version++;
+      st.closed.add(code);
+      st.version++;
     },
   );
   setHandler(campaignStatusQuery, () => ({
     campaignId: plan.campaignId,
-    phase,
-    closedIndicators: [...closed],
-    lastDispatch: lastDispatchAt ? new Date(lastDispatchAt).toISOString() : null,
-    resultsImported: results !== null,
-    windows: windows.phases,
-    cancelled,
+    phase: st.phase,
+    closedIndicators: [...st.closed],
+    lastDispatch: st.lastDispatchAt ? new Date(st.lastDispatchAt).toISOString() : null,
+    resultsImported: st.results !== null,
+    windows: st.windows.phases,
+    cancelled: st.cancelled,
   }));
 
   const refuse = (message: string, zh?: string): never => {
@@ -183,12 +210,12 @@ export async function campaignWorkflow(
   };
   /** What may still happen to the campaign: refused alike everywhere once it has ended. */
   const requireRunning = () => {
-    if (cancelled)
+    if (st.cancelled)
       refuse(
-        `campaign ${plan.campaignId} was cancelled: ${cancelled.reason}`,
-        `考核 ${plan.campaignId} 已撤销：${cancelled.reason}`,
+        `campaign ${plan.campaignId} was cancelled: ${st.cancelled.reason}`,
+        `考核 ${plan.campaignId} 已撤销：${st.cancelled.reason}`,
       );
-    if (phase === 'closed')
+    if (st.phase === 'closed')
       refuse(`campaign ${plan.campaignId} has closed`, `考核 ${plan.campaignId} 已结束`);
   };
 
@@ -202,7 +229,7 @@ export async function campaignWorkflow(
   };
   const moved = (req: PhaseMoveRequest): CampaignWindows => {
     try {
-      return movePhase(windows, req, Date.now(), moveContext);
+      return movePhase(st.windows, req, Date.now(), moveContext);
     } catch (e) {
       if (e instanceof PhaseMoveRefused) refuse(e.message, e.zh);
       throw e;
@@ -216,7 +243,7 @@ export async function campaignWorkflow(
     await condition(() => carried.indicatorsStarted);
     await Promise.all(
       codes
-        .filter((c) => !closed.has(c))
+        .filter((c) => !st.closed.has(c))
         .map(async (c) => {
           try {
             const to = indicatorWorkflowId(plan.campaignId, c);
@@ -231,23 +258,23 @@ export async function campaignWorkflow(
   setFencedUpdate(
     movePhaseUpdate,
     async (req: PhaseMoveRequest): Promise<PhaseMoveResult> => {
-      const prior = handled.get('movePhase', req.requestId) as PhaseMoveResult | undefined;
+      const prior = st.handled.get('movePhase', req.requestId) as PhaseMoveResult | undefined;
       if (prior) return prior;
       // Everything is decided before the first await, so concurrent moves apply one by one.
-      windows = moved(req);
-      phase = campaignPhaseAt(windows.phases, Date.now());
-      const seq = ++eventSeq;
+      st.windows = moved(req);
+      st.phase = campaignPhaseAt(st.windows.phases, Date.now());
+      const seq = ++st.eventSeq;
       const at = Date.now();
-      const w = windows.phases[req.phase];
+      const w = st.windows.phases[req.phase];
       const outcome: PhaseMoveResult = {
         campaignId: plan.campaignId,
         phase: req.phase,
         action: req.action,
         start: w.start,
         end: w.end,
-        campaignPhase: phase,
+        campaignPhase: st.phase,
       };
-      handled.set('movePhase', req.requestId, outcome);
+      st.handled.set('movePhase', req.requestId, outcome);
       await recordCampaignEvent({
         campaignId: plan.campaignId,
         seq,
@@ -256,7 +283,7 @@ export async function campaignWorkflow(
         actor: req.actor,
         reason: req.reason,
         detail: { phase: req.phase, start: w.start, end: w.end, requestId: req.requestId },
-        windows: windows.phases,
+        windows: st.windows.phases,
       });
       const move = {
         phase: req.phase,
@@ -265,18 +292,18 @@ export async function campaignWorkflow(
         reason: req.reason,
         at,
       };
-      const now = windows;
+      const now = st.windows;
       await tellIndicators(windowsMovedSignal, (c) => ({
         windows: indicatorWindows(now, c),
         move,
       }));
-      clockWindows = windows;
-      version++;
+      st.clockWindows = st.windows;
+      st.version++;
       return outcome;
     },
     {
       validator: (req: PhaseMoveRequest) => {
-        if (handled.has('movePhase', req?.requestId)) return;
+        if (st.handled.has('movePhase', req?.requestId)) return;
         if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
         requireBureau(req.actor, 'move a phase');
         if (!req.reason?.trim())
@@ -290,16 +317,16 @@ export async function campaignWorkflow(
   setFencedUpdate(
     cancelCampaignUpdate,
     async (req: CancelCampaignRequest) => {
-      const prior = handled.get('cancelCampaign', req.requestId) as {
+      const prior = st.handled.get('cancelCampaign', req.requestId) as {
         campaignId: string;
         status: 'cancelled';
       };
       if (prior) return prior;
       const at = Date.now();
-      cancelled = { actor: req.actor, reason: req.reason, at };
-      const seq = ++eventSeq;
+      st.cancelled = { actor: req.actor, reason: req.reason, at };
+      const seq = ++st.eventSeq;
       const outcome = { campaignId: plan.campaignId, status: 'cancelled' as const };
-      handled.set('cancelCampaign', req.requestId, outcome);
+      st.handled.set('cancelCampaign', req.requestId, outcome);
       await recordCampaignEvent({
         campaignId: plan.campaignId,
         seq,
@@ -313,13 +340,13 @@ export async function campaignWorkflow(
         actor: req.actor,
         reason: req.reason,
       }));
-      stopped = true;
-      version++;
+      st.stopped = true;
+      st.version++;
       return outcome;
     },
     {
       validator: (req: CancelCampaignRequest) => {
-        if (handled.has('cancelCampaign', req?.requestId)) return;
+        if (st.handled.has('cancelCampaign', req?.requestId)) return;
         if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
         requireBureau(req.actor, 'cancel the campaign');
         if (!req.reason?.trim())
@@ -334,7 +361,7 @@ export async function campaignWorkflow(
 
   // The bureau raises a task outside the plan: decided here, from the recorded roster, policy
   // and channels; the task runs as a child and its end needs nothing from the campaign.
-  const raised = new Set<string>(carried.raisedTasks ?? []);
+  st.raised = new Set<string>(carried.raisedTasks ?? []);
   const raise = (req: RaiseTaskRequest) => {
     try {
       return raisedTask(plan, req, Date.now());
@@ -347,14 +374,14 @@ export async function campaignWorkflow(
   setFencedUpdate(
     raiseTaskUpdate,
     async (req: RaiseTaskRequest) => {
-      const prior = handled.get('raiseTask', req.requestId) as
+      const prior = st.handled.get('raiseTask', req.requestId) as
         { taskId: string; due: number } | undefined;
       if (prior) return prior;
       const task = raise(req);
       // Claimed before the first await: the same task raised twice at once is refused.
-      raised.add(task.taskId);
+      st.raised.add(task.taskId);
       const outcome = { taskId: task.taskId, due: task.due };
-      handled.set('raiseTask', req.requestId, outcome);
+      st.handled.set('raiseTask', req.requestId, outcome);
       try {
         await startChild('taskWorkflow', {
           ...taskStartOptions(task),
@@ -367,7 +394,7 @@ export async function campaignWorkflow(
           'Refused',
         );
       }
-      const seq = ++eventSeq;
+      const seq = ++st.eventSeq;
       await recordCampaignEvent({
         campaignId: plan.campaignId,
         seq,
@@ -388,12 +415,12 @@ export async function campaignWorkflow(
     },
     {
       validator: (req: RaiseTaskRequest) => {
-        if (handled.has('raiseTask', req?.requestId)) return;
+        if (st.handled.has('raiseTask', req?.requestId)) return;
         if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
         requireBureau(req.actor, 'raise a task');
         requireRunning();
         const task = raise(req);
-        if (raised.has(task.taskId))
+        if (st.raised.has(task.taskId))
           refuse(
             `task ${task.taskId} was already raised: give another --key`,
             `事项 ${task.taskId} 已下达过：请换一个 --key`,
@@ -404,17 +431,17 @@ export async function campaignWorkflow(
 
   // The bureau rectifies an indicator that has already closed: the rectification runs on its own
   // (an open indicator takes the same request itself, update startRectification).
-  const rectified = new Set<string>(carried.rectifiedClosed ?? []);
+  st.rectified = new Set<string>(carried.rectifiedClosed ?? []);
   setFencedUpdate(
     rectifyClosedUpdate,
     async (req: RectifyClosedRequest) => {
-      const prior = handled.get('rectifyClosed', req.requestId) as
+      const prior = st.handled.get('rectifyClosed', req.requestId) as
         { workflowId: string } | undefined;
       if (prior) return prior;
-      rectified.add(req.code);
+      st.rectified.add(req.code);
       const workflowId = rectificationWorkflowId(plan.campaignId, req.code);
       const outcome = { workflowId };
-      handled.set('rectifyClosed', req.requestId, outcome);
+      st.handled.set('rectifyClosed', req.requestId, outcome);
       const r = rectificationInputFor(plan, req.code, req.reason.trim(), req.actor, null);
       try {
         await startChild('rectificationWorkflow', {
@@ -442,7 +469,7 @@ export async function campaignWorkflow(
     },
     {
       validator: (req: RectifyClosedRequest) => {
-        if (handled.has('rectifyClosed', req?.requestId)) return;
+        if (st.handled.has('rectifyClosed', req?.requestId)) return;
         if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
         requireBureau(req.actor, 'start a rectification');
         requireRunning();
@@ -453,12 +480,12 @@ export async function campaignWorkflow(
             'starting a rectification by hand needs a reason (--reason)',
             '发起整改需要写明原因（--reason）',
           );
-        if (!closed.has(req.code))
+        if (!st.closed.has(req.code))
           refuse(
             `${req.code} has not closed: its indicator takes the rectification itself`,
             `指标 ${req.code} 尚未结束：请在该指标下发起整改`,
           );
-        if (rectified.has(req.code))
+        if (st.rectified.has(req.code))
           refuse(
             `the rectification of ${req.code} was already started`,
             `指标 ${req.code} 的整改已经发起`,
@@ -475,11 +502,11 @@ export async function campaignWorkflow(
   setFencedUpdate(
     recordResultsUpdate,
     async (req: ResultsRequest) => {
-      const prior = handled.get('recordResults', req.requestId) as ResultsOutcome | undefined;
+      const prior = st.handled.get('recordResults', req.requestId) as ResultsOutcome | undefined;
       if (prior) return prior;
       // Claimed before the first await: a second import arriving while this one is recorded is
       // refused by the validator, never applied twice.
-      results = req.results;
+      st.results = req.results;
       await recordResults({ campaignId: plan.campaignId, results: req.results, actor: req.actor });
       await condition(() => carried.indicatorsStarted);
       const rectificationStarted: string[] = [];
@@ -498,23 +525,24 @@ export async function campaignWorkflow(
         imported: req.results.length,
         rectificationStarted: rectificationStarted.sort(),
       };
-      handled.set('recordResults', req.requestId, outcome);
+      st.handled.set('recordResults', req.requestId, outcome);
       // The clock loop wakes once the import is done (as it always has: saved histories replay).
-      version++;
+      st.version++;
       return outcome;
     },
     {
       validator: (req: ResultsRequest) => {
-        if (handled.has('recordResults', req?.requestId)) return;
+        if (st.handled.has('recordResults', req?.requestId)) return;
         if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
         requireBureau(req.actor, 'import results');
-        if (cancelled) refuse(`campaign ${plan.campaignId} was cancelled: ${cancelled.reason}`);
-        if (phase !== 'reporting' && phase !== 'closing')
+        if (st.cancelled)
+          refuse(`campaign ${plan.campaignId} was cancelled: ${st.cancelled.reason}`);
+        if (st.phase !== 'reporting' && st.phase !== 'closing')
           refuse(
-            `results are imported during reporting; the campaign is in ${phase}`,
-            `评价结果在“编制报告”阶段导入；本次考核现处于“${PHASE_ZH[phase] ?? phase}”`,
+            `results are imported during reporting; the campaign is in ${st.phase}`,
+            `评价结果在“编制报告”阶段导入；本次考核现处于“${PHASE_ZH[st.phase] ?? st.phase}”`,
           );
-        if (results !== null)
+        if (st.results !== null)
           refuse('results were already imported for this campaign', '本次考核的评价结果已经导入过');
         if (!Array.isArray(req.results))
           refuse('the results are a list of indicators', '评价结果应为各指标的列表');
@@ -591,43 +619,43 @@ export async function campaignWorkflow(
     );
     carried.indicatorsStarted = true;
   }
-  await projectCampaign({ campaignId: plan.campaignId, phase, status: 'running' });
+  await projectCampaign({ campaignId: plan.campaignId, phase: st.phase, status: 'running' });
   describe();
 
   const finished = () =>
-    stopped || (closed.size === codes.length && Date.now() >= clockWindows.phases.reporting.end);
+    st.stopped ||
+    (st.closed.size === codes.length && Date.now() >= st.clockWindows.phases.reporting.end);
 
-  /** The phase last written to the projection (a move changes `phase` before the loop sees it). */
-  let projectedPhase = phase;
-  let cycles = 0;
+  st.projectedPhase = st.phase;
+  st.cycles = 0;
   while (!finished()) {
-    cycles++;
+    st.cycles++;
     const now = Date.now();
-    const nextPhase = phaseBoundaries(clockWindows.phases).find((b) => b > now) ?? null;
+    const nextPhase = phaseBoundaries(st.clockWindows.phases).find((b) => b > now) ?? null;
     const nextDispatch = nextDispatchAt(
       calendar,
-      clockWindows.phases,
+      st.clockWindows.phases,
       plan.dispatchAt,
-      Math.max(now, lastDispatchAt ?? 0),
+      Math.max(now, st.lastDispatchAt ?? 0),
     );
     const next = [nextPhase, nextDispatch]
       .filter((x): x is number => x !== null)
       .sort((a, b) => a - b)[0];
-    const seen = version;
-    if (next === undefined) await condition(() => version !== seen || finished());
-    else await condition(() => version !== seen || finished(), Math.max(1, next - Date.now()));
+    const seen = st.version;
+    if (next === undefined) await condition(() => st.version !== seen || finished());
+    else await condition(() => st.version !== seen || finished(), Math.max(1, next - Date.now()));
 
-    if (stopped) break;
+    if (st.stopped) break;
     const at = Date.now();
-    const newPhase = campaignPhaseAt(clockWindows.phases, at);
-    if (newPhase !== phase || projectedPhase !== phase) {
-      projectedPhase = newPhase;
-      phase = newPhase;
-      await projectCampaign({ campaignId: plan.campaignId, phase, status: 'running' });
+    const newPhase = campaignPhaseAt(st.clockWindows.phases, at);
+    if (newPhase !== st.phase || st.projectedPhase !== st.phase) {
+      st.projectedPhase = newPhase;
+      st.phase = newPhase;
+      await projectCampaign({ campaignId: plan.campaignId, phase: st.phase, status: 'running' });
     }
     if (nextDispatch !== null && at >= nextDispatch) {
-      const since = lastDispatchAt ?? clockWindows.phases.training.start;
-      lastDispatchAt = nextDispatch;
+      const since = st.lastDispatchAt ?? st.clockWindows.phases.training.start;
+      st.lastDispatchAt = nextDispatch;
       await compileDispatch({
         campaignId: plan.campaignId,
         at: nextDispatch,
@@ -639,35 +667,36 @@ export async function campaignWorkflow(
       });
     }
     describe();
-    const cycleLimit = input.continueAsNewAfter !== undefined && cycles >= input.continueAsNewAfter;
+    const cycleLimit =
+      input.continueAsNewAfter !== undefined && st.cycles >= input.continueAsNewAfter;
     if ((workflowInfo().continueAsNewSuggested || cycleLimit) && !finished()) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof campaignWorkflow>({
         ...input,
         carried: {
           ...carried,
-          closed: [...closed],
-          lastDispatchAt,
-          results,
-          handledRequests: [...handled.entries()].slice(-50),
-          windows,
-          cancelled,
-          eventSeq,
+          closed: [...st.closed],
+          lastDispatchAt: st.lastDispatchAt,
+          results: st.results,
+          handledRequests: [...st.handled.entries()].slice(-50),
+          windows: st.windows,
+          cancelled: st.cancelled,
+          eventSeq: st.eventSeq,
           sentSignals: signals.carried(),
-          raisedTasks: [...raised],
-          rectifiedClosed: [...rectified],
+          raisedTasks: [...st.raised],
+          rectifiedClosed: [...st.rectified],
         },
       });
     }
   }
-  if (cancelled) {
-    phase = 'cancelled';
-    await projectCampaign({ campaignId: plan.campaignId, phase, status: 'cancelled' });
+  if (st.cancelled) {
+    st.phase = 'cancelled';
+    await projectCampaign({ campaignId: plan.campaignId, phase: st.phase, status: 'cancelled' });
   } else {
-    phase = 'closed';
-    await projectCampaign({ campaignId: plan.campaignId, phase, status: 'completed' });
+    st.phase = 'closed';
+    await projectCampaign({ campaignId: plan.campaignId, phase: st.phase, status: 'completed' });
   }
   describe();
   await condition(allHandlersFinished);
-  return { campaignId: plan.campaignId, closed: [...closed] };
+  return { campaignId: plan.campaignId, closed: [...st.closed] };
 }

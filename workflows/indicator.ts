@@ -70,75 +70,103 @@ const { projectIndicator, recordVerification } = proxyLocalActivities<
 /** Thrown at the lifecycle's next wait once the campaign is cancelled. */
 class Stopped extends Error {}
 
+/**
+ * Everything an indicator workflow changes as it runs, in one place: its handlers read, claim
+ * and change it here (where it stands, its tasks and their outcomes, requests handled).
+ */
+class IndicatorRun {
+  /** What the board shows. */
+  phase!: IndicatorPhase;
+  /** Where the lifecycle stands (the same, but during a rectification started by hand). */
+  stage!: IndicatorPhase;
+  state!: IndicatorState;
+  flagged!: boolean;
+  result!: IndicatorResult | null;
+  questionnaire!: Record<string, unknown> | null;
+  version!: number;
+  evidenceSeq!: number;
+  verifySeq!: number;
+  tasks!: Map<string, TaskKind>;
+  outcomes!: Map<string, TaskOutcome>;
+  trainingTasks!: string[];
+  questionnaireTask!: string | null;
+  /** The phase windows now in force: the plan's, until the bureau moves a phase. */
+  w!: WindowsMoved['windows'];
+  /** Bumped when the windows move or the campaign is cancelled, so that every wait re-plans. */
+  moved!: number;
+  cancelled!: CampaignCancelled | null;
+  /** The phase and state last written to the search attributes (written again on a change). */
+  upserted!: string | null;
+  handled!: ActionRequests<string>;
+  rectification!: { reason: string; actor: string | null } | null;
+  rectificationClosed!: boolean;
+}
+
 export async function indicatorWorkflow(
   input: IndicatorInput,
 ): Promise<{ code: string; result: IndicatorResult | null }> {
+  const st = new IndicatorRun();
   const { plan, shared } = input;
   // Only the campaign's own workflow starts an indicator (patched inside).
   refuseUnlessStartedBy({ kind: 'indicator', campaignId: shared.campaignId }, [shared.campaignId]);
   const calendar = new BusinessCalendar(shared.calendar);
   const roster = shared.roster;
-  /** What the board shows. */
-  let phase: IndicatorPhase = 'scheduled';
-  /** Where the lifecycle stands (the same, but during a rectification started by hand). */
-  let stage: IndicatorPhase = 'scheduled';
-  let state: IndicatorState = 'waiting';
-  let flagged = false;
-  let result: IndicatorResult | null = null;
-  let questionnaire: Record<string, unknown> | null = null;
-  let version = 0;
-  let evidenceSeq = 0;
-  let verifySeq = 0;
-  const tasks = new Map<string, TaskKind>();
-  const outcomes = new Map<string, TaskOutcome>();
-  const trainingTasks: string[] = [];
-  let questionnaireTask: string | null = null;
-  /** The phase windows now in force: the plan's, until the bureau moves a phase. */
-  const w: WindowsMoved['windows'] = {
+  st.phase = 'scheduled';
+  st.stage = 'scheduled';
+  st.state = 'waiting';
+  st.flagged = false;
+  st.result = null;
+  st.questionnaire = null;
+  st.version = 0;
+  st.evidenceSeq = 0;
+  st.verifySeq = 0;
+  st.tasks = new Map<string, TaskKind>();
+  st.outcomes = new Map<string, TaskOutcome>();
+  st.trainingTasks = [];
+  st.questionnaireTask = null;
+  st.w = {
     training: plan.training,
     dataEntry: plan.dataEntry,
     verification: plan.verification,
     reporting: plan.reporting,
   };
-  /** Bumped when the windows move or the campaign is cancelled, so that every wait re-plans. */
-  let moved = 0;
-  let cancelled: CampaignCancelled | null = null;
+  st.moved = 0;
+  st.cancelled = null;
 
-  const openTasks = () => [...tasks.keys()].filter((id) => !outcomes.has(id));
+  const openTasks = () => [...st.tasks.keys()].filter((id) => !st.outcomes.has(id));
   const signals = new Signals();
   const campaignId = input.campaignWorkflowId;
 
-  /** The phase and state last written to the search attributes (written again on a change). */
-  let upserted: string | null = null;
+  st.upserted = null;
   const project = async () => {
-    version++;
-    if (upserted !== `${phase}/${state}` || !patched('upsert-on-change')) {
+    st.version++;
+    if (st.upserted !== `${st.phase}/${st.state}` || !patched('upsert-on-change')) {
       upsertSearchAttributes([
-        { key: SA.phase, value: phase },
-        { key: SA.state, value: state },
+        { key: SA.phase, value: st.phase },
+        { key: SA.state, value: st.state },
       ]);
-      upserted = `${phase}/${state}`;
+      st.upserted = `${st.phase}/${st.state}`;
     }
     setCurrentDetails(
-      `${plan.name}（${plan.code}）：${PHASE_ZH[phase]}，${state}；牵头单位 ${plan.leadUnit}；` +
-        `事项 ${tasks.size} 项，未完成 ${openTasks().length} 项` +
-        (flagged ? '；存在数据核验差异，已报审批局和县领导' : '') +
-        (result
-          ? `；得分 ${result.score}，排名 ${result.rank}${result.rectify ? `，需整改（${result.rectify}）` : ''}`
+      `${plan.name}（${plan.code}）：${PHASE_ZH[st.phase]}，${st.state}；牵头单位 ${plan.leadUnit}；` +
+        `事项 ${st.tasks.size} 项，未完成 ${openTasks().length} 项` +
+        (st.flagged ? '；存在数据核验差异，已报审批局和县领导' : '') +
+        (st.result
+          ? `；得分 ${st.result.score}，排名 ${st.result.rank}${st.result.rectify ? `，需整改（${st.result.rectify}）` : ''}`
           : '') +
         '。',
     );
     await projectIndicator({
       campaignId: shared.campaignId,
       code: plan.code,
-      phase,
-      state,
-      flagged,
-      score: result?.score ?? null,
-      rank: result?.rank ?? null,
-      rectificationReason: result?.rectify ?? null,
-      questionnaire,
-      version,
+      phase: st.phase,
+      state: st.state,
+      flagged: st.flagged,
+      score: st.result?.score ?? null,
+      rank: st.result?.rank ?? null,
+      rectificationReason: st.result?.rectify ?? null,
+      questionnaire: st.questionnaire,
+      version: st.version,
     });
   };
 
@@ -160,7 +188,7 @@ export async function indicatorWorkflow(
     completion?: Partial<TaskInput['completion']>;
     instructions?: string;
   }): Promise<string> => {
-    if (cancelled) throw new Stopped();
+    if (st.cancelled) throw new Stopped();
     const input: TaskInput = {
       taskId: taskIdOf({
         campaignId: shared.campaignId,
@@ -184,7 +212,7 @@ export async function indicatorWorkflow(
       channels: shared.channels,
       instructions: t.instructions,
     };
-    tasks.set(input.taskId, t.kind);
+    st.tasks.set(input.taskId, t.kind);
     await startChild('taskWorkflow', {
       ...taskStartOptions(input),
       args: [input],
@@ -197,16 +225,16 @@ export async function indicatorWorkflow(
   // a task of this indicator, or the campaign.
   signals.onConfirmed(
     taskFinishedSignal,
-    (o) => (tasks.has(o.taskId) && !outcomes.has(o.taskId) ? o.taskId : null),
+    (o) => (st.tasks.has(o.taskId) && !st.outcomes.has(o.taskId) ? o.taskId : null),
     (o) => {
-      outcomes.set(o.taskId, o);
+      st.outcomes.set(o.taskId, o);
     },
   );
   signals.onConfirmed(
     resultsSignal,
     () => campaignId,
     (r) => {
-      result = r;
+      st.result = r;
     },
   );
 
@@ -225,7 +253,7 @@ export async function indicatorWorkflow(
     );
   };
   const openOfKind = (...kinds: TaskKind[]) =>
-    openTasks().filter((id) => kinds.includes(tasks.get(id)!));
+    openTasks().filter((id) => kinds.includes(st.tasks.get(id)!));
 
   // The bureau moved a phase: the new windows hold from now on, and the open tasks of a phase
   // whose end moved are given the new end as their due instant (their timers re-arm).
@@ -233,22 +261,22 @@ export async function indicatorWorkflow(
     windowsMovedSignal,
     () => campaignId,
     async ({ windows, move }) => {
-      const trainingEnd = w.training.end;
-      const dataEntryEnd = w.dataEntry.end;
-      Object.assign(w, windows);
-      moved++;
+      const trainingEnd = st.w.training.end;
+      const dataEntryEnd = st.w.dataEntry.end;
+      Object.assign(st.w, windows);
+      st.moved++;
       const base = {
         actor: move.actor,
         reason: move.reason,
         phase: move.phase,
         action: move.action,
       };
-      if (w.training.end !== trainingEnd)
-        await tell(openOfKind('training'), { kind: 'redate', due: w.training.end, ...base });
-      if (w.dataEntry.end !== dataEntryEnd)
+      if (st.w.training.end !== trainingEnd)
+        await tell(openOfKind('training'), { kind: 'redate', due: st.w.training.end, ...base });
+      if (st.w.dataEntry.end !== dataEntryEnd)
         await tell(openOfKind('questionnaire', 'contribution'), {
           kind: 'redate',
-          due: w.dataEntry.end,
+          due: st.w.dataEntry.end,
           ...base,
         });
     },
@@ -257,18 +285,18 @@ export async function indicatorWorkflow(
     campaignCancelledSignal,
     () => campaignId,
     (c) => {
-      cancelled ??= c;
-      moved++;
+      st.cancelled ??= c;
+      st.moved++;
     },
   );
   setHandler(indicatorStatusQuery, () => ({
     code: plan.code,
-    phase,
-    state,
-    flagged,
-    tasks: [...tasks.keys()],
+    phase: st.phase,
+    state: st.state,
+    flagged: st.flagged,
+    tasks: [...st.tasks.keys()],
     openTasks: openTasks(),
-    result,
+    result: st.result,
   }));
 
   const refuse = (message: string, zh?: string): never => {
@@ -289,12 +317,12 @@ export async function indicatorWorkflow(
       );
   };
   // Handled requests are remembered per action (patched: executions from before share one set).
-  const handled = new ActionRequests(patched('requests-per-action'));
+  st.handled = new ActionRequests(patched('requests-per-action'));
 
   setFencedUpdate(
     requestEvidenceUpdate,
     async (req) => {
-      const prior = handled.get('requestEvidence', req.requestId) as
+      const prior = st.handled.get('requestEvidence', req.requestId) as
         { taskId: string; due: number } | undefined;
       if (prior) return prior;
       const due = addDelay(Date.now(), input.evidenceDue, calendar);
@@ -303,7 +331,7 @@ export async function indicatorWorkflow(
         kind: 'evidence',
         unitId: req.unit,
         assignee,
-        key: String(++evidenceSeq),
+        key: String(++st.evidenceSeq),
         title: `${plan.name} 印证资料：${req.what}`,
         due,
         review: false,
@@ -311,24 +339,24 @@ export async function indicatorWorkflow(
         instructions: `第三方评价机构（${req.actor}）要求提供：${req.what}`,
       });
       const r = { taskId, due };
-      handled.set('requestEvidence', req.requestId, r);
+      st.handled.set('requestEvidence', req.requestId, r);
       await project();
       return r;
     },
     {
       validator: (req) => {
-        if (handled.has('requestEvidence', req?.requestId)) return;
+        if (st.handled.has('requestEvidence', req?.requestId)) return;
         if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
         requireEvaluator(req.actor);
-        if (cancelled)
+        if (st.cancelled)
           refuse(
-            `the campaign was cancelled: ${cancelled.reason}`,
-            `本次考核已撤销：${cancelled.reason}`,
+            `the campaign was cancelled: ${st.cancelled.reason}`,
+            `本次考核已撤销：${st.cancelled.reason}`,
           );
-        if (stage !== 'verification')
+        if (st.stage !== 'verification')
           refuse(
-            `evidence can be requested during verification; ${plan.code} is in ${stage}`,
-            `印证资料在“信息核验”阶段调取；指标 ${plan.code} 现处于“${PHASE_ZH[stage]}”`,
+            `evidence can be requested during verification; ${plan.code} is in ${st.stage}`,
+            `印证资料在“信息核验”阶段调取；指标 ${plan.code} 现处于“${PHASE_ZH[st.stage]}”`,
           );
         const unit = roster.units.find((u) => u.id === req.unit);
         if (!unit) refuse(`unknown unit "${req.unit}"`, `本次考核没有单位“${req.unit}”`);
@@ -351,14 +379,14 @@ export async function indicatorWorkflow(
   setFencedUpdate(
     verifyUpdate,
     async (req) => {
-      const prior = handled.get('verify', req.requestId) as
+      const prior = st.handled.get('verify', req.requestId) as
         ReturnType<typeof verifyResult> | undefined;
       if (prior) return prior;
-      const seq = ++verifySeq;
+      const seq = ++st.verifySeq;
       const discrepant = req.outcome === 'discrepant';
       if (discrepant) {
-        flagged = true;
-        state = 'flagged';
+        st.flagged = true;
+        st.state = 'flagged';
       }
       const recipients = discrepant
         ? resolveRecipients(roster, ['bureau', 'leadership'], {
@@ -395,24 +423,24 @@ export async function indicatorWorkflow(
           : null,
       });
       const r = verifyResult(req.item, req.outcome);
-      handled.set('verify', req.requestId, r);
+      st.handled.set('verify', req.requestId, r);
       await project();
       return r;
     },
     {
       validator: (req) => {
-        if (handled.has('verify', req?.requestId)) return;
+        if (st.handled.has('verify', req?.requestId)) return;
         if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
         requireEvaluator(req.actor);
-        if (cancelled)
+        if (st.cancelled)
           refuse(
-            `the campaign was cancelled: ${cancelled.reason}`,
-            `本次考核已撤销：${cancelled.reason}`,
+            `the campaign was cancelled: ${st.cancelled.reason}`,
+            `本次考核已撤销：${st.cancelled.reason}`,
           );
-        if (stage !== 'verification' && stage !== 'reporting')
+        if (st.stage !== 'verification' && st.stage !== 'reporting')
           refuse(
-            `items are verified during verification; ${plan.code} is in ${stage}`,
-            `核验在“信息核验”阶段进行；指标 ${plan.code} 现处于“${PHASE_ZH[stage]}”`,
+            `items are verified during verification; ${plan.code} is in ${st.stage}`,
+            `核验在“信息核验”阶段进行；指标 ${plan.code} 现处于“${PHASE_ZH[st.stage]}”`,
           );
         if (!req.item?.trim())
           refuse('say which item was verified (--item)', '请写明核验的是哪一项（--item）');
@@ -428,22 +456,22 @@ export async function indicatorWorkflow(
     indicator: plan.code,
     item,
     outcome,
-    flagged,
+    flagged: st.flagged,
   });
 
-  let rectification: { reason: string; actor: string | null } | null = null;
-  let rectificationClosed = false;
+  st.rectification = null;
+  st.rectificationClosed = false;
   signals.onConfirmed(
     rectificationClosedSignal,
     () => rectificationWorkflowId(shared.campaignId, plan.code),
     () => {
-      rectificationClosed = true;
+      st.rectificationClosed = true;
     },
   );
 
   const beginRectification = async (reason: string, actor: string | null) => {
     const settings = input.rectification!;
-    rectification = { reason, actor };
+    st.rectification = { reason, actor };
     const leadPerson = workerOf(plan.leadUnit)!;
     const rInput: RectificationInput = {
       campaignId: shared.campaignId,
@@ -476,25 +504,25 @@ export async function indicatorWorkflow(
         { key: SA.phase, value: 'rectification' },
       ],
     });
-    phase = 'rectification';
-    state = 'in-progress';
+    st.phase = 'rectification';
+    st.state = 'in-progress';
     await project();
   };
 
   setFencedUpdate(
     startRectificationUpdate,
     async (req) => {
-      const prior = handled.get('startRectification', req.requestId) as
+      const prior = st.handled.get('startRectification', req.requestId) as
         { workflowId: string } | undefined;
       if (prior) return prior;
       await beginRectification(req.reason, req.actor);
       const r = { workflowId: rectificationWorkflowId(shared.campaignId, plan.code) };
-      handled.set('startRectification', req.requestId, r);
+      st.handled.set('startRectification', req.requestId, r);
       return r;
     },
     {
       validator: (req) => {
-        if (handled.has('startRectification', req?.requestId)) return;
+        if (st.handled.has('startRectification', req?.requestId)) return;
         if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
         const p = personOf(req.actor);
         const unit = roster.units.find((u) => u.id === p?.unitId);
@@ -509,25 +537,25 @@ export async function indicatorWorkflow(
             'starting a rectification by hand needs a reason',
             '发起整改需要写明原因（--reason）',
           );
-        if (cancelled)
+        if (st.cancelled)
           refuse(
-            `the campaign was cancelled: ${cancelled.reason}`,
-            `本次考核已撤销：${cancelled.reason}`,
+            `the campaign was cancelled: ${st.cancelled.reason}`,
+            `本次考核已撤销：${st.cancelled.reason}`,
           );
         if (!input.rectification)
           refuse(
             'this indicator was started before the rectification loop existed',
             '该指标启动时尚无整改流程，不能在此发起整改',
           );
-        if (rectification !== null)
+        if (st.rectification !== null)
           refuse(
             `the rectification of ${plan.code} is already under way`,
             `指标 ${plan.code} 的整改已在进行中`,
           );
-        if (stage === 'scheduled' || stage === 'training' || stage === 'dataEntry') {
+        if (st.stage === 'scheduled' || st.stage === 'training' || st.stage === 'dataEntry') {
           refuse(
-            `${plan.code} is in ${stage}: rectification follows verification`,
-            `指标 ${plan.code} 现处于“${PHASE_ZH[stage]}”：整改在信息核验之后进行`,
+            `${plan.code} is in ${st.stage}: rectification follows verification`,
+            `指标 ${plan.code} 现处于“${PHASE_ZH[st.stage]}”：整改在信息核验之后进行`,
           );
         }
       },
@@ -548,15 +576,15 @@ export async function indicatorWorkflow(
     // their histories replay unchanged.
     let first = opts.timerFirst ?? false;
     for (;;) {
-      if (cancelled) throw new Stopped();
+      if (st.cancelled) throw new Stopped();
       const ms = by() - Date.now();
       if (!first) {
         if (done()) return true;
         if (ms <= 0) return false;
       }
       first = false;
-      const seen = moved;
-      const wake = () => done() || moved !== seen;
+      const seen = st.moved;
+      const wake = () => done() || st.moved !== seen;
       if (ms === Infinity) await condition(wake);
       else if (!(await condition(wake, Math.max(1, ms)))) return done();
     }
@@ -565,12 +593,12 @@ export async function indicatorWorkflow(
     await waitFor(() => false, at);
   };
   const enter = async (p: IndicatorPhase, s: IndicatorState) => {
-    stage = p;
+    st.stage = p;
     // A rectification started by hand keeps the board on rectification while the lifecycle
     // goes on underneath (evidence and verification still follow the stage).
-    if (rectification === null) {
-      phase = p;
-      if (state !== 'flagged') state = s;
+    if (st.rectification === null) {
+      st.phase = p;
+      if (st.state !== 'flagged') st.state = s;
     }
     await project();
   };
@@ -579,12 +607,12 @@ export async function indicatorWorkflow(
 
   // 前期培训: the team leader and every filler attend, due at the end of the training window.
   const lifecycle = async () => {
-    await until(() => w.training.start);
+    await until(() => st.w.training.start);
     await enter('training', 'in-progress');
     const trainees = [...new Set([plan.teamLeader, ...plan.fillers])].flatMap(
       (id) => personOf(id) ?? [],
     );
-    trainingTasks.push(
+    st.trainingTasks.push(
       ...(await Promise.all(
         trainees.map((p) =>
           startTask({
@@ -593,7 +621,7 @@ export async function indicatorWorkflow(
             assignee: p.id,
             key: p.id,
             title: `${plan.name} 填报培训（${p.name}）`,
-            due: w.training.end,
+            due: st.w.training.end,
             review: false,
             instructions: plan.guide ? `学习填报指引：${plan.guide}` : undefined,
           }),
@@ -601,14 +629,14 @@ export async function indicatorWorkflow(
       )),
     );
     await waitFor(
-      () => trainingTasks.every((t) => outcomes.has(t)),
-      () => w.training.end,
+      () => st.trainingTasks.every((t) => st.outcomes.has(t)),
+      () => st.w.training.end,
       { timerFirst: true },
     );
 
     // 数据填报: on the indicator's day, the lead unit's questionnaire (reviewed by the bureau)
     // and each cooperating unit's contribution.
-    await until(() => w.dataEntry.start);
+    await until(() => st.w.dataEntry.start);
     await enter('dataEntry', 'in-progress');
     const contributions = plan.cooperatingUnits.flatMap((unitId) => {
       const assignee = workerOf(unitId);
@@ -620,7 +648,7 @@ export async function indicatorWorkflow(
         unitId: plan.leadUnit,
         assignee: workerOf(plan.leadUnit)!,
         title: `${plan.name} 问卷填报`,
-        due: w.dataEntry.end,
+        due: st.w.dataEntry.end,
         review: true,
         completion: { fields: plan.fields },
         instructions: plan.guide ? `按《填报指引》填报：${plan.guide}` : undefined,
@@ -631,53 +659,53 @@ export async function indicatorWorkflow(
           unitId: c.unitId,
           assignee: c.assignee,
           title: `${plan.name} 配合填报（${c.unitId}）`,
-          due: w.dataEntry.end,
+          due: st.w.dataEntry.end,
           review: false,
           completion: { note: true },
         }),
       ),
     ]);
-    questionnaireTask = qTask;
+    st.questionnaireTask = qTask;
 
     const captureQuestionnaire = async () => {
-      const o = questionnaireTask ? outcomes.get(questionnaireTask) : undefined;
-      if (o?.state === 'done' && !questionnaire) {
-        questionnaire = o.submission?.data ?? {};
-        if (state !== 'flagged' && rectification === null) state = 'done';
+      const o = st.questionnaireTask ? st.outcomes.get(st.questionnaireTask) : undefined;
+      if (o?.state === 'done' && !st.questionnaire) {
+        st.questionnaire = o.submission?.data ?? {};
+        if (st.state !== 'flagged' && st.rectification === null) st.state = 'done';
         await project();
       }
     };
-    const questionnaireDone = () => outcomes.has(qTask);
-    await waitFor(questionnaireDone, () => w.verification.start, { timerFirst: true });
+    const questionnaireDone = () => st.outcomes.has(qTask);
+    await waitFor(questionnaireDone, () => st.w.verification.start, { timerFirst: true });
     await captureQuestionnaire();
 
     // 信息核验: evidence requests and verified items arrive as updates (above). A questionnaire
     // still open keeps running and escalating; it is captured when it is done.
-    await until(() => w.verification.start);
-    await enter('verification', questionnaire ? 'done' : 'in-progress');
-    if (!questionnaire) {
-      await waitFor(questionnaireDone, () => w.reporting.start, { timerFirst: true });
+    await until(() => st.w.verification.start);
+    await enter('verification', st.questionnaire ? 'done' : 'in-progress');
+    if (!st.questionnaire) {
+      await waitFor(questionnaireDone, () => st.w.reporting.start, { timerFirst: true });
       await captureQuestionnaire();
     }
 
     // 编制报告: wait for the evaluation's results from the campaign.
-    await until(() => w.reporting.start);
-    await enter('reporting', questionnaire ? (flagged ? 'flagged' : 'done') : 'in-progress');
-    await waitFor(() => result !== null || rectification !== null);
+    await until(() => st.w.reporting.start);
+    await enter('reporting', st.questionnaire ? (st.flagged ? 'flagged' : 'done') : 'in-progress');
+    await waitFor(() => st.result !== null || st.rectification !== null);
     await captureQuestionnaire();
     if (patched('rectification-loop') && input.rectification) {
       // A weak result starts the rectification loop (unless the bureau already started it by
       // hand); the indicator closes when the loop has closed and the results are in.
-      const r = result as IndicatorResult | null;
-      if (r?.rectify && rectification === null) await beginRectification(r.rectify, null);
-      if (rectification !== null) await waitFor(() => rectificationClosed);
-      await waitFor(() => result !== null);
+      const r = st.result as IndicatorResult | null;
+      if (r?.rectify && st.rectification === null) await beginRectification(r.rectify, null);
+      if (st.rectification !== null) await waitFor(() => st.rectificationClosed);
+      await waitFor(() => st.result !== null);
     } else {
-      const r = result as IndicatorResult | null;
+      const r = st.result as IndicatorResult | null;
       if (r?.rectify) {
         // Executions from before the rectification loop: marked, waiting on the board.
-        phase = 'rectification';
-        state = 'awaiting-rectification';
+        st.phase = 'rectification';
+        st.state = 'awaiting-rectification';
         await project();
         await waitFor(() => false);
       }
@@ -686,15 +714,15 @@ export async function indicatorWorkflow(
 
   try {
     await lifecycle();
-    phase = 'closed';
-    state = 'closed';
+    st.phase = 'closed';
+    st.state = 'closed';
   } catch (e) {
     if (!(e instanceof Stopped)) throw e;
     // The campaign was cancelled: every open task and a rectification under way end with the
     // bureau's reason; the indicator closes as cancelled.
-    const c = cancelled!;
+    const c = st.cancelled!;
     await tell(openTasks(), { kind: 'cancel', actor: c.actor, reason: c.reason });
-    if (rectification !== null && !rectificationClosed) {
+    if (st.rectification !== null && !st.rectificationClosed) {
       try {
         await getExternalWorkflowHandle(
           rectificationWorkflowId(shared.campaignId, plan.code),
@@ -710,8 +738,8 @@ export async function indicatorWorkflow(
         // Already closed.
       }
     }
-    phase = 'closed';
-    state = 'cancelled';
+    st.phase = 'closed';
+    st.state = 'cancelled';
   }
   await project();
   await condition(allHandlersFinished);
@@ -723,5 +751,5 @@ export async function indicatorWorkflow(
   } catch {
     // The campaign has already closed.
   }
-  return { code: plan.code, result };
+  return { code: plan.code, result: st.result };
 }

@@ -70,9 +70,31 @@ interface Measure {
   taskId: string;
 }
 
+/**
+ * Everything a rectification workflow changes as it runs, in one place: its handlers read,
+ * claim and change it here (steps, measures and their outcomes, requests handled).
+ */
+class RectificationRun {
+  outcomes!: Map<string, TaskOutcome>;
+  measures!: Measure[];
+  state!: 'steps' | 'measures' | 'closed' | 'cancelled';
+  step!: StepKind | null;
+  problems!: Problems['problems'];
+  causes!: Causes['causes'];
+  gaps!: Gaps | null;
+  version!: number;
+  handled!: RecentRequests<{ no: number; taskId: string }>;
+  /** The state last written to the search attributes (written again on a change). */
+  upserted!: string | null;
+  started!: string[];
+  cancelled!: CampaignCancelled | null;
+  stepData!: Map<StepKind, unknown>;
+}
+
 export async function rectificationWorkflow(
   input: RectificationInput,
 ): Promise<{ code: string; state: 'closed' | 'cancelled' }> {
+  const st = new RectificationRun();
   const { shared } = input;
   // Only its indicator, or the campaign for an indicator already closed, starts a rectification.
   refuseUnlessStartedBy({ kind: 'rectification', campaignId: input.campaignId }, [
@@ -83,64 +105,64 @@ export async function rectificationWorkflow(
   const roster = shared.roster;
   // A rectification that continued as new resumes with its measures under way.
   const carried = input.carried;
-  const outcomes = new Map<string, TaskOutcome>(
-    (carried?.outcomes ?? []) as [string, TaskOutcome][],
-  );
-  const measures: Measure[] = [...(carried?.measures ?? [])];
-  let state: 'steps' | 'measures' | 'closed' | 'cancelled' = carried ? 'measures' : 'steps';
-  let step: StepKind | null = null;
-  let problems = (carried?.problems ?? []) as Problems['problems'];
-  let causes = (carried?.causes ?? []) as Causes['causes'];
-  let gaps = (carried?.gaps ?? null) as Gaps | null;
-  let version = carried?.version ?? 0;
-  const handled = new RecentRequests<{ no: number; taskId: string }>(carried?.handled);
+  st.outcomes = new Map<string, TaskOutcome>((carried?.outcomes ?? []) as [string, TaskOutcome][]);
+  st.measures = [...(carried?.measures ?? [])];
+  st.state = carried ? 'measures' : 'steps';
+  st.step = null;
+  st.problems = (carried?.problems ?? []) as Problems['problems'];
+  st.causes = (carried?.causes ?? []) as Causes['causes'];
+  st.gaps = (carried?.gaps ?? null) as Gaps | null;
+  st.version = carried?.version ?? 0;
+  st.handled = new RecentRequests<{ no: number; taskId: string }>(carried?.handled);
 
-  const closedCount = () => measures.filter((m) => outcomes.get(m.taskId)?.state === 'done').length;
-  const finishedCount = () => measures.filter((m) => outcomes.has(m.taskId)).length;
+  const closedCount = () =>
+    st.measures.filter((m) => st.outcomes.get(m.taskId)?.state === 'done').length;
+  const finishedCount = () => st.measures.filter((m) => st.outcomes.has(m.taskId)).length;
 
-  /** The state last written to the search attributes (written again on a change). */
-  let upserted: string | null = null;
+  st.upserted = null;
   const project = async () => {
-    version++;
-    if (upserted !== state || !patched('upsert-on-change')) {
+    st.version++;
+    if (st.upserted !== st.state || !patched('upsert-on-change')) {
       upsertSearchAttributes([
         { key: SA.phase, value: 'rectification' },
-        { key: SA.state, value: state },
+        { key: SA.state, value: st.state },
       ]);
-      upserted = state;
+      st.upserted = st.state;
     }
     setCurrentDetails(
       `${input.name}（${input.code}）整改：` +
-        (state === 'steps' && step ? `进行中——${STEP_TITLES[step]}` : '') +
-        (state === 'measures' ? `整改措施 ${measures.length} 项，已销号 ${closedCount()} 项` : '') +
-        (state === 'closed' ? `全部 ${measures.length} 项措施已销号` : '') +
-        (state === 'cancelled' ? '已取消' : '') +
+        (st.state === 'steps' && st.step ? `进行中——${STEP_TITLES[st.step]}` : '') +
+        (st.state === 'measures'
+          ? `整改措施 ${st.measures.length} 项，已销号 ${closedCount()} 项`
+          : '') +
+        (st.state === 'closed' ? `全部 ${st.measures.length} 项措施已销号` : '') +
+        (st.state === 'cancelled' ? '已取消' : '') +
         `；原因：${input.reason}。`,
     );
     await projectRectification({
       campaignId: input.campaignId,
       code: input.code,
       reason: input.reason,
-      state,
-      benchmark: gaps?.benchmark ?? null,
-      closed: state === 'closed' || state === 'cancelled',
-      version,
+      state: st.state,
+      benchmark: st.gaps?.benchmark ?? null,
+      closed: st.state === 'closed' || st.state === 'cancelled',
+      version: st.version,
       standalone: input.indicatorWorkflowId === null,
     });
   };
 
   // The campaign was cancelled: every open step or measure ends with the bureau's reason, and
   // the loop below ends as cancelled once they have.
-  const started: string[] = [...(carried?.started ?? [])];
-  let cancelled: CampaignCancelled | null = carried?.cancelled ?? null;
+  st.started = [...(carried?.started ?? [])];
+  st.cancelled = carried?.cancelled ?? null;
   // Signals apply only once their one possible sender confirms them (workflows/lib/signals.ts):
   // a step or measure of this rectification, or its indicator.
   const signals = new Signals(carried?.sentSignals);
   signals.onConfirmed(
     taskFinishedSignal,
-    (o) => (started.includes(o.taskId) && !outcomes.has(o.taskId) ? o.taskId : null),
+    (o) => (st.started.includes(o.taskId) && !st.outcomes.has(o.taskId) ? o.taskId : null),
     (o) => {
-      outcomes.set(o.taskId, o);
+      st.outcomes.set(o.taskId, o);
     },
   );
 
@@ -148,11 +170,11 @@ export async function rectificationWorkflow(
     cancelRectificationSignal,
     () => input.indicatorWorkflowId,
     async (c) => {
-      if (cancelled) return;
-      cancelled = c;
+      if (st.cancelled) return;
+      st.cancelled = c;
       await Promise.all(
-        started
-          .filter((id) => !outcomes.has(id))
+        st.started
+          .filter((id) => !st.outcomes.has(id))
           .map(async (id) => {
             try {
               await getExternalWorkflowHandle(id).signal(
@@ -171,12 +193,12 @@ export async function rectificationWorkflow(
     },
   );
   setHandler(rectificationStatusQuery, () => ({
-    state,
-    step,
-    measures: measures.map((m) => ({
+    state: st.state,
+    step: st.step,
+    measures: st.measures.map((m) => ({
       no: m.no,
       taskId: m.taskId,
-      closed: outcomes.get(m.taskId)?.state === 'done',
+      closed: st.outcomes.get(m.taskId)?.state === 'done',
     })),
   }));
 
@@ -203,7 +225,7 @@ export async function rectificationWorkflow(
   });
 
   const start = async (task: TaskInput) => {
-    started.push(task.taskId);
+    st.started.push(task.taskId);
     await startChild('taskWorkflow', {
       ...taskStartOptions(task),
       args: [task],
@@ -219,7 +241,7 @@ export async function rectificationWorkflow(
   ) => {
     // The number and the task id are taken before the first await, so that two measures added
     // at once (or one added while the plan's measures start) never share them.
-    const no = measures.length + 1;
+    const no = st.measures.length + 1;
     const task = baseTask(
       {
         kind: 'measure',
@@ -228,14 +250,14 @@ export async function rectificationWorkflow(
         title: `${input.name} 整改措施 ${no}：${m.measure}`,
         due: measureDue(m.due, shared.calendar.timeZone, input.workdayEnd),
         completion: { note: true, evidence: true, fields: [] },
-        instructions: `问题 ${m.problem}：${problems[m.problem - 1]?.description ?? ''}`,
+        instructions: `问题 ${m.problem}：${st.problems[m.problem - 1]?.description ?? ''}`,
       },
       `m${no}`,
     );
     const taskId = task.taskId;
-    measures.push({ no, problem: m.problem, taskId });
+    st.measures.push({ no, problem: m.problem, taskId });
     await start(task);
-    const p = problems[m.problem - 1];
+    const p = st.problems[m.problem - 1];
     await recordRectificationItem({
       campaignId: input.campaignId,
       code: input.code,
@@ -243,11 +265,11 @@ export async function rectificationWorkflow(
       problemNo: m.problem,
       finding: p?.finding ?? '',
       problem: p?.description ?? '',
-      cause: causes
+      cause: st.causes
         .filter((c) => c.problem === m.problem)
         .map((c) => c.cause)
         .join('；'),
-      gap: (gaps?.gaps ?? [])
+      gap: (st.gaps?.gaps ?? [])
         .filter((g) => g.problem === m.problem)
         .map((g) => g.gap)
         .join('；'),
@@ -264,24 +286,24 @@ export async function rectificationWorkflow(
   setFencedUpdate(
     addMeasureUpdate,
     async (req: AddMeasureRequest) => {
-      const prior = handled.get(req.requestId);
+      const prior = st.handled.get(req.requestId);
       if (prior) return prior;
       const r = await startMeasure(req, req.reason, req.actor);
-      handled.set(req.requestId, r);
+      st.handled.set(req.requestId, r);
       await project();
       return r;
     },
     {
       validator: (req: AddMeasureRequest) => {
-        if (handled.has(req?.requestId)) return;
+        if (st.handled.has(req?.requestId)) return;
         const refuse = (m: string, zh?: string): never => {
           throw ApplicationFailure.create(refusalFailureOptions({ en: m, zh: zh ?? m }));
         };
         if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
-        if (cancelled)
+        if (st.cancelled)
           refuse(
-            `the campaign was cancelled: ${(cancelled as CampaignCancelled).reason}`,
-            `本次考核已撤销：${(cancelled as CampaignCancelled).reason}`,
+            `the campaign was cancelled: ${(st.cancelled as CampaignCancelled).reason}`,
+            `本次考核已撤销：${(st.cancelled as CampaignCancelled).reason}`,
           );
         const actor = roster.people.find((p) => p.id === req.actor);
         const unitKind = roster.units.find((u) => u.id === actor?.unitId)?.kind;
@@ -291,22 +313,22 @@ export async function rectificationWorkflow(
             `${req.actor} 无权增加整改措施：由审批局的协调人和主要负责人增加`,
           );
         }
-        if (state !== 'measures')
+        if (st.state !== 'measures')
           refuse(
-            `measures can be added once the plan is approved; the rectification is in ${state}`,
-            `整改方案审核通过后才能增加措施；整改现处于“${state === 'steps' ? '制定方案' : state === 'closed' ? '已销号' : '已取消'}”`,
+            `measures can be added once the plan is approved; the rectification is in ${st.state}`,
+            `整改方案审核通过后才能增加措施；整改现处于“${st.state === 'steps' ? '制定方案' : st.state === 'closed' ? '已销号' : '已取消'}”`,
           );
         if (!req.reason?.trim())
           refuse('adding a measure needs a reason', '增加措施需要写明原因（--reason）');
         if (!req.measure?.trim()) refuse('say what the measure is', '请写明措施内容');
-        if (!Number.isInteger(req.problem) || req.problem < 1 || req.problem > problems.length) {
+        if (!Number.isInteger(req.problem) || req.problem < 1 || req.problem > st.problems.length) {
           refuse(
-            `there is no problem ${req.problem} (${problems.length} listed)`,
-            `没有第 ${req.problem} 个问题（共列出 ${problems.length} 个）`,
+            `there is no problem ${req.problem} (${st.problems.length} listed)`,
+            `没有第 ${req.problem} 个问题（共列出 ${st.problems.length} 个）`,
           );
         }
         const bad = checkMeasure(req, {
-          problemCount: problems.length,
+          problemCount: st.problems.length,
           roster,
           timeZone: shared.calendar.timeZone,
           now: Date.now(),
@@ -319,15 +341,15 @@ export async function rectificationWorkflow(
   await project();
 
   // The four steps, each a task of the lead unit that the bureau approves or returns.
-  const stepData = new Map<StepKind, unknown>();
+  st.stepData = new Map<StepKind, unknown>();
   for (const kind of carried
     ? []
     : (['rectify-problems', 'rectify-causes', 'rectify-gaps', 'rectify-measures'] as const)) {
-    if (cancelled) {
-      state = 'cancelled';
+    if (st.cancelled) {
+      st.state = 'cancelled';
       break;
     }
-    step = kind;
+    st.step = kind;
     const taskId = await start(
       baseTask({
         kind,
@@ -339,31 +361,31 @@ export async function rectificationWorkflow(
           note: false,
           evidence: false,
           fields: [],
-          step: { kind, problemCount: problems.length, timeZone: shared.calendar.timeZone },
+          step: { kind, problemCount: st.problems.length, timeZone: shared.calendar.timeZone },
         },
         instructions: `整改原因：${input.reason}`,
       }),
     );
     await project();
-    await condition(() => outcomes.has(taskId));
-    const o = outcomes.get(taskId)!;
+    await condition(() => st.outcomes.has(taskId));
+    const o = st.outcomes.get(taskId)!;
     if (o.state !== 'done') {
-      state = 'cancelled';
+      st.state = 'cancelled';
       break;
     }
-    stepData.set(kind, o.submission?.data);
-    if (kind === 'rectify-problems') problems = (o.submission?.data as Problems).problems;
-    if (kind === 'rectify-causes') causes = (o.submission?.data as Causes).causes;
-    if (kind === 'rectify-gaps') gaps = o.submission?.data as Gaps;
+    st.stepData.set(kind, o.submission?.data);
+    if (kind === 'rectify-problems') st.problems = (o.submission?.data as Problems).problems;
+    if (kind === 'rectify-causes') st.causes = (o.submission?.data as Causes).causes;
+    if (kind === 'rectify-gaps') st.gaps = o.submission?.data as Gaps;
   }
 
-  if (state === 'steps' || carried) {
+  if (st.state === 'steps' || carried) {
     if (!carried) {
       // The plan is approved: every measure becomes a task of its owner unit.
-      state = 'measures';
-      step = null;
-      for (const m of (stepData.get('rectify-measures') as Measures).measures)
-        if (!cancelled) await startMeasure(m, null, null);
+      st.state = 'measures';
+      st.step = null;
+      for (const m of (st.stepData.get('rectify-measures') as Measures).measures)
+        if (!st.cancelled) await startMeasure(m, null, null);
       await project();
     }
 
@@ -372,15 +394,15 @@ export async function rectificationWorkflow(
     let reportsThisRun = 0;
     // Wakes only for the last measure closing or for the progress report: updates that add
     // measures change nothing this loop waits on.
-    while (finishedCount() < measures.length) {
-      const allDone = await condition(() => finishedCount() === measures.length, every);
+    while (finishedCount() < st.measures.length) {
+      const allDone = await condition(() => finishedCount() === st.measures.length, every);
       if (!allDone) {
         reports++;
         await recordRectificationProgress({
           campaignId: input.campaignId,
           code: input.code,
           seq: reports,
-          total: measures.length,
+          total: st.measures.length,
           closed: closedCount(),
           channels: shared.channels,
         });
@@ -392,30 +414,30 @@ export async function rectificationWorkflow(
           input.continueAsNewAfter !== undefined && reportsThisRun >= input.continueAsNewAfter;
         if (
           (workflowInfo().continueAsNewSuggested || limit) &&
-          finishedCount() < measures.length &&
+          finishedCount() < st.measures.length &&
           patched('rectification-continue-as-new')
         ) {
           await condition(allHandlersFinished);
           await continueAsNew<typeof rectificationWorkflow>({
             ...input,
             carried: {
-              problems,
-              causes,
-              gaps,
-              measures,
-              outcomes: [...outcomes.entries()],
-              started,
+              problems: st.problems,
+              causes: st.causes,
+              gaps: st.gaps,
+              measures: st.measures,
+              outcomes: [...st.outcomes.entries()],
+              started: st.started,
               reports,
-              cancelled,
-              handled: handled.entries(),
+              cancelled: st.cancelled,
+              handled: st.handled.entries(),
               sentSignals: signals.carried(),
-              version,
+              version: st.version,
             },
           });
         }
       }
     }
-    state = closedCount() > 0 && !cancelled ? 'closed' : 'cancelled';
+    st.state = closedCount() > 0 && !st.cancelled ? 'closed' : 'cancelled';
   }
   await project();
   await condition(allHandlersFinished);
@@ -425,12 +447,12 @@ export async function rectificationWorkflow(
         rectificationClosedSignal,
         signals.note(rectificationClosedSignal, input.indicatorWorkflowId, {
           code: input.code,
-          state: state === 'closed' ? 'closed' : 'cancelled',
+          state: st.state === 'closed' ? 'closed' : 'cancelled',
         }),
       );
     } catch {
       // The indicator has closed already.
     }
   }
-  return { code: input.code, state: state === 'closed' ? 'closed' : 'cancelled' };
+  return { code: input.code, state: st.state === 'closed' ? 'closed' : 'cancelled' };
 }

@@ -125,7 +125,38 @@ function refuseToRun(reason: { en: string; zh: string }): never {
   throw failure();
 }
 
+/**
+ * Everything a task workflow changes as it runs, in one place: its action handlers read, claim
+ * and change it here (state, assignee, due instant and chase, submissions, requests handled).
+ */
+class TaskRun {
+  state!: TaskState;
+  assignee!: string;
+  due!: number;
+  /** When the current due instant was set: reminders before it are not sent late. */
+  dueSetAt!: number;
+  createdRecorded!: boolean;
+  /** Bumped when the due instant changes, so reminders and escalations re-arm. */
+  dueGeneration!: number;
+  escalationLevel!: number;
+  extensionsUsed!: number;
+  pendingExtension!: TaskView['pendingExtension'];
+  lastSubmission!: Submission | null;
+  lastReturnReason!: string | null;
+  completedAt!: Instant | null;
+  onTime!: boolean | null;
+  /** Whether any submission came after the due time then in force. */
+  wasLate!: boolean;
+  seq!: number;
+  version!: number;
+  fired!: Set<string>;
+  processed!: Map<string, ActionResult>;
+  lastSA!: Map<string, unknown>;
+  controls!: TaskControl[];
+}
+
 export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
+  const st = new TaskRun();
   // Only a workflow of the task's own campaign may start it; a task started by anyone else
   // (a client with a roster, policy and channels of its choosing) is refused before it records
   // anything (patched: executions from before ran whoever started them).
@@ -137,33 +168,30 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   const createdAt = Date.now();
   const signals = new Signals();
 
-  let state: TaskState = 'open';
-  let assignee = input.assignee;
-  let due = input.due;
-  /** When the current due instant was set: reminders before it are not sent late. */
-  let dueSetAt = createdAt;
-  let createdRecorded = false;
-  /** Bumped when the due instant changes, so reminders and escalations re-arm. */
-  let dueGeneration = 0;
-  let escalationLevel = 0;
-  let extensionsUsed = 0;
-  let pendingExtension: TaskView['pendingExtension'] = null;
-  let lastSubmission: Submission | null = null;
-  let lastReturnReason: string | null = null;
-  let completedAt: Instant | null = null;
-  let onTime: boolean | null = null;
-  /** Whether any submission came after the due time then in force. */
-  let wasLate = false;
-  let seq = 0;
-  let version = 0;
-  const fired = new Set<string>();
-  const processed = new Map<string, ActionResult>();
-  const lastSA = new Map<string, unknown>();
+  st.state = 'open';
+  st.assignee = input.assignee;
+  st.due = input.due;
+  st.dueSetAt = createdAt;
+  st.createdRecorded = false;
+  st.dueGeneration = 0;
+  st.escalationLevel = 0;
+  st.extensionsUsed = 0;
+  st.pendingExtension = null;
+  st.lastSubmission = null;
+  st.lastReturnReason = null;
+  st.completedAt = null;
+  st.onTime = null;
+  st.wasLate = false;
+  st.seq = 0;
+  st.version = 0;
+  st.fired = new Set<string>();
+  st.processed = new Map<string, ActionResult>();
+  st.lastSA = new Map<string, unknown>();
 
-  const terminal = () => state === 'done' || state === 'cancelled';
-  const chasing = () => state === 'open' || state === 'returned';
+  const terminal = () => st.state === 'done' || st.state === 'cancelled';
+  const chasing = () => st.state === 'open' || st.state === 'returned';
   const colour = (): Colour =>
-    terminal() || state === 'submitted' ? 'green' : colourAt(Date.now(), due, warningMs);
+    terminal() || st.state === 'submitted' ? 'green' : colourAt(Date.now(), st.due, warningMs);
 
   const view = (): TaskView => ({
     taskId: input.taskId,
@@ -172,28 +200,28 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     kind: input.kind,
     title: input.title,
     unitId: input.unitId,
-    assignee,
+    assignee: st.assignee,
     reviewer: input.review ? (reviewersOf(input.roster, input.unitId)[0] ?? null) : null,
-    state,
-    due,
+    state: st.state,
+    due: st.due,
     colour: colour(),
-    escalationLevel,
-    extensionsUsed,
-    pendingExtension,
-    lastSubmission,
-    lastReturnReason,
-    completedAt,
-    onTime,
-    eventCount: seq,
+    escalationLevel: st.escalationLevel,
+    extensionsUsed: st.extensionsUsed,
+    pendingExtension: st.pendingExtension,
+    lastSubmission: st.lastSubmission,
+    lastReturnReason: st.lastReturnReason,
+    completedAt: st.completedAt,
+    onTime: st.onTime,
+    eventCount: st.seq,
   });
 
   const facts = (): TaskFacts => ({
     unitId: input.unitId,
-    assignee,
-    state,
+    assignee: st.assignee,
+    state: st.state,
     review: input.review,
-    due,
-    extensionsUsed,
+    due: st.due,
+    extensionsUsed: st.extensionsUsed,
     policy: input.policy,
     completion: input.completion,
   });
@@ -201,16 +229,16 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   /** Search attributes and current details: what an auditor sees in the Temporal UI. */
   const publish = () => {
     const wanted: [string, SearchAttributeUpdatePair][] = [
-      ['state', { key: SA.state, value: state }],
-      ['assignee', { key: SA.assignee, value: assignee }],
+      ['state', { key: SA.state, value: st.state }],
+      ['assignee', { key: SA.assignee, value: st.assignee }],
       ['colour', { key: SA.colour, value: colour() }],
-      ['level', { key: SA.escalationLevel, value: escalationLevel }],
-      ['due', { key: SA.due, value: new Date(due) }],
+      ['level', { key: SA.escalationLevel, value: st.escalationLevel }],
+      ['due', { key: SA.due, value: new Date(st.due) }],
     ];
     const changed = wanted.filter(([k, pair]) => {
       const v = pair.value instanceof Date ? pair.value.getTime() : pair.value;
-      if (lastSA.get(k) === v) return false;
-      lastSA.set(k, v);
+      if (st.lastSA.get(k) === v) return false;
+      st.lastSA.set(k, v);
       return true;
     });
     if (changed.length) upsertSearchAttributes(changed.map(([, pair]) => pair));
@@ -223,7 +251,14 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     detail: Record<string, unknown>,
     recipients: string[],
   ) => {
-    const event: TaskEventRecord = { seq: ++seq, at: Date.now(), type, actor, detail, recipients };
+    const event: TaskEventRecord = {
+      seq: ++st.seq,
+      at: Date.now(),
+      type,
+      actor,
+      detail,
+      recipients,
+    };
     publish();
     await projectTaskEvent({
       task: view(),
@@ -240,9 +275,9 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   };
 
   const resetChase = () => {
-    dueGeneration++;
-    dueSetAt = Date.now();
-    escalationLevel = 0;
+    st.dueGeneration++;
+    st.dueSetAt = Date.now();
+    st.escalationLevel = 0;
   };
 
   // ---- timers ----
@@ -250,12 +285,12 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     if (!chasing()) return [];
     const now = Date.now();
     const timers: Timer[] = [];
-    for (const r of reminderInstants(due, input.policy.reminders, dueSetAt)) {
-      if (!fired.has(`${dueGeneration}:r:${r.offset}`))
+    for (const r of reminderInstants(st.due, input.policy.reminders, st.dueSetAt)) {
+      if (!st.fired.has(`${st.dueGeneration}:r:${r.offset}`))
         timers.push({ kind: 'reminder', at: r.at, offset: r.offset });
     }
-    for (const e of escalationInstants(due, input.policy.escalation, calendar)) {
-      if (e.level > escalationLevel)
+    for (const e of escalationInstants(st.due, input.policy.escalation, calendar)) {
+      if (e.level > st.escalationLevel)
         timers.push({
           kind: 'escalation',
           at: e.at,
@@ -264,7 +299,8 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
           label: e.label,
         });
     }
-    for (const at of [due - warningMs, due]) if (at > now) timers.push({ kind: 'colour', at });
+    for (const at of [st.due - warningMs, st.due])
+      if (at > now) timers.push({ kind: 'colour', at });
     return timers.sort((a, b) => a.at - b.at);
   };
 
@@ -272,16 +308,24 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     if (timer.kind === 'colour') return publish();
     const caughtUp = skipped?.length ? { skipped } : {};
     if (timer.kind === 'reminder') {
-      fired.add(`${dueGeneration}:r:${timer.offset}`);
+      st.fired.add(`${st.dueGeneration}:r:${timer.offset}`);
       // A reminder whose moment passed long ago (e.g. after a worker outage) is still sent once.
-      await record('reminded', null, { offset: timer.offset, due, ...caughtUp }, [assignee]);
+      await record('reminded', null, { offset: timer.offset, due: st.due, ...caughtUp }, [
+        st.assignee,
+      ]);
       return;
     }
-    escalationLevel = timer.level;
+    st.escalationLevel = timer.level;
     await record(
       'escalated',
       null,
-      { level: timer.level, label: timer.label ?? null, notify: timer.notify, due, ...caughtUp },
+      {
+        level: timer.level,
+        label: timer.label ?? null,
+        notify: timer.notify,
+        due: st.due,
+        ...caughtUp,
+      },
       who(timer.notify),
     );
   };
@@ -296,7 +340,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     const skipped: string[] = [];
     for (const t of overdue.slice(0, -1)) {
       if (t.kind === 'reminder') {
-        fired.add(`${dueGeneration}:r:${t.offset}`);
+        st.fired.add(`${st.dueGeneration}:r:${t.offset}`);
         skipped.push(`reminder ${t.offset}`);
       } else if (t.kind === 'escalation') skipped.push(`escalation ${t.level}`);
     }
@@ -325,7 +369,8 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
         // An action that arrives with the start (in the first workflow task) waits until the
         // task has recorded its creation, so the audit trail reads created → submitted
         // (patched: executions from before kept their order).
-        if (!createdRecorded && patched('created-first')) await condition(() => createdRecorded);
+        if (!st.createdRecorded && patched('created-first'))
+          await condition(() => st.createdRecorded);
         // The update's acceptance made durable before anything is projected: the workflow
         // task ends here (it schedules an ordinary activity that does nothing), so that the
         // server has recorded the update as accepted. Without it, a worker killed while the
@@ -338,51 +383,51 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
         // yields once more before the handler goes on, which changes the order of commands
         // in histories recorded without the patch (task-update-with-start.json replays it).
         if (patched('accepted-before-projection')) await acknowledgeUpdate();
-        const prior = processed.get(`${name}:${req.requestId}`);
+        const prior = st.processed.get(`${name}:${req.requestId}`);
         if (prior) return prior;
         // Checked again after the wait above: a refusal here too is the update's answer, never
         // an error that would fail the workflow task.
         const effect = refusable(() => checkRequest(name, req, facts(), input.roster, Date.now()));
-        version++;
+        st.version++;
         await apply(req, effect);
         const result: ActionResult = {
           taskId: input.taskId,
-          state,
-          due,
-          assignee,
+          state: st.state,
+          due: st.due,
+          assignee: st.assignee,
           ...(effect.extension ? { extension: effect.extension } : {}),
         };
-        processed.set(`${name}:${req.requestId}`, result);
-        if (processed.size > MAX_REMEMBERED_REQUESTS) {
-          processed.delete(processed.keys().next().value as string);
+        st.processed.set(`${name}:${req.requestId}`, result);
+        if (st.processed.size > MAX_REMEMBERED_REQUESTS) {
+          st.processed.delete(st.processed.keys().next().value as string);
         }
         return result;
       },
       {
         validator: (req: Req) => {
           checkShape(name, req);
-          if (processed.has(`${name}:${req?.requestId}`)) return;
+          if (st.processed.has(`${name}:${req?.requestId}`)) return;
           refusable(() => checkRequest(name, req, facts(), input.roster, Date.now()));
         },
       },
     );
   }
   const who = (recipients: Recipient[]) =>
-    resolveRecipients(input.roster, recipients, { unitId: input.unitId, assignee });
+    resolveRecipients(input.roster, recipients, { unitId: input.unitId, assignee: st.assignee });
 
   action(submitUpdate, 'submit', async (req) => {
     const now = Date.now();
-    lastSubmission = {
+    st.lastSubmission = {
       at: now,
       by: req.actor,
       note: req.note,
       data: req.data,
       evidence: req.evidence ?? [],
     };
-    const submittedOnTime = now <= due;
-    if (!submittedOnTime) wasLate = true;
+    const submittedOnTime = now <= st.due;
+    if (!submittedOnTime) st.wasLate = true;
     // A submission answers any pending request for more time.
-    pendingExtension = null;
+    st.pendingExtension = null;
     const detail = {
       ...enteredBy(req),
       note: req.note ?? null,
@@ -391,40 +436,45 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
       onTime: submittedOnTime,
     };
     if (input.review) {
-      state = 'submitted';
+      st.state = 'submitted';
       await record('submitted', req.actor, detail, reviewersOf(input.roster, input.unitId));
       return;
     }
-    state = 'done';
-    completedAt = now;
-    onTime = submittedOnTime;
+    st.state = 'done';
+    st.completedAt = now;
+    st.onTime = submittedOnTime;
     await record('submitted', req.actor, detail, []);
-    await record('done', null, { onTime }, [assignee]);
+    await record('done', null, { onTime: st.onTime }, [st.assignee]);
   });
 
   action(approveUpdate, 'approve', async (req) => {
-    state = 'done';
-    completedAt = Date.now();
-    onTime = lastSubmission !== null && lastSubmission.at <= due;
+    st.state = 'done';
+    st.completedAt = Date.now();
+    st.onTime = st.lastSubmission !== null && st.lastSubmission.at <= st.due;
     // Work first handed in late stays late, even when a return moved the due time and the
     // resubmission met it (patched: executions before this rule keep their old verdict).
-    if (patched('late-stays-late') && wasLate) onTime = false;
-    await record('approved', req.actor, { ...enteredBy(req), note: req.note ?? null, onTime }, [
-      assignee,
-    ]);
+    if (patched('late-stays-late') && st.wasLate) st.onTime = false;
+    await record(
+      'approved',
+      req.actor,
+      { ...enteredBy(req), note: req.note ?? null, onTime: st.onTime },
+      [st.assignee],
+    );
   });
 
   action(returnUpdate, 'return', async (req) => {
-    state = 'returned';
-    lastReturnReason = req.reason;
-    due = Math.max(due, addDelay(Date.now(), input.policy.returnDue, calendar));
+    st.state = 'returned';
+    st.lastReturnReason = req.reason;
+    st.due = Math.max(st.due, addDelay(Date.now(), input.policy.returnDue, calendar));
     resetChase();
-    await record('returned', req.actor, { ...enteredBy(req), reason: req.reason, due }, [assignee]);
+    await record('returned', req.actor, { ...enteredBy(req), reason: req.reason, due: st.due }, [
+      st.assignee,
+    ]);
   });
 
   action(extendUpdate, 'extend', async (req, effect) => {
     if (effect.extension === 'requested') {
-      pendingExtension = { until: req.until, reason: req.reason, by: req.actor };
+      st.pendingExtension = { until: req.until, reason: req.reason, by: req.actor };
       await record(
         'extension-requested',
         req.actor,
@@ -433,62 +483,62 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
       );
       return;
     }
-    const from = due;
-    due = req.until;
-    extensionsUsed++;
-    pendingExtension = null;
+    const from = st.due;
+    st.due = req.until;
+    st.extensionsUsed++;
+    st.pendingExtension = null;
     resetChase();
     await record(
       'extended',
       req.actor,
       { ...enteredBy(req), from, until: req.until, reason: req.reason },
-      [assignee],
+      [st.assignee],
     );
   });
 
   action(reassignUpdate, 'reassign', async (req) => {
-    const from = assignee;
-    assignee = req.to;
+    const from = st.assignee;
+    st.assignee = req.to;
     await record('reassigned', req.actor, { ...enteredBy(req), from, to: req.to }, [req.to, from]);
   });
 
   action(cancelUpdate, 'cancel', async (req) => {
-    state = 'cancelled';
-    pendingExtension = null;
-    completedAt = Date.now();
-    await record('cancelled', req.actor, { ...enteredBy(req), reason: req.reason }, [assignee]);
+    st.state = 'cancelled';
+    st.pendingExtension = null;
+    st.completedAt = Date.now();
+    await record('cancelled', req.actor, { ...enteredBy(req), reason: req.reason }, [st.assignee]);
   });
 
   // The parent tells the task that the bureau moved its phase or cancelled the campaign; the
   // life loop applies it in order with the timers and records it with the bureau's person.
   // Only the task's parent can send it, and it is applied only once the parent confirms it.
-  const controls: TaskControl[] = [];
+  st.controls = [];
   signals.onConfirmed(
     taskControlSignal,
     () => workflowInfo().parent?.workflowId ?? null,
     (c) => {
-      controls.push(c);
-      version++;
+      st.controls.push(c);
+      st.version++;
     },
   );
   const applyControl = async (c: TaskControl) => {
     if (terminal()) return;
     if (c.kind === 'cancel') {
-      state = 'cancelled';
-      pendingExtension = null;
-      completedAt = Date.now();
-      await record('cancelled', c.actor, { reason: c.reason, campaign: true }, [assignee]);
+      st.state = 'cancelled';
+      st.pendingExtension = null;
+      st.completedAt = Date.now();
+      await record('cancelled', c.actor, { reason: c.reason, campaign: true }, [st.assignee]);
       return;
     }
-    if (c.due === due) return;
-    const from = due;
-    due = c.due;
+    if (c.due === st.due) return;
+    const from = st.due;
+    st.due = c.due;
     resetChase();
     await record(
       'redated',
       c.actor,
       { from, until: c.due, reason: c.reason, phase: c.phase, action: c.action },
-      [assignee],
+      [st.assignee],
     );
   };
 
@@ -496,29 +546,32 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   setHandler(requirementsQuery, () => input.completion);
 
   // ---- life ----
-  const created = record('created', null, { due, title: input.title, review: input.review }, [
-    assignee,
-  ]);
-  createdRecorded = true;
+  const created = record(
+    'created',
+    null,
+    { due: st.due, title: input.title, review: input.review },
+    [st.assignee],
+  );
+  st.createdRecorded = true;
   await created;
 
   while (!terminal()) {
-    const control = controls.shift();
+    const control = st.controls.shift();
     if (control) {
       await applyControl(control);
       continue;
     }
-    const seen = version;
+    const seen = st.version;
     const next = pendingTimers()[0];
     if (!next) {
-      await condition(() => version !== seen || terminal());
+      await condition(() => st.version !== seen || terminal());
     } else if (next.at <= Date.now()) {
       // Overdue timers (e.g. after an outage of every worker) fire at once: the latest of them
       // only (patched: executions from before fired each in order).
       const overdue = pendingTimers().filter((t) => t.kind !== 'colour' && t.at <= Date.now());
       if (overdue.length > 1 && patched('catch-up-latest')) await catchUp(overdue);
       else await fire(next);
-    } else if (!(await condition(() => version !== seen || terminal(), next.at - Date.now()))) {
+    } else if (!(await condition(() => st.version !== seen || terminal(), next.at - Date.now()))) {
       await fire(next);
     }
   }
@@ -526,11 +579,11 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   await condition(allHandlersFinished);
   const outcome: TaskOutcome = {
     taskId: input.taskId,
-    state: state as 'done' | 'cancelled',
-    completedAt: completedAt ?? Date.now(),
-    onTime: onTime ?? false,
-    escalationLevel,
-    submission: lastSubmission,
+    state: st.state as 'done' | 'cancelled',
+    completedAt: st.completedAt ?? Date.now(),
+    onTime: st.onTime ?? false,
+    escalationLevel: st.escalationLevel,
+    submission: st.lastSubmission,
   };
   const parent = workflowInfo().parent;
   if (parent) {
