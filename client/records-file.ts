@@ -255,9 +255,13 @@ async function readRecordWorkbook(bytes: Buffer, what: string): Promise<RecordLi
       ],
     };
   const checked = checkRecordRows(header, rows, h.columns);
-  const all = [...problems, ...checked.problems].sort(
-    (a, b) => a.line - b.line || (a.column ?? 0) - (b.column ?? 0),
-  );
+  // A cell already refused (an error value, a formula without a value) is not refused again
+  // by the check of its field.
+  const cells = new Set(problems.map((p) => `${p.line}:${p.column}`));
+  const all = [
+    ...problems,
+    ...checked.problems.filter((p) => !cells.has(`${p.line}:${p.column}`)),
+  ].sort((a, b) => a.line - b.line || (a.column ?? 0) - (b.column ?? 0));
   if (all.length) return { problems: all };
   return { list: { format: 'xlsx', encoding: null, records: checked.records } };
 }
