@@ -51,7 +51,8 @@ LANGUAGE plpgsql AS $$
 BEGIN
   IF NOT p_has_earlier THEN
     PERFORM campaign_require_person(p_campaign, p_person,
-      ARRAY['bureau:coordinator', 'bureau:head', 'evaluator:evaluator', 'evaluator:head'], p_what);
+      ARRAY['bureau:coordinator', 'bureau:head', 'evaluator:evaluator', 'evaluator:head'],
+      'draw ' || p_what);
     RETURN;
   END IF;
   PERFORM campaign_require_person(p_campaign, p_person,
