@@ -8,12 +8,20 @@ import {
   verifyUpdate,
   type EvidenceRequest,
   type VerifyRequest,
+  type VerifyResult,
 } from '../../domain/messages.ts';
+import type { UpdateDefinition } from '@temporalio/common';
 import { recordPlace, type RecordProblem } from '../../domain/records.ts';
 import { Refusal } from '../../domain/refusal.ts';
 import { formatIsoOffset, formatLocal } from '../../domain/time.ts';
 import { config } from '../../worker/config.ts';
-import { sendUpdate, withDb } from '../connections.ts';
+import {
+  assertPayload,
+  connectTemporal,
+  updateError,
+  withDb,
+  withWorkerDeadline,
+} from '../connections.ts';
 import { CliError, EXIT } from '../errors.ts';
 import { readBoundedFile } from '../files.ts';
 import { colour, printJson, t, table, type OutputOptions } from '../output.ts';
@@ -243,12 +251,40 @@ export async function showRecordsCommand(
     );
 }
 
-const sendEvidence = (workflowId: string, req: EvidenceRequest) =>
-  sendUpdate(workflowId, requestEvidenceUpdate, req, 'evidence request', {
-    updateId: req.requestId,
-  });
-const sendVerify = (workflowId: string, req: VerifyRequest) =>
-  sendUpdate(workflowId, verifyUpdate, req, 'verification', { updateId: req.requestId });
+/** One connection for every update of a command; each update under the worker deadline. */
+async function withUpdates<T>(
+  fn: (send: {
+    evidence: (
+      workflowId: string,
+      req: EvidenceRequest,
+    ) => Promise<{ taskId: string; due: number }>;
+    verify: (workflowId: string, req: VerifyRequest) => Promise<VerifyResult>;
+  }) => Promise<T>,
+): Promise<T> {
+  const temporal = await connectTemporal();
+  const update =
+    <R, A extends { requestId: string }>(def: UpdateDefinition<R, [A]>, action: string) =>
+    async (workflowId: string, req: A): Promise<R> => {
+      assertPayload(def.name, req);
+      try {
+        return await withWorkerDeadline(temporal.client, () =>
+          temporal.client.workflow
+            .getHandle(workflowId)
+            .executeUpdate(def, { args: [req], updateId: req.requestId }),
+        );
+      } catch (e) {
+        throw updateError(e, action, workflowId);
+      }
+    };
+  try {
+    return await fn({
+      evidence: update(requestEvidenceUpdate, 'evidence request'),
+      verify: update(verifyUpdate, 'verification'),
+    });
+  } finally {
+    await temporal.close();
+  }
+}
 
 export async function requestRecordsCommand(
   campaignId: string,
@@ -258,12 +294,14 @@ export async function requestRecordsCommand(
 ): Promise<void> {
   const { r, tz } = await refusing(() =>
     withDb(async (pool) => ({
-      r: await requestRecordEvidence(
-        pool,
-        sendEvidence,
-        campaignId,
-        { indicator: code, as: opts.as },
-        indicatorWorkflowId,
+      r: await withUpdates((send) =>
+        requestRecordEvidence(
+          pool,
+          send.evidence,
+          campaignId,
+          { indicator: code, as: opts.as },
+          indicatorWorkflowId,
+        ),
       ),
       tz: (
         await pool.query<{ time_zone: string }>(
@@ -302,7 +340,15 @@ export async function verifyRecordCommand(
 ): Promise<void> {
   const r = await refusing(() =>
     withDb((pool) =>
-      verifyRecord(pool, sendVerify, campaignId, { indicator: code, ...opts }, indicatorWorkflowId),
+      withUpdates((send) =>
+        verifyRecord(
+          pool,
+          send.verify,
+          campaignId,
+          { indicator: code, ...opts },
+          indicatorWorkflowId,
+        ),
+      ),
     ),
   );
   if (out.json) return printJson(r);

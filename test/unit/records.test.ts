@@ -2,6 +2,7 @@
 // located and written in both languages, who may upload, and the sampler's bounds,
 // reproducibility and strata.
 import ExcelJS from 'exceljs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readRecordList } from '../../client/records-file.ts';
 import { loadDefinitionFile } from '../../client/definition-file.ts';
@@ -355,5 +356,42 @@ describe('the record sampler', () => {
     );
     expect(drawRecordSample(population, { proportion: 1 }, 's', false).size).toBe(50);
     expect(drawRecordSample(population, { count: 50 }, 's', true).size).toBe(50);
+  });
+});
+
+describe('the record list reader on any file (fixed seed, bounded runs)', () => {
+  const cell = fc.oneof(
+    fc.constantFrom('KB-1', 'KB-2', '2026-09-01', '2026-02-30', '设立登记', '甲公司', '3', '1.5'),
+    fc.constantFrom('', ' ', '"', '""', ',', '\n', '\r\n', '1e3', '-1', '三', '=1+1', '\u0000'),
+    fc.string({ maxLength: 8 }),
+  );
+  const file = fc.record({
+    header: fc.boolean(),
+    rows: fc.array(fc.array(cell, { minLength: 0, maxLength: 7 }), { maxLength: 12 }),
+  });
+
+  it('accepts a file or refuses it with every problem at a line and column inside it', async () => {
+    await fc.assert(
+      fc.asyncProperty(file, async ({ header, rows }) => {
+        const lines = [header ? HEADER : '办件编号,日期', ...rows.map((r) => r.join(','))];
+        const text = `${lines.join('\n')}\n`;
+        const r = await read(text);
+        const physical = text.split('\n').length;
+        if ('list' in r) {
+          expect(header).toBe(true);
+          for (const rec of r.list.records) expect(rec.handlingDays).toBeGreaterThanOrEqual(0);
+          return;
+        }
+        expect(r.problems.length).toBeGreaterThan(0);
+        for (const p of r.problems) {
+          expect(p.line).toBeGreaterThanOrEqual(1);
+          expect(p.line).toBeLessThanOrEqual(physical);
+          if (p.column !== undefined) expect(p.column).toBeGreaterThanOrEqual(1);
+          expect(p.message.length).toBeGreaterThan(0);
+          expect(p.zh.length).toBeGreaterThan(0);
+        }
+      }),
+      { seed: 20261202, numRuns: 300 },
+    );
   });
 });
