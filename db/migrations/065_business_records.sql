@@ -15,8 +15,9 @@ ALTER TABLE samples ADD COLUMN IF NOT EXISTS reason text
   CHECK (reason IS NULL OR (length(btrim(reason)) > 0 AND length(reason) <= 2000));
 ALTER TABLE samples ADD COLUMN IF NOT EXISTS superseded_by integer;
 -- Draws made before: numbered in the order they were drawn; the latest (the one the portal
--- showed) is the official one.
-UPDATE samples s SET draw_no = n.no, official = (n.no = n.last)
+-- showed) is the official one, each earlier one superseded by the next.
+UPDATE samples s SET draw_no = n.no, official = (n.no = n.last),
+       superseded_by = CASE WHEN n.no = n.last THEN NULL ELSE n.no + 1 END
   FROM (SELECT campaign_id, seed, population,
                row_number() OVER (PARTITION BY campaign_id ORDER BY drawn_at, seed) AS no,
                count(*) OVER (PARTITION BY campaign_id) AS last
