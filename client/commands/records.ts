@@ -205,30 +205,45 @@ export async function showRecordsCommand(
   code: string,
   out: OutputOptions,
 ): Promise<void> {
-  const { draws, lists } = await withDb(async (pool) => ({
-    draws: await recordSamples(pool, campaignId, code),
-    lists: (
-      await pool.query<{
-        list_no: number;
-        unit_id: string;
-        records: number;
-        file_name: string;
-        uploaded_by: string;
-        uploaded_at: Date;
-      }>(
-        `SELECT list_no, unit_id, records, file_name, uploaded_by, uploaded_at FROM record_lists
+  const { draws, lists } = await withDb(async (pool) => {
+    const known = await pool.query<{ code: string }>(
+      'SELECT code FROM indicators WHERE campaign_id = $1 ORDER BY position',
+      [campaignId],
+    );
+    if (!known.rows.some((r) => r.code === code)) {
+      const en = known.rowCount
+        ? `unknown indicator "${code}" in campaign "${campaignId}" (it has ${known.rows.map((r) => r.code).join(', ')})`
+        : `no campaign "${campaignId}" is recorded (see \`campaign list\`)`;
+      const zh = known.rowCount
+        ? `考核“${campaignId}”没有指标“${code}”（共有 ${known.rows.map((r) => r.code).join('、')}）`
+        : `没有记录考核“${campaignId}”（见 campaign list）`;
+      throw new CliError(en, EXIT.refused, null, { en, zh });
+    }
+    return {
+      draws: await recordSamples(pool, campaignId, code),
+      lists: (
+        await pool.query<{
+          list_no: number;
+          unit_id: string;
+          records: number;
+          file_name: string;
+          uploaded_by: string;
+          uploaded_at: Date;
+        }>(
+          `SELECT list_no, unit_id, records, file_name, uploaded_by, uploaded_at FROM record_lists
           WHERE campaign_id = $1 AND indicator = $2 ORDER BY list_no`,
-        [campaignId, code],
-      )
-    ).rows.map((l) => ({
-      listNo: l.list_no,
-      unit: l.unit_id,
-      records: l.records,
-      file: l.file_name,
-      uploadedBy: l.uploaded_by,
-      uploadedAt: l.uploaded_at.toISOString(),
-    })),
-  }));
+          [campaignId, code],
+        )
+      ).rows.map((l) => ({
+        listNo: l.list_no,
+        unit: l.unit_id,
+        records: l.records,
+        file: l.file_name,
+        uploadedBy: l.uploaded_by,
+        uploadedAt: l.uploaded_at.toISOString(),
+      })),
+    };
+  });
   if (out.json) return printJson({ campaignId, indicator: code, lists, draws });
   console.log(
     table(

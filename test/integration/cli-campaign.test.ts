@@ -403,6 +403,9 @@ describe('the campaign commands', () => {
       lists: [expect.objectContaining({ unit: 'scjgj', records: 10 })],
       draws: [expect.objectContaining({ official: true, drawNo: 1 })],
     });
+    const unknown = await cli('records', 'show', id, 'nope', '--json', '--lang', 'en');
+    expect(unknown.code).toBe(1);
+    expect(unknown.json<{ error: string }>().error).toMatch(/unknown indicator "nope"/);
   });
 
   it('refuse evidence requests, bad result files and results out of phase with their reasons', async () => {
