@@ -493,7 +493,26 @@ export async function requestRecordEvidence(
       (
         await pool.query<{ due_at: Date }>('SELECT due_at FROM tasks WHERE task_id = $1', [taskId])
       ).rows[0]?.due_at.getTime() ?? 0;
-    if (r.taskId) {
+    // The same record asked for in an earlier draw: that request stands for this one too.
+    const earlier =
+      r.taskId ??
+      (
+        await pool.query<{ task_id: string }>(
+          `SELECT task_id FROM record_sample_items
+            WHERE campaign_id = $1 AND indicator = $2 AND list_no = $3 AND record_no = $4
+              AND task_id IS NOT NULL ORDER BY draw_no LIMIT 1`,
+          [campaignId, opts.indicator, r.listNo, r.recordNo],
+        )
+      ).rows[0]?.task_id;
+    if (earlier && !r.taskId)
+      await pool.query(
+        `UPDATE record_sample_items SET task_id = $6, requested_at = now()
+          WHERE campaign_id = $1 AND indicator = $2 AND draw_no = $3 AND list_no = $4 AND record_no = $5
+            AND task_id IS NULL`,
+        [campaignId, opts.indicator, draw.drawNo, r.listNo, r.recordNo, earlier],
+      );
+    if (earlier) {
+      r.taskId = earlier;
       requested.push({
         unit: r.unit,
         recordNo: r.recordNo,

@@ -1,9 +1,9 @@
 // Department business records, sampled, under time skipping: record lists uploaded by their
 // units, the official record sample (the same seed gives the same records; a redraw refused
 // without the bureau's reason, and kept beside the official one with it), the same for the
-// enterprise sample, one evidence request per sampled record through the indicator's update —
-// the one ignored escalates — and the outcome per record, one discrepancy flagging the
-// indicator.
+// enterprise sample, one evidence request per sampled record through the indicator's update (a
+// record of two draws asked once) — the one ignored escalates — and the outcome per record, one
+// discrepancy flagging the indicator.
 import { randomUUID } from 'node:crypto';
 import ExcelJS from 'exceljs';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -243,61 +243,6 @@ describe('department business records, sampled, under time skipping', () => {
         )
       ).rows[0].n,
     ).toBe(1);
-    // With the bureau's reason: a new official draw, the first kept and marked superseded.
-    const redraw = await drawRecords(db.pool, campaignId, {
-      indicator: 'kbqy',
-      as: 'spj-coord',
-      seed: 'r2',
-      count: 6,
-      byUnit: true,
-      reason: '首次抽样未覆盖网办件，经审批局同意重新抽取',
-    });
-    expect(redraw).toMatchObject({ drawNo: 2, official: true, supersedes: 1, size: 6 });
-    expect(redraw.records).not.toEqual(first.records);
-    const draws = await db.pool.query(
-      `SELECT draw_no, seed, official, superseded_by, reason, drawn_by FROM record_samples
-        WHERE campaign_id = $1 ORDER BY draw_no`,
-      [campaignId],
-    );
-    expect(draws.rows).toEqual([
-      {
-        draw_no: 1,
-        seed: 'r1',
-        official: false,
-        superseded_by: 2,
-        reason: null,
-        drawn_by: 'dsf-eval',
-      },
-      {
-        draw_no: 2,
-        seed: 'r2',
-        official: true,
-        superseded_by: null,
-        reason: '首次抽样未覆盖网办件，经审批局同意重新抽取',
-        drawn_by: 'spj-coord',
-      },
-    ]);
-    const kept = await db.pool.query(
-      `SELECT draw_no, count(*)::int AS n FROM record_sample_items WHERE campaign_id = $1 GROUP BY draw_no ORDER BY draw_no`,
-      [campaignId],
-    );
-    expect(kept.rows).toEqual([
-      { draw_no: 1, n: 6 },
-      { draw_no: 2, n: 6 },
-    ]);
-    // The official draw again, by its seed, from the evaluator: the same records.
-    expect(
-      (
-        await drawRecords(db.pool, campaignId, {
-          indicator: 'kbqy',
-          as: 'dsf-eval',
-          seed: 'r2',
-          count: 6,
-          byUnit: true,
-        })
-      ).records,
-    ).toEqual(redraw.records);
-
     // --- the enterprise sample follows the same rule.
     for (let i = 0; i < 20; i++)
       await db.pool.query(
@@ -340,6 +285,73 @@ describe('department business records, sampled, under time skipping', () => {
     expect(early.en).toMatch(/may not request evidence: only the third-party evaluator may/);
     await sleepUntil(at(d(7), 10));
     await settle(indicator);
+    // The first draw is asked for; then the bureau redraws it, larger.
+    const askedFirst = await requestRecordEvidence(
+      db.pool,
+      send,
+      campaignId,
+      { indicator: 'kbqy', as: 'dsf-eval' },
+      indicatorWorkflowId,
+    );
+    expect(askedFirst.drawNo).toBe(1);
+    expect(askedFirst.requested.map((r) => [r.unit, r.recordNo, r.new])).toEqual(
+      first.records.map((r) => [r.unit, r.recordNo, true]),
+    );
+    // With the bureau's reason: a new official draw, the first kept and marked superseded.
+    const redraw = await drawRecords(db.pool, campaignId, {
+      indicator: 'kbqy',
+      as: 'spj-coord',
+      seed: 'r2',
+      count: 12,
+      byUnit: true,
+      reason: '首次抽样未覆盖网办件，经审批局同意重新抽取',
+    });
+    expect(redraw).toMatchObject({ drawNo: 2, official: true, supersedes: 1, size: 12 });
+    expect(redraw.records).not.toEqual(first.records);
+    const draws = await db.pool.query(
+      `SELECT draw_no, seed, official, superseded_by, reason, drawn_by FROM record_samples
+        WHERE campaign_id = $1 ORDER BY draw_no`,
+      [campaignId],
+    );
+    expect(draws.rows).toEqual([
+      {
+        draw_no: 1,
+        seed: 'r1',
+        official: false,
+        superseded_by: 2,
+        reason: null,
+        drawn_by: 'dsf-eval',
+      },
+      {
+        draw_no: 2,
+        seed: 'r2',
+        official: true,
+        superseded_by: null,
+        reason: '首次抽样未覆盖网办件，经审批局同意重新抽取',
+        drawn_by: 'spj-coord',
+      },
+    ]);
+    const kept = await db.pool.query(
+      `SELECT draw_no, count(*)::int AS n FROM record_sample_items WHERE campaign_id = $1 GROUP BY draw_no ORDER BY draw_no`,
+      [campaignId],
+    );
+    expect(kept.rows).toEqual([
+      { draw_no: 1, n: 6 },
+      { draw_no: 2, n: 12 },
+    ]);
+    // The official draw again, by its seed, from the evaluator: the same records.
+    expect(
+      (
+        await drawRecords(db.pool, campaignId, {
+          indicator: 'kbqy',
+          as: 'dsf-eval',
+          seed: 'r2',
+          count: 12,
+          byUnit: true,
+        })
+      ).records,
+    ).toEqual(redraw.records);
+
     const asked = await requestRecordEvidence(
       db.pool,
       send,
@@ -351,11 +363,22 @@ describe('department business records, sampled, under time skipping', () => {
     expect(asked.requested.map((r) => [r.unit, r.recordNo])).toEqual(
       redraw.records.map((r) => [r.unit, r.recordNo]),
     );
-    expect(new Set(asked.requested.map((r) => r.taskId)).size).toBe(6);
+    // A record of both draws keeps the request of the first (8 and 4 of scjgj's 12 overlap).
+    const key = (r: { unit: string; recordNo: string }) => `${r.unit}/${r.recordNo}`;
+    const firstTask = new Map(askedFirst.requested.map((r) => [key(r), r.taskId]));
+    const overlap = asked.requested.filter((r) => firstTask.has(key(r)));
+    expect(overlap.length).toBeGreaterThan(0);
+    for (const r of asked.requested)
+      if (firstTask.has(key(r)))
+        expect(r).toMatchObject({ new: false, taskId: firstTask.get(key(r)) });
+      else expect(r.new).toBe(true);
+    const allRequests = [...askedFirst.requested, ...asked.requested];
+    const allTasks = [...new Set(allRequests.map((r) => r.taskId))];
+    expect(allTasks).toHaveLength(6 + 12 - overlap.length);
     // One working day after Monday 10:00, Tuesday a holiday: Wednesday 10:00.
-    for (const r of asked.requested) expect(Math.abs(r.due - at(d(9), 10))).toBeLessThan(MINUTE);
+    for (const r of allRequests) expect(Math.abs(r.due - at(d(9), 10))).toBeLessThan(MINUTE);
     const tasks = await until(
-      'the six evidence tasks projected',
+      'every evidence task projected',
       async () =>
         (
           await db.pool.query<{
@@ -368,9 +391,9 @@ describe('department business records, sampled, under time skipping', () => {
             [campaignId],
           )
         ).rows,
-      (rows) => rows.length === 6,
+      (rows) => rows.length === allTasks.length,
     );
-    for (const r of asked.requested) {
+    for (const r of allRequests) {
       const t = tasks.find((x) => x.task_id === r.taskId)!;
       expect(t.unit_id).toBe(r.unit);
       expect(t.title).toContain(`办件编号 ${r.recordNo}`);
@@ -388,21 +411,20 @@ describe('department business records, sampled, under time skipping', () => {
 
     // Every unit answers but one request, which is ignored.
     const ignored = asked.requested.find((r) => r.unit === 'swj')!;
-    for (const r of asked.requested) {
-      if (r === ignored) continue;
-      const t = tasks.find((x) => x.task_id === r.taskId)!;
-      await env.client.workflow.getHandle(r.taskId).executeUpdate(submitUpdate, {
+    for (const t of tasks) {
+      if (t.task_id === ignored.taskId) continue;
+      await env.client.workflow.getHandle(t.task_id).executeUpdate(submitUpdate, {
         args: [
           {
             requestId: randomUUID(),
             actor: t.assignee,
-            evidence: [`https://example.org/${r.recordNo}.pdf`],
+            evidence: [`https://example.org/${encodeURIComponent(t.task_id)}.pdf`],
           },
         ],
       });
     }
     // The outcome per record: one confirmed, one discrepant (the indicator is flagged).
-    const answered = asked.requested.filter((r) => r !== ignored);
+    const answered = asked.requested.filter((r) => r.taskId !== ignored.taskId);
     const confirmed = await verifyRecord(
       db.pool,
       sendVerify,
@@ -490,7 +512,7 @@ describe('department business records, sampled, under time skipping', () => {
       else expect(t).toMatchObject({ state: 'done', escalation_level: 0 });
     const escalated = await db.pool.query(
       `SELECT task_id, at FROM task_events WHERE campaign_id = $1 AND type = 'escalated' AND task_id = ANY($2)`,
-      [campaignId, asked.requested.map((r) => r.taskId)],
+      [campaignId, allTasks],
     );
     expect(escalated.rows.map((e) => e.task_id)).toEqual([ignored.taskId]);
     expect(Math.abs(escalated.rows[0].at.getTime() - at(d(10), 10))).toBeLessThan(MINUTE);
