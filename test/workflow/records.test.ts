@@ -413,7 +413,9 @@ describe('department business records, sampled, under time skipping', () => {
     const ignored = asked.requested.find((r) => r.unit === 'swj')!;
     for (const t of tasks) {
       if (t.task_id === ignored.taskId) continue;
-      await env.client.workflow.getHandle(t.task_id).executeUpdate(submitUpdate, {
+      const handle = env.client.workflow.getHandle(t.task_id);
+      await settle(handle);
+      await handle.executeUpdate(submitUpdate, {
         args: [
           {
             requestId: randomUUID(),
