@@ -27,6 +27,7 @@ export const TASK_KINDS = [
   'rectify-measures',
   'measure',
   'adhoc',
+  'enterprise-assist',
 ] as const;
 export type TaskKind = (typeof TASK_KINDS)[number];
 
