@@ -35,6 +35,8 @@ const COMMANDS = [
   'accounts',
   'report',
   'assessment',
+  'questionnaire',
+  'visit',
   'help',
 ];
 
