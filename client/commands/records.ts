@@ -49,13 +49,13 @@ async function refusing<T>(fn: () => Promise<T>): Promise<T> {
 function numberOption(name: string, v: string | undefined, whole: boolean): number | undefined {
   if (v === undefined) return undefined;
   const ok = whole ? /^\d{1,9}$/.test(v.trim()) : /^(?:0|[1-9]\d*)?(?:\.\d{1,9})?$/.test(v.trim());
-  if (!ok || v.trim() === '' || v.trim() === '.')
-    throw new CliError(
-      whole
-        ? `${name} "${v}" is not a whole number`
-        : `${name} "${v}" is not a decimal number (e.g. 0.1)`,
-      EXIT.usage,
-    );
+  if (!ok || v.trim() === '' || v.trim() === '.') {
+    const en = whole
+      ? `${name} "${v}" is not a whole number`
+      : `${name} "${v}" is not a decimal number (e.g. 0.1)`;
+    const zh = whole ? `${name}“${v}”不是整数` : `${name}“${v}”不是小数（如 0.1）`;
+    throw new CliError(en, EXIT.usage, null, { en, zh });
+  }
   return Number(v);
 }
 
@@ -175,14 +175,17 @@ export async function sampleRecordsCommand(
   },
   out: OutputOptions,
 ): Promise<void> {
+  // Read before anything is connected: a bad number is a usage error.
+  const proportion = numberOption('--proportion', opts.proportion, false);
+  const count = numberOption('--count', opts.count, true);
   const d = await refusing(() =>
     withDb((pool) =>
       drawRecords(pool, campaignId, {
         indicator: code,
         as: opts.as,
         seed: opts.seed,
-        proportion: numberOption('--proportion', opts.proportion, false),
-        count: numberOption('--count', opts.count, true),
+        proportion,
+        count,
         byUnit: opts.byUnit,
         reason: opts.reason,
       }),

@@ -403,6 +403,19 @@ describe('the campaign commands', () => {
       lists: [expect.objectContaining({ unit: 'scjgj', records: 10 })],
       draws: [expect.objectContaining({ official: true, drawNo: 1 })],
     });
+    const badCount = await cli(
+      'records',
+      'sample',
+      id,
+      'kbqy',
+      '--as',
+      'dsf-eval',
+      '--count',
+      '3x',
+      '--json',
+    );
+    expect(badCount.code).toBe(2);
+    expect(badCount.json<{ error: string }>().error).toMatch(/--count“3x”不是整数/);
     const unknown = await cli('records', 'show', id, 'nope', '--json', '--lang', 'en');
     expect(unknown.code).toBe(1);
     expect(unknown.json<{ error: string }>().error).toMatch(/unknown indicator "nope"/);
