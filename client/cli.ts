@@ -250,15 +250,138 @@ commandOf(
     (await campaignModule()).importEnterprisesCommand(campaignId, opts, outputOptions(cmd)),
   );
 
+const recordsModule = () => import('./commands/records.ts');
+
 sub(
   'sample',
-  "draw the verification sample by the campaign's proportion; the same seed gives the same sample",
+  "draw the verification sample of enterprises by the campaign's proportion; the first draw is the official one, the same seed gives it again, a redraw needs the bureau's reason",
 )
   .argument('<campaignId>', 'the campaign')
   .requiredOption('--as <personId>', 'the evaluator or bureau coordinator drawing it')
-  .option('--seed <seed>', 'the seed (recorded; a random one when not given)')
-  .action(async (campaignId: string, opts: { as: string; seed?: string }, cmd: Command) =>
-    (await campaignModule()).sampleCommand(campaignId, opts, outputOptions(cmd)),
+  .option('--seed <seed>', "the seed (recorded; without it, the official draw's, or a random one)")
+  .option(
+    '--reason <text>',
+    "the bureau's reason for drawing again (the new draw becomes the official one)",
+  )
+  .action(
+    async (
+      campaignId: string,
+      opts: { as: string; seed?: string; reason?: string },
+      cmd: Command,
+    ) => (await recordsModule()).sampleEnterprisesCommand(campaignId, opts, outputOptions(cmd)),
+  );
+
+const records = program
+  .command('records')
+  .description(
+    "departments' business records (办件台账): uploaded, sampled, asked for and verified",
+  )
+  .exitOverride();
+commandOf(
+  records,
+  'upload',
+  'a unit uploads its record list for an indicator (CSV or xlsx: 办件编号, 办结日期, 事项名称, 申请人, 办理时长（工作日）, …); a file with bad rows imports nothing',
+)
+  .argument('<campaignId>', 'the campaign')
+  .argument('<indicator>', 'the indicator code')
+  .requiredOption(
+    '--unit <unit>',
+    "the unit whose records these are (the indicator's lead or a cooperating unit)",
+  )
+  .requiredOption('--file <file>', 'the record list (.csv in UTF-8 or GBK, or .xlsx)')
+  .requiredOption('--as <personId>', 'a person of that unit, or a bureau coordinator')
+  .action(
+    async (
+      campaignId: string,
+      code: string,
+      opts: { unit: string; file: string; as: string },
+      cmd: Command,
+    ) => (await recordsModule()).uploadRecordsCommand(campaignId, code, opts, outputOptions(cmd)),
+  );
+commandOf(
+  records,
+  'sample',
+  "draw the record sample of an indicator, seeded and reproducible, by proportion or count, stratified by unit when asked; a redraw needs the bureau's reason",
+)
+  .argument('<campaignId>', 'the campaign')
+  .argument('<indicator>', 'the indicator code')
+  .requiredOption('--as <personId>', 'the evaluator (or, for a redraw, a bureau coordinator)')
+  .option('--seed <seed>', "the seed (recorded; without it, the official draw's, or a random one)")
+  .option(
+    '--proportion <p>',
+    "the share of records drawn, in (0, 1] (default: the campaign's sampling proportion)",
+  )
+  .option('--count <n>', 'the number of records drawn')
+  .option('--by-unit', 'stratified: each unit drawn on its own, in proportion')
+  .option(
+    '--reason <text>',
+    "the bureau's reason for drawing again (the new draw becomes the official one)",
+  )
+  .action(
+    async (
+      campaignId: string,
+      code: string,
+      opts: {
+        as: string;
+        seed?: string;
+        proportion?: string;
+        count?: string;
+        byUnit?: boolean;
+        reason?: string;
+      },
+      cmd: Command,
+    ) => (await recordsModule()).sampleRecordsCommand(campaignId, code, opts, outputOptions(cmd)),
+  );
+commandOf(
+  records,
+  'request',
+  'ask each sampled record of the official draw from its unit: one evidence request (a task due in working days, reminded and escalated) per record',
+)
+  .argument('<campaignId>', 'the campaign')
+  .argument('<indicator>', 'the indicator code')
+  .requiredOption('--as <personId>', 'the evaluator asking')
+  .action(async (campaignId: string, code: string, opts: { as: string }, cmd: Command) =>
+    (await recordsModule()).requestRecordsCommand(campaignId, code, opts, outputOptions(cmd)),
+  );
+commandOf(
+  records,
+  'verify',
+  'the evaluator records the outcome of one sampled record; a discrepancy flags the indicator',
+)
+  .argument('<campaignId>', 'the campaign')
+  .argument('<indicator>', 'the indicator code')
+  .requiredOption('--record <recordNo>', 'the record number (办件编号)')
+  .option('--unit <unit>', 'the unit, when the number is sampled from several')
+  .addOption(
+    new Option('--outcome <outcome>', 'the outcome')
+      .choices(['confirmed', 'discrepant'])
+      .makeOptionMandatory(),
+  )
+  .option('--note <text>', 'what was found')
+  .requiredOption('--as <personId>', 'the evaluator')
+  .action(
+    async (
+      campaignId: string,
+      code: string,
+      opts: {
+        record: string;
+        unit?: string;
+        outcome: 'confirmed' | 'discrepant';
+        note?: string;
+        as: string;
+      },
+      cmd: Command,
+    ) => (await recordsModule()).verifyRecordCommand(campaignId, code, opts, outputOptions(cmd)),
+  );
+commandOf(
+  records,
+  'show',
+  "an indicator's uploaded lists and every draw of its record sample, the official one marked",
+)
+  .argument('<campaignId>', 'the campaign')
+  .argument('<indicator>', 'the indicator code')
+  .action(async (campaignId: string, code: string, _o, cmd: Command) =>
+    (await recordsModule()).showRecordsCommand(campaignId, code, outputOptions(cmd)),
   );
 
 const evidence = program

@@ -1,5 +1,5 @@
 // The enterprise questionnaire's SQL (migration 066), shared by the CLI, the dispatch digest and
-// the board: the roll (the latest sample × the questionnaires each sampled enterprise answers),
+// the board: the roll (the official sample × the questionnaires each sampled enterprise answers),
 // the latest word on each answer, and the rates computed from them (domain/questionnaire.ts).
 import type pg from 'pg';
 import {
@@ -12,11 +12,11 @@ import {
 } from '../domain/questionnaire.ts';
 
 export const QQ = {
-  /** The sample the questionnaires follow: the latest draw. */
+  /** The sample the questionnaires follow: the official draw (migration 065). */
   sample: {
     name: 'qn-sample',
     text: `SELECT seed, enterprises, drawn_at FROM samples WHERE campaign_id = $1
-            ORDER BY drawn_at DESC, seed LIMIT 1`,
+            ORDER BY official DESC, draw_no DESC LIMIT 1`,
   },
   enterprises: {
     name: 'qn-enterprises',

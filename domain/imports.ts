@@ -424,11 +424,22 @@ export function drawSample(population: string[], proportion: number, seed: strin
     throw new Error(`proportion ${proportion} is outside (0, 1]`);
   const ids = [...new Set(population)].sort();
   const size = Math.min(ids.length, Math.ceil(ids.length * proportion));
+  return seededPick(ids, size, seed);
+}
+
+/**
+ * `size` of `ids` drawn without replacement by a seeded partial Fisher–Yates shuffle of the ids
+ * in the order given (callers pass a canonical order), returned sorted. The same ids, size and
+ * seed always give the same draw.
+ */
+export function seededPick(ids: readonly string[], size: number, seed: string): string[] {
+  const pool = [...ids];
+  const n = Math.min(pool.length, Math.max(0, size));
   const rand = prng(seed);
-  // Partial Fisher–Yates: the first `size` places are the sample.
-  for (let i = 0; i < size; i++) {
-    const j = i + Math.floor(rand() * (ids.length - i));
-    [ids[i], ids[j]] = [ids[j]!, ids[i]!];
+  // Partial Fisher–Yates: the first `n` places are the sample.
+  for (let i = 0; i < n; i++) {
+    const j = i + Math.floor(rand() * (pool.length - i));
+    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
   }
-  return ids.slice(0, size).sort();
+  return pool.slice(0, n).sort();
 }

@@ -174,7 +174,8 @@ export async function verificationView(
       drawn_by: string;
       drawn_at: Date;
     }>(
-      'SELECT seed, proportion, population, size, enterprises, drawn_by, drawn_at FROM samples WHERE campaign_id = $1 ORDER BY drawn_at DESC',
+      // The official draw first (the one that counts), then the earlier ones.
+      'SELECT seed, proportion, population, size, enterprises, drawn_by, drawn_at FROM samples WHERE campaign_id = $1 ORDER BY official DESC, draw_no DESC',
       [campaignId],
     ),
     rosterOfCampaign(deps.pool, campaignId),

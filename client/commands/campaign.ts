@@ -1,7 +1,6 @@
-// Campaign commands: start, the enterprise list and the sample, the
+// Campaign commands: start, the enterprise list (its sample is in records.ts), the
 // evaluator's evidence requests and verified items, and the results. The campaign's record,
 // the list and the board are in board.ts.
-import { randomBytes } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
 import { withTransaction } from '../../db/pool.ts';
 import { BusinessCalendar } from '../../domain/calendar.ts';
@@ -24,7 +23,6 @@ import {
   checkEnterpriseRows,
   checkResultHeader,
   checkResultRows,
-  drawSample,
   ENTERPRISE_COLUMNS,
   normaliseCreditCode,
   parseCsvTable,
@@ -53,7 +51,7 @@ import { readBoundedFile } from '../files.ts';
 import { colour, printJson, t, type OutputOptions } from '../output.ts';
 import { withProgress, type Progress } from '../progress.ts';
 import { loadCampaign, loadRunningCampaign } from './board.ts';
-import { BUREAU, EVALUATOR, requireRole } from './roles.ts';
+import { BUREAU, requireRole } from './roles.ts';
 import { requireValidDefinition } from './definition.ts';
 
 /** --pace as a number for the rehearsal (which says what is wrong with a bad one). */
@@ -337,41 +335,6 @@ export async function importEnterprisesCommand(
     console.log(
       `${colour.ok('✓')} ${t(out.lang, `已导入 ${imported} 家企业`, `imported ${imported} enterprises`)}`,
     );
-}
-
-export async function sampleCommand(
-  campaignId: string,
-  opts: { as: string; seed?: string },
-  out: OutputOptions,
-): Promise<void> {
-  const result = await withDb(async (pool) => {
-    const c = await loadRunningCampaign(pool, campaignId);
-    requireRole(c.definition, opts.as, [BUREAU, EVALUATOR], 'draw the verification sample');
-    const ids = (
-      await pool.query<{ credit_code: string }>(
-        'SELECT credit_code FROM enterprises WHERE campaign_id = $1',
-        [campaignId],
-      )
-    ).rows.map((r) => r.credit_code);
-    if (!ids.length)
-      throw new CliError(
-        `no enterprise list for "${campaignId}": import it first with \`campaign enterprises import\``,
-      );
-    const seed = opts.seed ?? randomBytes(6).toString('hex');
-    const proportion = c.definition.phases.verification.samplingProportion;
-    const enterprises = drawSample(ids, proportion, seed);
-    await pool.query(
-      `INSERT INTO samples (campaign_id, seed, proportion, population, size, enterprises, drawn_by)
-       VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT DO NOTHING`,
-      [campaignId, seed, proportion, ids.length, enterprises.length, enterprises, opts.as],
-    );
-    return { seed, size: enterprises.length, population: ids.length, proportion, enterprises };
-  });
-  if (out.json) return printJson(result);
-  console.log(
-    `${colour.ok('✓')} ${t(out.lang, `按比例 ${result.proportion} 从 ${result.population} 家企业中抽取 ${result.size} 家（种子 ${result.seed}）`, `drew ${result.size} of ${result.population} enterprises at ${result.proportion} (seed ${result.seed})`)}`,
-  );
-  for (const e of result.enterprises) console.log(`  ${e}`);
 }
 
 export async function evidenceRequestCommand(

@@ -24,6 +24,7 @@ const COMMANDS = [
   'status',
   'enterprises',
   'sample',
+  'records',
   'evidence',
   'verify',
   'results',

@@ -219,20 +219,206 @@ describe('the campaign commands', () => {
     const s1again = (await cli('sample', id, '--as', 'dsf-eval', '--seed', 's1', '--json')).json<{
       enterprises: string[];
     }>();
-    const s2 = (await cli('sample', id, '--as', 'dsf-eval', '--seed', 's2', '--json')).json<{
-      enterprises: string[];
-    }>();
     expect(s1).toMatchObject({ seed: 's1', size: 40, population: 200 });
     expect(s1again.enterprises).toEqual(s1.enterprises);
+    // Another seed is another draw: refused to the evaluator, and to the bureau without a
+    // reason, with a JSON document; with the bureau's reason it becomes the official one.
+    const s2refused = await cli(
+      'sample',
+      id,
+      '--as',
+      'dsf-eval',
+      '--seed',
+      's2',
+      '--json',
+      '--lang',
+      'en',
+    );
+    expect(s2refused.code).toBe(1);
+    expect(s2refused.json<{ error: string }>().error).toMatch(
+      /draw #1 \(seed s1, by dsf-eval\) is the official one; drawing again needs the bureau's reason/,
+    );
+    const noReason = await cli('sample', id, '--as', 'spj-coord', '--seed', 's2', '--lang', 'zh');
+    expect(noReason.code).toBe(1);
+    expect(noReason.stderr).toMatch(/重新抽样须写明理由/);
+    const s2 = (
+      await cli('sample', id, '--as', 'spj-coord', '--seed', 's2', '--reason', '名单有误', '--json')
+    ).json<{ enterprises: string[]; drawNo: number; supersedes: number }>();
+    expect(s2).toMatchObject({ drawNo: 2, supersedes: 1 });
     expect(s2.enterprises).not.toEqual(s1.enterprises);
     const recorded = await db.pool.query(
-      'SELECT seed, size FROM samples WHERE campaign_id = $1 ORDER BY seed',
+      'SELECT seed, size, official, reason FROM samples WHERE campaign_id = $1 ORDER BY draw_no',
       [id],
     );
     expect(recorded.rows).toEqual([
-      { seed: 's1', size: 40 },
-      { seed: 's2', size: 40 },
+      { seed: 's1', size: 40, official: false, reason: null },
+      { seed: 's2', size: 40, official: true, reason: '名单有误' },
     ]);
+  });
+
+  it('upload record lists, refuse bad ones at their line, and draw the official record sample', async () => {
+    const head = '办件编号,办结日期,事项名称,申请人,办理时长（工作日）';
+    const rows = Array.from(
+      { length: 10 },
+      (_, i) => `KB-${i + 1},2026-09-0${(i % 9) + 1},企业设立登记,申请企业${i},${i % 4}`,
+    );
+    writeFileSync(join(dir, 'records.csv'), `${[head, ...rows].join('\n')}\n`);
+    writeFileSync(
+      join(dir, 'records-bad.csv'),
+      `${head}\nKB-1,2026-09-01,设立,甲,1\nKB-1,2026-09-31,设立,乙,三\n`,
+    );
+    const bad = await cli(
+      'records',
+      'upload',
+      id,
+      'kbqy',
+      '--unit',
+      'scjgj',
+      '--file',
+      join(dir, 'records-bad.csv'),
+      '--as',
+      'scjgj-staff1',
+      '--json',
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.json<{ imported: number; rejected: object[] }>()).toEqual({
+      imported: 0,
+      rejected: [
+        expect.objectContaining({ line: 3, column: 1, heading: '办件编号', value: 'KB-1' }),
+        expect.objectContaining({ line: 3, column: 2, value: '2026-09-31' }),
+        expect.objectContaining({
+          line: 3,
+          column: 5,
+          value: '三',
+          zh: expect.stringMatching(/工作日数/),
+        }),
+      ],
+    });
+    const badZh = await cli(
+      'records',
+      'upload',
+      id,
+      'kbqy',
+      '--unit',
+      'scjgj',
+      '--file',
+      join(dir, 'records-bad.csv'),
+      '--as',
+      'scjgj-staff1',
+    );
+    expect(badZh.stderr).toMatch(
+      /第3行第2列「办结日期」（2026-09-31）：办结日期“2026-09-31”不是日期/,
+    );
+    const notHers = await cli(
+      'records',
+      'upload',
+      id,
+      'kbqy',
+      '--unit',
+      'scjgj',
+      '--file',
+      join(dir, 'records.csv'),
+      '--as',
+      'swj-staff1',
+      '--json',
+      '--lang',
+      'en',
+    );
+    expect(notHers.code).toBe(1);
+    expect(notHers.json<{ error: string }>().error).toMatch(
+      /may not upload the record list of "scjgj"/,
+    );
+    const good = await cli(
+      'records',
+      'upload',
+      id,
+      'kbqy',
+      '--unit',
+      'scjgj',
+      '--file',
+      join(dir, 'records.csv'),
+      '--as',
+      'scjgj-staff1',
+      '--json',
+    );
+    expect(good.code, good.stderr).toBe(0);
+    expect(good.json()).toMatchObject({ imported: 10, listNo: 1, rejected: [] });
+    const drawn = await cli(
+      'records',
+      'sample',
+      id,
+      'kbqy',
+      '--as',
+      'dsf-eval',
+      '--seed',
+      'k1',
+      '--count',
+      '3',
+      '--json',
+    );
+    expect(drawn.code, drawn.stderr).toBe(0);
+    const d1 = drawn.json<{ drawNo: number; official: boolean; records: { recordNo: string }[] }>();
+    expect(d1).toMatchObject({ drawNo: 1, official: true });
+    expect(d1.records).toHaveLength(3);
+    const again = await cli(
+      'records',
+      'sample',
+      id,
+      'kbqy',
+      '--as',
+      'dsf-eval',
+      '--seed',
+      'k1',
+      '--count',
+      '3',
+      '--json',
+    );
+    expect(again.json<{ records: unknown[]; unchanged: boolean }>()).toMatchObject({
+      records: d1.records,
+      unchanged: true,
+    });
+    const tooMany = await cli(
+      'records',
+      'sample',
+      id,
+      'kbqy',
+      '--as',
+      'spj-coord',
+      '--count',
+      '11',
+      '--reason',
+      '重抽',
+      '--json',
+      '--lang',
+      'en',
+    );
+    expect(tooMany.code).toBe(1);
+    expect(tooMany.json<{ error: string }>().error).toMatch(/count 11 is more than the 10 records/);
+    // Evidence is asked during verification only: the workflow's refusal, in the reader's language.
+    const early = await cli('records', 'request', id, 'kbqy', '--as', 'dsf-eval', '--lang', 'en');
+    expect(early.code).toBe(1);
+    expect(early.stderr).toMatch(/evidence can be requested during verification/);
+    const shown = await cli('records', 'show', id, 'kbqy', '--json');
+    expect(shown.json<{ lists: unknown[]; draws: { official: boolean }[] }>()).toMatchObject({
+      lists: [expect.objectContaining({ unit: 'scjgj', records: 10 })],
+      draws: [expect.objectContaining({ official: true, drawNo: 1 })],
+    });
+    const badCount = await cli(
+      'records',
+      'sample',
+      id,
+      'kbqy',
+      '--as',
+      'dsf-eval',
+      '--count',
+      '3x',
+      '--json',
+    );
+    expect(badCount.code).toBe(2);
+    expect(badCount.json<{ error: string }>().error).toMatch(/--count“3x”不是整数/);
+    const unknown = await cli('records', 'show', id, 'nope', '--json', '--lang', 'en');
+    expect(unknown.code).toBe(1);
+    expect(unknown.json<{ error: string }>().error).toMatch(/unknown indicator "nope"/);
   });
 
   it('refuse evidence requests, bad result files and results out of phase with their reasons', async () => {

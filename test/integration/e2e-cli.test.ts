@@ -387,6 +387,93 @@ describe('a campaign from start to its closed rectification, through the command
       '--as',
       'dsf-eval',
     );
+    // Business records: zjj uploads its record list for jzxk; the evaluator draws two, asks
+    // each from zjj (one evidence task per record), and confirms one.
+    const recordList = file(
+      'zjj-jzxk.csv',
+      `办件编号,办结日期,事项名称,申请人,办理时长（工作日）\n${[1, 2, 3, 4, 5].map((i) => `JZ-${i},2026-09-0${i},施工许可,建设单位${i},${i * 2}`).join('\n')}\n`,
+    );
+    expect(
+      await ok(
+        'records',
+        'upload',
+        id,
+        'jzxk',
+        '--unit',
+        'zjj',
+        '--file',
+        recordList,
+        '--as',
+        'zjj-staff1',
+      ),
+    ).toMatchObject({ imported: 5, listNo: 1 });
+    const recordSample = await ok<{ drawNo: number; records: { recordNo: string }[] }>(
+      'records',
+      'sample',
+      id,
+      'jzxk',
+      '--as',
+      'dsf-eval',
+      '--seed',
+      'e2e-records',
+      '--count',
+      '2',
+    );
+    expect(recordSample.records).toHaveLength(2);
+    expect(
+      await refused(
+        'records',
+        'sample',
+        id,
+        'jzxk',
+        '--as',
+        'dsf-eval',
+        '--seed',
+        'other',
+        '--count',
+        '2',
+      ),
+    ).toMatch(/needs the bureau's reason/);
+    const recordAsks = await ok<{ requested: { recordNo: string; taskId: string }[] }>(
+      'records',
+      'request',
+      id,
+      'jzxk',
+      '--as',
+      'dsf-eval',
+    );
+    expect(recordAsks.requested.map((r) => r.recordNo)).toEqual(
+      recordSample.records.map((r) => r.recordNo),
+    );
+    const recordTasks = await until(
+      'the record evidence tasks',
+      () => tasks('--unit', 'zjj', '--indicator', 'jzxk'),
+      (l) => recordAsks.requested.every((r) => l.some((t) => t.taskId === r.taskId)),
+    );
+    for (const r of recordAsks.requested)
+      expect(
+        (
+          await submit(
+            recordTasks.find((t) => t.taskId === r.taskId)!,
+            '--evidence',
+            `https://oa.example.gov.cn/${r.recordNo}.pdf`,
+          )
+        ).state,
+      ).toBe('done');
+    expect(
+      await ok(
+        'records',
+        'verify',
+        id,
+        'jzxk',
+        '--record',
+        recordSample.records[0]!.recordNo,
+        '--outcome',
+        'confirmed',
+        '--as',
+        'dsf-eval',
+      ),
+    ).toMatchObject({ outcome: 'confirmed', flagged: false, unit: 'zjj' });
     const flagged = await until('ns flagged', board, (b) =>
       b.indicators.some((i) => i.code === 'ns' && i.flagged),
     );
@@ -394,6 +481,7 @@ describe('a campaign from start to its closed rectification, through the command
     expect(
       await q('SELECT code, outcome FROM verifications WHERE campaign_id = $1 ORDER BY code', id),
     ).toEqual([
+      { code: 'jzxk', outcome: 'confirmed' },
       { code: 'kbqy', outcome: 'confirmed' },
       { code: 'ns', outcome: 'discrepant' },
     ]);

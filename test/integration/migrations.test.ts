@@ -52,3 +52,73 @@ describe('database migrations', () => {
     expect(t.rows[0].t).toBeNull();
   });
 });
+
+describe('migration 065 (business records and the official samples)', () => {
+  it('numbers the draws made before, the latest official, and keeps the rule of one official draw', async () => {
+    const old = await startTestDatabase({ migrate: false });
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'migrations-064-'));
+      for (const m of listMigrations().filter((m) => m.version < 65))
+        writeFileSync(join(dir, `${String(m.version).padStart(3, '0')}_${m.name}.sql`), m.sql);
+      await migrate(old.pool, dir);
+      await old.pool.query(
+        `INSERT INTO campaigns (campaign_id, name, county, year, time_zone, definition, calendar, workflow_id)
+         VALUES ('m1', '演练', '某县', 2026, 'Asia/Shanghai', '{}', '{}', 'm1')`,
+      );
+      await old.pool.query(
+        `INSERT INTO units VALUES ('m1', 'spj', '审批局', 'bureau'), ('m1', 'pg', '评估机构', 'evaluator')`,
+      );
+      await old.pool.query(
+        `INSERT INTO people (campaign_id, person_id, unit_id, name, role)
+         VALUES ('m1', 'c', 'spj', '吴', 'coordinator'), ('m1', 'e', 'pg', '王', 'evaluator')`,
+      );
+      await old.pool.query(
+        `INSERT INTO enterprises (campaign_id, credit_code, name, imported_by)
+         VALUES ('m1', 'A', '甲', 'c'), ('m1', 'B', '乙', 'c')`,
+      );
+      // Three draws by the evaluator, as any evaluator could redraw before.
+      for (const seed of ['s1', 's2', 's3'])
+        await old.pool.query(
+          `INSERT INTO samples (campaign_id, seed, proportion, population, size, enterprises, drawn_by)
+           VALUES ('m1', $1, 0.5, 2, 1, '{A}', 'e')`,
+          [seed],
+        );
+      expect(await migrate(old.pool)).toEqual(
+        listMigrations()
+          .map((m) => m.version)
+          .filter((v) => v >= 65),
+      );
+      const rows = async () =>
+        (
+          await old.pool.query(
+            'SELECT seed, draw_no, official, superseded_by FROM samples ORDER BY draw_no',
+          )
+        ).rows;
+      expect(await rows()).toEqual([
+        { seed: 's1', draw_no: 1, official: false, superseded_by: 2 },
+        { seed: 's2', draw_no: 2, official: false, superseded_by: 3 },
+        { seed: 's3', draw_no: 3, official: true, superseded_by: null },
+      ]);
+      const draw = (by: string, seed: string, reason: string | null) =>
+        old.pool.query(
+          `INSERT INTO samples (campaign_id, draw_no, seed, proportion, population, size, enterprises, drawn_by, reason)
+           VALUES ('m1', 0, $1, 0.5, 2, 1, '{B}', $2, $3)`,
+          [seed, by, reason],
+        );
+      await expect(draw('e', 's4', 'why')).rejects.toThrow(
+        /e .* may not draw the verification sample again/,
+      );
+      await expect(draw('c', 's4', null)).rejects.toThrow(/needs the bureau's reason/);
+      await draw('c', 's4', '名单更新');
+      expect((await rows()).slice(2)).toEqual([
+        { seed: 's3', draw_no: 3, official: false, superseded_by: 4 },
+        { seed: 's4', draw_no: 4, official: true, superseded_by: null },
+      ]);
+      await expect(
+        old.pool.query(`UPDATE samples SET official = true WHERE draw_no = 1`),
+      ).rejects.toThrow(/a drawn sample is never changed/);
+    } finally {
+      await old.close();
+    }
+  });
+});
