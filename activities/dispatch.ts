@@ -3,6 +3,7 @@
 // Computed from the PostgreSQL projection; used by the campaign workflow and the CLI.
 import type pg from 'pg';
 import { addCalendarDays, formatIsoOffset, localDateOf } from '../domain/time.ts';
+import { publicityCounts, type DispatchPublicity } from './dispatch-publicity.ts';
 
 export interface DispatchTaskRef {
   taskId: string;
@@ -40,6 +41,8 @@ export interface DispatchDigest {
     escalated: number;
   };
   indicators: DispatchIndicator[];
+  /** Publicity items per department (宣传引导); absent in digests stored before it was counted. */
+  publicity?: DispatchPublicity[];
   /** Shown by the report: true when this is the digest stored when it was sent. */
   sent?: boolean;
   /** Why a day has no sent digest (a rehearsal outside working hours, a day off). */
@@ -103,6 +106,7 @@ export async function computeDispatch(
       [campaignId, new Date(since), new Date(at)],
     ),
   ]);
+  const publicity = await publicityCounts(pool, campaignId, at, since);
   const ref = (r: Row): DispatchTaskRef => ({
     taskId: r.task_id,
     kind: r.kind,
@@ -164,5 +168,6 @@ export async function computeDispatch(
       escalated: sum((i) => i.escalated.length),
     },
     indicators: out,
+    publicity,
   };
 }

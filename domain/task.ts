@@ -27,6 +27,9 @@ export const TASK_KINDS = [
   'rectify-measures',
   'measure',
   'adhoc',
+  // A department's proposal of a highlight or a typical case (突出亮点), reviewed by the bureau.
+  'highlight',
+  'case',
 ] as const;
 export type TaskKind = (typeof TASK_KINDS)[number];
 
