@@ -22,6 +22,7 @@ import { printJson, t, type Lang, type OutputOptions } from '../output.ts';
 import { createProgress, withProgress } from '../progress.ts';
 import { withDb } from '../connections.ts';
 import { loadCampaign } from './board.ts';
+import { dispatchPublicitySheets } from './publicity-sheet.ts';
 
 export async function dispatchReportCommand(
   campaignId: string,
@@ -37,10 +38,15 @@ export async function dispatchReportCommand(
   );
   if (out.json && opts.format === 'table' && !opts.out) return printJson(digest);
   if (digest.note && !out.json) console.error(digest.note);
-  await emitSheets([dispatchSheet(digest, out.lang)], opts.format, opts.out, {
-    ...out,
-    force: opts.force,
-  });
+  await emitSheets(
+    [dispatchSheet(digest, out.lang), ...dispatchPublicitySheets(digest, out.lang)],
+    opts.format,
+    opts.out,
+    {
+      ...out,
+      force: opts.force,
+    },
+  );
 }
 
 /** The digest of a day as stored by the campaign, or computed now for a day not yet dispatched. */

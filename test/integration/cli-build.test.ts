@@ -34,6 +34,8 @@ const COMMANDS = [
   'accounts',
   'report',
   'assessment',
+  'highlight',
+  'publicity',
   'help',
 ];
 
