@@ -125,6 +125,26 @@ describe('the PostgreSQL roles', () => {
     await expect(db.pool.query('TRUNCATE assessment_adjustments')).rejects.toThrow(/append-only/);
   });
 
+  it('let the worker keep the highlights registry and read publicity, and only the owner record publicity', async () => {
+    const reports = await as('campaign_reports');
+    const portal = await as('campaign_portal');
+    const worker = await as('campaign_worker');
+    for (const c of [reports, portal, worker]) {
+      await expect(c.query('SELECT count(*) FROM highlights')).resolves.toBeTruthy();
+      await expect(c.query('SELECT count(*) FROM publicity')).resolves.toBeTruthy();
+    }
+    await expect(worker.query('UPDATE highlights SET state = state')).resolves.toBeTruthy();
+    for (const c of [reports, portal]) {
+      await expect(c.query('UPDATE highlights SET state = state')).rejects.toThrow(denied);
+    }
+    const insert = `INSERT INTO publicity (campaign_id, unit_id, channel, title, published_on, by_person)
+                    VALUES ('x', 'u', 'web', 't', '2026-10-12', 'p')`;
+    for (const c of [reports, portal, worker])
+      await expect(c.query(insert)).rejects.toThrow(denied);
+    // The owner's own writes are checked too: a recorded, running campaign and its department.
+    await expect(db.pool.query(insert)).rejects.toThrow(/campaign x is not recorded/);
+  });
+
   it.skipIf(Boolean(process.env.TEST_DATABASE_URL))(
     'give the embedded default its component logins, the worker one in the worker role',
     async () => {
