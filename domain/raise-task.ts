@@ -96,11 +96,7 @@ export function raisedTask(plan: CampaignPlan, req: RaiseTaskRequest, now: Insta
   // A highlight or typical case: the unit proposes it for one of its indicators (or the one
   // named), with evidence, and the bureau always reviews it (approve selects it).
   const proposal = isProposalKind(kind);
-  const proposable = proposal
-    ? code
-      ? [code]
-      : indicatorsOfUnit(plan.indicators, unit!.id)
-    : [];
+  const proposable = proposal ? (code ? [code] : indicatorsOfUnit(plan.indicators, unit!.id)) : [];
   if (proposal && proposable.length === 0)
     refuse(
       `unit ${unit!.id} neither leads nor cooperates on an indicator: name the indicator (--indicator)`,
