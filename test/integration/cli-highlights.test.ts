@@ -19,6 +19,7 @@ import type { HighlightsReport } from '../../client/commands/highlights.ts';
 import type { DispatchDigest } from '../../activities/dispatch.ts';
 import { runCli, type CliRun } from '../helpers/cli.ts';
 import type { TestDatabase } from '../helpers/postgres.ts';
+import { startPortal, type TestPortal } from '../helpers/portal.ts';
 import { startHarness, type Harness } from '../helpers/temporal.ts';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -27,6 +28,7 @@ let harness: Harness;
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
 let cliEnv: NodeJS.ProcessEnv;
+let portal: TestPortal | undefined;
 const dir = mkdtempSync(join(tmpdir(), 'highlights-'));
 const id = `hl-${Date.now().toString(36)}`;
 const TZ = 'Asia/Shanghai';
@@ -65,6 +67,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await portal?.close();
   await env?.client.workflow
     .getHandle(id)
     .terminate('test done')
@@ -103,6 +106,55 @@ const inState = (taskId: string, state: string) =>
     () => registry(taskId),
     (r) => r?.state === state,
   );
+
+/** Signs a person in to the portal through the invitation the bureau issues; a JSON poster. */
+async function signIn(person: string) {
+  const PASSWORD = 'correct horse battery';
+  const cookies = new Map<string, string>();
+  const send = async (path: string, init: RequestInit = {}) => {
+    const headers = new Headers(init.headers);
+    if (cookies.size) headers.set('cookie', [...cookies].map(([k, v]) => `${k}=${v}`).join('; '));
+    const r = await fetch(`${portal!.url}${path}`, { ...init, headers, redirect: 'manual' });
+    for (const c of r.headers.getSetCookie()) {
+      const [k, ...v] = c.split(';')[0]!.split('=');
+      cookies.set(k!.trim(), v.join('='));
+    }
+    return r;
+  };
+  const link = (
+    await ok<{ invitations: { link: string }[] }>(
+      'accounts',
+      'invite',
+      id,
+      '--person',
+      person,
+      '--as',
+      'spj-coord',
+    )
+  ).invitations[0]!.link;
+  const path = new URL(link).pathname;
+  const form = /name="_csrf" value="([^"]+)"/.exec(await (await send(path)).text())?.[1] ?? '';
+  const accepted = await send(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ _csrf: form, password: PASSWORD, confirm: PASSWORD }).toString(),
+  });
+  expect(accepted.status).toBe(303);
+  cookies.clear();
+  const session = await send('/api/session', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ personId: person, password: PASSWORD }),
+  });
+  expect(session.status).toBe(200);
+  const { csrfToken } = (await session.json()) as { csrfToken: string };
+  return (p: string, body: unknown) =>
+    send(p, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken },
+      body: JSON.stringify(body),
+    });
+}
 
 const due = () => formatIsoOffset(Date.now() + 3 * 3_600_000, TZ).slice(0, 19);
 const EVIDENCE = 'https://example.gov.cn/hx/kbqy-yiwang-tongban.pdf';
@@ -338,6 +390,16 @@ describe('highlights, typical cases and publicity driven through the command lin
     const selectRefused = await cli('highlight', 'select', third, '--as', 'spj-coord', '--json');
     expect(selectRefused.code).toBe(1);
     expect(selectRefused.json<{ error: string }>().error).toMatch(/不能再选用典型案例/);
+    // …and so does the portal, for the bureau's coordinator signed in.
+    portal = await startPortal(harness);
+    const coordinator = await signIn('spj-coord');
+    const viaPortal = await coordinator(
+      `/api/tasks/${encodeURIComponent(third)}/approve?lang=en`,
+      {},
+    );
+    expect(viaPortal.status).toBe(409);
+    expect(await viaPortal.text()).toMatch(/no further case can be selected for it/);
+    expect(await registry(third)).toMatchObject({ state: 'proposed' });
     await handle.executeUpdate(approveUpdate, {
       args: [{ requestId: 'raw-approve', actor: 'spj-coord' }],
     });
