@@ -85,3 +85,35 @@ export function unparentedTaskRefusal(
       `（活动、指标或整改）启动，${how.zh}。计划外的督办事项请用 \`campaign task create\` 发起。`,
   };
 }
+
+/**
+ * Who may start an indicator or a rectification workflow: only the workflows of its campaign
+ * that start them in the product — an indicator only by its campaign, a rectification only by
+ * its indicator or (for an indicator that has already closed) by its campaign. Without this an
+ * "indicator" started by hand under a campaign's prefix, with a roster of the caller's choosing,
+ * would pass the task's rule and start tasks. The reason, or null when the parent may start it.
+ */
+export function childWorkflowRefusal(
+  what: { kind: 'indicator' | 'rectification'; workflowId: string; campaignId: string },
+  parentWorkflowId: string | null,
+  allowedParents: readonly string[],
+): { en: string; zh: string } | null {
+  if (parentWorkflowId !== null && allowedParents.includes(parentWorkflowId)) return null;
+  const en = what.kind === 'indicator' ? 'An indicator' : 'A rectification';
+  const zh = what.kind === 'indicator' ? '指标流程' : '整改流程';
+  const by = allowedParents.map((p) => `"${p}"`).join(' or ');
+  const byZh = allowedParents.map((p) => `“${p}”`).join('或');
+  return {
+    en:
+      `${en} workflow ${what.workflowId} refused: it runs only as the child of ${by} of campaign ` +
+      `"${what.campaignId}", and ` +
+      (parentWorkflowId === null
+        ? 'it was started directly, without a parent workflow.'
+        : `it was started by workflow "${parentWorkflowId}".`),
+    zh:
+      `${zh} ${what.workflowId} 被拒绝：只能由考核活动“${what.campaignId}”的流程${byZh}启动，` +
+      (parentWorkflowId === null
+        ? '此次启动没有上级流程。'
+        : `启动它的是流程“${parentWorkflowId}”。`),
+  };
+}

@@ -8,7 +8,8 @@
 // polls, not ready while starting or draining) on WORKER_HEALTH_ADDRESS, when they are set.
 import { hostname } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
-import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { WorkerLogger } from './log.ts';
 import { migrate } from '../db/migrate.ts';
 import { createPool, isUnreachable, redactUrl } from '../db/pool.ts';
 import { config, ConfigError, temporalConnectionOptions, type Config } from './config.ts';
@@ -65,7 +66,7 @@ function healthReport(): HealthReport {
 const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 try {
   Runtime.install({
-    logger: new DefaultLogger(cfg.logLevel),
+    logger: new WorkerLogger(cfg.logLevel),
     // The runtime shuts the Temporal worker down (stop polling, wait up to shutdownGraceTime for
     // in-flight activities); the listener below stops the outbox dispatcher at the same moment.
     shutdownSignals: [...SHUTDOWN_SIGNALS],

@@ -70,6 +70,7 @@ import { taskFinishedSignal } from '../domain/messages.ts';
 import { refusalFailureOptions } from '../domain/refusal.ts';
 import { SA } from '../domain/search-attributes.ts';
 import { Signals } from './lib/signals.ts';
+import { ActionRequests } from './lib/requests.ts';
 import { formatLocal } from '../domain/time.ts';
 
 const { recordCampaign, projectCampaign, recordResults, recordCampaignEvent } =
@@ -98,7 +99,10 @@ export async function campaignWorkflow(
   const closed = new Set(carried.closed);
   let lastDispatchAt = carried.lastDispatchAt;
   let results = carried.results;
-  const handled = new Map<string, unknown>(carried.handledRequests);
+  // Handled requests are remembered per action (patched: executions from before share one set).
+  const handled = patched('requests-per-action')
+    ? new ActionRequests(true, carried.handledRequests)
+    : new ActionRequests(false, carried.handledRequests, Number.POSITIVE_INFINITY);
   /** The phase windows in force: the plan's, until the bureau moves a phase. */
   let windows: CampaignWindows = carried.windows ?? {
     phases: plan.phases,
@@ -227,7 +231,7 @@ export async function campaignWorkflow(
   setFencedUpdate(
     movePhaseUpdate,
     async (req: PhaseMoveRequest): Promise<PhaseMoveResult> => {
-      const prior = handled.get(req.requestId) as PhaseMoveResult | undefined;
+      const prior = handled.get('movePhase', req.requestId) as PhaseMoveResult | undefined;
       if (prior) return prior;
       // Everything is decided before the first await, so concurrent moves apply one by one.
       windows = moved(req);
@@ -243,7 +247,7 @@ export async function campaignWorkflow(
         end: w.end,
         campaignPhase: phase,
       };
-      handled.set(req.requestId, outcome);
+      handled.set('movePhase', req.requestId, outcome);
       await recordCampaignEvent({
         campaignId: plan.campaignId,
         seq,
@@ -272,7 +276,7 @@ export async function campaignWorkflow(
     },
     {
       validator: (req: PhaseMoveRequest) => {
-        if (handled.has(req?.requestId)) return;
+        if (handled.has('movePhase', req?.requestId)) return;
         if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
         requireBureau(req.actor, 'move a phase');
         if (!req.reason?.trim())
@@ -286,13 +290,16 @@ export async function campaignWorkflow(
   setFencedUpdate(
     cancelCampaignUpdate,
     async (req: CancelCampaignRequest) => {
-      const prior = handled.get(req.requestId) as { campaignId: string; status: 'cancelled' };
+      const prior = handled.get('cancelCampaign', req.requestId) as {
+        campaignId: string;
+        status: 'cancelled';
+      };
       if (prior) return prior;
       const at = Date.now();
       cancelled = { actor: req.actor, reason: req.reason, at };
       const seq = ++eventSeq;
       const outcome = { campaignId: plan.campaignId, status: 'cancelled' as const };
-      handled.set(req.requestId, outcome);
+      handled.set('cancelCampaign', req.requestId, outcome);
       await recordCampaignEvent({
         campaignId: plan.campaignId,
         seq,
@@ -312,7 +319,7 @@ export async function campaignWorkflow(
     },
     {
       validator: (req: CancelCampaignRequest) => {
-        if (handled.has(req?.requestId)) return;
+        if (handled.has('cancelCampaign', req?.requestId)) return;
         if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
         requireBureau(req.actor, 'cancel the campaign');
         if (!req.reason?.trim())
@@ -340,13 +347,14 @@ export async function campaignWorkflow(
   setFencedUpdate(
     raiseTaskUpdate,
     async (req: RaiseTaskRequest) => {
-      const prior = handled.get(req.requestId) as { taskId: string; due: number } | undefined;
+      const prior = handled.get('raiseTask', req.requestId) as
+        { taskId: string; due: number } | undefined;
       if (prior) return prior;
       const task = raise(req);
       // Claimed before the first await: the same task raised twice at once is refused.
       raised.add(task.taskId);
       const outcome = { taskId: task.taskId, due: task.due };
-      handled.set(req.requestId, outcome);
+      handled.set('raiseTask', req.requestId, outcome);
       try {
         await startChild('taskWorkflow', {
           ...taskStartOptions(task),
@@ -380,7 +388,7 @@ export async function campaignWorkflow(
     },
     {
       validator: (req: RaiseTaskRequest) => {
-        if (handled.has(req?.requestId)) return;
+        if (handled.has('raiseTask', req?.requestId)) return;
         if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
         requireBureau(req.actor, 'raise a task');
         requireRunning();
@@ -400,12 +408,13 @@ export async function campaignWorkflow(
   setFencedUpdate(
     rectifyClosedUpdate,
     async (req: RectifyClosedRequest) => {
-      const prior = handled.get(req.requestId) as { workflowId: string } | undefined;
+      const prior = handled.get('rectifyClosed', req.requestId) as
+        { workflowId: string } | undefined;
       if (prior) return prior;
       rectified.add(req.code);
       const workflowId = rectificationWorkflowId(plan.campaignId, req.code);
       const outcome = { workflowId };
-      handled.set(req.requestId, outcome);
+      handled.set('rectifyClosed', req.requestId, outcome);
       const r = rectificationInputFor(plan, req.code, req.reason.trim(), req.actor, null);
       try {
         await startChild('rectificationWorkflow', {
@@ -433,7 +442,7 @@ export async function campaignWorkflow(
     },
     {
       validator: (req: RectifyClosedRequest) => {
-        if (handled.has(req?.requestId)) return;
+        if (handled.has('rectifyClosed', req?.requestId)) return;
         if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
         requireBureau(req.actor, 'start a rectification');
         requireRunning();
@@ -466,7 +475,7 @@ export async function campaignWorkflow(
   setFencedUpdate(
     recordResultsUpdate,
     async (req: ResultsRequest) => {
-      const prior = handled.get(req.requestId) as ResultsOutcome | undefined;
+      const prior = handled.get('recordResults', req.requestId) as ResultsOutcome | undefined;
       if (prior) return prior;
       // Claimed before the first await: a second import arriving while this one is recorded is
       // refused by the validator, never applied twice.
@@ -489,14 +498,14 @@ export async function campaignWorkflow(
         imported: req.results.length,
         rectificationStarted: rectificationStarted.sort(),
       };
-      handled.set(req.requestId, outcome);
+      handled.set('recordResults', req.requestId, outcome);
       // The clock loop wakes once the import is done (as it always has: saved histories replay).
       version++;
       return outcome;
     },
     {
       validator: (req: ResultsRequest) => {
-        if (handled.has(req?.requestId)) return;
+        if (handled.has('recordResults', req?.requestId)) return;
         if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
         requireBureau(req.actor, 'import results');
         if (cancelled) refuse(`campaign ${plan.campaignId} was cancelled: ${cancelled.reason}`);

@@ -45,7 +45,8 @@ import { addDelay } from '../domain/schedule.ts';
 import { PHASE_ZH } from '../domain/labels.ts';
 import { refusalFailureOptions } from '../domain/refusal.ts';
 import { SA } from '../domain/search-attributes.ts';
-import { RecentRequests } from './lib/requests.ts';
+import { ActionRequests } from './lib/requests.ts';
+import { refuseUnlessStartedBy } from './lib/parentage.ts';
 import { Signals } from './lib/signals.ts';
 import { taskStartOptions } from '../domain/task-start.ts';
 import {
@@ -73,6 +74,8 @@ export async function indicatorWorkflow(
   input: IndicatorInput,
 ): Promise<{ code: string; result: IndicatorResult | null }> {
   const { plan, shared } = input;
+  // Only the campaign's own workflow starts an indicator (patched inside).
+  refuseUnlessStartedBy({ kind: 'indicator', campaignId: shared.campaignId }, [shared.campaignId]);
   const calendar = new BusinessCalendar(shared.calendar);
   const roster = shared.roster;
   /** What the board shows. */
@@ -285,12 +288,14 @@ export async function indicatorWorkflow(
         `${actor} 不属于第三方评估机构：只有评估机构人员可以办理`,
       );
   };
-  const handled = new RecentRequests();
+  // Handled requests are remembered per action (patched: executions from before share one set).
+  const handled = new ActionRequests(patched('requests-per-action'));
 
   setFencedUpdate(
     requestEvidenceUpdate,
     async (req) => {
-      const prior = handled.get(req.requestId) as { taskId: string; due: number } | undefined;
+      const prior = handled.get('requestEvidence', req.requestId) as
+        { taskId: string; due: number } | undefined;
       if (prior) return prior;
       const due = addDelay(Date.now(), input.evidenceDue, calendar);
       const assignee = workerOf(req.unit)!;
@@ -306,13 +311,13 @@ export async function indicatorWorkflow(
         instructions: `第三方评价机构（${req.actor}）要求提供：${req.what}`,
       });
       const r = { taskId, due };
-      handled.set(req.requestId, r);
+      handled.set('requestEvidence', req.requestId, r);
       await project();
       return r;
     },
     {
       validator: (req) => {
-        if (handled.has(req?.requestId)) return;
+        if (handled.has('requestEvidence', req?.requestId)) return;
         if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
         requireEvaluator(req.actor);
         if (cancelled)
@@ -346,7 +351,8 @@ export async function indicatorWorkflow(
   setFencedUpdate(
     verifyUpdate,
     async (req) => {
-      const prior = handled.get(req.requestId) as ReturnType<typeof verifyResult> | undefined;
+      const prior = handled.get('verify', req.requestId) as
+        ReturnType<typeof verifyResult> | undefined;
       if (prior) return prior;
       const seq = ++verifySeq;
       const discrepant = req.outcome === 'discrepant';
@@ -389,13 +395,13 @@ export async function indicatorWorkflow(
           : null,
       });
       const r = verifyResult(req.item, req.outcome);
-      handled.set(req.requestId, r);
+      handled.set('verify', req.requestId, r);
       await project();
       return r;
     },
     {
       validator: (req) => {
-        if (handled.has(req?.requestId)) return;
+        if (handled.has('verify', req?.requestId)) return;
         if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
         requireEvaluator(req.actor);
         if (cancelled)
@@ -478,16 +484,17 @@ export async function indicatorWorkflow(
   setFencedUpdate(
     startRectificationUpdate,
     async (req) => {
-      const prior = handled.get(req.requestId) as { workflowId: string } | undefined;
+      const prior = handled.get('startRectification', req.requestId) as
+        { workflowId: string } | undefined;
       if (prior) return prior;
       await beginRectification(req.reason, req.actor);
       const r = { workflowId: rectificationWorkflowId(shared.campaignId, plan.code) };
-      handled.set(req.requestId, r);
+      handled.set('startRectification', req.requestId, r);
       return r;
     },
     {
       validator: (req) => {
-        if (handled.has(req?.requestId)) return;
+        if (handled.has('startRectification', req?.requestId)) return;
         if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
         const p = personOf(req.actor);
         const unit = roster.units.find((u) => u.id === p?.unitId);

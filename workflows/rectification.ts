@@ -22,7 +22,7 @@ import {
 import { setFencedUpdate } from './lib/fence.ts';
 import type { createActivities } from '../activities/index.ts';
 import { BusinessCalendar } from '../domain/calendar.ts';
-import type { RectificationInput } from '../domain/campaign.ts';
+import { indicatorWorkflowId, type RectificationInput } from '../domain/campaign.ts';
 import {
   addMeasureUpdate,
   cancelRectificationSignal,
@@ -43,6 +43,7 @@ import {
 import { addDelay } from '../domain/schedule.ts';
 import { refusalFailureOptions } from '../domain/refusal.ts';
 import { SA } from '../domain/search-attributes.ts';
+import { refuseUnlessStartedBy } from './lib/parentage.ts';
 import { RecentRequests } from './lib/requests.ts';
 import { Signals } from './lib/signals.ts';
 import { taskStartOptions } from '../domain/task-start.ts';
@@ -73,6 +74,11 @@ export async function rectificationWorkflow(
   input: RectificationInput,
 ): Promise<{ code: string; state: 'closed' | 'cancelled' }> {
   const { shared } = input;
+  // Only its indicator, or the campaign for an indicator already closed, starts a rectification.
+  refuseUnlessStartedBy({ kind: 'rectification', campaignId: input.campaignId }, [
+    indicatorWorkflowId(input.campaignId, input.code),
+    input.campaignId,
+  ]);
   const calendar = new BusinessCalendar(shared.calendar);
   const roster = shared.roster;
   // A rectification that continued as new resumes with its measures under way.

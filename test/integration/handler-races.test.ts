@@ -5,21 +5,35 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDefinitionText } from '../../client/definition-file.ts';
 import { BusinessCalendar } from '../../domain/calendar.ts';
-import { indicatorWorkflowId, planCampaign, type CampaignInput } from '../../domain/campaign.ts';
 import {
+  indicatorWorkflowId,
+  planCampaign,
+  rectificationInputFor,
+  type CampaignInput,
+  type CampaignPlan,
+  type IndicatorInput,
+} from '../../domain/campaign.ts';
+import {
+  addMeasureUpdate,
+  approveUpdate,
   campaignStatusQuery,
   indicatorStatusQuery,
   movePhaseUpdate,
+  raiseTaskUpdate,
   recordResultsUpdate,
+  rectificationStatusQuery,
   rectifyClosedUpdate,
+  requestEvidenceUpdate,
   startRectificationUpdate,
+  submitUpdate,
+  verifyUpdate,
 } from '../../domain/messages.ts';
 import type { PhaseName } from '../../domain/definition.ts';
 import { formatIsoOffset } from '../../domain/time.ts';
@@ -72,6 +86,8 @@ async function eventually<T>(what: string, read: () => Promise<T>, ok: (v: T) =>
   throw new Error(`gave up waiting for ${what}`);
 }
 
+const plans = new Map<string, CampaignPlan>();
+
 /** The quick example with windows of hours from now, started on the harness's worker. */
 async function startCampaign(): Promise<string> {
   const t0 = Date.now();
@@ -98,6 +114,7 @@ async function startCampaign(): Promise<string> {
     workflowId: plan.campaignId,
     args: [input],
   });
+  plans.set(plan.campaignId, plan);
   return plan.campaignId;
 }
 
@@ -322,3 +339,283 @@ describe('update handlers under a forced interleaving', () => {
     expect(late.json<{ error: string }>().error).toBe(`campaign ${id} was cancelled: 演练`);
   });
 });
+
+/** The task's handle once the workflow that starts it has started it. */
+async function taskStarted(id: string) {
+  const h = env.client.workflow.getHandle(id);
+  await eventually(
+    `task ${id} started`,
+    () =>
+      h.describe().then(
+        () => true,
+        () => false,
+      ),
+    (ok) => ok,
+  );
+  return h;
+}
+
+describe('update handlers under a forced interleaving (measures)', () => {
+  it('give two measures added at once, while the approved plan starts its own, distinct numbers and tasks', async () => {
+    const id = await startCampaign();
+    await closePhases(id, 'training', 'dataEntry', 'verification');
+    const h = env.client.workflow.getHandle(id);
+    await eventually(
+      'reporting',
+      () => h.query(campaignStatusQuery),
+      (s) => s.phase === 'reporting',
+    );
+    const imported = await h.executeUpdate(recordResultsUpdate, {
+      args: [{ requestId: randomUUID(), actor: 'spj-coord', results }],
+    });
+    expect(imported.rectificationStarted).toEqual(['kbqy']);
+    const r = <T extends object>(body: T) => ({ requestId: randomUUID(), ...body });
+    const step = async (kind: string, data: Record<string, unknown>) => {
+      const t = await taskStarted(`${id}/kbqy/${kind}/scjgj`);
+      await t.executeUpdate(submitUpdate, { args: [r({ actor: 'scjgj-staff1', data })] });
+      return t;
+    };
+    const approve = (t: Awaited<ReturnType<typeof step>>) =>
+      t.executeUpdate(approveUpdate, { args: [r({ actor: 'spj-coord' })] });
+    await approve(
+      await step('rectify-problems', {
+        problems: [
+          { finding: '报告第3条', description: '线下提交材料' },
+          { finding: '报告第5条', description: '开办超时' },
+        ],
+      }),
+    );
+    await approve(
+      await step('rectify-causes', {
+        causes: [
+          { problem: 1, cause: '电子签名未推行' },
+          { problem: 2, cause: '未并联办理' },
+        ],
+      }),
+    );
+    await approve(
+      await step('rectify-gaps', {
+        benchmark: '合肥市',
+        gaps: [
+          { problem: 1, gap: '全程网办率98%' },
+          { problem: 2, gap: '0.5个工作日办结' },
+        ],
+      }),
+    );
+    const due = formatIsoOffset(Date.now() + 30 * 86_400_000, 'Asia/Shanghai').slice(0, 16);
+    const plan = await step('rectify-measures', {
+      measures: [
+        { problem: 1, measure: '推行电子签名', unit: 'scjgj', person: 'scjgj-staff1', due },
+        { problem: 2, measure: '并联办理', unit: 'swj', person: 'swj-staff1', due },
+      ],
+    });
+
+    // Every ledger row is held on its way in: the plan's first measure stops there, and two
+    // measures added meanwhile reach it too before any is let through.
+    const before = calls.get('recordRectificationItem') ?? 0;
+    const release = hold('recordRectificationItem');
+    const reached = (n: number) =>
+      eventually(
+        `${n} ledger rows held`,
+        async () => calls.get('recordRectificationItem') ?? 0,
+        (c) => c >= before + n,
+      );
+    await approve(plan);
+    await reached(1);
+    const rect = env.client.workflow.getHandle(`${id}/kbqy/rectification`);
+    const add = (measure: string) =>
+      rect.executeUpdate(addMeasureUpdate, {
+        args: [
+          r({
+            actor: 'spj-coord',
+            problem: 2,
+            measure,
+            unit: 'spj',
+            person: 'spj-coord',
+            due,
+            reason: '督查发现',
+          }),
+        ],
+      });
+    const a = add('设立专窗');
+    await reached(2);
+    const b = add('增设自助终端');
+    await reached(3);
+    release();
+    const added = await Promise.all([a, b]);
+    const status = await eventually(
+      'four measures',
+      () => rect.query(rectificationStatusQuery),
+      (s) => s.measures.length === 4,
+    );
+    const nos = status.measures.map((m) => m.no).sort();
+    expect(nos).toEqual([1, 2, 3, 4]);
+    expect(new Set(status.measures.map((m) => m.taskId)).size).toBe(4);
+    expect(added[0].no).not.toBe(added[1].no);
+    for (const m of status.measures) await taskStarted(m.taskId);
+    const ledger = await eventually(
+      'four ledger rows',
+      async () =>
+        (
+          await db.pool.query<{ no: number; task_id: string }>(
+            'SELECT no, task_id FROM rectification_items WHERE campaign_id = $1 ORDER BY no',
+            [id],
+          )
+        ).rows,
+      (rows) => rows.length === 4,
+    );
+    expect(ledger.map((l) => l.no)).toEqual([1, 2, 3, 4]);
+    expect(ledger.map((l) => l.task_id).sort()).toEqual(
+      status.measures.map((m) => m.taskId).sort(),
+    );
+    if (process.env.SAVE_HISTORIES)
+      writeFileSync(
+        'test/replay/histories/rectification-measures-raced.json',
+        historyToJSON(await rect.fetchHistory()),
+      );
+    await h.terminate('test done');
+  });
+});
+
+describe('request ids remembered per action', () => {
+  it('apply a verification and a raised task whose request ids another action has already used', async () => {
+    const id = await startCampaign();
+    const h = env.client.workflow.getHandle(id);
+    const shared = randomUUID();
+    await h.executeUpdate(movePhaseUpdate, {
+      args: [
+        {
+          requestId: shared,
+          actor: 'spj-coord',
+          phase: 'training',
+          action: 'close',
+          reason: '测试',
+        },
+      ],
+    });
+    // The same id for another action of the campaign: applied, not answered with the move.
+    const raised = await h.executeUpdate(raiseTaskUpdate, {
+      args: [
+        {
+          requestId: shared,
+          actor: 'spj-coord',
+          unit: 'scjgj',
+          assignee: 'scjgj-staff1',
+          title: '补报材料',
+          due: formatIsoOffset(Date.now() + 86_400_000, 'Asia/Shanghai'),
+        },
+      ],
+    });
+    expect(raised).toHaveProperty('taskId');
+    await taskStarted((raised as { taskId: string }).taskId);
+    // The same request again is still answered with its first outcome.
+    const again = await h.executeUpdate(movePhaseUpdate, {
+      args: [
+        {
+          requestId: shared,
+          actor: 'spj-coord',
+          phase: 'training',
+          action: 'close',
+          reason: '测试',
+        },
+      ],
+    });
+    expect(again).toMatchObject({ phase: 'training', action: 'close' });
+
+    await closePhases(id, 'dataEntry');
+    const kbqy = env.client.workflow.getHandle(indicatorWorkflowId(id, 'kbqy'));
+    await eventually(
+      'verification',
+      () => kbqy.query(indicatorStatusQuery),
+      (s) => s.phase === 'verification',
+    );
+    const reused = randomUUID();
+    const asked = await kbqy.executeUpdate(requestEvidenceUpdate, {
+      args: [{ requestId: reused, actor: 'dsf-eval', unit: 'scjgj', what: '办件台账' }],
+    });
+    expect(asked).toHaveProperty('taskId');
+    const verified = await kbqy.executeUpdate(verifyUpdate, {
+      args: [{ requestId: reused, actor: 'dsf-eval', item: '开办时间', outcome: 'discrepant' }],
+    });
+    expect(verified).toEqual({
+      indicator: 'kbqy',
+      item: '开办时间',
+      outcome: 'discrepant',
+      flagged: true,
+    });
+    expect((await kbqy.query(indicatorStatusQuery)).flagged).toBe(true);
+    if (process.env.SAVE_HISTORIES) {
+      writeFileSync(
+        'test/replay/histories/campaign-requests-per-action.json',
+        historyToJSON(await h.fetchHistory()),
+      );
+      writeFileSync(
+        'test/replay/histories/indicator-requests-per-action.json',
+        historyToJSON(await kbqy.fetchHistory()),
+      );
+    }
+    await h.terminate('test done');
+  });
+});
+
+describe('indicator and rectification workflows started by anyone but their campaign', () => {
+  it('are refused before they record, project or start anything', async () => {
+    const id = await startCampaign();
+    const plan = plans.get(id)!;
+    const forgedIndicator: IndicatorInput = {
+      plan: plan.indicators[0]!,
+      shared: plan.shared,
+      evidenceDue: plan.evidenceDue,
+      campaignWorkflowId: id,
+      rectification: plan.rectification,
+    };
+    const cases = [
+      {
+        type: 'indicatorWorkflow',
+        workflowId: `${id}/forged`,
+        args: [forgedIndicator],
+        message:
+          /An indicator workflow .* refused: it runs only as the child of "[^"]+" of campaign/,
+      },
+      {
+        type: 'rectificationWorkflow',
+        workflowId: `${id}/kbqy/rectification-forged`,
+        args: [
+          rectificationInputFor(plan, 'kbqy', '伪造', 'spj-coord', indicatorWorkflowId(id, 'kbqy')),
+        ],
+        message:
+          /A rectification workflow .* refused: .*started directly, without a parent workflow/,
+      },
+    ];
+    for (const c of cases) {
+      const handle = await env.client.workflow.start(c.type, {
+        taskQueue: harness.taskQueue,
+        workflowId: c.workflowId,
+        args: c.args,
+      });
+      const failure = await handle.result().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(failure).toBeInstanceOf(WorkflowFailedError);
+      expect(String((failure as WorkflowFailedError).cause?.message)).toMatch(c.message);
+      const events = (await handle.fetchHistory()).events ?? [];
+      const did = events.filter(
+        (e) =>
+          e.startChildWorkflowExecutionInitiatedEventAttributes ||
+          e.activityTaskScheduledEventAttributes ||
+          (e.markerRecordedEventAttributes &&
+            e.markerRecordedEventAttributes.markerName !== 'core_patch'),
+      );
+      expect(did, `${c.type} did something before refusing`).toEqual([]);
+      if (process.env.SAVE_HISTORIES)
+        writeFileSync(
+          `test/replay/histories/${c.type.replace('Workflow', '')}-refused-unparented.json`,
+          historyToJSON(await handle.fetchHistory()),
+        );
+    }
+    await h(id).terminate('test done');
+  });
+});
+
+const h = (id: string) => env.client.workflow.getHandle(id);

@@ -38,3 +38,45 @@ export class RecentRequests<V = unknown> {
     }
   }
 }
+
+/**
+ * The handled requests of a workflow with several actions, remembered per action: a request id
+ * that one action has handled is not taken for an answer to another (a client that reuses an id
+ * across actions gets each applied once, not the first one's outcome). `perAction` false keeps
+ * the behaviour of executions that began before (one set shared by every action); entries
+ * carried over from such a run are still found by their bare id.
+ */
+export class ActionRequests<A extends string = string> {
+  private readonly recent: RecentRequests;
+
+  constructor(
+    private readonly perAction: boolean,
+    entries: Iterable<[string, unknown]> = [],
+    limit = 200,
+  ) {
+    this.recent = new RecentRequests(entries, limit);
+  }
+
+  private key(action: A, id: string): string {
+    return this.perAction ? `${action}\u0000${id}` : id;
+  }
+
+  has(action: A, id: unknown): boolean {
+    if (typeof id !== 'string') return false;
+    return this.recent.has(this.key(action, id)) || (this.perAction && this.recent.has(id));
+  }
+
+  get<V>(action: A, id: string): V | undefined {
+    const v =
+      this.recent.get(this.key(action, id)) ?? (this.perAction ? this.recent.get(id) : undefined);
+    return v as V | undefined;
+  }
+
+  set(action: A, id: string, outcome: unknown): void {
+    this.recent.set(this.key(action, id), outcome);
+  }
+
+  entries(): [string, unknown][] {
+    return this.recent.entries();
+  }
+}
