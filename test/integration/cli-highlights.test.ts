@@ -148,12 +148,15 @@ async function signIn(person: string) {
   });
   expect(session.status).toBe(200);
   const { csrfToken } = (await session.json()) as { csrfToken: string };
-  return (p: string, body: unknown) =>
-    send(p, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken },
-      body: JSON.stringify(body),
-    });
+  return {
+    get: (p: string) => send(p),
+    post: (p: string, body: unknown) =>
+      send(p, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken },
+        body: JSON.stringify(body),
+      }),
+  };
 }
 
 const due = () => formatIsoOffset(Date.now() + 3 * 3_600_000, TZ).slice(0, 19);
@@ -393,7 +396,7 @@ describe('highlights, typical cases and publicity driven through the command lin
     // …and so does the portal, for the bureau's coordinator signed in.
     portal = await startPortal(harness);
     const coordinator = await signIn('spj-coord');
-    const viaPortal = await coordinator(
+    const viaPortal = await coordinator.post(
       `/api/tasks/${encodeURIComponent(third)}/approve?lang=en`,
       {},
     );
@@ -525,6 +528,14 @@ describe('highlights, typical cases and publicity driven through the command lin
     const { computeDispatch } = await import('../../activities/dispatch.ts');
     const before = await computeDispatch(db.pool, id, Date.now() - 3_600_000, 0);
     expect(before.publicity?.every((u) => u.total === 0)).toBe(true);
+    // The portal's dispatch page shows the same counts under the indicators.
+    const page = await (
+      await coordinator.get(`/campaigns/${encodeURIComponent(id)}/dispatch`)
+    ).text();
+    expect(page).toContain('<h2>宣传报道');
+    expect(page).toMatch(
+      /<td data-label="单位">\s*zjj 县住房和城乡建设局\s*<\/td>\s*<td data-label="累计">\s*1\s*<\/td>/,
+    );
     const md = await cli('report', 'dispatch', id, '--format', 'md');
     expect(md.code, md.stderr).toBe(0);
     expect(md.stdout).toMatch(/\| scjgj 县市场监督管理局 \| 2 \| 2 \| 1 \| 0 \| 0 \| 1 \| 0 \|/);
