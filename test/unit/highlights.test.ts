@@ -5,6 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { publicityLine } from '../../activities/dispatch-publicity.ts';
+import type { DispatchDigest } from '../../activities/dispatch.ts';
+import { dispatchPublicitySheets } from '../../client/commands/publicity-sheet.ts';
 import { BusinessCalendar } from '../../domain/calendar.ts';
 import { planCampaign } from '../../domain/campaign.ts';
 import { caseLimitRefusal, maxTypicalCases } from '../../domain/highlights.ts';
@@ -143,5 +146,41 @@ describe('highlights and typical cases', () => {
     expect(r.zh).toBe(
       '指标 kbqy（开办企业）已选用典型案例 10 个，达到本次考核的上限（每个指标至多 10 个），不能再选用典型案例；可改作亮点报送',
     );
+  });
+
+  it('put the publicity per department on the dispatch, and nothing on a digest stored before it was counted', () => {
+    const digest = {
+      date: '2026-10-12',
+      campaignName: '演练',
+      publicity: [
+        {
+          unit: 'scjgj',
+          name: '县市场监督管理局',
+          total: 3,
+          sinceLast: 1,
+          byChannel: { wechat: 2, tv: 1 },
+        },
+        { unit: 'swj', name: '县税务局', total: 0, sinceLast: 0, byChannel: {} },
+      ],
+    } as unknown as DispatchDigest;
+    expect(publicityLine(digest)).toEqual(['宣传报道：县市场监督管理局 3 篇（新增 1）']);
+    const [sheet] = dispatchPublicitySheets(digest, 'zh');
+    expect(sheet!.columns.map((c) => c.header)).toEqual([
+      '单位',
+      '累计',
+      '上次调度以来',
+      '电视',
+      '网站',
+      '报纸',
+      '微信公众号',
+      '其他',
+    ]);
+    expect(sheet!.rows).toEqual([
+      ['scjgj 县市场监督管理局', 3, 1, 1, 0, 0, 2, 0],
+      ['swj 县税务局', 0, 0, 0, 0, 0, 0, 0],
+    ]);
+    const before = { ...digest, publicity: undefined };
+    expect(publicityLine(before)).toEqual([]);
+    expect(dispatchPublicitySheets(before, 'en')).toEqual([]);
   });
 });
