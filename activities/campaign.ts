@@ -11,7 +11,7 @@ import type {
 import type { ResolvedCalendar } from '../domain/calendar.ts';
 import type { CampaignDefinition, ChannelConfig } from '../domain/definition.ts';
 import type { ResultRow } from '../domain/imports.ts';
-import { computeDispatch, type DispatchDigest } from './dispatch.ts';
+import { computeDispatch, questionnaireLines, type DispatchDigest } from './dispatch.ts';
 import { publicityLine } from './dispatch-publicity.ts';
 import type { OutboundNotice } from './notify/channels.ts';
 import { channelId } from './tasks.ts';
@@ -274,6 +274,7 @@ export function campaignActivities(deps: { pool: pg.Pool }) {
           ...digest.indicators
             .filter((i) => i.overdue.length || i.escalated.length)
             .map((i) => `${i.name}：逾期 ${i.overdue.length} 项，督办 ${i.escalated.length} 次`),
+          ...questionnaireLines(digest),
           ...publicityLine(digest),
         ].join('\n'),
         channels: input.channels,

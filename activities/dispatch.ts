@@ -3,6 +3,8 @@
 // Computed from the PostgreSQL projection; used by the campaign workflow and the CLI.
 import type pg from 'pg';
 import { addCalendarDays, formatIsoOffset, localDateOf } from '../domain/time.ts';
+import { questionnaireSummary } from '../db/questionnaire.ts';
+import type { ResponseRates } from '../domain/questionnaire.ts';
 import { publicityCounts, type DispatchPublicity } from './dispatch-publicity.ts';
 
 export interface DispatchTaskRef {
@@ -41,6 +43,8 @@ export interface DispatchDigest {
     escalated: number;
   };
   indicators: DispatchIndicator[];
+  /** The sampled enterprises' questionnaire: response rates (absent before a sample). */
+  questionnaire?: ResponseRates & { sampleSeed: string };
   /** Publicity items per department (宣传引导); absent in digests stored before it was counted. */
   publicity?: DispatchPublicity[];
   /** Shown by the report: true when this is the digest stored when it was sent. */
@@ -168,6 +172,22 @@ export async function computeDispatch(
       escalated: sum((i) => i.escalated.length),
     },
     indicators: out,
+    ...(await questionnaireSummary(pool, campaignId).then((q) => (q ? { questionnaire: q } : {}))),
     publicity,
   };
+}
+
+/** The questionnaire's lines of the dispatch notice: the rate, and each department's below it. */
+export function questionnaireLines(digest: DispatchDigest): string[] {
+  const q = digest.questionnaire;
+  if (!q) return [];
+  const pct = (r: { rate: number | null }) =>
+    r.rate === null ? '—' : `${Math.round(r.rate * 1000) / 10}%`;
+  return [
+    `企业问卷答卷率 ${pct(q.total)}（${q.total.answered}/${q.total.expected}）` +
+      q.byUnit
+        .filter((u) => u.answered < u.expected)
+        .map((u) => `；${u.unit} ${pct(u)}`)
+        .join(''),
+  ];
 }

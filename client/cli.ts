@@ -516,6 +516,114 @@ commandOf(
       ),
   );
 
+// ---- the enterprise questionnaire followed (企业问卷跟踪), site visits and interviews ----
+const questionnaireModule = () => import('./commands/questionnaire.ts');
+const questionnaire = program
+  .command('questionnaire')
+  .description(
+    'the sampled enterprises’ questionnaire (企业问卷): answers, response rates, chase tasks',
+  )
+  .exitOverride();
+commandOf(
+  questionnaire,
+  'import',
+  'record the answered list (CSV or xlsx: 统一社会信用代码[, 指标代码, 填报日期, 企业名称]); a file with bad lines records nothing',
+)
+  .argument('<campaignId>', 'the campaign')
+  .requiredOption('--file <file>', 'the answered list (.csv or .xlsx)')
+  .requiredOption('--as <personId>', 'the evaluator (or bureau coordinator) recording it')
+  .action(async (campaignId: string, opts: { file: string; as: string }, cmd: Command) =>
+    (await questionnaireModule()).importAnswersCommand(campaignId, opts, outputOptions(cmd)),
+  );
+commandOf(questionnaire, 'mark', 'mark one sampled enterprise as having answered (or not)')
+  .argument('<campaignId>', 'the campaign')
+  .argument('<creditCode>', 'the enterprise’s 统一社会信用代码')
+  .option(
+    '--indicator <code>',
+    'only this indicator’s questionnaire (repeatable; default every one it is asked)',
+    (v: string, acc: string[]) => [...acc, v],
+    [],
+  )
+  .option('--date <date>', 'the day it answered, YYYY-MM-DD')
+  .option('--not-answered', 'record that it has not answered (a correction)')
+  .requiredOption('--as <personId>', 'the evaluator (or bureau coordinator)')
+  .action(
+    async (
+      campaignId: string,
+      creditCode: string,
+      opts: { as: string; indicator: string[]; date?: string; notAnswered?: boolean },
+      cmd: Command,
+    ) =>
+      (await questionnaireModule()).markAnswerCommand(
+        campaignId,
+        creditCode,
+        opts,
+        outputOptions(cmd),
+      ),
+  );
+commandOf(
+  questionnaire,
+  'status',
+  'the response rate per indicator and per responsible department, and who has not answered',
+)
+  .argument('<campaignId>', 'the campaign')
+  .option('--unit <unit>', 'only this department’s enterprises not answered')
+  .action(async (campaignId: string, opts: { unit?: string }, cmd: Command) =>
+    (await questionnaireModule()).questionnaireStatusCommand(campaignId, opts, outputOptions(cmd)),
+  );
+commandOf(
+  questionnaire,
+  'chase',
+  'raise a task (协助企业填报) to each department whose enterprises have not answered; run again, it raises nothing twice',
+)
+  .argument('<campaignId>', 'the campaign')
+  .requiredOption('--due <datetime>', 'when the tasks are due, e.g. 2026-11-10T18:00')
+  .requiredOption('--as <personId>', 'the bureau coordinator')
+  .action(async (campaignId: string, opts: { as: string; due: string }, cmd: Command) =>
+    (await questionnaireModule()).chaseCommand(campaignId, opts, outputOptions(cmd)),
+  );
+
+const visit = program
+  .command('visit')
+  .description('the evaluator’s site visits and interviews (实地核查、访谈)')
+  .exitOverride();
+commandOf(
+  visit,
+  'record',
+  'record a site visit or an interview as a verified item of the indicator (a discrepancy is flagged)',
+)
+  .argument('<campaignId>', 'the campaign')
+  .argument('<indicator>', 'the indicator code')
+  .addOption(
+    new Option('--kind <kind>', 'what it was')
+      .choices(['site-visit', 'interview'])
+      .makeOptionMandatory(),
+  )
+  .requiredOption('--date <date>', 'the day, YYYY-MM-DD')
+  .requiredOption('--place <text>', 'where (or whom) — the place or the office visited')
+  .addOption(
+    new Option('--outcome <outcome>', 'the outcome')
+      .choices(['confirmed', 'discrepant'])
+      .makeOptionMandatory(),
+  )
+  .option('--note <text>', 'what was found')
+  .requiredOption('--as <personId>', 'the evaluator')
+  .option('--request-id <id>', 'makes the request idempotent (default: derived from the command)')
+  .action(async (campaignId: string, code: string, opts: Record<string, unknown>, cmd: Command) =>
+    (await questionnaireModule()).recordVisitCommand(
+      campaignId,
+      code,
+      opts as never,
+      outputOptions(cmd),
+    ),
+  );
+commandOf(visit, 'list', "an indicator's verification record: site visits and interviews")
+  .argument('<campaignId>', 'the campaign')
+  .option('--indicator <code>', 'only this indicator')
+  .action(async (campaignId: string, opts: { indicator?: string }, cmd: Command) =>
+    (await questionnaireModule()).listVisitsCommand(campaignId, opts, outputOptions(cmd)),
+  );
+
 // ---- highlights, typical cases and publicity (突出亮点、典型案例、宣传引导) ----
 const highlightsModule = () => import('./commands/highlights.ts');
 const highlight = program

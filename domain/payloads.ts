@@ -61,6 +61,7 @@ export const UPDATE_PAYLOADS = {
     review: z.boolean().optional(),
     note: z.boolean().optional(),
     evidence: z.boolean().optional(),
+    instructions: text(4000).optional(),
   }),
   recordResults: z.object({
     ...base,

@@ -23,6 +23,8 @@ export interface RaiseTaskRequest {
   review?: boolean | undefined;
   note?: boolean | undefined;
   evidence?: boolean | undefined;
+  /** What the task asks in full (the title says it in short): shown with the task. */
+  instructions?: string | undefined;
 }
 export interface RaiseTaskResult {
   taskId: string;
@@ -77,6 +79,9 @@ export function raisedTask(plan: CampaignPlan, req: RaiseTaskRequest, now: Insta
       'the key is 1 to 64 letters, digits, - or _',
       '--key 只能是 1 到 64 个字母、数字、- 或 _',
     );
+  const instructions = str(req.instructions);
+  if (instructions.length > 4000)
+    refuse('the instructions are longer than 4000 characters', '事项说明超过 4000 个字');
   const m = parseMoment(str(req.due), plan.timeZone);
   if (!m)
     refuse(
@@ -131,5 +136,6 @@ export function raisedTask(plan: CampaignPlan, req: RaiseTaskRequest, now: Insta
           : [],
     },
     channels: plan.shared.channels,
+    ...(instructions ? { instructions } : {}),
   };
 }

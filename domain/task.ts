@@ -27,6 +27,7 @@ export const TASK_KINDS = [
   'rectify-measures',
   'measure',
   'adhoc',
+  'enterprise-assist',
   // A department's proposal of a highlight or a typical case (突出亮点), reviewed by the bureau.
   'highlight',
   'case',

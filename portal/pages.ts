@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readBoard } from '../client/commands/board.ts';
+import { percent } from '../domain/questionnaire.ts';
 import {
   dispatchDigest,
   dispatchSheet,
@@ -519,6 +520,15 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
             )}
           </tbody>
         </table>
+        ${
+          b.questionnaire
+            ? html`<p class="questionnaire-rate">
+                ${L('企业问卷答卷率', 'Enterprise questionnaire response rate')}：${percent(b.questionnaire.total)}
+                (${b.questionnaire.total.answered}/${b.questionnaire.total.expected})
+                ${b.questionnaire.byUnit.map((u) => html` · ${u.unit} ${percent(u)}`)}
+              </p>`
+            : ''
+        }
         <h2>${L('整改', 'Rectification')}</h2>
         ${rectificationTable(req.lang, campaignId, await rectificationsOfBoard(deps, campaignId))}`,
     );

@@ -6,6 +6,8 @@ import { colourAt, type Colour } from '../../domain/schedule.ts';
 import { label } from '../../domain/labels.ts';
 import { formatIsoOffset, formatLocal } from '../../domain/time.ts';
 import type { CampaignDefinition } from '../../domain/definition.ts';
+import { questionnaireSummary } from '../../db/questionnaire.ts';
+import { percent, type ResponseRates } from '../../domain/questionnaire.ts';
 import { withDb } from '../connections.ts';
 import { CliError } from '../errors.ts';
 import { colour, printJson, t, table, type Lang, type OutputOptions } from '../output.ts';
@@ -112,6 +114,8 @@ export interface Board {
   indicators: BoardRow[];
   /** The bureau's decisions on the campaign: phases moved, the campaign cancelled. */
   decisions: BoardDecision[];
+  /** The sampled enterprises' questionnaire response rates (null before a sample). */
+  questionnaire: (ResponseRates & { sampleSeed: string }) | null;
 }
 
 export interface BoardDecision {
@@ -189,6 +193,7 @@ export async function readBoard(
     phase: campaign.phase,
     timeZone: campaign.timeZone,
     indicators: rows,
+    questionnaire: await questionnaireSummary(pool, campaignId),
     decisions: events.rows.map((e) => ({
       at: formatIsoOffset(e.at.getTime(), campaign.timeZone),
       type: e.type,
@@ -234,7 +239,13 @@ export function renderBoard(b: Board, lang: Lang): string {
       r.escalationLevel,
       paint(r.colour, light[r.colour]),
     ]),
-  )}${b.decisions.map((d) => `\n${decisionLine(d, b.timeZone, lang)}`).join('')}`;
+  )}${b.questionnaire ? `\n${questionnaireLine(b.questionnaire, lang)}` : ''}${b.decisions.map((d) => `\n${decisionLine(d, b.timeZone, lang)}`).join('')}`;
+}
+
+/** The questionnaire's rate under the board: overall, and each department still short of it. */
+function questionnaireLine(q: ResponseRates, lang: Lang): string {
+  const short = q.byUnit.filter((u) => u.answered < u.expected);
+  return `${t(lang, '企业问卷答卷率', 'Enterprise questionnaire response rate')} ${percent(q.total)} (${q.total.answered}/${q.total.expected})${short.map((u) => `  ${u.unit} ${percent(u)}`).join('')}`;
 }
 
 /** One decision of the bureau, as the board lists it under the table. */
@@ -263,6 +274,7 @@ export async function statusCommand(campaignId: string, out: OutputOptions): Pro
       phase: b.phase,
       indicators: b.indicators,
       decisions: b.decisions,
+      questionnaire: b.questionnaire,
     });
   }
   console.log(renderBoard(b, out.lang));

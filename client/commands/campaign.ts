@@ -25,10 +25,14 @@ import {
   checkResultHeader,
   checkResultRows,
   drawSample,
+  ENTERPRISE_COLUMNS,
+  normaliseCreditCode,
   parseCsvTable,
   type CsvTable,
   type RowProblem,
 } from '../../domain/imports.ts';
+import { checkRollColumns } from '../../domain/questionnaire.ts';
+import type { CampaignDefinition } from '../../domain/definition.ts';
 import { SA } from '../../domain/search-attributes.ts';
 import { rehearse, RehearsalError, type Rehearsal } from '../../domain/rehearsal.ts';
 import { formatIsoOffset, formatLocal } from '../../domain/time.ts';
@@ -218,6 +222,35 @@ function refuseRows(
   );
 }
 
+/** Each enterprise's 主管部门 and 问卷指标 by its credit code, or the lines where they are wrong. */
+function enterpriseRollColumns(
+  rows: CsvTable['rows'],
+  header: string[],
+  def: CampaignDefinition,
+): {
+  byCode: Map<string, { supervisor_unit: string | null; questionnaires: string[] | null }>;
+  rejected: RowProblem[];
+} {
+  const checked = checkRollColumns(rows, header, {
+    units: def.units,
+    indicatorCodes: def.indicators.map((i) => i.code),
+  });
+  const codeColumn = ENTERPRISE_COLUMNS.creditCode.find((n) => header.includes(n));
+  const byCode = new Map<
+    string,
+    { supervisor_unit: string | null; questionnaires: string[] | null }
+  >();
+  for (const r of rows) {
+    const v = checked.values.get(r.line);
+    if (v && codeColumn)
+      byCode.set(normaliseCreditCode(r.values[codeColumn] ?? ''), {
+        supervisor_unit: v.supervisorUnit,
+        questionnaires: v.questionnaires,
+      });
+  }
+  return { byCode, rejected: checked.rejected };
+}
+
 /** Rows inserted per statement; all of them in one transaction, so nothing is half-imported. */
 const ENTERPRISE_BATCH = 500;
 
@@ -252,6 +285,15 @@ export async function importEnterprisesCommand(
       return withDb(async (pool) => {
         const c = await loadRunningCampaign(pool, campaignId);
         requireRole(c.definition, opts.as, [BUREAU], 'import the enterprise list');
+        // The optional 主管部门 and 问卷指标 columns (domain/questionnaire.ts).
+        const roll = enterpriseRollColumns(rows, header, c.definition);
+        // One entry per line: the list's own problems and its questionnaire columns' together.
+        for (const p of roll.rejected) {
+          const same = rejected.find((r) => r.line === p.line);
+          if (same) same.message = `${same.message}; ${p.message}`;
+          else rejected.push(p);
+        }
+        rejected.sort((a, b) => a.line - b.line);
         if (rejected.length) refuseRows(opts.file, rejected, out);
         if (!good.length) throw new CliError(`${opts.file} holds no enterprises`);
         progress.stage(L('写入企业名单', 'inserting enterprises'), good.length, L('家', 'rows'));
@@ -261,9 +303,14 @@ export async function importEnterprisesCommand(
           for (let i = 0; i < good.length; i += ENTERPRISE_BATCH) {
             const chunk = good.slice(i, i + ENTERPRISE_BATCH);
             await client.query(
-              `INSERT INTO enterprises (campaign_id, credit_code, name, industry, town, imported_by)
-               SELECT $1, x.credit_code, x.name, x.industry, x.town, $2
-               FROM jsonb_to_recordset($3::jsonb) AS x(credit_code text, name text, industry text, town text)`,
+              `INSERT INTO enterprises (campaign_id, credit_code, name, industry, town, imported_by,
+                                        supervisor_unit, questionnaires)
+               SELECT $1, x.credit_code, x.name, x.industry, x.town, $2, x.supervisor_unit,
+                      CASE WHEN x.questionnaires IS NULL THEN NULL
+                           ELSE ARRAY(SELECT jsonb_array_elements_text(x.questionnaires)) END
+               FROM jsonb_to_recordset($3::jsonb)
+                 AS x(credit_code text, name text, industry text, town text,
+                      supervisor_unit text, questionnaires jsonb)`,
               [
                 campaignId,
                 opts.as,
@@ -273,6 +320,7 @@ export async function importEnterprisesCommand(
                     name: r.name,
                     industry: r.industry,
                     town: r.town,
+                    ...roll.byCode.get(r.creditCode),
                   })),
                 ),
               ],

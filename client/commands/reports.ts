@@ -38,15 +38,15 @@ export async function dispatchReportCommand(
   );
   if (out.json && opts.format === 'table' && !opts.out) return printJson(digest);
   if (digest.note && !out.json) console.error(digest.note);
-  await emitSheets(
-    [dispatchSheet(digest, out.lang), ...dispatchPublicitySheets(digest, out.lang)],
-    opts.format,
-    opts.out,
-    {
-      ...out,
-      force: opts.force,
-    },
-  );
+  const sheets = [
+    dispatchSheet(digest, out.lang),
+    ...questionnaireSheet(digest, out.lang),
+    ...dispatchPublicitySheets(digest, out.lang),
+  ];
+  await emitSheets(sheets, opts.format, opts.out, {
+    ...out,
+    force: opts.force,
+  });
 }
 
 /** The digest of a day as stored by the campaign, or computed now for a day not yet dispatched. */
@@ -139,6 +139,33 @@ export function whyNoDispatch(
     return `no daily dispatch on ${date}: the campaign's dispatches run from ${localDateOf(all[0]!, tz)} to ${localDateOf(all[all.length - 1]!, tz)} (${span})`;
   }
   return null;
+}
+
+/** The sampled enterprises' response rates, per indicator and per department (none before a sample). */
+export function questionnaireSheet(digest: DispatchDigest, lang: Lang): Sheet[] {
+  const q = digest.questionnaire;
+  if (!q) return [];
+  const L = (zh: string, en: string) => t(lang, zh, en);
+  const pct = (r: { rate: number | null }) =>
+    r.rate === null ? '—' : `${Math.round(r.rate * 1000) / 10}%`;
+  const names = new Map(digest.indicators.map((i) => [i.code, i.name]));
+  return [
+    {
+      title: `${L('企业问卷答卷率', 'Enterprise questionnaire response rate')} ${pct(q.total)} (${q.total.answered}/${q.total.expected})`,
+      columns: [
+        { header: L('指标 / 责任部门', 'Indicator / department'), width: 26 },
+        { header: L('应答', 'Expected'), width: 8 },
+        { header: L('已答', 'Answered'), width: 8 },
+        { header: L('答卷率', 'Rate'), width: 10 },
+      ],
+      rows: [
+        ...q.byIndicator
+          .filter((r) => r.expected)
+          .map((r) => [`${r.code} ${names.get(r.code) ?? ''}`, r.expected, r.answered, pct(r)]),
+        ...q.byUnit.map((r) => [`${L('部门', 'unit')} ${r.unit}`, r.expected, r.answered, pct(r)]),
+      ],
+    },
+  ];
 }
 
 /** The digest as one sheet: one row per indicator. */

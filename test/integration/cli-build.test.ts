@@ -34,6 +34,8 @@ const COMMANDS = [
   'accounts',
   'report',
   'assessment',
+  'questionnaire',
+  'visit',
   'highlight',
   'publicity',
   'help',

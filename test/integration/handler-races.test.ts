@@ -39,6 +39,13 @@ import type { PhaseName } from '../../domain/definition.ts';
 import { formatIsoOffset } from '../../domain/time.ts';
 import type { TestDatabase } from '../helpers/postgres.ts';
 import { runCli } from '../helpers/cli.ts';
+import { startTaskAsChild } from '../helpers/start-task.ts';
+import {
+  demoFixture,
+  goodData,
+  recordFixtureCampaign,
+  taskInput,
+} from '../helpers/task-fixture.ts';
 import { startHarness, type Harness } from '../helpers/temporal.ts';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -62,6 +69,7 @@ let db: TestDatabase;
 
 beforeAll(async () => {
   harness = await startHarness('dev', {
+    withTestParents: true,
     activityDeps: {
       beforeActivity: async (name) => {
         calls.set(name, (calls.get(name) ?? 0) + 1);
@@ -619,3 +627,62 @@ describe('indicator and rectification workflows started by anyone but their camp
 });
 
 const h = (id: string) => env.client.workflow.getHandle(id);
+
+describe('a task action checked again after its wait', () => {
+  it('refuses the second of two submissions that both passed the validator, as an answer, not a failed workflow task', async () => {
+    const fx = await demoFixture();
+    await recordFixtureCampaign(db.pool, fx);
+    const input = taskInput(fx, Date.now() + 48 * 3_600_000, { review: true });
+    const task = await startTaskAsChild(env.client, input, { taskQueue: harness.taskQueue });
+    await eventually(
+      'the creation recorded',
+      async () =>
+        (
+          await db.pool.query('SELECT 1 FROM task_events WHERE task_id = $1 AND type = $2', [
+            input.taskId,
+            'created',
+          ])
+        ).rowCount,
+      (n) => n === 1,
+    );
+    // Both submissions pass the validator while the task is open, then wait in the update's
+    // acknowledgement until both have arrived.
+    const before = calls.get('acknowledgeUpdate') ?? 0;
+    const release = hold('acknowledgeUpdate');
+    const submit = () =>
+      task
+        .executeUpdate(submitUpdate, {
+          args: [{ requestId: randomUUID(), actor: input.assignee, data: goodData }],
+        })
+        .then(
+          (r) => ({ ok: true as const, state: r.state }),
+          (e: unknown) => ({
+            ok: false as const,
+            message:
+              e instanceof WorkflowUpdateFailedError
+                ? String((e.cause as Error)?.message)
+                : String(e),
+          }),
+        );
+    const first = submit();
+    await eventually(
+      'one held',
+      async () => calls.get('acknowledgeUpdate') ?? 0,
+      (n) => n >= before + 1,
+    );
+    const second = submit();
+    await eventually(
+      'two held',
+      async () => calls.get('acknowledgeUpdate') ?? 0,
+      (n) => n >= before + 2,
+    );
+    release();
+    const answers = await Promise.all([first, second]);
+    expect(answers.filter((a) => a.ok)).toEqual([{ ok: true, state: 'submitted' }]);
+    const refused = answers.find((a) => !a.ok) as { message: string } | undefined;
+    expect(refused?.message).toMatch(/submitted/);
+    const events = (await task.fetchHistory()).events ?? [];
+    expect(events.filter((e) => e.workflowTaskFailedEventAttributes)).toEqual([]);
+    await task.terminate('test done');
+  });
+});
