@@ -12,6 +12,7 @@ import type { ResolvedCalendar } from '../domain/calendar.ts';
 import type { CampaignDefinition, ChannelConfig } from '../domain/definition.ts';
 import type { ResultRow } from '../domain/imports.ts';
 import { computeDispatch, questionnaireLines, type DispatchDigest } from './dispatch.ts';
+import { publicityLine } from './dispatch-publicity.ts';
 import type { OutboundNotice } from './notify/channels.ts';
 import { channelId } from './tasks.ts';
 
@@ -274,6 +275,7 @@ export function campaignActivities(deps: { pool: pg.Pool }) {
             .filter((i) => i.overdue.length || i.escalated.length)
             .map((i) => `${i.name}：逾期 ${i.overdue.length} 项，督办 ${i.escalated.length} 次`),
           ...questionnaireLines(digest),
+          ...publicityLine(digest),
         ].join('\n'),
         channels: input.channels,
       });

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { addCalendarDays, formatIsoOffset, localDateOf } from '../domain/time.ts';
 import { questionnaireSummary } from '../db/questionnaire.ts';
 import type { ResponseRates } from '../domain/questionnaire.ts';
+import { publicityCounts, type DispatchPublicity } from './dispatch-publicity.ts';
 
 export interface DispatchTaskRef {
   taskId: string;
@@ -44,6 +45,8 @@ export interface DispatchDigest {
   indicators: DispatchIndicator[];
   /** The sampled enterprises' questionnaire: response rates (absent before a sample). */
   questionnaire?: ResponseRates & { sampleSeed: string };
+  /** Publicity items per department (宣传引导); absent in digests stored before it was counted. */
+  publicity?: DispatchPublicity[];
   /** Shown by the report: true when this is the digest stored when it was sent. */
   sent?: boolean;
   /** Why a day has no sent digest (a rehearsal outside working hours, a day off). */
@@ -107,6 +110,7 @@ export async function computeDispatch(
       [campaignId, new Date(since), new Date(at)],
     ),
   ]);
+  const publicity = await publicityCounts(pool, campaignId, at, since);
   const ref = (r: Row): DispatchTaskRef => ({
     taskId: r.task_id,
     kind: r.kind,
@@ -169,6 +173,7 @@ export async function computeDispatch(
     },
     indicators: out,
     ...(await questionnaireSummary(pool, campaignId).then((q) => (q ? { questionnaire: q } : {}))),
+    publicity,
   };
 }
 

@@ -747,6 +747,117 @@ commandOf(visit, 'list', "an indicator's verification record: site visits and in
     (await questionnaireModule()).listVisitsCommand(campaignId, opts, outputOptions(cmd)),
   );
 
+// ---- highlights, typical cases and publicity (突出亮点、典型案例、宣传引导) ----
+const highlightsModule = () => import('./commands/highlights.ts');
+const highlight = program
+  .command('highlight')
+  .description(
+    'highlights and typical cases (亮点、典型案例): asked for, proposed, selected or returned',
+  )
+  .exitOverride();
+commandOf(
+  highlight,
+  'request',
+  'the bureau asks a department for a highlight or a typical case (a reviewed task for the proposer)',
+)
+  .argument('<campaignId>', 'the campaign')
+  .addOption(
+    new Option('--type <type>', 'what is asked for')
+      .choices(['highlight', 'case'])
+      .makeOptionMandatory(),
+  )
+  .requiredOption('--unit <unit>', 'the department that proposes')
+  .requiredOption('--assignee <personId>', 'the person of that department who proposes')
+  .requiredOption('--due <datetime>', 'when the proposal is due, e.g. 2026-11-20T18:00')
+  .requiredOption('--as <personId>', "the bureau's coordinator or head")
+  .option('--indicator <code>', 'the indicator it is for (otherwise the proposer names one)')
+  .option('--title <text>', 'what is asked (default: 报送亮点/典型案例 and the unit)')
+  .option('--key <key>', 'a suffix that makes the task id unique')
+  .option('--request-id <id>', 'idempotency key (default: derived from the command)')
+  .action(async (campaignId: string, opts: Record<string, unknown>, cmd: Command) =>
+    (await highlightsModule()).requestHighlightCommand(
+      campaignId,
+      opts as never,
+      outputOptions(cmd),
+    ),
+  );
+commandOf(highlight, 'propose', "the department's person proposes the highlight or typical case")
+  .argument('<taskId>', 'the task the bureau raised for it')
+  .requiredOption('--as <personId>', "the proposer, of the task's department")
+  .requiredOption('--title <text>', 'the title')
+  .requiredOption('--description <text>', 'what was done and what it achieved')
+  .requiredOption(
+    '--replicable <yesNo>',
+    'whether it can be replicated elsewhere: yes or no (是/否)',
+  )
+  .option('--indicator <code>', "the indicator (default: the task's)")
+  .option(
+    '--evidence <pathOrUrl>',
+    'supporting evidence (repeatable; at least one)',
+    (v: string, acc: string[]) => [...acc, v],
+    [],
+  )
+  .option('--note <text>', 'a remark for the reviewer')
+  .option('--request-id <id>', 'idempotency key: the same id twice is applied once')
+  .action(async (taskId: string, opts: Record<string, unknown>, cmd: Command) =>
+    (await highlightsModule()).proposeCommand(taskId, opts as never, outputOptions(cmd)),
+  );
+commandOf(
+  highlight,
+  'select',
+  'the bureau selects a proposal (approves its task); a typical case only while its indicator has a place',
+)
+  .argument('<taskId>', 'the task')
+  .requiredOption('--as <personId>', "the bureau's coordinator or head")
+  .option('--note <text>', 'a remark for the record')
+  .option('--request-id <id>', 'idempotency key: the same id twice is applied once')
+  .action(async (taskId: string, opts: Record<string, unknown>, cmd: Command) =>
+    (await highlightsModule()).decideCommand('select', taskId, opts as never, outputOptions(cmd)),
+  );
+commandOf(highlight, 'return', 'the bureau returns a proposal for rework, with reasons')
+  .argument('<taskId>', 'the task')
+  .requiredOption('--as <personId>', "the bureau's coordinator or head")
+  .requiredOption('--reason <text>', 'what to rework')
+  .option('--request-id <id>', 'idempotency key: the same id twice is applied once')
+  .action(async (taskId: string, opts: Record<string, unknown>, cmd: Command) =>
+    (await highlightsModule()).decideCommand('return', taskId, opts as never, outputOptions(cmd)),
+  );
+const publicity = program
+  .command('publicity')
+  .description("a department's publicity work (宣传引导): TV, web, newspapers, WeChat accounts")
+  .exitOverride();
+commandOf(publicity, 'add', "a department's person records a publicity item of their department")
+  .argument('<campaignId>', 'the campaign')
+  .requiredOption('--as <personId>', 'the person recording it, of the department')
+  .requiredOption(
+    '--channel <channel>',
+    'tv, web, newspaper, wechat or other (电视、网站、报纸、微信公众号、其他)',
+  )
+  .requiredOption('--title <text>', 'the title of the item')
+  .requiredOption('--date <date>', 'the publication date, YYYY-MM-DD')
+  .option('--unit <unit>', "the department (default: the person's)")
+  .option('--link <url>', 'where it can be read or seen (http or https)')
+  .option('--reach <n>', 'how many people it reached (views, readers)')
+  .action(async (campaignId: string, opts: Record<string, unknown>, cmd: Command) =>
+    (await highlightsModule()).publicityAddCommand(campaignId, opts as never, outputOptions(cmd)),
+  );
+commandOf(
+  report,
+  'highlights',
+  'highlights, typical cases (with the limit per indicator) and publicity',
+)
+  .argument('<campaignId>', 'the campaign')
+  .addOption(formatOption())
+  .option('--out <file>', 'write to a file (required for xlsx); never through a symbolic link')
+  .option('--force', 'replace the --out file when it exists')
+  .action(
+    async (
+      campaignId: string,
+      opts: { format: Format; out?: string; force?: boolean },
+      cmd: Command,
+    ) => (await highlightsModule()).highlightsReportCommand(campaignId, opts, outputOptions(cmd)),
+  );
+
 function wantsJson(): boolean {
   return process.argv.includes('--json');
 }

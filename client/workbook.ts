@@ -195,6 +195,7 @@ const POLICY_KEYS = [
   ['未完成培训扣分', 'assessment.trainingNotDone', '每项培训任务，默认 2'],
   ['名次加分', 'assessment.rankBonuses', '牵头指标的名次加分，如 前3名加3分、前10名加1分'],
   ['扣分上限', 'assessment.cap', '一个单位最多扣这么多分，默认 30'],
+  ['每个指标典型案例上限', 'highlights.maxTypicalCasesPerIndicator', '默认 10'],
 ] as const;
 
 /** A rank band as the workbook writes it: 前3名加3分. */
@@ -966,6 +967,7 @@ function policyValue(f: Fields, path: string): unknown {
     case 'assessment.perDiscrepancy':
     case 'assessment.trainingNotDone':
     case 'assessment.cap':
+    case 'highlights.maxTypicalCasesPerIndicator':
       return f.number('值');
     case 'assessment.rankBonuses': {
       const xs = f.list('值');

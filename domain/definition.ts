@@ -10,6 +10,7 @@ import {
   parseMoment,
 } from './time.ts';
 import { assessmentPolicySchema } from './assessment.ts';
+import { highlightsPolicySchema } from './highlights-policy.ts';
 
 export const UNIT_KINDS = ['bureau', 'department', 'evaluator', 'leadership'] as const;
 export type UnitKind = (typeof UNIT_KINDS)[number];
@@ -406,6 +407,8 @@ export const definitionSchema = z.strictObject({
   rectification: rectificationSchema,
   /** The units' assessment (考核); absent: the defaults of `assessmentPolicySchema`. */
   assessment: assessmentPolicySchema.optional(),
+  /** Highlights and typical cases (突出亮点); absent: at most 10 typical cases per indicator. */
+  highlights: highlightsPolicySchema.optional(),
   notifications: z
     .strictObject({ channels: list(channelSchema, 20).default([{ type: 'console' }]) })
     .default({ channels: [{ type: 'console' }] }),

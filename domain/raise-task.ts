@@ -3,6 +3,7 @@
 // recorded campaign's, never the caller's, and the same rules hold from any client.
 import type { CampaignPlan } from './campaign.ts';
 import { TASK_KINDS, taskIdOf, type TaskInput, type TaskKind } from './task.ts';
+import { indicatorsOfUnit, isProposalKind, proposalFields } from './highlights.ts';
 import { Refusal } from './refusal.ts';
 import { parseMoment, type Instant } from './time.ts';
 
@@ -97,6 +98,15 @@ export function raisedTask(plan: CampaignPlan, req: RaiseTaskRequest, now: Insta
         ).instant;
   if (due <= now)
     refuse(`the due time ${str(req.due)} is in the past`, `截止时间 ${str(req.due)} 已经过去`);
+  // A highlight or typical case: the unit proposes it for one of its indicators (or the one
+  // named), with evidence, and the bureau always reviews it (approve selects it).
+  const proposal = isProposalKind(kind);
+  const proposable = proposal ? (code ? [code] : indicatorsOfUnit(plan.indicators, unit!.id)) : [];
+  if (proposal && proposable.length === 0)
+    refuse(
+      `unit ${unit!.id} neither leads nor cooperates on an indicator: name the indicator (--indicator)`,
+      `${unit!.name}未牵头或配合任何指标：请指明所属指标（--indicator）`,
+    );
   return {
     taskId: taskIdOf({
       campaignId: plan.campaignId,
@@ -111,15 +121,19 @@ export function raisedTask(plan: CampaignPlan, req: RaiseTaskRequest, now: Insta
     title,
     unitId: unit!.id,
     assignee: assignee!.id,
-    review: req.review !== false,
+    review: proposal || req.review !== false,
     due,
     policy: plan.shared.policy,
     calendar: plan.shared.calendar,
     roster,
     completion: {
       note: req.note === true,
-      evidence: req.evidence === true,
-      fields: kind === 'questionnaire' && indicator ? indicator.fields : [],
+      evidence: proposal || req.evidence === true,
+      fields: proposal
+        ? proposalFields(proposable)
+        : kind === 'questionnaire' && indicator
+          ? indicator.fields
+          : [],
     },
     channels: plan.shared.channels,
     ...(instructions ? { instructions } : {}),

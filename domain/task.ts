@@ -28,6 +28,9 @@ export const TASK_KINDS = [
   'measure',
   'adhoc',
   'enterprise-assist',
+  // A department's proposal of a highlight or a typical case (突出亮点), reviewed by the bureau.
+  'highlight',
+  'case',
 ] as const;
 export type TaskKind = (typeof TASK_KINDS)[number];
 

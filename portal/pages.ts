@@ -11,6 +11,7 @@ import {
   ledgerRows,
   ledgerSheet,
 } from '../client/commands/reports.ts';
+import { dispatchPublicitySheets } from '../client/commands/publicity-sheet.ts';
 import { assessmentReport, assessmentSheets } from '../client/commands/assessment.ts';
 import { csvText, xlsxBuffer } from '../client/export.ts';
 import { label } from '../domain/labels.ts';
@@ -648,11 +649,18 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
     const format = (req.query as { format?: string }).format;
     if (format === 'csv' || format === 'xlsx')
       return download(reply, format, sheet, `dispatch-${campaignId}-${digest.date}`);
+    // The publicity per department (宣传引导), when the digest counted it.
+    const [publicity] = dispatchPublicitySheets(digest, req.lang);
     return sendPage(
       reply,
       req,
       sheet.title,
-      html`${boardNav(req, campaignId, isBureauOfficer(m))}${sheetTable(sheet)}`,
+      html`${boardNav(req, campaignId, isBureauOfficer(m))}${sheetTable(sheet)}${
+        publicity
+          ? html`<h2>${publicity.title}</h2>
+              ${sheetTable(publicity)}`
+          : ''
+      }`,
     );
   });
 

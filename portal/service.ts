@@ -38,6 +38,8 @@ import {
 } from './access.ts';
 import type { PortalConfig } from './config.ts';
 import { notFound, Refused } from './errors.ts';
+import { requireCasePlaceForApproval } from '../client/commands/case-limit.ts';
+import type { CliError } from '../client/errors.ts';
 import {
   cleanName,
   evidenceOfTask,
@@ -376,6 +378,12 @@ export async function decideTask(
 ): Promise<ActionResult> {
   await visibleTask(deps, me, taskId);
   const requestId = requestIdOf(input.requestId);
+  // A typical case is approved only while its indicator has a place left (典型案例上限).
+  if (action === 'approve')
+    await requireCasePlaceForApproval(deps.pool, taskId).catch((e: unknown) => {
+      const texts = (e as CliError).texts;
+      throw texts ? new Refused(409, texts.zh, texts.en) : e;
+    });
   if (action === 'approve')
     return send(
       deps,

@@ -22,6 +22,7 @@ import { printJson, t, type Lang, type OutputOptions } from '../output.ts';
 import { createProgress, withProgress } from '../progress.ts';
 import { withDb } from '../connections.ts';
 import { loadCampaign } from './board.ts';
+import { dispatchPublicitySheets } from './publicity-sheet.ts';
 
 export async function dispatchReportCommand(
   campaignId: string,
@@ -37,7 +38,11 @@ export async function dispatchReportCommand(
   );
   if (out.json && opts.format === 'table' && !opts.out) return printJson(digest);
   if (digest.note && !out.json) console.error(digest.note);
-  const sheets = [dispatchSheet(digest, out.lang), ...questionnaireSheet(digest, out.lang)];
+  const sheets = [
+    dispatchSheet(digest, out.lang),
+    ...questionnaireSheet(digest, out.lang),
+    ...dispatchPublicitySheets(digest, out.lang),
+  ];
   await emitSheets(sheets, opts.format, opts.out, {
     ...out,
     force: opts.force,

@@ -41,6 +41,7 @@ import { truncateToWidth } from '../text-width.ts';
 import { requireValidDefinition } from './definition.ts';
 import { loadRunningCampaign } from './board.ts';
 import { raiseTaskUpdate } from '../../domain/messages.ts';
+import { requireCasePlaceForApproval } from './case-limit.ts';
 
 interface TaskRow {
   task_id: string;
@@ -408,6 +409,13 @@ export async function taskActionCommand(
         ),
       () => randomUUID(),
     ));
+  // A typical case is approved only while its indicator has a place left (典型案例上限). With
+  // PostgreSQL out of reach the approval goes on as before: the registry keeps the limit when
+  // the approval is projected.
+  if (action === 'approve')
+    await withDb((pool) => requireCasePlaceForApproval(pool, taskId)).catch((e: unknown) => {
+      if (e instanceof CliError && e.texts) throw e;
+    });
   // The CLI enters actions on the named person's behalf (代录): the operator is recorded too.
   const base = { requestId, actor: opts.as, operator: cliOperator() };
   const temporal = await connectTemporal();

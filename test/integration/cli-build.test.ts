@@ -37,6 +37,8 @@ const COMMANDS = [
   'assessment',
   'questionnaire',
   'visit',
+  'highlight',
+  'publicity',
   'help',
 ];
 

@@ -125,6 +125,74 @@ describe('the PostgreSQL roles', () => {
     await expect(db.pool.query('TRUNCATE assessment_adjustments')).rejects.toThrow(/append-only/);
   });
 
+  it('let the worker keep the highlights registry and read publicity, and only the owner record publicity', async () => {
+    const reports = await as('campaign_reports');
+    const portal = await as('campaign_portal');
+    const worker = await as('campaign_worker');
+    for (const c of [reports, portal, worker]) {
+      await expect(c.query('SELECT count(*) FROM highlights')).resolves.toBeTruthy();
+      await expect(c.query('SELECT count(*) FROM publicity')).resolves.toBeTruthy();
+    }
+    await expect(worker.query('UPDATE highlights SET state = state')).resolves.toBeTruthy();
+    for (const c of [reports, portal]) {
+      await expect(c.query('UPDATE highlights SET state = state')).rejects.toThrow(denied);
+    }
+    const insert = `INSERT INTO publicity (campaign_id, unit_id, channel, title, published_on, by_person)
+                    VALUES ('x', 'u', 'web', 't', '2026-10-12', 'p')`;
+    for (const c of [reports, portal, worker])
+      await expect(c.query(insert)).rejects.toThrow(denied);
+    // The owner's own writes are checked too: a recorded, running campaign and its department.
+    await expect(db.pool.query(insert)).rejects.toThrow(/campaign x is not recorded/);
+
+    // The worker's projection of case tasks keeps the registry under its own role, one place
+    // per selected case up to the definition's limit (here 1), the next over the limit.
+    const c = `roles-${randomUUID().slice(0, 8)}`;
+    await worker.query(
+      `INSERT INTO campaigns (campaign_id, name, county, year, time_zone, definition, calendar, workflow_id)
+       VALUES ($1, 'n', 'c', 2026, 'Asia/Shanghai', '{"highlights":{"maxTypicalCasesPerIndicator":1}}', '{}', $1)`,
+      [c],
+    );
+    await worker.query(
+      `INSERT INTO indicators (campaign_id, code, name, lead_unit, team_leader, position)
+       VALUES ($1, 'kbqy', '开办企业', 'scjgj', 'p', 0)`,
+      [c],
+    );
+    const task = (key: string) =>
+      worker.query(
+        `INSERT INTO tasks (task_id, workflow_id, campaign_id, indicator, kind, title, unit_id, assignee,
+           review, state, due_at, warning_ms, time_zone, last_submission, created_at, completed_at, last_seq)
+         VALUES ($1, $1, $2, 'kbqy', 'case', 't', 'scjgj', 'p', true, 'done', now(), 0, 'Asia/Shanghai',
+           '{"by":"p","at":0,"data":{"title":"案例","indicator":"kbqy","replicable":true},"evidence":["e"]}',
+           now(), now(), 3)`,
+        [`${c}/kbqy/case/scjgj/${key}`, c],
+      );
+    await task('a');
+    await task('b');
+    const placed = await worker.query(
+      'SELECT task_id, state, slot, title, replicable, evidence FROM highlights WHERE campaign_id = $1 ORDER BY task_id',
+      [c],
+    );
+    expect(placed.rows).toEqual([
+      {
+        task_id: `${c}/kbqy/case/scjgj/a`,
+        state: 'selected',
+        slot: 1,
+        title: '案例',
+        replicable: true,
+        evidence: ['e'],
+      },
+      {
+        task_id: `${c}/kbqy/case/scjgj/b`,
+        state: 'over-limit',
+        slot: null,
+        title: '案例',
+        replicable: true,
+        evidence: ['e'],
+      },
+    ]);
+    await db.pool.query('DELETE FROM campaigns WHERE campaign_id = $1', [c]);
+  });
+
   it.skipIf(Boolean(process.env.TEST_DATABASE_URL))(
     'give the embedded default its component logins, the worker one in the worker role',
     async () => {

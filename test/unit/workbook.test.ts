@@ -70,7 +70,7 @@ describe('the division-of-labour workbook', () => {
     );
   });
 
-  it('keeps times to the second, offsets, options, webhook headers and the secrets channels name', async () => {
+  it('keeps times to the second, offsets, options, webhook headers, the secrets channels name and the typical-case limit', async () => {
     const demo = loadDefinitionText(
       readFileSync('examples/quick-demo.yaml', 'utf8'),
       'examples/quick-demo.yaml',
@@ -101,6 +101,7 @@ describe('the division-of-labour workbook', () => {
       help: '说明',
     });
     def.phases.training.start = '2026-12-01T09:00:30+08:00';
+    def.highlights = { maxTypicalCasesPerIndicator: 4 };
     const back = await loadWorkbookBytes(await templateWorkbook(def), 'demo.xlsx');
     expect(back.errors).toEqual([]);
     expect(back.definition).toEqual(def);
