@@ -782,8 +782,17 @@ commandOf(
     ),
   );
 commandOf(highlight, 'propose', "the department's person proposes the highlight or typical case")
-  .argument('<taskId>', 'the task the bureau raised for it')
+  .argument(
+    '<taskOrCampaignId>',
+    'the task the bureau raised for it, or the campaign (with --type) to propose of your own accord',
+  )
   .requiredOption('--as <personId>', "the proposer, of the task's department")
+  .addOption(
+    new Option('--type <type>', 'with a campaign id: what you propose').choices([
+      'highlight',
+      'case',
+    ]),
+  )
   .requiredOption('--title <text>', 'the title')
   .requiredOption('--description <text>', 'what was done and what it achieved')
   .requiredOption(

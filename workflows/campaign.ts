@@ -132,6 +132,9 @@ export async function campaignWorkflow(
   st.lastDispatchAt = carried.lastDispatchAt;
   st.results = carried.results;
   // Handled requests are remembered per action (patched: executions from before share one set).
+  // A department proposes a highlight or a typical case of its own accord (patched: before,
+  // only the bureau could raise the task that carries a proposal).
+  const departmentsPropose = patched('departments-propose');
   st.handled = patched('requests-per-action')
     ? new ActionRequests(true, carried.handledRequests)
     : new ActionRequests(false, carried.handledRequests, Number.POSITIVE_INFINITY);
@@ -207,6 +210,22 @@ export async function campaignWorkflow(
         `${actor} may not ${what}: the bureau's coordinators and head may`,
         `${actor} 无权${WHAT_ZH[what] ?? what}：由审批局的协调人和主要负责人办理`,
       );
+  };
+  /**
+   * A department's person raising a highlight or typical case for themselves to propose (the
+   * bureau still selects or returns it): the same task the bureau would raise, assigned to the
+   * proposer, in their own department.
+   */
+  const proposesForItself = (req: RaiseTaskRequest) => {
+    const p = input.plan.shared.roster.people.find((x) => x.id === req?.actor);
+    const unit = input.plan.shared.roster.units.find((u) => u.id === p?.unitId);
+    return (
+      !!p &&
+      unit?.kind === 'department' &&
+      (req.kind === 'highlight' || req.kind === 'case') &&
+      req.assignee === p.id &&
+      req.unit === p.unitId
+    );
   };
   /** What may still happen to the campaign: refused alike everywhere once it has ended. */
   const requireRunning = () => {
@@ -417,7 +436,8 @@ export async function campaignWorkflow(
       validator: (req: RaiseTaskRequest) => {
         if (st.handled.has('raiseTask', req?.requestId)) return;
         if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
-        requireBureau(req.actor, 'raise a task');
+        if (!(departmentsPropose && proposesForItself(req)))
+          requireBureau(req.actor, 'raise a task');
         requireRunning();
         const task = raise(req);
         if (st.raised.has(task.taskId))

@@ -17,13 +17,14 @@ import {
   type ProposalKind,
   type PublicityChannel,
 } from '../../domain/highlights.ts';
-import { submitUpdate } from '../../domain/messages.ts';
+import { raiseTaskUpdate, submitUpdate } from '../../domain/messages.ts';
 import type { ActionResult } from '../../domain/task.ts';
 import { formatIsoOffset, formatLocal, isLocalDate } from '../../domain/time.ts';
 import {
   assertPayload,
   connectTemporal,
   derivedRequestId,
+  sendUpdate,
   updateError,
   withDb,
   withWorkerDeadline,
@@ -105,6 +106,8 @@ export async function requestHighlightCommand(
 
 export interface ProposeOptions {
   as: string;
+  /** With a campaign id instead of a task id: what the department proposes of its own accord. */
+  type?: string;
   title: string;
   description: string;
   indicator?: string;
@@ -153,12 +156,96 @@ async function proposalTask(pool: pg.Pool, taskId: string): Promise<ProposalTask
   return row;
 }
 
-/** The department's person proposes the highlight or case: the task's submission. */
+/**
+ * The department's person proposes the highlight or case: the submission of the task the bureau
+ * raised for it, or — given a campaign id and --type — of a task the proposer raises for
+ * themselves in their own department (the campaign decides: update `raiseTask`), so that a
+ * department proposes of its own accord and the bureau still selects or returns it.
+ */
 export async function proposeCommand(
-  taskId: string,
+  target: string,
   opts: ProposeOptions,
   out: OutputOptions,
 ): Promise<void> {
+  yesNo(opts.replicable, '--replicable');
+  const taskId = (await withDb((pool) => isCampaignId(pool, target)))
+    ? await raiseOwnProposal(target, opts, out)
+    : target;
+  await submitProposal(taskId, opts, out);
+}
+
+async function isCampaignId(pool: pg.Pool, id: string): Promise<boolean> {
+  const r = await pool.query('SELECT 1 FROM campaigns WHERE campaign_id = $1', [id]);
+  return (r.rowCount ?? 0) > 0;
+}
+
+/** The proposal task a department's person raises for themselves; its id once it is recorded. */
+async function raiseOwnProposal(
+  campaignId: string,
+  opts: ProposeOptions,
+  out: OutputOptions,
+): Promise<string> {
+  if (!isProposalKind(opts.type))
+    throw new UsageError(
+      `proposing of your own accord needs --type highlight or case (given the campaign id ${campaignId})`,
+    );
+  const kind: ProposalKind = opts.type;
+  const c = await withDb(async (pool) => {
+    const c = await loadRunningCampaign(pool, campaignId);
+    if (kind === 'case' && opts.indicator)
+      await requireCasePlace(pool, campaignId, opts.indicator, 'propose');
+    return c;
+  });
+  const unit = c.definition.units.find((u) => u.people.some((p) => p.id === opts.as));
+  if (!unit)
+    throw refused(
+      `unknown person "${opts.as}": not on the roster of campaign ${campaignId}`,
+      `查无此人“${opts.as}”：不在考核 ${campaignId} 的人员名单中`,
+    );
+  const title = `${PROPOSAL_KIND_ZH[kind]}：${opts.title}`.slice(0, 200);
+  // Due a week from now (the bureau's review follows); the same proposal retried names the
+  // same task.
+  const due = formatIsoOffset(Date.now() + 7 * 86_400_000, c.timeZone).slice(0, 10);
+  const key = derivedRequestId('own', kind, opts.as, opts.title).slice(0, 10);
+  const requestId = derivedRequestId('raise-own', campaignId, kind, opts.as, opts.title, key);
+  const r = await sendUpdate(
+    campaignId,
+    raiseTaskUpdate,
+    {
+      requestId,
+      actor: opts.as,
+      operator: cliOperator(),
+      unit: unit.id,
+      assignee: opts.as,
+      title,
+      due,
+      kind,
+      indicator: opts.indicator,
+      key,
+      review: true,
+      note: false,
+      evidence: true,
+    },
+    t(out.lang, `报送${PROPOSAL_KIND_ZH[kind]}`, `propose a ${kind}`),
+    { updateId: requestId, what: 'campaign' },
+  );
+  // The task projects its creation in its first moments; the submission needs its record.
+  await withDb(async (pool) => {
+    for (let i = 0; ; i++) {
+      const row = await pool.query('SELECT 1 FROM tasks WHERE task_id = $1', [r.taskId]);
+      if (row.rowCount) return;
+      if (i >= 600)
+        throw refused(
+          `task ${r.taskId} was raised but is not recorded yet: propose again with \`campaign highlight propose ${r.taskId}\``,
+          `事项 ${r.taskId} 已下达但尚未登记：请稍后用 campaign highlight propose ${r.taskId} 再报送`,
+        );
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  });
+  return r.taskId;
+}
+
+async function submitProposal(taskId: string, opts: ProposeOptions, out: OutputOptions) {
   const replicable = yesNo(opts.replicable, '--replicable');
   const task = await withDb(async (pool) => {
     const row = await proposalTask(pool, taskId);

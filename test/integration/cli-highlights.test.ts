@@ -5,15 +5,17 @@
 // the selection by the database; publicity recorded by the departments' own people and counted
 // per department on the daily dispatch; `report highlights` as xlsx read back, and as CSV with
 // a department's formula neutralised. The test waits on the projections, never on the clock.
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import ExcelJS from 'exceljs';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approveUpdate, submitUpdate } from '../../domain/messages.ts';
+import { approveUpdate, raiseTaskUpdate, submitUpdate } from '../../domain/messages.ts';
 import { formatIsoOffset } from '../../domain/time.ts';
 import type { HighlightsReport } from '../../client/commands/highlights.ts';
 import type { DispatchDigest } from '../../activities/dispatch.ts';
@@ -621,5 +623,79 @@ describe('highlights, typical cases and publicity driven through the command lin
     const csv = await cli('report', 'highlights', id, '--format', 'csv');
     expect(csv.code, csv.stderr).toBe(0);
     expect(csv.stdout).toContain(`"'=HYPERLINK(""http://evil.example"",""点此"")"`);
+
+    // ---- a department proposes of its own accord; the bureau still decides ----
+    const own = await ok<{ taskId: string; state: string }>(
+      'highlight',
+      'propose',
+      id,
+      '--type',
+      'highlight',
+      '--as',
+      'swj-staff1',
+      '--title',
+      '纳税缴费一次办',
+      '--description',
+      '申报、缴款、开票一次办结',
+      '--indicator',
+      'ns',
+      '--replicable',
+      '是',
+      '--evidence',
+      EVIDENCE,
+    );
+    expect(own.taskId).toMatch(new RegExp(`^${id}/ns/highlight/swj/`));
+    expect(own.state).toBe('submitted');
+    await inState(own.taskId, 'proposed');
+    await ok('highlight', 'select', own.taskId, '--as', 'spj-coord');
+    await inState(own.taskId, 'selected');
+    // Only a department's own people, for themselves: the campaign refuses anything else.
+    const evaluator = await cli(
+      'highlight',
+      'propose',
+      id,
+      '--type',
+      'highlight',
+      '--as',
+      'dsf-eval',
+      '--title',
+      '核验方法',
+      '--description',
+      'x',
+      '--replicable',
+      'no',
+      '--evidence',
+      EVIDENCE,
+      '--json',
+    );
+    expect(evaluator.code).toBe(1);
+    expect(evaluator.json<{ error: string }>().error).toMatch(/dsf-eval 无权下达督办事项/);
+    const forOther = await env.client.workflow
+      .getHandle(id)
+      .executeUpdate(raiseTaskUpdate, {
+        args: [
+          {
+            requestId: randomUUID(),
+            actor: 'swj-staff1',
+            unit: 'swj',
+            assignee: 'swj-deputy',
+            title: '替他人报送',
+            due: due(),
+            kind: 'highlight',
+            review: true,
+            evidence: true,
+          },
+        ],
+      })
+      .then(
+        () => 'accepted',
+        (e: Error) => String((e.cause as Error | undefined)?.message ?? e),
+      );
+    expect(forOther).toMatch(/swj-staff1 may not raise a task/);
+    if (process.env.SAVE_HISTORIES)
+      writeFileSync(
+        'test/replay/histories/campaign-department-proposes.json',
+        historyToJSON(await env.client.workflow.getHandle(id).fetchHistory()),
+      );
   }, 300_000);
 });
