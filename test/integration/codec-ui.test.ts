@@ -54,6 +54,7 @@ let ui: ChildProcess | undefined;
 let uiOutput: string[] = [];
 let browser: Browser | undefined;
 let uiUrl: string;
+let devUiUrl: string;
 let codecUrl: string;
 const dir = mkdtempSync(join(tmpdir(), 'codec-ui-'));
 
@@ -125,26 +126,28 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   const key = newCodecKey('k-ui');
   const codec = new EncryptionCodec(parseCodecKeys(key, 'test'));
-  let bundle, uiBin, uiPort;
-  [env, db, bundle, fx, uiBin, uiPort, browser] = await Promise.all([
-    devServerEnv(),
+  const [uiPort, devUiPort] = await Promise.all([freePort(), freePort()]);
+  // The auditor opens the UI by the name the local services print (localhost), and the
+  // endpoint is reached by the same name: the session cookie is SameSite=Strict.
+  uiUrl = `http://localhost:${uiPort}`;
+  devUiUrl = `http://localhost:${devUiPort}`;
+  codecServer = await startCodecServer({
+    codec,
+    tokens: [TOKEN],
+    corsOrigins: [uiUrl, devUiUrl],
+    port: 0,
+  });
+  codecUrl = codecServer.url.replace('127.0.0.1', 'localhost');
+  let bundle, uiBin;
+  [env, db, bundle, fx, uiBin, browser] = await Promise.all([
+    // The dev server's own UI, pointed at the endpoint as services:start points it.
+    devServerEnv({ uiPort: devUiPort, extraArgs: ['--ui-codec-endpoint', `${codecUrl}/codec`] }),
     startTestDatabase(),
     bundleWorkflows({ withTestParents: true }),
     demoFixture(),
     ensureUiServer(),
-    freePort(),
     chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] }),
   ]);
-  // The auditor opens the UI by the name the local services print (localhost), and the
-  // endpoint is reached by the same name: the session cookie is SameSite=Strict.
-  uiUrl = `http://localhost:${uiPort}`;
-  codecServer = await startCodecServer({
-    codec,
-    tokens: [TOKEN],
-    corsOrigins: [uiUrl],
-    port: 0,
-  });
-  codecUrl = codecServer.url.replace('127.0.0.1', 'localhost');
   const address = (env.connection as unknown as { options: { address: string } }).options.address;
   await Promise.all([
     recordFixtureCampaign(db.pool, fx),
@@ -193,6 +196,22 @@ async function textWhen(page: Page, done: (text: string) => boolean): Promise<st
   return text;
 }
 
+/** A task whose input holds a phone number and a title of this run only; its page's path. */
+async function startTask() {
+  const input = taskInput(fx, Date.now() + 2 * HOUR);
+  input.instructions = `请联系 ${PHONE} 取得填报指引`;
+  // A title of this run only: in the input and in the static summary, both encrypted.
+  input.title = `开办企业 问卷填报 ${randomUUID().slice(0, 8)}`;
+  const handle = await startTaskAsChild(client, input, { taskQueue: worker.taskQueue });
+  const { runId } = await handle.describe();
+  return {
+    input,
+    handle,
+    titleLine: `"title": "${input.title}"`,
+    path: `/namespaces/default/workflows/${encodeURIComponent(input.taskId)}/${runId}/history`,
+  };
+}
+
 async function signIn(context: BrowserContext, token: string): Promise<Page> {
   const page = await context.newPage();
   await page.goto(`${codecUrl}/codec/sign-in`);
@@ -205,14 +224,8 @@ async function signIn(context: BrowserContext, token: string): Promise<Page> {
 describe('the Temporal UI with the codec endpoint', () => {
   it("shows a task's input decoded to a browser signed in at the codec endpoint, and encrypted to one that is not", async () => {
     requireChromium();
-    const input = taskInput(fx, Date.now() + 2 * HOUR);
-    input.instructions = `请联系 ${PHONE} 取得填报指引`;
-    // A title of this run only: in the input and in the static summary, both encrypted.
-    input.title = `开办企业 问卷填报 ${randomUUID().slice(0, 8)}`;
-    const titleLine = `"title": "${input.title}"`;
-    const h = await startTaskAsChild(client, input, { taskQueue: worker.taskQueue });
-    const { runId } = await h.describe();
-    const taskUrl = `${uiUrl}/namespaces/default/workflows/${encodeURIComponent(input.taskId)}/${runId}/history`;
+    const { input, handle: h, titleLine, path } = await startTask();
+    const taskUrl = `${uiUrl}${path}`;
 
     // A wrong token is refused and sets no cookie.
     const stranger = await browser!.newContext({ viewport: { width: 1600, height: 1000 } });
@@ -264,5 +277,45 @@ describe('the Temporal UI with the codec endpoint', () => {
     expect(new Set(decodes)).toEqual(new Set([200]));
     await h.terminate('test done');
     await Promise.all([auditor.close(), stranger.close()]);
+  }, 240_000);
+
+  it("shows it decoded in the dev server's own UI once the browser's codec settings include credentials", async () => {
+    requireChromium();
+    const { handle, titleLine, path } = await startTask();
+    const context = await browser!.newContext({ viewport: { width: 1600, height: 1000 } });
+    await (await signIn(context, TOKEN)).close();
+    const page = await context.newPage();
+    const decodes = watchDecodes(page);
+    // `temporal server start-dev --ui-codec-endpoint` sets the endpoint only: the browser sends
+    // no credentials, so even a signed-in browser is refused.
+    await page.goto(`${devUiUrl}${path}`);
+    const before = await textWhen(page, (t) => t.includes(ENCRYPTED_B64));
+    expect(decodes.length, before).toBeGreaterThan(0);
+    expect(new Set(decodes)).toEqual(new Set([401]));
+    expect(before).not.toContain(titleLine);
+    // The auditor's own setting: Codec Server → use my browser's setting, the same endpoint,
+    // "Include cross-origin credentials".
+    await page.getByTestId('data-encoder-status-error').click();
+    await page.getByTestId('override-accordion').locator('button').first().click();
+    await page.locator('#use-local-endpoint-radio').check({ force: true });
+    await expect(page.locator('#use-local-endpoint-radio').isChecked()).resolves.toBe(true);
+    await page.locator('#data-encoder-endpoint-input').fill(`${codecUrl}/codec`);
+    // (The settings panel's lower controls sit under the sticky top bar once scrolled to:
+    // reached with the keyboard.)
+    await page.locator('#pass-access-credentials').focus();
+    await page.keyboard.press('Space');
+    await expect(page.locator('#pass-access-credentials').isChecked()).resolves.toBe(true);
+    await page.getByTestId('confirm-data-encoder-button').focus();
+    await page.keyboard.press('Enter');
+    decodes.length = 0;
+    await page.goto(`${devUiUrl}${path}`);
+    const after = await textWhen(page, (t) => t.includes(titleLine));
+    const shot = join(SHOTS, 'codec-ui-dev-server.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    console.log(`screenshot: ${shot}`);
+    expect(after).toContain(titleLine);
+    expect(new Set(decodes)).toEqual(new Set([200]));
+    await handle.terminate('test done');
+    await context.close();
   }, 240_000);
 });
