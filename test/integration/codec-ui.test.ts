@@ -212,13 +212,31 @@ async function startTask() {
   };
 }
 
+/** Signs in at the codec endpoint's form; returns the page showing the answer. */
 async function signIn(context: BrowserContext, token: string): Promise<Page> {
   const page = await context.newPage();
   await page.goto(`${codecUrl}/codec/sign-in`);
+  const status = page.locator('#status');
+  const asked = await status.innerText();
   await page.locator('input[name="token"]').fill(token);
-  await Promise.all([page.waitForLoadState('load'), page.locator('button[type="submit"]').click()]);
-  await page.locator('#status').waitFor();
+  await Promise.all([
+    page.waitForResponse(
+      (r) => r.url().endsWith('/codec/sign-in') && r.request().method() === 'POST',
+    ),
+    page.locator('button[type="submit"]').click(),
+  ]);
+  // The answer is a new page: wait until its status replaced the form's.
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(100)) {
+    const now = await status.innerText().catch(() => asked);
+    if (now !== asked) break;
+  }
   return page;
+}
+
+/** Waits (bounded) until the page has had an answer to a decode request. */
+async function someDecode(statuses: number[]): Promise<void> {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline && !statuses.length;)
+    await sleep(100);
 }
 
 describe('the Temporal UI with the codec endpoint', () => {
@@ -238,6 +256,7 @@ describe('the Temporal UI with the codec endpoint', () => {
     const plain = await stranger.newPage();
     const plainDecodes = watchDecodes(plain);
     await plain.goto(taskUrl);
+    await someDecode(plainDecodes);
     const encryptedText = await textWhen(
       plain,
       (t) => t.includes(ENCRYPTED_B64) || t.includes('binary/encrypted'),
@@ -289,6 +308,7 @@ describe('the Temporal UI with the codec endpoint', () => {
     // `temporal server start-dev --ui-codec-endpoint` sets the endpoint only: the browser sends
     // no credentials, so even a signed-in browser is refused.
     await page.goto(`${devUiUrl}${path}`);
+    await someDecode(decodes);
     const before = await textWhen(page, (t) => t.includes(ENCRYPTED_B64));
     expect(decodes.length, before).toBeGreaterThan(0);
     expect(new Set(decodes)).toEqual(new Set([401]));
