@@ -13,6 +13,7 @@
 // so it dies with its expiry or when its token leaves CAMPAIGN_CODEC_TOKENS, and any replica of
 // the codec server checks it. It counts only on a request whose Origin is an admitted UI origin,
 // so that another site's page cannot spend it (SameSite keeps it off cross-site requests too).
+// The sign-in form is accepted only from this server's own page or an admitted UI origin.
 //
 //   CAMPAIGN_CODEC_KEYS=… CAMPAIGN_CODEC_TOKENS=t1 npm run codec-server   (127.0.0.1:8888)
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -160,7 +161,7 @@ export async function startCodecServer(
     }
     const path = (req.url ?? '').split('?')[0];
     if (path === '/codec/sign-in' || path === '/codec/sign-out')
-      return signIn(req, res, path, opts.tokens, now, sessionSeconds);
+      return signIn(req, res, path, opts, now, sessionSeconds);
     if (req.method !== 'POST' || (path !== '/codec/decode' && path !== '/codec/encode'))
       return send(404, {
         message: 'POST /codec/decode or /codec/encode; a browser signs in at /codec/sign-in',
@@ -221,10 +222,11 @@ function signIn(
   req: http.IncomingMessage,
   res: http.ServerResponse,
   path: string,
-  tokens: string[],
+  opts: Pick<CodecServerOptions, 'tokens' | 'corsOrigins'>,
   now: () => number,
   sessionSeconds: number,
 ): void {
+  const tokens = opts.tokens;
   const page = (status: number, message: string, signedIn: boolean, cookie?: string) => {
     res.writeHead(status, {
       'content-type': 'text/html; charset=utf-8',
@@ -257,6 +259,15 @@ function signIn(
       ? page(200, '已登录：Temporal UI 可显示解密后的载荷。Signed in.', true)
       : page(200, '输入解密令牌。Enter a codec token to read payloads in the Temporal UI.', false);
   if (req.method !== 'POST') return page(405, 'GET or POST only.', current);
+  // The form posts from this server's own page (or an admitted UI's): another site's page can
+  // neither sign a browser in with a token of its choosing nor sign it out.
+  const origin = req.headers.origin;
+  const host = String(req.headers['x-forwarded-host'] ?? req.headers.host ?? '')
+    .split(',')[0]!
+    .trim();
+  const own = `${secure ? 'https' : 'http'}://${host}`;
+  if (origin !== undefined && origin !== own && !opts.corsOrigins.includes(origin))
+    return page(403, `A form from ${origin} is not accepted here.`, current);
   if (path === '/codec/sign-out') return page(200, '已退出。Signed out.', false, cookie('', 0));
   const chunks: Buffer[] = [];
   let size = 0;

@@ -81,6 +81,19 @@ describe('the codec endpoint', () => {
     const viaTls = await signIn(s.url, TOKEN, { 'x-forwarded-proto': 'https' });
     expect(cookieOf(viaTls).set).toContain('; Secure');
 
+    // Another site's page cannot sign the browser in (with its own token) nor out.
+    const foreign = { origin: 'http://elsewhere.example' };
+    const planted = await signIn(s.url, TOKEN, foreign);
+    expect(planted.status).toBe(403);
+    expect(planted.headers.get('set-cookie')).toBeNull();
+    expect((await signIn(s.url, TOKEN, { origin: s.url })).status).toBe(200);
+    const kicked = await fetch(`${s.url}/codec/sign-out`, {
+      method: 'POST',
+      headers: { cookie: pair, ...foreign },
+    });
+    expect(kicked.status).toBe(403);
+    expect(kicked.headers.get('set-cookie')).toBeNull();
+
     const out = await fetch(`${s.url}/codec/sign-out`, {
       method: 'POST',
       headers: { cookie: pair },
