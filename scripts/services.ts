@@ -317,7 +317,13 @@ async function startTemporal(): Promise<string> {
   ];
   const pid = spawnService('temporal', bin, args);
   await waitForProcess('temporal', 'the Temporal dev server', () => temporalReady(), 60);
-  return `Temporal started (pid ${pid}) at ${host}:${port}, namespace ${config().temporalNamespace}; Web UI http://localhost:${ui}`;
+  const codec = uiCodecEndpoint();
+  return (
+    `Temporal started (pid ${pid}) at ${host}:${port}, namespace ${config().temporalNamespace}; Web UI http://localhost:${ui}` +
+    (codec
+      ? `; encrypted payloads: sign in at ${codec}/sign-in, then in the UI's Codec Server settings use the browser's setting with that endpoint and "Include cross-origin credentials"`
+      : '')
+  );
 }
 
 async function startPostgres(): Promise<string> {
@@ -414,7 +420,12 @@ async function startClusterService(
       () => httpOk(`http://127.0.0.1:${l.uiPort}/healthz`),
       60,
     );
-    return `${name} started (pid ${pid}): Web UI http://localhost:${l.uiPort}`;
+    return (
+      `${name} started (pid ${pid}): Web UI http://localhost:${l.uiPort}` +
+      (l.uiCodecEndpoint
+        ? `; to read encrypted payloads sign in at ${l.uiCodecEndpoint}/sign-in`
+        : '')
+    );
   }
   const service = name.replace(/^temporal-/, '') as ClusterService;
   const pid = spawnService(name, servers.server, serverArgs(l, service), l.dir);

@@ -313,22 +313,40 @@ export async function ensureClusterServers(log: Log = stderrLog): Promise<Cluste
     rmSync(serverDir, { recursive: true, force: true });
     publish(staging, serverDir);
   }
-  if (!isExecutable(out.ui)) {
-    log(`Building the Temporal UI server v${TEMPORAL_UI_SERVER_VERSION} with Go into ${uiDir}`);
-    const staging = `${uiDir}.partial-${process.pid}`;
-    rmSync(staging, { recursive: true, force: true });
-    mkdirSync(staging, { recursive: true });
-    await runWithProgress(
-      'go install github.com/temporalio/ui-server/v2/cmd/server',
-      go,
-      ['install', `github.com/temporalio/ui-server/v2/cmd/server@v${TEMPORAL_UI_SERVER_VERSION}`],
-      { env: { ...env, GOBIN: staging }, log },
-    );
-    rmSync(uiDir, { recursive: true, force: true });
-    publish(staging, uiDir);
-  }
+  await ensureUiServer(log);
   if (!serverReady() || !isExecutable(out.ui)) {
     throw new ToolError(`the build finished but a binary is missing in ${serverDir} or ${uiDir}`);
   }
   return out;
+}
+
+/**
+ * The standalone Web UI server alone (`temporal-ui-server-<v>/server`), built once with Go and
+ * cached like the cluster's servers; seconds to build once the Go modules are cached.
+ */
+export async function ensureUiServer(log: Log = stderrLog): Promise<string> {
+  const uiDir = join(cacheRoot(), `temporal-ui-server-${TEMPORAL_UI_SERVER_VERSION}`);
+  const ui = join(uiDir, 'server');
+  if (isExecutable(ui)) return ui;
+  const go = which('go');
+  if (!go) {
+    throw new ToolError(
+      'the Temporal UI server is not built and Go is not on PATH to build it. ' +
+        'Install Go (e.g. `apt-get install golang`).',
+    );
+  }
+  log(`Building the Temporal UI server v${TEMPORAL_UI_SERVER_VERSION} with Go into ${uiDir}`);
+  const staging = `${uiDir}.partial-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  await runWithProgress(
+    'go install github.com/temporalio/ui-server/v2/cmd/server',
+    go,
+    ['install', `github.com/temporalio/ui-server/v2/cmd/server@v${TEMPORAL_UI_SERVER_VERSION}`],
+    { env: { ...process.env, GOFLAGS: '-mod=mod', GOBIN: staging }, log },
+  );
+  rmSync(uiDir, { recursive: true, force: true });
+  publish(staging, uiDir);
+  if (!isExecutable(ui)) throw new ToolError(`the build finished but ${ui} is missing`);
+  return ui;
 }

@@ -211,7 +211,7 @@ const INDEXED_TYPE: Record<string, number> = {
 
 /** The temporal CLI's dev server (in memory) with our search attributes; its Web UI on `uiPort`. */
 export async function startDevServer(
-  opts: { uiPort?: number } = {},
+  opts: { uiPort?: number; extraArgs?: string[] } = {},
 ): Promise<TestWorkflowEnvironment> {
   // A dev server that dies at start (a port taken between our check and its bind by another
   // test's server starting at the same moment: it panics with exit code 2) is started again on
@@ -225,7 +225,10 @@ export async function startDevServer(
   }
 }
 
-async function startDevServerOnce(opts: { uiPort?: number }): Promise<TestWorkflowEnvironment> {
+async function startDevServerOnce(opts: {
+  uiPort?: number;
+  extraArgs?: string[];
+}): Promise<TestWorkflowEnvironment> {
   const path = await ensureTemporalCli();
   const port = await freePort();
   const args = [
@@ -240,6 +243,7 @@ async function startDevServerOnce(opts: { uiPort?: number }): Promise<TestWorkfl
     '--log-level',
     'error',
     ...(opts.uiPort ? ['--ui-port', String(opts.uiPort)] : ['--headless']),
+    ...(opts.extraArgs ?? []),
     ...ALL_SEARCH_ATTRIBUTES.flatMap((k) => [
       '--search-attribute',
       `${k.name}=${TypedSearchAttributes.toMetadataType(k.type)}`,

@@ -20,10 +20,12 @@ import { startDevServer, startTimeSkippingServer } from './servers.ts';
 export const timeSkippingEnv = (): Promise<TestWorkflowEnvironment> => startTimeSkippingServer();
 
 /**
- * The dev server; with `uiPort`, its Web UI too (the CLI serves it on that port, same host).
+ * The dev server; with `uiPort`, its Web UI too (the CLI serves it on that port, same host);
+ * `extraArgs` go to `temporal server start-dev` (e.g. `--ui-codec-endpoint`).
  */
-export const devServerEnv = (opts: { uiPort?: number } = {}): Promise<TestWorkflowEnvironment> =>
-  startDevServer(opts);
+export const devServerEnv = (
+  opts: { uiPort?: number; extraArgs?: string[] } = {},
+): Promise<TestWorkflowEnvironment> => startDevServer(opts);
 
 /** A TCP port nobody listens on right now (the OS picks it). */
 export function freePort(): Promise<number> {

@@ -28,24 +28,29 @@ describe("the Temporal UI's codec endpoint", () => {
   it('is the codec server of this machine when codec keys are configured, and none otherwise', () => {
     expect(uiCodecEndpoint({})).toBeNull();
     expect(devUiCodecFlags({})).toEqual([]);
-    expect(uiCodecEndpoint({ CAMPAIGN_CODEC_KEYS: 'k1:abc' })).toBe('http://127.0.0.1:8888/codec');
+    // Loopback by the name the local UI is opened with: the session cookie is SameSite=Strict.
+    expect(uiCodecEndpoint({ CAMPAIGN_CODEC_KEYS: 'k1:abc' })).toBe('http://localhost:8888/codec');
     expect(uiCodecEndpoint({ CAMPAIGN_CODEC_KEYS_FILE: '/etc/keys' })).toBe(
-      'http://127.0.0.1:8888/codec',
+      'http://localhost:8888/codec',
     );
     expect(
       devUiCodecFlags({ CAMPAIGN_CODEC_KEYS: 'k1:abc', CAMPAIGN_CODEC_ADDRESS: '127.0.0.1:9999' }),
-    ).toEqual(['--ui-codec-endpoint', 'http://127.0.0.1:9999/codec']);
+    ).toEqual(['--ui-codec-endpoint', 'http://localhost:9999/codec']);
+    expect(
+      uiCodecEndpoint({ CAMPAIGN_CODEC_KEYS: 'k1:abc', CAMPAIGN_CODEC_ADDRESS: '10.0.0.5:8888' }),
+    ).toBe('http://10.0.0.5:8888/codec');
     expect(
       uiCodecEndpoint({ CAMPAIGN_CODEC_UI_ENDPOINT: 'https://codec.example.gov.cn/codec/' }),
     ).toBe('https://codec.example.gov.cn/codec');
   });
 
-  it("is written into the cluster UI server's configuration, without the UI's own token", () => {
+  it("is written into the cluster UI server's configuration, with credentials and without the UI's own token", () => {
     const file = join(dir, 'ui', 'config', 'cluster.yaml');
     uiServerArgs(layout('http://127.0.0.1:8888/codec'));
     const yaml = readFileSync(file, 'utf8');
     expect(yaml).toContain('codec:\n  endpoint: "http://127.0.0.1:8888/codec"');
     expect(yaml).toContain('passAccessToken: false');
+    expect(yaml).toContain('includeCredentials: true');
     uiServerArgs(layout(null));
     expect(readFileSync(file, 'utf8')).not.toContain('codec:');
   });
