@@ -3,9 +3,10 @@
 // machinery with review, and publicity (宣传引导) recorded per department.
 //
 // The bureau asks a department for a highlight or a typical case (a task of kind `highlight` or
-// `case` raised through the campaign's `raiseTask`, reviewed, with evidence required); the
-// department's person proposes it as the task's submission (title, description, indicator,
-// replicable, evidence); the bureau's approval selects it, a return sends it back for rework.
+// `case` raised through the campaign's `raiseTask`, reviewed, with evidence required), or the
+// department's person raises one for themselves; the proposal is the task's submission (title,
+// description, indicator, replicable, evidence); the bureau's approval selects it, a return
+// sends it back for rework.
 import type pg from 'pg';
 import {
   isProposalKind,
