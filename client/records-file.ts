@@ -13,7 +13,7 @@ import {
   type LocatedRow,
   type RecordProblem,
 } from '../domain/records.ts';
-import { WORKBOOK_LIMITS, zipProblem } from './workbook.ts';
+import { WORKBOOK_LIMITS, openWorkbook } from './workbook.ts';
 
 export interface RecordList {
   format: 'csv' | 'xlsx';
@@ -136,18 +136,10 @@ async function readRecordWorkbook(bytes: Buffer, what: string): Promise<RecordLi
   const file = (en: string, zh: string): RecordListResult => ({
     problems: [{ line: 1, message: `${what} ${en}`, zh: `${what}：${zh}` }],
   });
-  const zp = zipProblem(bytes, RECORD_WORKBOOK_LIMITS);
-  if (zp) return file(zp, `不是可读取的 Excel 工作簿（${zp}）`);
-  const { default: ExcelJS } = await import('exceljs');
-  const wb = new ExcelJS.Workbook();
-  try {
-    await wb.xlsx.load(bytes as unknown as ArrayBuffer);
-  } catch (e) {
-    return file(
-      `is not a readable Excel workbook: ${(e as Error).message}`,
-      `不是可读取的 Excel 工作簿：${(e as Error).message}`,
-    );
-  }
+  const opened = await openWorkbook(bytes, RECORD_WORKBOOK_LIMITS);
+  if ('problem' in opened)
+    return file(opened.problem, `不是可读取的 Excel 工作簿（${opened.problem}）`);
+  const { wb } = opened;
   if (wb.worksheets.length > RECORD_WORKBOOK_LIMITS.sheets)
     return file(
       `has ${wb.worksheets.length} sheets (at most ${RECORD_WORKBOOK_LIMITS.sheets} are read)`,

@@ -43,20 +43,10 @@ function cellText(v: unknown): string | { error: string } {
 
 /** Reads an .xlsx's first sheet with data as a table; problems at their row and column. */
 export async function parseXlsxTable(bytes: Buffer, what: string): Promise<TableFileResult> {
-  const { zipProblem } = await import('./workbook.ts');
-  const zip = zipProblem(bytes);
-  if (zip) return { problems: [{ line: 1, message: `${what} ${zip}` }] };
-  const ExcelJS = (await import('exceljs')).default;
-  const wb = new ExcelJS.Workbook();
-  try {
-    await wb.xlsx.load(bytes as unknown as ArrayBuffer);
-  } catch (e) {
-    return {
-      problems: [
-        { line: 1, message: `${what} cannot be read as a workbook: ${(e as Error).message}` },
-      ],
-    };
-  }
+  const { openWorkbook } = await import('./workbook.ts');
+  const opened = await openWorkbook(bytes);
+  if ('problem' in opened) return { problems: [{ line: 1, message: `${what} ${opened.problem}` }] };
+  const { wb } = opened;
   const ws = wb.worksheets.find((s) => s.actualRowCount > 0);
   if (!ws) return { problems: [{ line: 1, message: `${what} is empty (no sheet holds data)` }] };
   if (ws.rowCount > 100_000 || ws.columnCount > 100)

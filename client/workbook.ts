@@ -1009,24 +1009,34 @@ export interface WorkbookResult {
   problems: WorkbookProblem[];
 }
 
-/** Reads the bytes of a workbook into a raw definition, or the list of its mistakes. */
-export async function readWorkbook(
+/**
+ * An .xlsx opened once its zip container has passed the bounds (no zip bomb reaches exceljs),
+ * or what is wrong with it, said of the file.
+ */
+export async function openWorkbook(
   bytes: Buffer,
   limits = WORKBOOK_LIMITS,
-): Promise<WorkbookResult> {
+): Promise<{ wb: ExcelJSNs.Workbook } | { problem: string }> {
   const zp = zipProblem(bytes, limits);
-  if (zp) return { problems: [{ path: '(file)', message: zp }] };
+  if (zp) return { problem: zp };
   const { default: ExcelJS } = await import('exceljs');
   const wb = new ExcelJS.Workbook();
   try {
     await wb.xlsx.load(bytes as unknown as ArrayBuffer);
   } catch (e) {
-    return {
-      problems: [
-        { path: '(file)', message: `is not a readable Excel workbook: ${(e as Error).message}` },
-      ],
-    };
+    return { problem: `is not a readable Excel workbook: ${(e as Error).message}` };
   }
+  return { wb };
+}
+
+/** Reads the bytes of a workbook into a raw definition, or the list of its mistakes. */
+export async function readWorkbook(
+  bytes: Buffer,
+  limits = WORKBOOK_LIMITS,
+): Promise<WorkbookResult> {
+  const opened = await openWorkbook(bytes, limits);
+  if ('problem' in opened) return { problems: [{ path: '(file)', message: opened.problem }] };
+  const { wb } = opened;
   const r = new Reader();
   if (wb.worksheets.length > limits.sheets)
     return {

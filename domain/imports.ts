@@ -246,7 +246,8 @@ export function creditCodeProblem(code: string): string | null {
   return null;
 }
 
-const pick = (row: Record<string, string>, names: string[]): string | undefined => {
+/** The trimmed value of the first of `names` that the row has (CSV headings in either language). */
+export const pick = (row: Record<string, string>, names: string[]): string | undefined => {
   for (const n of names) {
     if (Object.hasOwn(row, n)) return row[n]!.trim();
   }
@@ -254,7 +255,7 @@ const pick = (row: Record<string, string>, names: string[]): string | undefined 
 };
 
 /** The 1-based column of the first of `names` in the header. */
-const columnOf = (header: string[], names: string[]): number | undefined => {
+export const columnOf = (header: string[], names: string[]): number | undefined => {
   for (const n of names) {
     const i = header.indexOf(n);
     if (i !== -1) return i + 1;

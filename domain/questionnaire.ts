@@ -3,7 +3,9 @@
 // indicator and per responsible department, and the text of the task that asks a department to
 // help its enterprises answer (协助企业填报). Pure: rows in, records or located problems out.
 import {
+  columnOf,
   creditCodeProblem,
+  pick,
   normaliseCreditCode,
   type CsvRecord,
   type RowProblem,
@@ -191,17 +193,6 @@ export interface AnswerRow {
   answeredOn: string | null;
 }
 
-const pick = (row: Record<string, string>, names: string[]): string | undefined => {
-  for (const n of names) if (Object.hasOwn(row, n)) return (row[n] ?? '').trim();
-  return undefined;
-};
-const columnOf = (header: string[], names: string[]): number | undefined => {
-  for (const n of names) {
-    const i = header.indexOf(n);
-    if (i !== -1) return i + 1;
-  }
-  return undefined;
-};
 
 export function checkAnswerHeader(header: string[]): string | null {
   return ANSWER_COLUMNS.creditCode.some((n) => header.includes(n))
