@@ -43,7 +43,12 @@ const targets: Target[] = [
   },
   { name: 'definition documents', runs: 5_000, arbitrary: documentInput, judge: judgeDocument },
   { name: 'update validators', runs: 10_000, arbitrary: updateInput, judge: judgeUpdate },
-  { name: 'CSV imports', runs: 6_000, arbitrary: csvInput, judge: judgeCsv },
+  {
+    name: 'CSV imports (enterprises, results, record lists, answered lists)',
+    runs: 10_000,
+    arbitrary: csvInput,
+    judge: judgeCsv,
+  },
   {
     name: 'exports (CSV, Markdown, sheet names)',
     runs: 20_000,

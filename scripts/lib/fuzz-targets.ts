@@ -18,6 +18,8 @@ import {
   parseCsvTable,
   withCreditCheck,
 } from '../../domain/imports.ts';
+import { checkAnswerHeader, checkAnswerRows, type RollEntry } from '../../domain/questionnaire.ts';
+import { readRecordList } from '../../client/records-file.ts';
 import { checkStepData } from '../../domain/rectification.ts';
 import { validateDefinition } from '../../domain/validate.ts';
 import { REPO_ROOT } from './tools.ts';
@@ -427,7 +429,8 @@ const quote = (v: string) =>
   /[",\r\n]/.test(v) || v !== v.trim() ? `"${v.replace(/"/g, '""')}"` : v;
 
 export interface CsvInput {
-  kind: 'enterprises' | 'results';
+  /** Enterprise list, results, a unit's record list (办件台账), the answered questionnaires. */
+  kind: 'enterprises' | 'results' | 'records' | 'answers';
   bytes: Uint8Array;
 }
 
@@ -441,7 +444,21 @@ const HEADERS = {
     ['指标代码', '得分', '排名'],
     ['code', 'score', 'rank'],
   ],
+  records: [
+    ['办件编号', '办结日期', '事项名称', '申请人', '办理时长（工作日）'],
+    ['record_no', 'date', 'matter', 'applicant', 'handling_days'],
+  ],
+  answers: [
+    ['统一社会信用代码', '企业名称', '指标代码', '填报日期'],
+    ['credit_code', 'name'],
+  ],
 };
+
+/** The sampled enterprises the answered lists are checked against. */
+const FUZZ_ROLL: RollEntry[] = [
+  { creditCode: '91341100MA2N1234X5', name: '滁州甲公司', indicator: 'kbqy', unit: 'scjgj' },
+  { creditCode: '91341100MA2N1234X5', name: '滁州甲公司', indicator: 'ns', unit: 'swj' },
+];
 
 const gb18030 = (() => {
   let table: Map<string, number[]> | undefined;
@@ -469,7 +486,12 @@ const gb18030 = (() => {
 /** A CSV file: a header, rows of hostile cells, line ends and blank lines, then byte edits. */
 export const csvInput: fc.Arbitrary<CsvInput> = fc
   .record({
-    kind: fc.constantFrom('enterprises' as const, 'results' as const),
+    kind: fc.constantFrom(
+      'enterprises' as const,
+      'results' as const,
+      'records' as const,
+      'answers' as const,
+    ),
     header: fc.nat(),
     rows: fc.array(fc.array(cell, { minLength: 0, maxLength: 6 }), { maxLength: 30 }),
     eol: fc.constantFrom('\n', '\r\n', '\r'),
@@ -519,8 +541,15 @@ function lineCount(bytes: Uint8Array): number {
 /** Reads and checks a CSV import as the CLI does: every problem needs a line inside the file. */
 export async function judgeCsv(input: CsvInput): Promise<Judged> {
   try {
-    const parsed = await parseCsvTable(input.bytes, 'the file');
     const max = lineCount(input.bytes) + 1;
+    if (input.kind === 'records') {
+      // The record list's own reader: the CSV, its heading and every row's cells.
+      const r = await readRecordList(Buffer.from(input.bytes), 'the file');
+      if ('list' in r) return { outcome: 'accepted' };
+      const bad = r.problems.find((p) => !(p.line >= 1 && p.line <= max) || !p.message || !p.zh);
+      return bad ? { outcome: 'unlocated', detail: JSON.stringify(bad) } : { outcome: 'located' };
+    }
+    const parsed = await parseCsvTable(input.bytes, 'the file');
     const check = (problems: { line?: number; message: string }[]): Judged => {
       const bad = problems.find(
         (p) => !(typeof p.line === 'number' && p.line >= 1 && p.line <= max) || !p.message,
@@ -529,10 +558,19 @@ export async function judgeCsv(input: CsvInput): Promise<Judged> {
     };
     if ('problems' in parsed) return check(parsed.problems);
     const { header, rows } = parsed.table;
+    if (input.kind === 'answers') {
+      const headerProblem = checkAnswerHeader(header);
+      if (headerProblem) return check([{ line: parsed.table.headerLine, message: headerProblem }]);
+    }
     const { rejected } =
       input.kind === 'enterprises'
         ? checkEnterpriseRows(rows, header)
-        : checkResultRows(rows, ['kbqy', 'ns', 'jzxk'], header);
+        : input.kind === 'answers'
+          ? checkAnswerRows(rows, header, FUZZ_ROLL, {
+              enterprises: new Map(FUZZ_ROLL.map((e) => [e.creditCode, e.name])),
+              indicatorCodes: ['kbqy', 'ns', 'jzxk'],
+            })
+          : checkResultRows(rows, ['kbqy', 'ns', 'jzxk'], header);
     const located = rows.find((r) => !(r.line >= 1 && r.line <= max));
     if (located)
       return { outcome: 'unlocated', detail: `a row at line ${located.line} of ${max - 1}` };
