@@ -98,9 +98,33 @@ export function rebaseDefinition(
     );
   };
   const out = structuredClone(def);
-  for (const phase of ['training', 'dataEntry', 'verification', 'reporting'] as const) {
+  const PHASES = ['training', 'dataEntry', 'verification', 'reporting'] as const;
+  for (const phase of PHASES) {
     out.phases[phase].start = move(out.phases[phase].start);
     out.phases[phase].end = move(out.phases[phase].end);
+  }
+  // The first day's moments shift by the begin's offset, later days' keep their clock: begun
+  // late in the day, a first-day moment can land past a later day's moved one (windows of hours
+  // that cross midnight). The written order holds anyway: a moment that would move before one
+  // written earlier keeps its written distance from it instead.
+  const edges = PHASES.flatMap((phase) =>
+    (['start', 'end'] as const).flatMap((edge) => {
+      const was = parseMoment(def.phases[phase][edge], tz);
+      const now = parseMoment(out.phases[phase][edge], tz);
+      return was?.kind === 'instant' && now?.kind === 'instant'
+        ? [{ phase, edge, was: was.instant, now: now.instant }]
+        : [];
+    }),
+  );
+  const inOrder = [...edges].sort((a, b) => a.was - b.was);
+  for (let i = 1; i < inOrder.length; i++) {
+    const prev = inOrder[i - 1]!;
+    const e = inOrder[i]!;
+    const least = prev.now + (e.was - prev.was);
+    if (e.now < prev.now || (e.was > prev.was && e.now <= prev.now)) {
+      e.now = least;
+      out.phases[e.phase][e.edge] = formatIsoOffset(least, tz);
+    }
   }
   // Training begins at the moment asked for, also when it is written as a date (which would
   // mean the start of that working day: hours ahead when "now" is early in the morning where

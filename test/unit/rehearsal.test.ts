@@ -103,6 +103,43 @@ describe('a rehearsal of the realistic example', () => {
   });
 });
 
+describe('a rehearsal of windows of hours that cross midnight', () => {
+  // Windows of a few hours from the quick demo's first morning, the last one past midnight: moved
+  // to begin in the afternoon or late at night, the first day's moments shift into the next
+  // day, past the later day's moments that keep their clock; the order must hold anyway.
+  it('keeps every window in order and as long as written, whatever hour it begins', async () => {
+    const def = await example('examples/quick-demo.yaml');
+    const t0 = Date.parse(`${def.phases.training.start}+08:00`);
+    const iso = (h: number) => new Date(t0 + h * 3_600_000).toISOString();
+    def.phases.training = { start: iso(0), end: iso(4) };
+    def.phases.dataEntry = { ...def.phases.dataEntry, start: iso(4), end: iso(8), slot: 'PT4H' };
+    def.phases.dataEntry.indicatorsPerDay = def.indicators.length;
+    def.phases.verification = { ...def.phases.verification, start: iso(8), end: iso(12) };
+    def.phases.reporting = { start: iso(12), end: iso(16) };
+    expect(validateDefinition(def).valid).toBe(true);
+    for (const [day, hour] of [
+      ['2026-12-02', 9],
+      ['2026-12-02', 14],
+      ['2026-12-02', 23],
+      ['2026-12-04', 20],
+      ['2026-12-31', 22],
+    ] as const) {
+      const r = rehearse(def, { begin: 'now' }, clock(at(day, hour)));
+      const v = validateDefinition(r.definition);
+      expect(v.valid, `${day} ${hour}:00 ${JSON.stringify(v.errors)}`).toBe(true);
+      const edges = (['training', 'dataEntry', 'verification', 'reporting'] as const).map(
+        (p): [number, number] => [
+          Date.parse(r.definition.phases[p].start),
+          Date.parse(r.definition.phases[p].end),
+        ],
+      );
+      for (const [start, end] of edges) expect(end - start).toBeGreaterThan(0);
+      for (let i = 1; i < edges.length; i++)
+        expect(edges[i]![0]).toBeGreaterThanOrEqual(edges[i - 1]![1]!);
+    }
+  });
+});
+
 describe('a paced rehearsal of the quick demo', () => {
   it('begun five minutes before midnight on New Year’s Eve runs into the new year', async () => {
     const def = await example('examples/quick-demo.yaml');
