@@ -54,6 +54,8 @@ export class DemoTour {
   private readonly done = new Set<string>();
   /** A step was refused: the steps after it are left out, and the campaign goes on. */
   private failed = false;
+  /** Verification ended before the records were asked for (a very fast pace): none to verify. */
+  private recordsMissed = false;
   private recordRequests: { unit: string; recordNo: string; taskId: string }[] = [];
   readonly enterprises: Enterprise[];
 
@@ -82,10 +84,10 @@ export class DemoTour {
    * wait for it): the bureau imports the results only then.
    */
   get verified(): boolean {
-    return (
-      this.failed ||
-      ['record-confirmed', 'record-discrepant', 'visit'].every((k) => this.done.has(k))
-    );
+    const records =
+      this.recordsMissed ||
+      (this.done.has('record-confirmed') && this.done.has('record-discrepant'));
+    return this.failed || (records && this.done.has('visit'));
   }
 
   /** The next step due at this point of the campaign, if any; true when one was taken. */
@@ -105,6 +107,11 @@ export class DemoTour {
       if (await this.once('records-sample', () => this.sampleRecords())) return true;
       if ((await this.indicatorPhase(RECORDS_INDICATOR)) === 'verification')
         if (await this.once('records-request', () => this.requestRecords())) return true;
+    }
+    if ((phase === 'reporting' || phase === 'closing') && !this.done.has('records-request')) {
+      if (!this.recordsMissed)
+        this.c.log(`… 信息核验阶段已结束，${RECORDS_INDICATOR} 的抽样办件未及调取`);
+      this.recordsMissed = true;
     }
     if (phase === 'verification' || phase === 'reporting' || phase === 'closing') {
       if (progress.sampled) {
@@ -277,7 +284,11 @@ export class DemoTour {
       EVALUATOR,
     ]);
     if (r.code === 0) {
-      const d = r.json<{ drawNo: number; population: number; records: { recordNo: string; matter: string }[] }>(); // prettier-ignore
+      const d = r.json<{
+        drawNo: number;
+        population: number;
+        records: { recordNo: string; matter: string }[];
+      }>();
       this.c.log(
         `    正式样本第 ${d.drawNo} 次：从 ${d.population} 条中抽中 ${d.records.map((x) => `${x.recordNo}（${x.matter}）`).join('、')}`,
       );
@@ -295,7 +306,9 @@ export class DemoTour {
       EVALUATOR,
     ]);
     if (r.code === 0) {
-      this.recordRequests = r.json<{ requested: { unit: string; recordNo: string; taskId: string }[] }>().requested; // prettier-ignore
+      this.recordRequests = r.json<{
+        requested: { unit: string; recordNo: string; taskId: string }[];
+      }>().requested;
       for (const x of this.recordRequests) this.c.log(`    ${x.recordNo} → ${x.taskId}`);
     }
     return r;
