@@ -477,12 +477,19 @@ export class SimulatedDepartments {
       t.kind === 'highlight';
     if (PROPOSALS[t.kind]) {
       // A highlight or typical case: the bureau selects it (入选) or returns it for rework.
-      const r = await this.cli(
-        this.who(BUREAU),
+      const note = t.kind === 'case' ? '入选本年度典型案例' : '入选本年度改革亮点';
+      const args =
         returnOnce && firstTime
-          ? ['highlight', 'return', t.task_id, '--as', BUREAU, '--reason', '请补充量化成效：全年办件量、压缩的时限']
-          : ['highlight', 'select', t.task_id, '--as', BUREAU, '--note', '入选本年度改革亮点'],
-      ); // prettier-ignore
+          ? [
+              'return',
+              t.task_id,
+              '--as',
+              BUREAU,
+              '--reason',
+              '请补充量化成效：全年办件量、压缩的时限',
+            ]
+          : ['select', t.task_id, '--as', BUREAU, '--note', note];
+      const r = await this.cli(this.who(BUREAU), ['highlight', ...args]);
       if (returnOnce && firstTime && (!this.o.stateDriven || !SimulatedDepartments.unreached(r)))
         this.returned.add(t.task_id);
       return;
