@@ -5,8 +5,13 @@
 // paced to run in about ten minutes, and lets simulated departments work through it
 // on the command line: most on time, 住建局 late until its head is chased, one questionnaire
 // returned, evidence asked for and verified, results that send 开办企业 into rectification,
-// one measure rejected and reopened, every measure closed. A live board shows where things
-// stand. The department portal runs beside it, and the demo prints ready invitations for a
+// one measure rejected and reopened, every measure closed. Once each, as well: 市场监管局's
+// business records (办件台账) uploaded, sampled, asked for and verified (one confirmed, one
+// discrepant); the sampled enterprises' questionnaire followed (answers imported and marked, the
+// response rates, the 协助企业填报 task) and a site visit; a highlight returned once and
+// selected, a typical case, a publicity item; an assessment adjustment. At the end it prints the
+// ledger, the units' assessment, the highlights and the day's dispatch digest. A live board shows
+// where things stand. The department portal runs beside it, and the demo prints ready invitations for a
 // clerk of 市场监管局 and the bureau's coordinator, so that a person can sign in and look.
 // Ctrl-C stops the departments, the portal, the worker and the services it started, cleanly.
 //
@@ -226,6 +231,7 @@ const simulation = (live.simulation = new SimulatedDepartments({
   campaignId,
   definition: loaded.definition!,
   pool,
+  tour: true,
   log: (line) => {
     const stamped = `[${elapsed()}] ${line}`;
     recent.push(stamped);
@@ -263,6 +269,18 @@ mkdirSync(join(REPO_ROOT, '.artifacts', 'demo'), { recursive: true });
 const table = await runCampaignCli(['report', 'ledger', campaignId]);
 process.stdout.write(table.stdout);
 await runCampaignCli(['report', 'ledger', campaignId, '--format', 'xlsx', '--out', ledger]);
+// The units' assessment, the highlights and publicity, and today's dispatch digest (which counts
+// the publicity per department).
+for (const args of [
+  ['report', 'assessment', campaignId],
+  ['report', 'highlights', campaignId],
+  ['report', 'dispatch', campaignId],
+]) {
+  say(`campaign ${args.join(' ')}`);
+  const r = await runCampaignCli(args);
+  process.stdout.write(r.stdout);
+  if (r.code !== 0) process.stderr.write(r.stderr);
+}
 say(`The campaign has closed in ${elapsed()}. Ledger (整改台账): ${ledger}`);
 say(`Every task, reminder and escalation is in the Temporal UI: ${uiList}`);
 for (const line of portalLines) say(line);

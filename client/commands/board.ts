@@ -257,11 +257,13 @@ function decisionLine(d: BoardDecision, tz: string, lang: Lang): string {
       ? t(lang, '撤销活动', 'campaign cancelled')
       : d.type === 'phase-closed'
         ? t(lang, `${phase}提前结束`, `${phase} closed`)
-        : t(
-            lang,
-            `${phase}延至 ${d.end ? formatLocal(Date.parse(d.end), tz) : ''}`,
-            `${phase} extended to ${d.end ? formatLocal(Date.parse(d.end), tz) : ''}`,
-          );
+        : d.type === 'task-raised'
+          ? t(lang, '下达事项', 'task raised')
+          : t(
+              lang,
+              `${phase}延至 ${d.end ? formatLocal(Date.parse(d.end), tz) : ''}`,
+              `${phase} extended to ${d.end ? formatLocal(Date.parse(d.end), tz) : ''}`,
+            );
   return `${when} ${what}（${d.actor}：${d.reason}）`;
 }
 

@@ -3,7 +3,10 @@
 // tasks run late until the ladder reaches its head; the bureau returns one questionnaire to
 // unify the filling standard (统一填报尺度) and rejects one rectification measure once. The
 // evaluator imports the enterprise list, draws the sample, asks for evidence and verifies it;
-// the bureau imports results that send 开办企业 into rectification.
+// the bureau imports results that send 开办企业 into rectification. With `tour` (the demo), the
+// later commands are walked through once as well (scripts/lib/demo-tour.ts): business records
+// sampled and verified, the questionnaire followed, a site visit, a highlight returned once and
+// selected, a typical case, publicity, an assessment adjustment.
 //
 // It reads the campaign's state from PostgreSQL (what `campaign tasks` reads) and acts only
 // through `bin/campaign.mjs`, so every step it takes is a command a person could type.
@@ -20,6 +23,7 @@ import type { CampaignDefinition } from '../../domain/definition.ts';
 import type { QuestionnaireField } from '../../domain/definition.ts';
 import { withCreditCheck } from '../../domain/imports.ts';
 import { formatIsoOffset, localDateOf } from '../../domain/time.ts';
+import { DemoTour } from './demo-tour.ts';
 import { runCampaignCli, type CliRun } from './run-node.ts';
 
 const BUREAU = 'spj-coord';
@@ -57,6 +61,8 @@ export interface SimulationOptions {
    * fault suite, far above any fault it causes; the default is ten minutes.
    */
   stallMs?: number;
+  /** The demo's walk through records, questionnaire, visits, highlights and assessment. */
+  tour?: boolean;
 }
 
 export class SimulatedDepartments {
@@ -75,8 +81,21 @@ export class SimulatedDepartments {
   /** When a command was last accepted, or the open tasks last changed; and what they were. */
   private movedAt = Date.now();
   private lastOpen = '';
+  private readonly tour: DemoTour | undefined;
 
-  constructor(private readonly o: SimulationOptions) {}
+  constructor(private readonly o: SimulationOptions) {
+    this.tour = o.tour
+      ? new DemoTour({
+          campaignId: o.campaignId,
+          definition: o.definition,
+          pool: o.pool,
+          dir: this.dir,
+          cli: (who, args, opts) => this.cli(who, args, opts),
+          who: (id) => this.who(id),
+          log: (line) => o.log(line),
+        })
+      : undefined;
+  }
 
   /** A person as people know them: 刘填报员（县市场监督管理局）. */
   private who(personId: string): string {
@@ -101,6 +120,11 @@ export class SimulatedDepartments {
         if (phase === 'closed' && !(this.o.stateDriven && (await this.anyOpen()))) return;
         acted =
           (await this.phaseWork(phase)) ||
+          (this.tour !== undefined &&
+            (await this.tour.act(phase, {
+              sampled: this.done.has('sample'),
+              results: this.done.has('results'),
+            }))) ||
           (await this.taskWork()) ||
           (this.o.stateDriven === true && (await this.closePhase(phase)));
         if (this.o.stateDriven && (await this.stalledNow(phase))) return;
@@ -232,13 +256,14 @@ export class SimulatedDepartments {
     return r.rows[0]?.phase ?? 'scheduled';
   }
 
-  private async cli(who: string, args: string[]): Promise<CliRun> {
+  /** Runs a command as `who`; `human`: without --json, its own output printed under it. */
+  private async cli(who: string, args: string[], opts: { human?: boolean } = {}): Promise<CliRun> {
     this.counts.commands++;
     const shown = args.map((a) => (/[\s"]/.test(a) ? JSON.stringify(a) : a)).join(' ');
     this.o.onCommand?.(args, 'start');
     let r: CliRun;
     try {
-      r = await runCampaignCli([...args, '--json'], this.o.env);
+      r = await runCampaignCli(opts.human ? args : [...args, '--json'], this.o.env);
     } finally {
       this.o.onCommand?.(args, 'end');
     }
@@ -256,6 +281,8 @@ export class SimulatedDepartments {
       this.o.log(`✗ ${who}: campaign ${shown}\n    ${why.split('\n')[0]}`);
     } else {
       this.o.log(`✓ ${who}: campaign ${shown}`);
+      if (opts.human)
+        for (const line of r.stdout.trimEnd().split('\n')) if (line) this.o.log(`    ${line}`);
     }
     return r;
   }
@@ -290,6 +317,7 @@ export class SimulatedDepartments {
     if (phase === 'verification' || phase === 'reporting' || phase === 'closing') {
       if (
         await once('enterprises', async () => {
+          if (this.tour) return importFile('enterprises', this.tour.enterpriseCsv());
           const lines = ['统一社会信用代码,企业名称,行业,乡镇'];
           for (let i = 0; i < 120; i++)
             lines.push(
@@ -323,7 +351,8 @@ export class SimulatedDepartments {
       )
         return true;
     }
-    if (phase === 'reporting' || phase === 'closing') {
+    // With the tour, the results follow the evaluator's verification of what it sampled.
+    if ((phase === 'reporting' || phase === 'closing') && (this.tour?.verified ?? true)) {
       if (
         await once('results', async () => {
           return importFile(
@@ -398,19 +427,40 @@ export class SimulatedDepartments {
 
   private async submit(t: TaskRow): Promise<void> {
     const who = `${this.who(t.assignee)}${t.escalation_level ? ` [已督办 ${t.escalation_level} 级]` : ''}`;
-    const args = ['task', 'submit', t.task_id, '--as', t.assignee];
-    const data = this.dataFor(t);
+    const proposal = PROPOSALS[t.kind];
+    const args = proposal
+      ? [
+          'highlight',
+          'propose',
+          t.task_id,
+          '--as',
+          t.assignee,
+          '--title',
+          proposal.title,
+          '--description',
+          // Proposed again after a return: with the figures asked for.
+          t.last_return_reason
+            ? `${proposal.description}${proposal.figures}`
+            : proposal.description,
+          '--replicable',
+          'yes',
+          '--evidence',
+          `https://oa.example.gov.cn/files/${t.task_id.replace(/\//g, '-')}.pdf`,
+        ]
+      : ['task', 'submit', t.task_id, '--as', t.assignee];
+    const data = proposal ? undefined : this.dataFor(t);
     if (data) {
       const file = join(this.dir, `${t.task_id.replace(/\//g, '_')}.json`);
       writeFileSync(file, JSON.stringify(data));
       args.push('--data', file);
     }
-    if (t.kind === 'evidence' || t.kind === 'measure')
+    if (proposal) args.push('--note', '请审核');
+    else if (t.kind === 'evidence' || t.kind === 'measure')
       args.push(
         '--evidence',
         `https://oa.example.gov.cn/files/${t.task_id.replace(/\//g, '-')}.pdf`,
       );
-    args.push('--note', NOTES[t.kind] ?? '已办理');
+    if (!proposal) args.push('--note', NOTES[t.kind] ?? '已办理');
     const r = await this.cli(who, args);
     if (r.code !== 0) {
       const count = (this.refusals.get(t.task_id)?.count ?? 0) + 1;
@@ -423,7 +473,27 @@ export class SimulatedDepartments {
     const firstTime = !this.returned.has(t.task_id) && t.last_return_reason === null;
     const returnOnce =
       (t.kind === 'questionnaire' && t.indicator === 'kbqy') ||
-      (t.kind === 'measure' && t.task_id.endsWith('/m1'));
+      (t.kind === 'measure' && t.task_id.endsWith('/m1')) ||
+      t.kind === 'highlight';
+    if (PROPOSALS[t.kind]) {
+      // A highlight or typical case: the bureau selects it (入选) or returns it for rework.
+      const note = t.kind === 'case' ? '入选本年度典型案例' : '入选本年度改革亮点';
+      const args =
+        returnOnce && firstTime
+          ? [
+              'return',
+              t.task_id,
+              '--as',
+              BUREAU,
+              '--reason',
+              '请补充量化成效：全年办件量、压缩的时限',
+            ]
+          : ['select', t.task_id, '--as', BUREAU, '--note', note];
+      const r = await this.cli(this.who(BUREAU), ['highlight', ...args]);
+      if (returnOnce && firstTime && (!this.o.stateDriven || !SimulatedDepartments.unreached(r)))
+        this.returned.add(t.task_id);
+      return;
+    }
     if (returnOnce && firstTime) {
       const reason =
         t.kind === 'measure'
@@ -524,6 +594,21 @@ const NOTES: Record<string, string> = {
   'rectify-gaps': '已对标合肥市',
   'rectify-measures': '整改措施已制定',
   measure: '整改措施已落实',
+  'enterprise-assist': '已逐户电话联系，协助企业完成问卷填报',
+};
+
+/** What a department proposes when the bureau asks for a highlight or a typical case. */
+const PROPOSALS: Record<string, { title: string; description: string; figures: string }> = {
+  highlight: {
+    title: '企业开办“一网通办、一日办结”',
+    description: '设立登记、印章刻制、发票申领、社保登记合为一个环节，全程网上办理',
+    figures: '；2026 年办件 1236 件，平均 0.5 个工作日办结，较上年压缩 2.5 个工作日',
+  },
+  case: {
+    title: '跨部门联合抽查“进一次门、查多项事”',
+    description: '市场监管、税务、住建联合制定抽查清单，一次检查覆盖多个事项',
+    figures: '',
+  },
 };
 
 function sampleValue(f: QuestionnaireField, timeZone: string): unknown {
