@@ -98,6 +98,12 @@ export interface UnitAssessment {
 
 const round = (n: number) => Math.round(n * 100) / 100;
 
+/**
+ * Highlights and typical cases are proposals a department offers, not duties: the bureau
+ * returning one for rework costs nothing (being late with one it asked for still does).
+ */
+const PROPOSAL_KINDS = new Set(['highlight', 'case']);
+
 /** Each unit's points as of `now`, every entry traced; units in the order given. */
 export function assess(input: {
   policy: AssessmentPolicy;
@@ -159,7 +165,7 @@ export function assess(input: {
           ...indicator,
           detail: `escalation level ${level} reached`,
         });
-    } else if (e.type === 'returned' && p.perReturn > 0)
+    } else if (e.type === 'returned' && p.perReturn > 0 && !PROPOSAL_KINDS.has(t.kind))
       add(e.unitId, {
         rule: 'return',
         points: -p.perReturn,

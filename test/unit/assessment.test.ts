@@ -145,6 +145,28 @@ describe('the units’ assessment', () => {
     expect(gaj!.points).toBe(96);
   });
 
+  it('costs nothing for a highlight or typical case returned for rework (a proposal, not a duty)', () => {
+    const proposals = ['highlight', 'case'].map((kind) =>
+      task({ taskId: `c/kbqy/${kind}/swj/k`, unitId: 'swj', kind, state: 'done' }),
+    );
+    const returned = proposals.map((t, i) => ({
+      taskId: t.taskId,
+      seq: 3 + i,
+      unitId: 'swj',
+      type: 'returned',
+      at: at('2026-09-29'),
+      detail: { reason: '请补充成效' },
+    }));
+    const base = assess(input).find((u) => u.unitId === 'swj')!;
+    const withProposals = assess({
+      ...input,
+      tasks: [...input.tasks, ...proposals],
+      events: [...input.events, ...returned],
+    }).find((u) => u.unitId === 'swj')!;
+    expect(withProposals.points).toBe(base.points);
+    expect(withProposals.entries.filter((e) => e.rule === 'return')).toHaveLength(1);
+  });
+
   it('is the same every time and caps the deductions', () => {
     const rows = structuredClone({ ...input, calendar: undefined });
     expect(assess(input)).toEqual(assess({ ...rows, calendar }));
