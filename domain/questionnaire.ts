@@ -193,7 +193,6 @@ export interface AnswerRow {
   answeredOn: string | null;
 }
 
-
 export function checkAnswerHeader(header: string[]): string | null {
   return ANSWER_COLUMNS.creditCode.some((n) => header.includes(n))
     ? null
