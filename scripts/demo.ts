@@ -82,6 +82,8 @@ const worker: ChildProcess = spawn(tsx, [join('worker', 'main.ts')], {
   stdio: ['ignore', 'pipe', 'pipe'],
   detached: true,
 });
+/** Set once the demo stops; declared before the first await that may stop it. */
+let shuttingDown = false;
 process.on('exit', () => {
   if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGTERM');
 });
@@ -140,7 +142,6 @@ function stopChild(child: ChildProcess | undefined): Promise<void> {
   });
 }
 
-let shuttingDown = false;
 async function shutdown(code: number): Promise<never> {
   if (shuttingDown) return new Promise<never>(() => {});
   shuttingDown = true;
