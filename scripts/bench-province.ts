@@ -25,7 +25,7 @@ import {
 import pg from 'pg';
 import { loadDefinitionFile } from '../client/definition-file.ts';
 import { BusinessCalendar } from '../domain/calendar.ts';
-import { planCampaign, type CampaignInput } from '../domain/campaign.ts';
+import { indicatorWorkflowId, planCampaign, type CampaignInput } from '../domain/campaign.ts';
 import { rosterOf, taskPolicyOf } from '../domain/campaign-parts.ts';
 import type { CampaignDefinition } from '../domain/definition.ts';
 import { rehearse } from '../domain/rehearsal.ts';
@@ -33,7 +33,7 @@ import { ALL_SEARCH_ATTRIBUTES } from '../domain/search-attributes.ts';
 import { startTask } from './bench/start-task.ts';
 import { taskIdOf, type TaskInput } from '../domain/task.ts';
 import { returnUpdate, submitUpdate } from '../domain/messages.ts';
-import { freePort, startTestDatabase } from '../test/helpers/postgres.ts';
+import { freePorts, startTestDatabase } from '../test/helpers/postgres.ts';
 import { WorkerProcess } from '../test/helpers/worker-process.ts';
 import { WORKER_HEAP_MIB } from '../worker/config.ts';
 import { noopUpdate, stopUpdate } from './bench/workflows.ts';
@@ -108,14 +108,16 @@ async function pool<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): 
   return out;
 }
 
-function peakRss(pid: number): number {
+function statusField(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   try {
     const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-    return Number(/^VmHWM:\s+(\d+) kB/m.exec(s)?.[1] ?? 0) * 1024;
+    return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? 0) * 1024;
   } catch {
     return 0;
   }
 }
+const peakRss = (pid: number) => statusField(pid, 'VmHWM');
+const currentRss = (pid: number) => statusField(pid, 'VmRSS');
 
 interface Target {
   label: string;
@@ -134,6 +136,8 @@ interface Figures {
   latency: Record<number, { task: number[]; noop: number[] }>;
   rss: number[];
   note?: string;
+  /** The counties' campaign inputs (their ids and indicators). */
+  inputs: CampaignInput[];
 }
 
 /** The load: N campaigns started, then actions at 1, 20 and 100 actors; on `target`. */
@@ -172,19 +176,47 @@ async function load(target: Target, started: Started, stageMs: number): Promise<
     noopMs: NaN,
     latency: {},
     rss: [],
+    inputs: [],
   };
   const { client, db } = target;
+  // A worker that dies ends the stage at once, with its last output kept on disk: waiting on a
+  // queue that nobody polls any more would never end.
+  const logDir = join(REPO_ROOT, '.artifacts');
+  mkdirSync(logDir, { recursive: true });
+  const keepLog = (p: WorkerProcess) =>
+    writeFileSync(join(logDir, `bench-province-${target.label.replace(/\W+/g, '-')}-${p.name}.log`), p.log); // prettier-ignore
+  const dead = () => {
+    const p = workers.find((w) => w.exit);
+    if (!p) return;
+    keepLog(p);
+    throw new Error(`${target.label}: ${p.name} exited (${JSON.stringify(p.exit)}); its last output:\n${p.log.slice(-2000)}`); // prettier-ignore
+  };
   const deadline = (what: string) => {
     const until = Date.now() + stageMs;
     return () => {
+      dead();
       if (Date.now() > until)
         throw new Error(`${target.label}: ${what} took over ${stageMs / 1000} s`);
+    };
+  };
+  const workerDied = new Promise<never>((_, reject) => {
+    for (const w of workers) void w.exited.then(() => { try { dead(); } catch (e) { reject(e); } }); // prettier-ignore
+  });
+  workerDied.catch(() => {}); // observed by the stages that race it
+  const progress = (what: string) => {
+    let last = 0;
+    return (line: () => string) => {
+      if (Date.now() - last < 30_000) return;
+      last = Date.now();
+      const rss = workers.map((w) => `${mib(currentRss(w.pid)).toFixed(0)}`).join('/');
+      console.error(`  ${target.label}: ${what}: ${line()} (worker RSS ${rss} MiB)`);
     };
   };
   try {
     // Starting: every campaign until all its training tasks are projected.
     const prefix = `prov-${randomUUID().slice(0, 6)}`;
     const inputs = Array.from({ length: COUNTIES }, (_, i) => countyInput(i + 1, prefix));
+    f.inputs = inputs;
     const expected = inputs.reduce((n, i) => n + trainingTasks(i), 0);
     f.workflows = inputs.reduce((n, i) => n + 1 + i.plan.indicators.length + trainingTasks(i), 0);
     const check = deadline('starting the campaigns');
@@ -193,6 +225,7 @@ async function load(target: Target, started: Started, stageMs: number): Promise<
       await client.workflow.start('campaignWorkflow', { taskQueue, workflowId: input.definition.campaign.id, args: [input] }); // prettier-ignore
       f.countiesStarted++;
     });
+    const tell = progress('starting');
     for (;;) {
       const r = await db.query<{ n: string }>(
         `SELECT count(*) AS n FROM tasks WHERE campaign_id LIKE $1 AND kind = 'training'`,
@@ -200,6 +233,7 @@ async function load(target: Target, started: Started, stageMs: number): Promise<
       );
       if (Number(r.rows[0]!.n) >= expected) break;
       check();
+      tell(() => `${r.rows[0]!.n} of ${expected} training tasks projected`);
       await sleep(500);
     }
     f.campaignMs = performance.now() - t;
@@ -232,7 +266,7 @@ async function load(target: Target, started: Started, stageMs: number): Promise<
         completion: { note: false, evidence: false, fields },
         channels: [],
       };
-      const h = await startTask(client, i, taskQueue);
+      const h = await startTask(client, i, taskQueue, noopQueue);
       const samples: number[] = [];
       for (let n = 0; n < ACTIONS; n++) {
         const s = performance.now();
@@ -259,9 +293,9 @@ async function load(target: Target, started: Started, stageMs: number): Promise<
       return samples;
     };
     const measure = async (actor: (k: string) => Promise<number[]>, n: number) => {
-      await actor(`warm-${randomUUID()}`);
+      await Promise.race([actor(`warm-${randomUUID()}`), workerDied]);
       // Settled, not raced: a failed actor must not leave the others' calls running.
-      const r = await Promise.allSettled(Array.from({ length: n }, () => actor(randomUUID())));
+      const r = await Promise.race([Promise.allSettled(Array.from({ length: n }, () => actor(randomUUID()))), workerDied]); // prettier-ignore
       const failed = r.find((x) => x.status === 'rejected');
       if (failed) throw failed.reason;
       return r.flatMap((x) => (x.status === 'fulfilled' ? x.value : []));
@@ -277,6 +311,7 @@ async function load(target: Target, started: Started, stageMs: number): Promise<
     f.note = (e as Error).message;
   } finally {
     f.rss = workers.map((w) => peakRss(w.pid));
+    for (const w of workers) keepLog(w);
   }
   return f;
 }
@@ -312,11 +347,11 @@ await runBench('bench-province', async (started) => {
   const cli = await ensureTemporalCli();
   const dataDir = mkdtempSync(join(tmpdir(), 'province-'));
   chmodSync(dataDir, 0o755);
-  const pgPort = await freePort();
+  const [pgPort, frontendPort, uiPort] = (await freePorts(3)) as [number, number, number];
   const svcEnv: NodeJS.ProcessEnv = {
     CAMPAIGN_DATA_DIR: dataDir,
-    TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
-    TEMPORAL_UI_PORT: String(await freePort()),
+    TEMPORAL_ADDRESS: `127.0.0.1:${frontendPort}`,
+    TEMPORAL_UI_PORT: String(uiPort),
     EMBEDDED_PG_PORT: String(pgPort),
     TEMPORAL_CLUSTER_PORT_BASE: String(21_000 + Math.floor(Math.random() * 9_000)),
     TEMPORAL_HISTORY_SHARDS: String(SHARDS),
@@ -348,11 +383,19 @@ await runBench('bench-province', async (started) => {
   const pgs = { host: '127.0.0.1', port: pgPort, user: 'postgres', password: 'postgres' };
   const temporalBytes = await temporalDatabaseBytes(pgs);
   const productBytes = Number((await db.query<{ n: string }>("SELECT pg_database_size('campaign')::text AS n")).rows[0]!.n); // prettier-ignore
-  // The largest history among the campaigns' workflows.
+  // The largest history among the counties' campaign and indicator workflows (the ones that
+  // start children and take every signal), read from each one's description: visibility holds a
+  // history's length only once the workflow has closed, and these are all still running.
+  const clusterClient = new Client({ connection });
+  const ids = cluster.inputs.flatMap((i) => [i.definition.campaign.id, ...i.plan.indicators.map((x) => indicatorWorkflowId(i.definition.campaign.id, x.code))]); // prettier-ignore
   let largest = { id: '', events: 0 };
-  for await (const w of new Client({ connection }).workflow.list({ query: 'CampaignId IS NOT NULL' })) {
-    if (/^prov-[^/]+-\d{4}(\/|$)/.test(w.workflowId) && (w.historyLength ?? 0) > largest.events) largest = { id: w.workflowId, events: w.historyLength };
-  } // prettier-ignore
+  await pool(ids, 20, async (id) => {
+    const d = await clusterClient.workflow
+      .getHandle(id)
+      .describe()
+      .catch(() => undefined);
+    if (d && d.historyLength > largest.events) largest = { id, events: d.historyLength };
+  });
 
   // The same load on the dev server (SQLite), for as far as it gets.
   const dev = await started.add(
@@ -426,6 +469,9 @@ await runBench('bench-province', async (started) => {
   if (!(mib(maxRss) < 1024)) goals.push(`worker RSS ${mib(maxRss).toFixed(0)} MiB ≥ 1 GiB`);
   if (cluster.note) goals.push(`the cluster run stopped early: ${cluster.note}`);
   console.log(goals.length ? `\nGoals missed:\n${goals.map((g) => `  - ${g}`).join('\n')}` : '\nAll goals met.'); // prettier-ignore
+  // A run that did not finish is a failed benchmark (scripts read the exit code); a goal
+  // missed on a run that finished is a figure, reported above.
+  if (cluster.note) process.exitCode = 1;
   console.log(
     `province: ${COUNTIES} counties, ${WORKERS} workers, start ratio ${startRatio.toFixed(2)}, p99 ratio ${p99Ratio.toFixed(2)} at 20 actors, max worker RSS ${mib(maxRss).toFixed(0)} MiB`,
   );

@@ -46,7 +46,7 @@ const listenAddress = (allowAnyPort: boolean) =>
  * holds its slot while its local activities (the projections into PostgreSQL) run.
  */
 export const WORKER_DEFAULTS = {
-  maxCachedWorkflows: 250,
+  maxCachedWorkflows: 120,
   maxConcurrentWorkflowTasks: 40,
   maxConcurrentActivities: 20,
   maxConcurrentLocalActivities: 40,

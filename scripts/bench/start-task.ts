@@ -1,6 +1,7 @@
 // Starts a task for a benchmark as production does, as the child of a workflow of its
 // campaign (the starter of test/workflows/task-starter.ts, in the benchmark's bundle), and
-// returns the task's handle once it exists.
+// returns the task's handle once it exists. The starter's own workflow type lives in the
+// benchmark's bundle (scripts/bench/workflows.ts).
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { TaskInput } from '../../domain/task.ts';
@@ -9,9 +10,14 @@ export async function startTask(
   client: Client,
   input: TaskInput,
   taskQueue: string,
+  /**
+   * Where the starter itself runs, when the task's queue is served by the product's own workers
+   * (worker/main.ts), whose bundle has no starter: a queue of the benchmark's bundle.
+   */
+  starterQueue = taskQueue,
 ): Promise<WorkflowHandle> {
   await client.workflow.start('taskStarterWorkflow', {
-    taskQueue,
+    taskQueue: starterQueue,
     workflowId: `${input.campaignId}/bench-starter/${randomUUID()}`,
     args: [input, taskQueue],
   });

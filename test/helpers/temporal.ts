@@ -3,7 +3,6 @@
 // attributes registered.
 import type pg from 'pg';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
@@ -13,7 +12,7 @@ import {
 } from '@temporalio/worker';
 import type { ActivityDeps } from '../../activities/index.ts';
 import { createWorker, WORKFLOWS_PATH } from '../../worker/worker.ts';
-import { startTestDatabase, type TestDatabase } from './postgres.ts';
+import { freePort, startTestDatabase, type TestDatabase } from './postgres.ts';
 import { startDevServer, startTimeSkippingServer } from './servers.ts';
 
 /** The Java time-skipping test server, started and waited for by the project (servers.ts). */
@@ -28,16 +27,7 @@ export const devServerEnv = (
 ): Promise<TestWorkflowEnvironment> => startDevServer(opts);
 
 /** A TCP port nobody listens on right now (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** Bundle the workflow code once per test file (with the test-only parents when asked). */
 export function bundleWorkflows(

@@ -37,7 +37,7 @@ describe('configuration from the environment', () => {
   it('bounds the worker by default: a workflow cache, task slots, no metrics or health port', () => {
     const c = readConfig({});
     expect(c.worker).toEqual({
-      maxCachedWorkflows: 250,
+      maxCachedWorkflows: 120,
       maxConcurrentWorkflowTasks: 40,
       maxConcurrentActivities: 20,
       maxConcurrentLocalActivities: 40,
