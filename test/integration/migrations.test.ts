@@ -61,21 +61,27 @@ describe('migration 065 (business records and the official samples)', () => {
       for (const m of listMigrations().filter((m) => m.version < 65))
         writeFileSync(join(dir, `${String(m.version).padStart(3, '0')}_${m.name}.sql`), m.sql);
       await migrate(old.pool, dir);
-      await old.pool.query(
-        `INSERT INTO campaigns (campaign_id, name, county, year, time_zone, definition, calendar, workflow_id)
-         VALUES ('m1', '演练', '某县', 2026, 'Asia/Shanghai', '{}', '{}', 'm1')`,
-      );
-      await old.pool.query(
-        `INSERT INTO units VALUES ('m1', 'spj', '审批局', 'bureau'), ('m1', 'pg', '评估机构', 'evaluator')`,
-      );
-      await old.pool.query(
-        `INSERT INTO people (campaign_id, person_id, unit_id, name, role)
-         VALUES ('m1', 'c', 'spj', '吴', 'coordinator'), ('m1', 'e', 'pg', '王', 'evaluator')`,
-      );
-      await old.pool.query(
-        `INSERT INTO enterprises (campaign_id, credit_code, name, imported_by)
-         VALUES ('m1', 'A', '甲', 'c'), ('m1', 'B', '乙', 'c')`,
-      );
+      // A campaign with a bureau coordinator `c`, an evaluator `e` and the enterprises given.
+      const seedCampaign = async (id: string, name: string, year: number, enterprises: string) => {
+        await old.pool.query(
+          `INSERT INTO campaigns (campaign_id, name, county, year, time_zone, definition, calendar, workflow_id)
+           VALUES ($1, $2, '某县', $3, 'Asia/Shanghai', '{}', '{}', $1)`,
+          [id, name, year],
+        );
+        await old.pool.query(
+          `INSERT INTO units VALUES ($1, 'spj', '审批局', 'bureau'), ($1, 'pg', '评估机构', 'evaluator')`,
+          [id],
+        );
+        await old.pool.query(
+          `INSERT INTO people (campaign_id, person_id, unit_id, name, role)
+           VALUES ($1, 'c', 'spj', '吴', 'coordinator'), ($1, 'e', 'pg', '王', 'evaluator')`,
+          [id],
+        );
+        await old.pool.query(
+          `INSERT INTO enterprises (campaign_id, credit_code, name, imported_by) VALUES ${enterprises}`,
+        );
+      };
+      await seedCampaign('m1', '演练', 2026, `('m1', 'A', '甲', 'c'), ('m1', 'B', '乙', 'c')`);
       // Three draws by the evaluator, as any evaluator could redraw before.
       for (const seed of ['s1', 's2', 's3'])
         await old.pool.query(
@@ -85,20 +91,7 @@ describe('migration 065 (business records and the official samples)', () => {
         );
       // A campaign that has closed, with a draw of its own: its rows are numbered too (the rule
       // that refuses changes to a closed campaign's sample must not stop the migration).
-      await old.pool.query(
-        `INSERT INTO campaigns (campaign_id, name, county, year, time_zone, definition, calendar, workflow_id)
-         VALUES ('m2', '往年', '某县', 2025, 'Asia/Shanghai', '{}', '{}', 'm2')`,
-      );
-      await old.pool.query(
-        `INSERT INTO units VALUES ('m2', 'spj', '审批局', 'bureau'), ('m2', 'pg', '评估机构', 'evaluator')`,
-      );
-      await old.pool.query(
-        `INSERT INTO people (campaign_id, person_id, unit_id, name, role)
-         VALUES ('m2', 'c', 'spj', '吴', 'coordinator'), ('m2', 'e', 'pg', '王', 'evaluator')`,
-      );
-      await old.pool.query(
-        `INSERT INTO enterprises (campaign_id, credit_code, name, imported_by) VALUES ('m2', 'A', '甲', 'c')`,
-      );
+      await seedCampaign('m2', '往年', 2025, `('m2', 'A', '甲', 'c')`);
       await old.pool.query(
         `INSERT INTO samples (campaign_id, seed, proportion, population, size, enterprises, drawn_by)
          VALUES ('m2', 'old', 1, 1, 1, '{A}', 'e')`,
