@@ -308,7 +308,11 @@ async function load(target: Target, started: Started, stageMs: number): Promise<
       f.latency[n] = { task, noop };
     }
   } catch (e) {
-    f.note = (e as Error).message;
+    // The whole chain: "Workflow Update failed" alone does not say which rule or timeout.
+    const chain: string[] = [];
+    for (let c: unknown = e; c instanceof Error && chain.length < 5; c = c.cause)
+      chain.push(c.message);
+    f.note = chain.join(' ← ');
   } finally {
     f.rss = workers.map((w) => peakRss(w.pid));
     for (const w of workers) keepLog(w);
