@@ -296,6 +296,13 @@ describe('update handlers under a forced interleaving', () => {
       () => row('ns'),
       (r) => r?.phase === 'closed',
     );
+    // The board's row is written before the campaign hears of the closing (the indicator's
+    // signal): the campaign decides, so wait until it knows.
+    await eventually(
+      'the campaign knows ns is closed',
+      () => h.query(campaignStatusQuery),
+      (s) => s.closedIndicators.includes('ns'),
+    );
     const cli = (...args: string[]) =>
       runCli([...args, '--json'], {
         TEMPORAL_ADDRESS: env.address,
