@@ -10,7 +10,7 @@
 // domain/rehearsal.ts, so the run does not depend on today's date.
 import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
@@ -39,6 +39,7 @@ import { WORKER_HEAP_MIB } from '../worker/config.ts';
 import { noopUpdate, stopUpdate } from './bench/workflows.ts';
 import { runBench, type Started } from './lib/bench-run.ts';
 import { temporalDatabaseBytes } from './lib/cluster.ts';
+import { cpuShare, cpuSnapshot, describeCpuShare } from './lib/cpu-share.ts';
 import { linePlot } from './lib/png.ts';
 import { runNode } from './lib/run-node.ts';
 import { ensureClusterServers, ensureTemporalCli, REPO_ROOT } from './lib/tools.ts';
@@ -134,6 +135,8 @@ interface Figures {
   campaignMs: number;
   noopMs: number;
   latency: Record<number, { task: number[]; noop: number[] }>;
+  /** Where the CPU went while the actions ran, per number of actors. */
+  cpu: Record<number, string>;
   rss: number[];
   note?: string;
   /** The counties' campaign inputs (their ids and indicators). */
@@ -175,6 +178,7 @@ async function load(target: Target, started: Started, stageMs: number): Promise<
     campaignMs: NaN,
     noopMs: NaN,
     latency: {},
+    cpu: {},
     rss: [],
     inputs: [],
   };
@@ -300,9 +304,12 @@ async function load(target: Target, started: Started, stageMs: number): Promise<
       if (failed) throw failed.reason;
       return r.flatMap((x) => (x.status === 'fulfilled' ? x.value : []));
     };
+    const names = new Map<number, string>([[process.pid, 'benchmark process'], ...workers.map((w, i) => [w.pid, `worker ${i + 1}`] as [number, string])]); // prettier-ignore
     for (const n of ACTORS) {
       const lcheck = deadline(`actions at ${n} actors`);
+      const before = cpuSnapshot(names);
       const task = await measure(taskActor, n);
+      f.cpu[n] = describeCpuShare(cpuShare(before, cpuSnapshot(names)), availableParallelism());
       const noop = await measure(noopActor, n);
       lcheck();
       f.latency[n] = { task, noop };
@@ -333,6 +340,7 @@ function describe(label: string, f: Figures): string[] {
   for (const [n, l] of Object.entries(f.latency)) {
     const [tp50, tp99, np50, np99] = [percentile(l.task, 50), percentile(l.task, 99), percentile(l.noop, 50), percentile(l.noop, 99)]; // prettier-ignore
     out.push(`  ${n} actors: action p50 ${tp50.toFixed(0)} ms p99 ${tp99.toFixed(0)} ms; no-op update p50 ${np50.toFixed(0)} ms p99 ${np99.toFixed(0)} ms; p99 ratio ${(tp99 / np99).toFixed(2)}`); // prettier-ignore
+    if (f.cpu[Number(n)]) out.push(`    CPU while the ${n}-actor actions ran (share of ${availableParallelism()} cores): ${f.cpu[Number(n)]}`); // prettier-ignore
   }
   out.push(`  worker peak RSS: ${f.rss.map((r) => `${mib(r).toFixed(0)} MiB`).join(', ')} (goal < 1024 MiB each)`); // prettier-ignore
   if (f.note) out.push(`  stopped early: ${f.note}`);
@@ -469,7 +477,9 @@ await runBench('bench-province', async (started) => {
   const p99Ratio = l20 ? percentile(l20.task, 99) / percentile(l20.noop, 99) : NaN;
   const maxRss = Math.max(...cluster.rss);
   if (!(startRatio <= 1.5)) goals.push(`start ratio ${startRatio.toFixed(2)} > 1.5: a county campaign starts ${(cluster.workflows / COUNTIES).toFixed(0)} workflows and projects each training task into PostgreSQL through the workers' local activities, against one workflow task per no-op workflow; the ${WORKERS} workers' workflow-task slots and the machine's cores bound it`); // prettier-ignore
-  if (!(p99Ratio <= 2)) goals.push(`p99 ratio ${p99Ratio.toFixed(2)} > 2 at 20 actors: an action is an update plus a projection (a local activity) and a read from PostgreSQL, on workers busy with ${COUNTIES} open campaigns`); // prettier-ignore
+  const l1 = cluster.latency[1];
+  const floor = l1 ? ` (${(percentile(l1.task, 99) / percentile(l1.noop, 99)).toFixed(2)} already with 1 actor)` : ''; // prettier-ignore
+  if (!(p99Ratio <= 2)) goals.push(`p99 ratio ${p99Ratio.toFixed(2)} > 2 at 20 actors${floor}: an action is two workflow tasks (the first makes the update's acceptance durable through an empty activity, the second projects through a local activity) and a read from PostgreSQL, where a no-op update is one workflow task; on workers busy with ${COUNTIES} open campaigns; CPU meanwhile: ${cluster.cpu[20] ?? 'not measured'}`); // prettier-ignore
   if (!(mib(maxRss) < 1024)) goals.push(`worker RSS ${mib(maxRss).toFixed(0)} MiB ≥ 1 GiB`);
   if (cluster.note) goals.push(`the cluster run stopped early: ${cluster.note}`);
   console.log(goals.length ? `\nGoals missed:\n${goals.map((g) => `  - ${g}`).join('\n')}` : '\nAll goals met.'); // prettier-ignore
