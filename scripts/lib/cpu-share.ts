@@ -13,10 +13,7 @@ export interface CpuSnapshot {
 }
 
 /** A label for a process: the Temporal service, a worker, PostgreSQL or the command's name. */
-export function processLabel(
-  pid: number,
-  names: Map<number, string> = new Map(),
-): string | undefined {
+function processLabel(pid: number, names: Map<number, string> = new Map()): string | undefined {
   const named = names.get(pid);
   if (named) return named;
   let argv: string[];
@@ -58,7 +55,10 @@ export interface CpuShare {
   byLabel: { label: string; cpuS: number }[];
 }
 
-/** CPU used between two snapshots, by label (processes that started in between count from 0). */
+/**
+ * CPU used between two snapshots, by label. Processes that started in between count from 0;
+ * those that ended in between are not counted (their time is gone with them from /proc).
+ */
 export function cpuShare(before: CpuSnapshot, after: CpuSnapshot): CpuShare {
   const sums = new Map<string, number>();
   for (const [pid, a] of after.ticks) {
