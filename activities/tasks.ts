@@ -4,6 +4,8 @@
 import type pg from 'pg';
 import type { ChannelConfig } from '../domain/definition.ts';
 import { noticeText } from '../domain/task-text.ts';
+import { withTransaction } from '../db/pool.ts';
+import { refusedForGood } from './projection-errors.ts';
 import type { TaskEventRecord, TaskView } from '../domain/task.ts';
 
 export interface ProjectTaskEventInput {
@@ -16,6 +18,14 @@ export interface ProjectTaskEventInput {
     timeZone: string;
   };
   event: TaskEventRecord;
+  channels: ChannelConfig[];
+}
+
+/** Several events of one task, projected at once: the task row as it stands after the last. */
+export interface ProjectTaskEventsInput {
+  task: TaskView;
+  static: ProjectTaskEventInput['static'];
+  events: TaskEventRecord[];
   channels: ChannelConfig[];
 }
 
@@ -42,15 +52,51 @@ export function taskActivities(deps: TaskActivityDeps) {
     async acknowledgeUpdate(): Promise<void> {},
 
     async projectTaskEvent(input: ProjectTaskEventInput): Promise<void> {
-      const { task: v, event: e } = input;
-      const notice = e.recipients.length > 0 ? noticeText(e, v, input.static.timeZone) : null;
-      const channels = notice ? input.channels.map((c, i) => ({ ...c, id: channelId(c, i) })) : [];
-      // One statement, so one round trip and one atomic change: the task row (only moved
-      // forward), the event, the submission, the notice and its deliveries, each idempotent.
-      await deps.pool.query({
-        // Prepared once per connection: the planner's work is not repeated on every event.
-        name: 'project-task-event',
-        text: `WITH task AS (
+      await projectOne(deps.pool, input);
+      deps.afterProjection?.(input.task.taskId, input.event.seq);
+    },
+
+    /**
+     * The one-task path's projection: every event an action or a timer recorded, in one
+     * transaction, the task row as it stands after them (moved forward only). A database
+     * refusal for good fails it as non-retryable (activities/projection-errors.ts).
+     */
+    async projectTaskEvents(input: ProjectTaskEventsInput): Promise<void> {
+      const last = input.events[input.events.length - 1];
+      if (!last) return;
+      const what = `task ${input.task.taskId} events ${input.events.map((e) => e.seq).join(', ')}`;
+      await refusedForGood(what, async () => {
+        const one = (q: Queryable, event: TaskEventRecord) =>
+          projectOne(q, {
+            task: input.task,
+            static: input.static,
+            event,
+            channels: input.channels,
+          });
+        if (input.events.length === 1) await one(deps.pool, last);
+        else
+          await withTransaction(deps.pool, async (client) => {
+            for (const e of input.events) await one(client, e);
+          });
+      });
+      deps.afterProjection?.(input.task.taskId, last.seq);
+    },
+  };
+}
+
+type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
+
+/** One event of a task: the task row (only moved forward), the event, its submission and notice. */
+async function projectOne(q: Queryable, input: ProjectTaskEventInput): Promise<void> {
+  const { task: v, event: e } = input;
+  const notice = e.recipients.length > 0 ? noticeText(e, v, input.static.timeZone) : null;
+  const channels = notice ? input.channels.map((c, i) => ({ ...c, id: channelId(c, i) })) : [];
+  // One statement, so one round trip and one atomic change: the task row (only moved
+  // forward), the event, the submission, the notice and its deliveries, each idempotent.
+  await q.query({
+    // Prepared once per connection: the planner's work is not repeated on every event.
+    name: 'project-task-event',
+    text: `WITH task AS (
            INSERT INTO tasks (task_id, workflow_id, campaign_id, indicator, kind, title, unit_id, assignee, reviewer,
              review, state, due_at, warning_ms, time_zone, escalation_level, extensions_used, pending_extension,
              last_submission, last_return_reason, created_at, completed_at, on_time, last_seq, updated_at)
@@ -87,41 +133,38 @@ export function taskActivities(deps: TaskActivityDeps) {
          INSERT INTO notice_deliveries (notice_id, channel_id, channel)
          SELECT n.notice_id, c->>'id', c FROM notice n, jsonb_array_elements($31::jsonb) c
          ON CONFLICT (notice_id, channel_id) DO NOTHING`,
-        values: [
-          v.taskId,
-          input.static.workflowId,
-          v.campaignId,
-          v.indicator,
-          v.kind,
-          v.title,
-          v.unitId,
-          v.assignee,
-          v.reviewer,
-          input.static.review,
-          v.state,
-          ts(v.due),
-          input.static.warningMs,
-          input.static.timeZone,
-          v.escalationLevel,
-          v.extensionsUsed,
-          v.pendingExtension ? JSON.stringify(v.pendingExtension) : null,
-          v.lastSubmission ? JSON.stringify(v.lastSubmission) : null,
-          v.lastReturnReason,
-          ts(input.static.createdAt),
-          ts(v.completedAt),
-          v.onTime,
-          e.seq,
-          ts(e.at),
-          e.type,
-          e.actor,
-          JSON.stringify(e.detail),
-          e.recipients,
-          notice?.title ?? null,
-          notice?.body ?? null,
-          JSON.stringify(channels),
-        ],
-      });
-      deps.afterProjection?.(v.taskId, e.seq);
-    },
-  };
+    values: [
+      v.taskId,
+      input.static.workflowId,
+      v.campaignId,
+      v.indicator,
+      v.kind,
+      v.title,
+      v.unitId,
+      v.assignee,
+      v.reviewer,
+      input.static.review,
+      v.state,
+      ts(v.due),
+      input.static.warningMs,
+      input.static.timeZone,
+      v.escalationLevel,
+      v.extensionsUsed,
+      v.pendingExtension ? JSON.stringify(v.pendingExtension) : null,
+      v.lastSubmission ? JSON.stringify(v.lastSubmission) : null,
+      v.lastReturnReason,
+      ts(input.static.createdAt),
+      ts(v.completedAt),
+      v.onTime,
+      e.seq,
+      ts(e.at),
+      e.type,
+      e.actor,
+      JSON.stringify(e.detail),
+      e.recipients,
+      notice?.title ?? null,
+      notice?.body ?? null,
+      JSON.stringify(channels),
+    ],
+  });
 }

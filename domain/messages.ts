@@ -204,3 +204,19 @@ export const taskFinishedSignal = defineSignal<[TaskOutcome]>('taskFinished');
 export const requirementsQuery = defineQuery<CompletionRequirements>('requirements');
 
 export const taskControlSignal = defineSignal<[TaskControl]>('control');
+
+/** A projection to PostgreSQL that the database refused for good (bad data, a constraint). */
+export interface StuckProjection {
+  /** What it would have written, e.g. "task event 3 (submitted)". */
+  what: string;
+  /** The database's reason. */
+  message: string;
+  since: number;
+}
+/** The projections a workflow holds back because the database refused them. */
+export const stuckProjectionsQuery = defineQuery<StuckProjection[]>('stuckProjections');
+/**
+ * Tries the refused projections again, once their cause is fixed (`campaign doctor --retry`).
+ * Anyone may send it: all it does is run idempotent projections of the workflow's own state.
+ */
+export const retryProjectionsSignal = defineSignal('retryProjections');

@@ -1,6 +1,6 @@
 // The custom search attributes the product sets on its workflows, so that an auditor can
 // filter in the Temporal UI. They fit the dev server's SQLite visibility slots
-// (10 Keyword, 3 each of Int, Datetime, …): 8 Keyword, 1 Int, 1 Datetime.
+// (10 Keyword, 3 each of Int, Datetime, Bool, …): 8 Keyword, 1 Int, 1 Datetime, 1 Bool.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 export const SA = {
@@ -14,6 +14,8 @@ export const SA = {
   assignee: defineSearchAttributeKey('Assignee', SearchAttributeType.KEYWORD),
   escalationLevel: defineSearchAttributeKey('EscalationLevel', SearchAttributeType.INT),
   due: defineSearchAttributeKey('DueAt', SearchAttributeType.DATETIME),
+  /** Set while a projection that the database refused for good waits for `doctor --retry`. */
+  projectionStuck: defineSearchAttributeKey('ProjectionStuck', SearchAttributeType.BOOL),
 } as const;
 
 export const ALL_SEARCH_ATTRIBUTES = Object.values(SA);

@@ -199,6 +199,13 @@ export interface ActionResult {
   assignee: string;
   /** For `extend`: whether the actor's extension was granted or only requested. */
   extension?: 'granted' | 'requested';
+  /**
+   * The task's event count after the action: PostgreSQL shows the action once the task's row
+   * has reached it (`tasks.last_seq`). Absent from answers of tasks started before it existed.
+   */
+  version?: number;
+  /** The task as it stands after the action, for a reader that shows it at once. */
+  view?: TaskView;
 }
 
 /**

@@ -1,7 +1,10 @@
 // The supervised task (督办事项) as a workflow. Timers chase the work: reminders before the due
 // instant, an escalation ladder after it, colour changes for the board. People act through
-// updates whose validators refuse what the rules forbid before it touches the history. Every
-// event is projected to PostgreSQL (and its notices into the outbox) by a local activity.
+// updates whose validators refuse what the rules forbid before it touches the history. An
+// action is accepted, applied and answered in one workflow task; its events are projected to
+// PostgreSQL (and their notices into the outbox) by one ordinary activity scheduled in that same
+// task (workflows/lib/projections.ts). Executions that began before (patched
+// 'one-task-action') keep their fence and their local activity per event.
 import {
   ApplicationFailure,
   condition,
@@ -16,6 +19,9 @@ import {
   proxyActivities,
   log,
 } from '@temporalio/workflow';
+import { ActionRequests } from './lib/requests.ts';
+import { refusable, registerAction } from './lib/actions.ts';
+import { Projections } from './lib/projections.ts';
 import type { SearchAttributeUpdatePair, UpdateDefinition } from '@temporalio/common';
 import type { createActivities } from '../activities/index.ts';
 import { BusinessCalendar } from '../domain/calendar.ts';
@@ -29,13 +35,11 @@ import {
 import { refusalFailureOptions } from '../domain/refusal.ts';
 import { unparentedTaskRefusal } from '../domain/task-start.ts';
 import { SA } from '../domain/search-attributes.ts';
-import { checkShape } from './lib/fence.ts';
 import { Signals } from './lib/signals.ts';
 import {
   checkRequest,
   enteredBy,
   extensionApproversOf,
-  Refusal,
   resolveRecipients,
   reviewersOf,
   type ActionResult,
@@ -69,9 +73,15 @@ const { projectTaskEvent } = proxyLocalActivities<ReturnType<typeof createActivi
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2 },
 });
-const { acknowledgeUpdate } = proxyActivities<ReturnType<typeof createActivities>>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' },
+// The one-task path's projection: an ordinary activity, scheduled in the workflow task that
+// changed the state. The database's refusals for good come back as non-retryable failures.
+const { projectTaskEvents } = proxyActivities<ReturnType<typeof createActivities>>({
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '500 milliseconds',
+    maximumInterval: '1 minute',
+    backoffCoefficient: 2,
+  },
 });
 
 type Timer =
@@ -84,9 +94,6 @@ type Timer =
       label?: string | undefined;
     }
   | { kind: 'colour'; at: Instant };
-
-/** Requests remembered for idempotency; older ones are forgotten beyond this many. */
-const MAX_REMEMBERED_REQUESTS = 200;
 
 /** The action updates, all refused alike by a task that refuses to run. */
 const ACTION_UPDATES = [
@@ -130,63 +137,54 @@ function refuseToRun(reason: { en: string; zh: string }): never {
  * and change it here (state, assignee, due instant and chase, submissions, requests handled).
  */
 class TaskRun {
-  state!: TaskState;
-  assignee!: string;
-  due!: number;
+  state: TaskState = 'open';
+  assignee: string;
+  due: number;
   /** When the current due instant was set: reminders before it are not sent late. */
-  dueSetAt!: number;
-  createdRecorded!: boolean;
+  dueSetAt: number;
+  createdRecorded = false;
   /** Bumped when the due instant changes, so reminders and escalations re-arm. */
-  dueGeneration!: number;
-  escalationLevel!: number;
-  extensionsUsed!: number;
-  pendingExtension!: TaskView['pendingExtension'];
-  lastSubmission!: Submission | null;
-  lastReturnReason!: string | null;
-  completedAt!: Instant | null;
-  onTime!: boolean | null;
+  dueGeneration = 0;
+  escalationLevel = 0;
+  extensionsUsed = 0;
+  pendingExtension: TaskView['pendingExtension'] = null;
+  lastSubmission: Submission | null = null;
+  lastReturnReason: string | null = null;
+  completedAt: Instant | null = null;
+  onTime: boolean | null = null;
   /** Whether any submission came after the due time then in force. */
-  wasLate!: boolean;
-  seq!: number;
-  version!: number;
-  fired!: Set<string>;
-  processed!: Map<string, ActionResult>;
-  lastSA!: Map<string, unknown>;
-  controls!: TaskControl[];
+  wasLate = false;
+  seq = 0;
+  version = 0;
+  fired = new Set<string>();
+  requests = new ActionRequests(true);
+  lastSA = new Map<string, unknown>();
+  controls: TaskControl[] = [];
+  /** Events recorded and not yet handed to a projection. */
+  unprojected: TaskEventRecord[] = [];
+
+  constructor(input: TaskInput, createdAt: number) {
+    this.assignee = input.assignee;
+    this.due = input.due;
+    this.dueSetAt = createdAt;
+  }
 }
 
 export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
-  const st = new TaskRun();
   // Only a workflow of the task's own campaign may start it; a task started by anyone else
   // (a client with a roster, policy and channels of its choosing) is refused before it records
   // anything (patched: executions from before ran whoever started them).
   const refusal = unparentedTaskRefusal(input, workflowInfo().parent?.workflowId ?? null);
   if (refusal && patched('refuse-unparented')) refuseToRun(refusal);
+  // One workflow task per action (patched: executions from before fence each action behind an
+  // empty activity and project every event by a local activity).
+  const oneTask = patched('one-task-action');
 
   const calendar = new BusinessCalendar(input.calendar);
   const warningMs = parseDurationMs(input.policy.warningWindow) ?? 0;
   const createdAt = Date.now();
   const signals = new Signals();
-
-  st.state = 'open';
-  st.assignee = input.assignee;
-  st.due = input.due;
-  st.dueSetAt = createdAt;
-  st.createdRecorded = false;
-  st.dueGeneration = 0;
-  st.escalationLevel = 0;
-  st.extensionsUsed = 0;
-  st.pendingExtension = null;
-  st.lastSubmission = null;
-  st.lastReturnReason = null;
-  st.completedAt = null;
-  st.onTime = null;
-  st.wasLate = false;
-  st.seq = 0;
-  st.version = 0;
-  st.fired = new Set<string>();
-  st.processed = new Map<string, ActionResult>();
-  st.lastSA = new Map<string, unknown>();
+  const st = new TaskRun(input, createdAt);
 
   const terminal = () => st.state === 'done' || st.state === 'cancelled';
   const chasing = () => st.state === 'open' || st.state === 'returned';
@@ -226,6 +224,8 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     completion: input.completion,
   });
 
+  const projections = oneTask ? new Projections(() => publish()) : null;
+
   /** Search attributes and current details: what an auditor sees in the Temporal UI. */
   const publish = () => {
     const wanted: [string, SearchAttributeUpdatePair][] = [
@@ -242,36 +242,66 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
       return true;
     });
     if (changed.length) upsertSearchAttributes(changed.map(([, pair]) => pair));
-    setCurrentDetails(describeTask(view(), input.calendar.timeZone));
+    const stuck = projections?.stuck() ?? [];
+    setCurrentDetails(
+      describeTask(view(), input.calendar.timeZone) +
+        (stuck.length
+          ? `\n\n⚠ 数据库拒收了 ${stuck.length} 项记录（${stuck[0]!.message}）：排除原因后运行 campaign doctor --retry。`
+          : ''),
+    );
   };
 
-  const record = async (
+  const projectionStatic = {
+    review: input.review,
+    warningMs,
+    createdAt,
+    workflowId: workflowInfo().workflowId,
+    timeZone: input.calendar.timeZone,
+  };
+
+  /** Records an event of the task's history; `project` hands it to PostgreSQL. */
+  const record = (
     type: TaskEventRecord['type'],
     actor: string | null,
     detail: Record<string, unknown>,
     recipients: string[],
   ) => {
-    const event: TaskEventRecord = {
-      seq: ++st.seq,
-      at: Date.now(),
-      type,
-      actor,
-      detail,
-      recipients,
-    };
-    publish();
-    await projectTaskEvent({
-      task: view(),
-      static: {
-        review: input.review,
-        warningMs,
-        createdAt,
-        workflowId: workflowInfo().workflowId,
-        timeZone: input.calendar.timeZone,
-      },
-      event,
-      channels: input.channels,
-    });
+    st.unprojected.push({ seq: ++st.seq, at: Date.now(), type, actor, detail, recipients });
+  };
+
+  /**
+   * Hands the recorded events to PostgreSQL. On the one-task path: one ordinary activity for
+   * all of them, scheduled now and not awaited. Before it: one local activity per event, each
+   * awaited, with the search attributes published before each.
+   */
+  const project = async (): Promise<void> => {
+    if (projections) {
+      const events = st.unprojected.splice(0);
+      publish();
+      if (!events.length) return;
+      const task = view();
+      const what = `事项记录 ${events.map((e) => `${e.seq}（${e.type}）`).join('、')}`;
+      projections.run(what, () =>
+        projectTaskEvents({ task, static: projectionStatic, events, channels: input.channels }),
+      );
+      return;
+    }
+    for (let e = st.unprojected.shift(); e; e = st.unprojected.shift()) {
+      publish();
+      await projectTaskEvent({
+        task: view(),
+        static: projectionStatic,
+        event: e,
+        channels: input.channels,
+      });
+    }
+  };
+
+  const recordCreated = () => {
+    record('created', null, { due: st.due, title: input.title, review: input.review }, [
+      st.assignee,
+    ]);
+    st.createdRecorded = true;
   };
 
   const resetChase = () => {
@@ -310,13 +340,11 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     if (timer.kind === 'reminder') {
       st.fired.add(`${st.dueGeneration}:r:${timer.offset}`);
       // A reminder whose moment passed long ago (e.g. after a worker outage) is still sent once.
-      await record('reminded', null, { offset: timer.offset, due: st.due, ...caughtUp }, [
-        st.assignee,
-      ]);
-      return;
+      record('reminded', null, { offset: timer.offset, due: st.due, ...caughtUp }, [st.assignee]);
+      return project();
     }
     st.escalationLevel = timer.level;
-    await record(
+    record(
       'escalated',
       null,
       {
@@ -328,6 +356,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
       },
       who(timer.notify),
     );
+    return project();
   };
 
   /**
@@ -348,74 +377,67 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   };
 
   // ---- actions ----
-  /** Runs a rule check; its Refusal becomes the ApplicationFailure that refuses the update. */
-  const refusable = <T>(check: () => T): T => {
-    try {
-      return check();
-    } catch (e) {
-      if (e instanceof Refusal) throw ApplicationFailure.create(refusalFailureOptions(e));
-      throw e;
-    }
-  };
-  /** Registers an action: a validator that refuses by the rules, a handler that applies it. */
+  /**
+   * Registers an action: its rules (domain/task.ts checkRequest) refuse in the validator; the
+   * handler changes the state (`change`, synchronous), records its events and answers with the
+   * task as it now stands, its projection scheduled in the same workflow task. Executions from
+   * before wait for their creation, fence, and await their projections.
+   */
   function action<Req extends { requestId: string; actor: string }>(
     def: UpdateDefinition<ActionResult, [Req]>,
     name: TaskAction,
-    apply: (req: Req, effect: { extension?: 'granted' | 'requested' }) => Promise<void>,
+    change: (req: Req, effect: { extension?: 'granted' | 'requested' }) => void,
   ) {
-    setHandler(
-      def,
-      async (req: Req): Promise<ActionResult> => {
-        // An action that arrives with the start (in the first workflow task) waits until the
-        // task has recorded its creation, so the audit trail reads created → submitted
-        // (patched: executions from before kept their order).
-        if (!st.createdRecorded && patched('created-first'))
-          await condition(() => st.createdRecorded);
-        // The update's acceptance made durable before anything is projected: the workflow
-        // task ends here (it schedules an ordinary activity that does nothing), so that the
-        // server has recorded the update as accepted. Without it, a worker killed while the
-        // projection's local activity ran left PostgreSQL showing the action done although
-        // the server had dropped the update (its workflow task never completed), and the
-        // caller, told "no worker answered", had no reason to try again. The checks below run
-        // after the wait, against the state as it is then (patched: executions from before
-        // keep their histories). A timer would do as well but fires only about a second later.
-        // Inline, not through a helper of workflows/lib/fence.ts: an extra async call here
-        // yields once more before the handler goes on, which changes the order of commands
-        // in histories recorded without the patch (task-update-with-start.json replays it).
-        if (patched('accepted-before-projection')) await acknowledgeUpdate();
-        const prior = st.processed.get(`${name}:${req.requestId}`);
-        if (prior) return prior;
-        // Checked again after the wait above: a refusal here too is the update's answer, never
-        // an error that would fail the workflow task.
-        const effect = refusable(() => checkRequest(name, req, facts(), input.roster, Date.now()));
-        st.version++;
-        await apply(req, effect);
-        const result: ActionResult = {
-          taskId: input.taskId,
-          state: st.state,
-          due: st.due,
-          assignee: st.assignee,
-          ...(effect.extension ? { extension: effect.extension } : {}),
-        };
-        st.processed.set(`${name}:${req.requestId}`, result);
-        if (st.processed.size > MAX_REMEMBERED_REQUESTS) {
-          st.processed.delete(st.processed.keys().next().value as string);
-        }
-        return result;
-      },
-      {
-        validator: (req: Req) => {
-          checkShape(name, req);
-          if (st.processed.has(`${name}:${req?.requestId}`)) return;
-          refusable(() => checkRequest(name, req, facts(), input.roster, Date.now()));
+    const check = (req: Req) =>
+      refusable(() => checkRequest(name, req, facts(), input.roster, Date.now()));
+    const answer = (effect: { extension?: 'granted' | 'requested' }): ActionResult => ({
+      taskId: input.taskId,
+      state: st.state,
+      due: st.due,
+      assignee: st.assignee,
+      ...(effect.extension ? { extension: effect.extension } : {}),
+      ...(oneTask ? { version: st.seq, view: view() } : {}),
+    });
+    if (oneTask) {
+      registerAction(def, st.requests, {
+        name,
+        check,
+        apply: (req) => {
+          // An action that arrives with the start may run before the life below has begun:
+          // the creation is recorded first, so the audit trail reads created → submitted.
+          if (!st.createdRecorded) recordCreated();
+          const effect = check(req);
+          st.version++;
+          change(req, effect);
+          void project();
+          return answer(effect);
         },
+      });
+      return;
+    }
+    registerAction(def, st.requests, {
+      name,
+      check,
+      fenced: true,
+      // An action that arrives with the start (in the first workflow task) waits until the
+      // task has recorded its creation (patched: executions from before kept their order).
+      settle: () =>
+        !st.createdRecorded && patched('created-first')
+          ? condition(() => st.createdRecorded)
+          : undefined,
+      apply: async (req) => {
+        const effect = check(req);
+        st.version++;
+        change(req, effect);
+        await project();
+        return answer(effect);
       },
-    );
+    });
   }
   const who = (recipients: Recipient[]) =>
     resolveRecipients(input.roster, recipients, { unitId: input.unitId, assignee: st.assignee });
 
-  action(submitUpdate, 'submit', async (req) => {
+  action(submitUpdate, 'submit', (req) => {
     const now = Date.now();
     st.lastSubmission = {
       at: now,
@@ -437,24 +459,24 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     };
     if (input.review) {
       st.state = 'submitted';
-      await record('submitted', req.actor, detail, reviewersOf(input.roster, input.unitId));
+      record('submitted', req.actor, detail, reviewersOf(input.roster, input.unitId));
       return;
     }
     st.state = 'done';
     st.completedAt = now;
     st.onTime = submittedOnTime;
-    await record('submitted', req.actor, detail, []);
-    await record('done', null, { onTime: st.onTime }, [st.assignee]);
+    record('submitted', req.actor, detail, []);
+    record('done', null, { onTime: st.onTime }, [st.assignee]);
   });
 
-  action(approveUpdate, 'approve', async (req) => {
+  action(approveUpdate, 'approve', (req) => {
     st.state = 'done';
     st.completedAt = Date.now();
     st.onTime = st.lastSubmission !== null && st.lastSubmission.at <= st.due;
     // Work first handed in late stays late, even when a return moved the due time and the
     // resubmission met it (patched: executions before this rule keep their old verdict).
     if (patched('late-stays-late') && st.wasLate) st.onTime = false;
-    await record(
+    record(
       'approved',
       req.actor,
       { ...enteredBy(req), note: req.note ?? null, onTime: st.onTime },
@@ -462,20 +484,20 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     );
   });
 
-  action(returnUpdate, 'return', async (req) => {
+  action(returnUpdate, 'return', (req) => {
     st.state = 'returned';
     st.lastReturnReason = req.reason;
     st.due = Math.max(st.due, addDelay(Date.now(), input.policy.returnDue, calendar));
     resetChase();
-    await record('returned', req.actor, { ...enteredBy(req), reason: req.reason, due: st.due }, [
+    record('returned', req.actor, { ...enteredBy(req), reason: req.reason, due: st.due }, [
       st.assignee,
     ]);
   });
 
-  action(extendUpdate, 'extend', async (req, effect) => {
+  action(extendUpdate, 'extend', (req, effect) => {
     if (effect.extension === 'requested') {
       st.pendingExtension = { until: req.until, reason: req.reason, by: req.actor };
-      await record(
+      record(
         'extension-requested',
         req.actor,
         { ...enteredBy(req), until: req.until, reason: req.reason },
@@ -488,7 +510,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     st.extensionsUsed++;
     st.pendingExtension = null;
     resetChase();
-    await record(
+    record(
       'extended',
       req.actor,
       { ...enteredBy(req), from, until: req.until, reason: req.reason },
@@ -496,23 +518,22 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     );
   });
 
-  action(reassignUpdate, 'reassign', async (req) => {
+  action(reassignUpdate, 'reassign', (req) => {
     const from = st.assignee;
     st.assignee = req.to;
-    await record('reassigned', req.actor, { ...enteredBy(req), from, to: req.to }, [req.to, from]);
+    record('reassigned', req.actor, { ...enteredBy(req), from, to: req.to }, [req.to, from]);
   });
 
-  action(cancelUpdate, 'cancel', async (req) => {
+  action(cancelUpdate, 'cancel', (req) => {
     st.state = 'cancelled';
     st.pendingExtension = null;
     st.completedAt = Date.now();
-    await record('cancelled', req.actor, { ...enteredBy(req), reason: req.reason }, [st.assignee]);
+    record('cancelled', req.actor, { ...enteredBy(req), reason: req.reason }, [st.assignee]);
   });
 
   // The parent tells the task that the bureau moved its phase or cancelled the campaign; the
   // life loop applies it in order with the timers and records it with the bureau's person.
   // Only the task's parent can send it, and it is applied only once the parent confirms it.
-  st.controls = [];
   signals.onConfirmed(
     taskControlSignal,
     () => workflowInfo().parent?.workflowId ?? null,
@@ -527,33 +548,28 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
       st.state = 'cancelled';
       st.pendingExtension = null;
       st.completedAt = Date.now();
-      await record('cancelled', c.actor, { reason: c.reason, campaign: true }, [st.assignee]);
-      return;
+      record('cancelled', c.actor, { reason: c.reason, campaign: true }, [st.assignee]);
+      return project();
     }
     if (c.due === st.due) return;
     const from = st.due;
     st.due = c.due;
     resetChase();
-    await record(
+    record(
       'redated',
       c.actor,
       { from, until: c.due, reason: c.reason, phase: c.phase, action: c.action },
       [st.assignee],
     );
+    return project();
   };
 
   setHandler(taskViewQuery, view);
   setHandler(requirementsQuery, () => input.completion);
 
   // ---- life ----
-  const created = record(
-    'created',
-    null,
-    { due: st.due, title: input.title, review: input.review },
-    [st.assignee],
-  );
-  st.createdRecorded = true;
-  await created;
+  if (!st.createdRecorded) recordCreated();
+  await project();
 
   while (!terminal()) {
     const control = st.controls.shift();
@@ -577,6 +593,8 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   }
   publish();
   await condition(allHandlersFinished);
+  // Everything the task did is in PostgreSQL before it tells its parent and ends.
+  await projections?.drained();
   const outcome: TaskOutcome = {
     taskId: input.taskId,
     state: st.state as 'done' | 'cancelled',

@@ -9,22 +9,15 @@
 // its validator (the state may have moved while it waited: a second update that passed its
 // validator beside the first is refused here, as an ApplicationFailure) and only then runs.
 // Patched ('accepted-before-projection'): executions from before keep their histories.
-import { ApplicationFailure, patched, proxyActivities, setHandler } from '@temporalio/workflow';
+import { patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { createActivities } from '../../activities/index.ts';
-import { payloadProblem } from '../../domain/payloads.ts';
-import { refusalFailureOptions } from '../../domain/refusal.ts';
+import { checkShape } from './actions.ts';
 
 const { acknowledgeUpdate } = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' },
 });
-
-/** Refuses a request whose shape is wrong (domain/payloads.ts), as an ApplicationFailure. */
-export function checkShape(update: string, request: unknown): void {
-  const p = payloadProblem(update, request);
-  if (p) throw ApplicationFailure.create(refusalFailureOptions(p));
-}
 
 /**
  * `setHandler` for an update, fenced: its request's shape checked (the senders' schema), its
