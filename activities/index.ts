@@ -8,8 +8,9 @@ import { taskActivities } from './tasks.ts';
 
 export interface ActivityDeps {
   pool: pg.Pool;
-  /** Test hook: see TaskActivityDeps. */
+  /** Test hooks: see TaskActivityDeps. */
   afterProjection?: (taskId: string, seq: number) => void;
+  beforeProjection?: (taskId: string, seqs: number[]) => 'lose' | void;
   /**
    * Test hook: awaited before every activity runs, with its name and input, so that a test can
    * hold one (an update handler then waits on it) to force an interleaving.

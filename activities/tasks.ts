@@ -33,6 +33,11 @@ export interface TaskActivityDeps {
   pool: pg.Pool;
   /** Test hook: called after the transaction commits; throwing forces a retry. */
   afterProjection?: (taskId: string, seq: number) => void;
+  /**
+   * Fault tests only: called before a batch of events is written; 'lose' makes the projection
+   * report success without writing anything (the negative control of the catch-up test).
+   */
+  beforeProjection?: (taskId: string, seqs: number[]) => 'lose' | void;
 }
 
 export function channelId(c: ChannelConfig, index: number): string {
@@ -64,7 +69,9 @@ export function taskActivities(deps: TaskActivityDeps) {
     async projectTaskEvents(input: ProjectTaskEventsInput): Promise<void> {
       const last = input.events[input.events.length - 1];
       if (!last) return;
-      const what = `task ${input.task.taskId} events ${input.events.map((e) => e.seq).join(', ')}`;
+      const seqs = input.events.map((e) => e.seq);
+      if (deps.beforeProjection?.(input.task.taskId, seqs) === 'lose') return;
+      const what = `task ${input.task.taskId} events ${seqs.join(', ')}`;
       await refusedForGood(what, async () => {
         const one = (q: Queryable, event: TaskEventRecord) =>
           projectOne(q, {
@@ -79,7 +86,7 @@ export function taskActivities(deps: TaskActivityDeps) {
             for (const e of input.events) await one(client, e);
           });
       });
-      deps.afterProjection?.(input.task.taskId, last.seq);
+      for (const seq of seqs) deps.afterProjection?.(input.task.taskId, seq);
     },
   };
 }

@@ -192,6 +192,25 @@ const worker = await createWorker({
           },
         }
       : {}),
+    // Fault tests only: the process kills itself the hard way when the projection of a task
+    // event with this sequence number starts, after the action was answered and before
+    // anything is written; or (the negative control) it loses that projection on purpose.
+    ...(process.env.WORKER_CRASH_BEFORE_PROJECTION || process.env.WORKER_LOSE_PROJECTION
+      ? {
+          beforeProjection: (_taskId: string, seqs: number[]) => {
+            const crash = Number(process.env.WORKER_CRASH_BEFORE_PROJECTION);
+            if (seqs.includes(crash)) {
+              console.error(`trace: crashing before the projection of event ${crash}`);
+              process.kill(process.pid, 'SIGKILL');
+            }
+            const lose = Number(process.env.WORKER_LOSE_PROJECTION);
+            if (seqs.includes(lose)) {
+              console.error(`trace: losing the projection of events ${seqs.join(', ')}`);
+              return 'lose' as const;
+            }
+          },
+        }
+      : {}),
   },
 });
 current.worker = worker;

@@ -105,11 +105,12 @@ describe('a supervised task on the dev server with PostgreSQL', () => {
   it('leaves no event in the history for a refused action', async () => {
     const input = taskInput(fx, Date.now() + 2 * HOUR);
     const h = await start(input);
-    // Wait until the 'created' event is recorded in the history (its local-activity marker).
-    for (let i = 0; i < 100; i++) {
+    // Wait until the 'created' event's projection is in the history: its activity completed and
+    // the workflow task after it completed too, so that nothing more is on its way.
+    for (let i = 0; i < 300; i++) {
       const events = (await h.fetchHistory()).events ?? [];
-      const last = events[events.length - 1];
-      if (events.some((e) => e.markerRecordedEventAttributes) && last?.timerStartedEventAttributes)
+      const done = events.findIndex((e) => e.activityTaskCompletedEventAttributes);
+      if (done >= 0 && events.slice(done).some((e) => e.workflowTaskCompletedEventAttributes))
         break;
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -547,7 +547,7 @@ describe('a supervised task under time skipping', () => {
     expect(await fine.result()).toMatchObject({ state: 'done' });
   });
 
-  it('lives a full life in under 100 history events, and saves that history for replay', async () => {
+  it('lives a full life in under 130 history events, and saves that history for replay', async () => {
     const now = await env.currentTimeMs();
     const input = taskInput(fx, now + 3 * DAY, {
       taskId: `demo-2026/kbqy/questionnaire/scjgj/replay`,
@@ -581,10 +581,12 @@ describe('a supervised task under time skipping', () => {
     const history = await h.fetchHistory();
     const count = history.events?.length ?? 0;
     console.log(`history events for a full task life: ${count}`);
-    expect(count).toBeLessThan(100);
+    // Each action and each timer's event costs its projection activity (3 events) and the
+    // workflow task its completion brings (3): the price of answering in one workflow task.
+    expect(count).toBeLessThan(130);
     if (process.env.SAVE_HISTORIES) {
       mkdirSync('test/replay/histories', { recursive: true });
-      writeFileSync('test/replay/histories/task-full-life.json', historyToJSON(history));
+      writeFileSync('test/replay/histories/task-one-task-full-life.json', historyToJSON(history));
     }
   });
 });
