@@ -189,6 +189,8 @@ export const Q = {
        LEFT JOIN people p ON p.campaign_id = t.campaign_id AND p.person_id = t.assignee
       WHERE t.task_id = $1`,
   ),
+  /** How far a task's row has come: the event count its projection has reached. */
+  taskVersion: s('task-version', 'SELECT last_seq FROM tasks WHERE task_id = $1'),
   tasksOfCampaign: s(
     'tasks-of-campaign',
     `SELECT t.*, u.name AS unit_name, u.kind AS unit_kind, p.name AS assignee_name

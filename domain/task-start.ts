@@ -1,6 +1,7 @@
 // How a task workflow is started, the same from a parent workflow (as a child) and from the
 // CLI (ad-hoc supervision): its id, its search attributes and its static summary for the UI.
 import { WorkflowIdReusePolicy, type SearchAttributePair } from '@temporalio/common';
+import { rectificationWorkflowId, type RectificationInput } from './campaign.ts';
 import { SA } from './search-attributes.ts';
 import type { TaskInput } from './task.ts';
 import { formatLocal } from './time.ts';
@@ -115,5 +116,35 @@ export function childWorkflowRefusal(
       (parentWorkflowId === null
         ? '此次启动没有上级流程。'
         : `启动它的是流程“${parentWorkflowId}”。`),
+  };
+}
+
+/**
+ * How a rectification workflow is started: by its indicator, or by the campaign for an
+ * indicator that has closed (`byHand`: the starter named in its details, and never a second run
+ * under the same id).
+ */
+export function rectificationStartOptions(
+  r: RectificationInput,
+  byHand: boolean,
+): {
+  workflowId: string;
+  workflowIdReusePolicy?: WorkflowIdReusePolicy;
+  staticSummary: string;
+  staticDetails: string;
+  typedSearchAttributes: SearchAttributePair[];
+} {
+  return {
+    workflowId: rectificationWorkflowId(r.campaignId, r.code),
+    ...(byHand ? { workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE } : {}),
+    staticSummary: `整改：${r.name}（${r.code}），牵头单位 ${r.leadUnit}`,
+    staticDetails: byHand ? `原因：${r.reason}（${r.startedBy} 发起）` : `原因：${r.reason}`,
+    typedSearchAttributes: [
+      { key: SA.campaignId, value: r.campaignId },
+      { key: SA.indicator, value: r.code },
+      { key: SA.unit, value: r.leadUnit },
+      { key: SA.kind, value: 'rectification' },
+      { key: SA.phase, value: 'rectification' },
+    ],
   };
 }

@@ -113,6 +113,11 @@ const ActionResult = z.object({
   due: z.string(),
   assignee: z.string(),
   extension: z.enum(['granted', 'requested']).optional(),
+  version: z
+    .number()
+    .int()
+    .optional()
+    .describe("The task's event count after the action (its row in the reports has reached it)"),
 });
 
 export const requestId = z
@@ -452,12 +457,20 @@ export function registerApi(app: FastifyInstance, deps: PortalDeps): void {
 
   const result =
     (tz: string) =>
-    (r: { taskId: string; state: string; due: number; assignee: string; extension?: string }) => ({
+    (r: {
+      taskId: string;
+      state: string;
+      due: number;
+      assignee: string;
+      extension?: string;
+      version?: number;
+    }) => ({
       taskId: r.taskId,
       state: r.state,
       due: formatIsoOffset(r.due, tz),
       assignee: r.assignee,
       ...(r.extension ? { extension: r.extension } : {}),
+      ...(r.version !== undefined ? { version: r.version } : {}),
     });
   const tzOf = async (taskId: string) =>
     (await run<{ time_zone: string }>(pool, Q.task, [taskId])).rows[0]?.time_zone ??

@@ -252,13 +252,32 @@ const TASK_FINISHED: FinishedText = {
   en: 'this task is finished: nothing more can be done.',
 };
 
-const send = <Arg>(
+/**
+ * Sends a task action, then waits (briefly) until PostgreSQL shows it: the answer comes from
+ * the workflow task that accepted the action and the projection follows within one activity,
+ * so the page the person is sent to next never shows the task as it was before.
+ */
+const send = async <Arg>(
   deps: PortalDeps,
   taskId: string,
   def: UpdateDefinition<ActionResult, [Arg]>,
   arg: Arg,
   updateId: string,
-): Promise<ActionResult> => sendWorkflowUpdate(deps, taskId, def, arg, updateId);
+): Promise<ActionResult> => {
+  const result = await sendWorkflowUpdate(deps, taskId, def, arg, updateId);
+  if (result.version !== undefined) await projected(deps.pool, taskId, result.version);
+  return result;
+};
+
+/** Waits until the task's row has reached `version`, for 5 s at most (then the page is a beat behind). */
+export async function projected(pool: pg.Pool, taskId: string, version: number): Promise<boolean> {
+  for (let wait = 2, waited = 0; waited < 5_000; waited += wait, wait = Math.min(wait * 2, 100)) {
+    const r = await run<{ last_seq: number }>(pool, Q.taskVersion, [taskId]);
+    if ((r.rows[0]?.last_seq ?? 0) >= version) return true;
+    await new Promise((res) => setTimeout(res, wait));
+  }
+  return false;
+}
 
 /**
  * Sends one update to a workflow under the worker deadline, as the CLI's sendUpdate does, with

@@ -134,13 +134,21 @@ interface Figures {
   workflows: number;
   campaignMs: number;
   noopMs: number;
-  latency: Record<number, { task: number[]; noop: number[] }>;
+  /** Per number of actors: an action's answer (update sent until its result), the same until
+   *  PostgreSQL shows it (visible), and the no-op update's answer. */
+  latency: Record<number, { task: number[]; visible: number[]; noop: number[] }>;
   /** Where the CPU went while the actions ran, per number of actors. */
   cpu: Record<number, string>;
   rss: number[];
   note?: string;
   /** The counties' campaign inputs (their ids and indicators). */
   inputs: CampaignInput[];
+}
+
+/** One action's round trip: until its answer, and until PostgreSQL shows it. */
+interface Sample {
+  answer: number;
+  visible: number;
 }
 
 /** The load: N campaigns started, then actions at 1, 20 and 100 actors; on `target`. */
@@ -253,7 +261,7 @@ async function load(target: Target, started: Started, stageMs: number): Promise<
     const data = { procedures: 3, days: 1.5, onlineRate: 98 };
     // The actors' tasks belong to the first county's campaign (recorded by its workflow).
     const actorCampaign = inputs[0]!.definition.campaign.id;
-    const taskActor = async (key: string): Promise<number[]> => {
+    const taskActor = async (key: string): Promise<Sample[]> => {
       const i: TaskInput = {
         taskId: taskIdOf({ campaignId: actorCampaign, indicator: 'kbqy', kind: 'questionnaire', unitId: 'scjgj', key }), // prettier-ignore
         campaignId: actorCampaign,
@@ -271,32 +279,41 @@ async function load(target: Target, started: Started, stageMs: number): Promise<
         channels: [],
       };
       const h = await startTask(client, i, taskQueue, noopQueue);
-      const samples: number[] = [];
+      const samples: Sample[] = [];
       for (let n = 0; n < ACTIONS; n++) {
         const s = performance.now();
         const r =
           n % 2 === 0
             ? await h.executeUpdate(submitUpdate, { args: [{ requestId: randomUUID(), actor: 'scjgj-staff1', data }] }) // prettier-ignore
             : await h.executeUpdate(returnUpdate, { args: [{ requestId: randomUUID(), actor: 'spj-coord', reason: '再核对' }] }); // prettier-ignore
-        const row = await db.query<{ state: string }>('SELECT state FROM tasks WHERE task_id = $1', [i.taskId]); // prettier-ignore
-        if (row.rows[0]?.state !== r.state) throw new Error(`projection lags: ${row.rows[0]?.state} vs ${r.state}`); // prettier-ignore
-        samples.push(performance.now() - s);
+        const answer = performance.now() - s;
+        // Visible: PostgreSQL's row has reached the version the answer names (an answer from a
+        // task without it, started before the one-task path, is checked by its state at once).
+        for (let tries = 0; ; tries++) {
+          const row = await db.query<{ state: string; last_seq: number }>('SELECT state, last_seq FROM tasks WHERE task_id = $1', [i.taskId]); // prettier-ignore
+          const seen = row.rows[0];
+          if (r.version === undefined ? seen?.state === r.state : (seen?.last_seq ?? 0) >= r.version) break; // prettier-ignore
+          if (r.version === undefined || tries > 20_000) throw new Error(`projection lags: ${seen?.state}/${seen?.last_seq} vs ${r.state}/${r.version}`); // prettier-ignore
+          await new Promise((res) => setTimeout(res, 2));
+        }
+        samples.push({ answer, visible: performance.now() - s });
       }
       await h.terminate('bench done');
       return samples;
     };
-    const noopActor = async (key: string): Promise<number[]> => {
+    const noopActor = async (key: string): Promise<Sample[]> => {
       const h = await client.workflow.start('benchNoopWorkflow', { taskQueue: noopQueue, workflowId: `${prefix}-noopu-${key}` }); // prettier-ignore
-      const samples: number[] = [];
+      const samples: Sample[] = [];
       for (let n = 0; n < ACTIONS; n++) {
         const s = performance.now();
         await h.executeUpdate(noopUpdate, { args: [n] });
-        samples.push(performance.now() - s);
+        const answer = performance.now() - s;
+        samples.push({ answer, visible: answer });
       }
       await h.executeUpdate(stopUpdate);
       return samples;
     };
-    const measure = async (actor: (k: string) => Promise<number[]>, n: number) => {
+    const measure = async (actor: (k: string) => Promise<Sample[]>, n: number) => {
       await Promise.race([actor(`warm-${randomUUID()}`), workerDied]);
       // Settled, not raced: a failed actor must not leave the others' calls running.
       const r = await Promise.race([Promise.allSettled(Array.from({ length: n }, () => actor(randomUUID()))), workerDied]); // prettier-ignore
@@ -312,7 +329,7 @@ async function load(target: Target, started: Started, stageMs: number): Promise<
       f.cpu[n] = describeCpuShare(cpuShare(before, cpuSnapshot(names)), availableParallelism());
       const noop = await measure(noopActor, n);
       lcheck();
-      f.latency[n] = { task, noop };
+      f.latency[n] = { task: task.map((x) => x.answer), visible: task.map((x) => x.visible), noop: noop.map((x) => x.answer) }; // prettier-ignore
     }
   } catch (e) {
     // The whole chain: "Workflow Update failed" alone does not say which rule or timeout.
@@ -335,11 +352,12 @@ function describe(label: string, f: Figures): string[] {
   }
   if (Number.isFinite(f.noopMs)) {
     out.push(`  the same number of no-op workflows started and completed: ${(f.noopMs / 1000).toFixed(1)} s (${((f.workflows / f.noopMs) * 1000).toFixed(0)} workflows/s)`); // prettier-ignore
-    out.push(`  start ratio: ${(f.campaignMs / f.noopMs).toFixed(2)} (goal ≤ 1.5)`);
+    out.push(`  start ratio: ${(f.campaignMs / f.noopMs).toFixed(2)} (goal ≤ 1.2)`);
   }
   for (const [n, l] of Object.entries(f.latency)) {
     const [tp50, tp99, np50, np99] = [percentile(l.task, 50), percentile(l.task, 99), percentile(l.noop, 50), percentile(l.noop, 99)]; // prettier-ignore
-    out.push(`  ${n} actors: action p50 ${tp50.toFixed(0)} ms p99 ${tp99.toFixed(0)} ms; no-op update p50 ${np50.toFixed(0)} ms p99 ${np99.toFixed(0)} ms; p99 ratio ${(tp99 / np99).toFixed(2)}`); // prettier-ignore
+    const [vp50, vp99] = [percentile(l.visible, 50), percentile(l.visible, 99)];
+    out.push(`  ${n} actors: action answer p50 ${tp50.toFixed(0)} ms p99 ${tp99.toFixed(0)} ms, visible p50 ${vp50.toFixed(0)} ms p99 ${vp99.toFixed(0)} ms; no-op update p50 ${np50.toFixed(0)} ms p99 ${np99.toFixed(0)} ms; p99 ratios: answer ${(tp99 / np99).toFixed(2)}, visible ${(vp99 / np99).toFixed(2)}`); // prettier-ignore
     if (f.cpu[Number(n)]) out.push(`    CPU while the ${n}-actor actions ran (share of ${availableParallelism()} cores): ${f.cpu[Number(n)]}`); // prettier-ignore
   }
   out.push(`  worker peak RSS: ${f.rss.map((r) => `${mib(r).toFixed(0)} MiB`).join(', ')} (goal < 1024 MiB each)`); // prettier-ignore
@@ -453,15 +471,15 @@ await runBench('bench-province', async (started) => {
   const row = (label: string, f: Figures) =>
     ACTORS.filter((n) => f.latency[n]).map((n) => {
       const l = f.latency[n]!;
-      return `| ${label} | ${n} | ${percentile(l.task, 50).toFixed(0)} | ${percentile(l.task, 99).toFixed(0)} | ${percentile(l.noop, 50).toFixed(0)} | ${percentile(l.noop, 99).toFixed(0)} | ${(percentile(l.task, 99) / percentile(l.noop, 99)).toFixed(2)} |`; // prettier-ignore
+      return `| ${label} | ${n} | ${percentile(l.task, 50).toFixed(0)} | ${percentile(l.task, 99).toFixed(0)} | ${percentile(l.visible, 99).toFixed(0)} | ${percentile(l.noop, 50).toFixed(0)} | ${percentile(l.noop, 99).toFixed(0)} | ${(percentile(l.task, 99) / percentile(l.noop, 99)).toFixed(2)} | ${(percentile(l.visible, 99) / percentile(l.noop, 99)).toFixed(2)} |`; // prettier-ignore
     });
   writeFileSync(
     join(REPO_ROOT, 'docs', 'province.md'),
     [
       `Measured by \`npm run bench:province -- --counties ${COUNTIES} --workers ${WORKERS}\` (${SHARDS} history shards).`,
       '',
-      '| server | actors | action p50 ms | action p99 ms | no-op p50 ms | no-op p99 ms | p99 ratio |',
-      '| ------ | -----: | ------------: | ------------: | -----------: | -----------: | --------: |',
+      '| server | actors | answer p50 ms | answer p99 ms | visible p99 ms | no-op p50 ms | no-op p99 ms | answer p99 ratio | visible p99 ratio |',
+      '| ------ | -----: | ------------: | ------------: | -------------: | -----------: | -----------: | ---------------: | ----------------: |',
       ...row('cluster', cluster),
       ...row('dev server', devFigures),
       '',
@@ -474,12 +492,14 @@ await runBench('bench-province', async (started) => {
   const goals: string[] = [];
   const startRatio = cluster.campaignMs / cluster.noopMs;
   const l20 = cluster.latency[20];
-  const p99Ratio = l20 ? percentile(l20.task, 99) / percentile(l20.noop, 99) : NaN;
+  const answerRatio = l20 ? percentile(l20.task, 99) / percentile(l20.noop, 99) : NaN;
+  const visibleRatio = l20 ? percentile(l20.visible, 99) / percentile(l20.noop, 99) : NaN;
   const maxRss = Math.max(...cluster.rss);
-  if (!(startRatio <= 1.5)) goals.push(`start ratio ${startRatio.toFixed(2)} > 1.5: a county campaign starts ${(cluster.workflows / COUNTIES).toFixed(0)} workflows and projects each training task into PostgreSQL through the workers' local activities, against one workflow task per no-op workflow; the ${WORKERS} workers' workflow-task slots and the machine's cores bound it`); // prettier-ignore
+  if (!(startRatio <= 1.2)) goals.push(`start ratio ${startRatio.toFixed(2)} > 1.2: a county campaign starts ${(cluster.workflows / COUNTIES).toFixed(0)} workflows, each of which records its creation in PostgreSQL by an activity, against one workflow task per no-op workflow; the ${WORKERS} workers' workflow-task slots and the machine's cores bound it`); // prettier-ignore
   const l1 = cluster.latency[1];
-  const floor = l1 ? ` (${(percentile(l1.task, 99) / percentile(l1.noop, 99)).toFixed(2)} already with 1 actor)` : ''; // prettier-ignore
-  if (!(p99Ratio <= 2)) goals.push(`p99 ratio ${p99Ratio.toFixed(2)} > 2 at 20 actors${floor}: an action is two workflow tasks (the first makes the update's acceptance durable through an empty activity, the second projects through a local activity) and a read from PostgreSQL, where a no-op update is one workflow task; on workers busy with ${COUNTIES} open campaigns; CPU meanwhile: ${cluster.cpu[20] ?? 'not measured'}`); // prettier-ignore
+  const floor = l1 ? ` (${(percentile(l1.task, 99) / percentile(l1.noop, 99)).toFixed(2)} with 1 actor)` : ''; // prettier-ignore
+  if (!(answerRatio <= 1.3)) goals.push(`answer p99 ratio ${answerRatio.toFixed(2)} > 1.3 at 20 actors${floor}: the action's workflow task also schedules its projection and the task's history is longer than a no-op's; on workers busy with ${COUNTIES} open campaigns; CPU meanwhile: ${cluster.cpu[20] ?? 'not measured'}`); // prettier-ignore
+  if (!(visibleRatio <= 2)) goals.push(`visible p99 ratio ${visibleRatio.toFixed(2)} > 2 at 20 actors: the projection's activity and the bench's polling read of PostgreSQL come after the answer; CPU meanwhile: ${cluster.cpu[20] ?? 'not measured'}`); // prettier-ignore
   if (!(mib(maxRss) < 1024)) goals.push(`worker RSS ${mib(maxRss).toFixed(0)} MiB ≥ 1 GiB`);
   if (cluster.note) goals.push(`the cluster run stopped early: ${cluster.note}`);
   console.log(goals.length ? `\nGoals missed:\n${goals.map((g) => `  - ${g}`).join('\n')}` : '\nAll goals met.'); // prettier-ignore
@@ -487,6 +507,6 @@ await runBench('bench-province', async (started) => {
   // missed on a run that finished is a figure, reported above.
   if (cluster.note) process.exitCode = 1;
   console.log(
-    `province: ${COUNTIES} counties, ${WORKERS} workers, start ratio ${startRatio.toFixed(2)}, p99 ratio ${p99Ratio.toFixed(2)} at 20 actors, max worker RSS ${mib(maxRss).toFixed(0)} MiB`,
+    `province: ${COUNTIES} counties, ${WORKERS} workers, start ratio ${startRatio.toFixed(2)}, answer p99 ratio ${answerRatio.toFixed(2)} at 20 actors, visible p99 ratio ${visibleRatio.toFixed(2)} at 20 actors, max worker RSS ${mib(maxRss).toFixed(0)} MiB`,
   );
 });

@@ -17,11 +17,10 @@ import {
   startChild,
   upsertSearchAttributes,
   workflowInfo,
-  WorkflowIdReusePolicy,
   patched,
 } from '@temporalio/workflow';
-import { setFencedUpdate } from './lib/fence.ts';
-import type { SignalDefinition } from '@temporalio/common';
+import { refuse, registerAction, type Action } from './lib/actions.ts';
+import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import type { createActivities } from '../activities/index.ts';
 import { BusinessCalendar } from '../domain/calendar.ts';
 import {
@@ -45,13 +44,9 @@ import {
   raiseTaskUpdate,
   recordResultsUpdate,
   rectifyClosedUpdate,
-  type RectifyClosedRequest,
   resultsSignal,
   windowsMovedSignal,
-  type CancelCampaignRequest,
   type PhaseMoveResult,
-  type ResultsOutcome,
-  type ResultsRequest,
 } from '../domain/messages.ts';
 import {
   indicatorWindows,
@@ -64,10 +59,10 @@ import {
 import { MAX_RANK } from '../domain/definition.ts';
 import { PHASE_ZH } from '../domain/labels.ts';
 import { raisedTask, RaiseRefused, type RaiseTaskRequest } from '../domain/raise-task.ts';
-import { taskStartOptions } from '../domain/task-start.ts';
+import { rectificationStartOptions, taskStartOptions } from '../domain/task-start.ts';
 import { enteredBy } from '../domain/task.ts';
 import { taskFinishedSignal } from '../domain/messages.ts';
-import { refusalFailureOptions } from '../domain/refusal.ts';
+import { BUREAU_ACTS, requireBureauLead, type BureauAct } from '../domain/who-may.ts';
 import { SA } from '../domain/search-attributes.ts';
 import { Signals } from './lib/signals.ts';
 import { ActionRequests } from './lib/requests.ts';
@@ -187,30 +182,24 @@ export async function campaignWorkflow(
     cancelled: st.cancelled,
   }));
 
-  const refuse = (message: string, zh?: string): never => {
-    throw ApplicationFailure.create(refusalFailureOptions({ en: message, zh: zh ?? message }));
-  };
-  const WHAT_ZH: Record<string, string> = {
-    'move a phase': '调整阶段',
-    'cancel the campaign': '撤销考核',
-    'raise a task': '下达督办事项',
-    'start a rectification': '发起整改',
-    'import results': '导入评价结果',
-  };
-  const requireBureau = (actor: string, what: string) => {
-    const p = input.plan.shared.roster.people.find((x) => x.id === actor);
-    if (!p)
-      refuse(
-        `unknown person "${actor}": not on the campaign's roster`,
-        `查无此人“${actor}”：不在本次考核的人员名单中`,
-      );
-    const unit = input.plan.shared.roster.units.find((u) => u.id === p!.unitId);
-    if (unit?.kind !== 'bureau' || !['coordinator', 'head'].includes(p!.role))
-      refuse(
-        `${actor} may not ${what}: the bureau's coordinators and head may`,
-        `${actor} 无权${WHAT_ZH[what] ?? what}：由审批局的协调人和主要负责人办理`,
-      );
-  };
+  const roster = input.plan.shared.roster;
+  const requireBureau = (actor: string, act: BureauAct) => requireBureauLead(roster, actor, act);
+  /** An action of the bureau's coordinators and head: who may, then the action's own rules. */
+  const bureauAction = <Req extends { requestId: string; actor: string }, Res>(
+    def: UpdateDefinition<Res, [Req]>,
+    name: string,
+    act: BureauAct,
+    action: Pick<Action<Req, Res>, 'check' | 'apply'>,
+  ) =>
+    registerAction(def, st.handled, {
+      name,
+      fenced: true,
+      check: (req) => {
+        requireBureau(req.actor, act);
+        action.check(req);
+      },
+      apply: action.apply,
+    });
   /**
    * A department's person raising a highlight or typical case for themselves to propose (the
    * bureau still selects or returns it): the same task the bureau would raise, assigned to the
@@ -274,11 +263,13 @@ export async function campaignWorkflow(
     );
   };
 
-  setFencedUpdate(
-    movePhaseUpdate,
-    async (req: PhaseMoveRequest): Promise<PhaseMoveResult> => {
-      const prior = st.handled.get('movePhase', req.requestId) as PhaseMoveResult | undefined;
-      if (prior) return prior;
+  bureauAction(movePhaseUpdate, 'movePhase', BUREAU_ACTS.movePhase, {
+    check: (req) => {
+      if (!req.reason?.trim()) refuse('moving a phase needs a reason', '调整阶段需要写明原因');
+      requireRunning();
+      moved(req);
+    },
+    apply: async (req, claim): Promise<PhaseMoveResult> => {
       // Everything is decided before the first await, so concurrent moves apply one by one.
       st.windows = moved(req);
       st.phase = campaignPhaseAt(st.windows.phases, Date.now());
@@ -293,7 +284,7 @@ export async function campaignWorkflow(
         end: w.end,
         campaignPhase: st.phase,
       };
-      st.handled.set('movePhase', req.requestId, outcome);
+      claim(outcome);
       await recordCampaignEvent({
         campaignId: plan.campaignId,
         seq,
@@ -320,32 +311,20 @@ export async function campaignWorkflow(
       st.version++;
       return outcome;
     },
-    {
-      validator: (req: PhaseMoveRequest) => {
-        if (st.handled.has('movePhase', req?.requestId)) return;
-        if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
-        requireBureau(req.actor, 'move a phase');
-        if (!req.reason?.trim())
-          refuse('moving a phase needs a reason (--reason)', '调整阶段需要写明原因（--reason）');
-        requireRunning();
-        moved(req);
-      },
-    },
-  );
+  });
 
-  setFencedUpdate(
-    cancelCampaignUpdate,
-    async (req: CancelCampaignRequest) => {
-      const prior = st.handled.get('cancelCampaign', req.requestId) as {
-        campaignId: string;
-        status: 'cancelled';
-      };
-      if (prior) return prior;
+  bureauAction(cancelCampaignUpdate, 'cancelCampaign', BUREAU_ACTS.cancel, {
+    check: (req) => {
+      if (!req.reason?.trim())
+        refuse('cancelling a campaign needs a reason', '撤销考核需要写明原因');
+      requireRunning();
+    },
+    apply: async (req, claim) => {
       const at = Date.now();
       st.cancelled = { actor: req.actor, reason: req.reason, at };
       const seq = ++st.eventSeq;
       const outcome = { campaignId: plan.campaignId, status: 'cancelled' as const };
-      st.handled.set('cancelCampaign', req.requestId, outcome);
+      claim(outcome);
       await recordCampaignEvent({
         campaignId: plan.campaignId,
         seq,
@@ -363,20 +342,7 @@ export async function campaignWorkflow(
       st.version++;
       return outcome;
     },
-    {
-      validator: (req: CancelCampaignRequest) => {
-        if (st.handled.has('cancelCampaign', req?.requestId)) return;
-        if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
-        requireBureau(req.actor, 'cancel the campaign');
-        if (!req.reason?.trim())
-          refuse(
-            'cancelling a campaign needs a reason (--reason)',
-            '撤销考核需要写明原因（--reason）',
-          );
-        requireRunning();
-      },
-    },
-  );
+  });
 
   // The bureau raises a task outside the plan: decided here, from the recorded roster, policy
   // and channels; the task runs as a child and its end needs nothing from the campaign.
@@ -390,17 +356,26 @@ export async function campaignWorkflow(
     }
   };
   setHandler(taskFinishedSignal, () => undefined);
-  setFencedUpdate(
-    raiseTaskUpdate,
-    async (req: RaiseTaskRequest) => {
-      const prior = st.handled.get('raiseTask', req.requestId) as
-        { taskId: string; due: number } | undefined;
-      if (prior) return prior;
+  registerAction(raiseTaskUpdate, st.handled, {
+    name: 'raiseTask',
+    fenced: true,
+    check: (req: RaiseTaskRequest) => {
+      if (!(departmentsPropose && proposesForItself(req)))
+        requireBureau(req.actor, BUREAU_ACTS.raiseTask);
+      requireRunning();
+      const task = raise(req);
+      if (st.raised.has(task.taskId))
+        refuse(
+          `task ${task.taskId} was already raised: give it another key`,
+          `该事项已下达过：请换一个事项编号`,
+        );
+    },
+    apply: async (req, claim) => {
       const task = raise(req);
       // Claimed before the first await: the same task raised twice at once is refused.
       st.raised.add(task.taskId);
       const outcome = { taskId: task.taskId, due: task.due };
-      st.handled.set('raiseTask', req.requestId, outcome);
+      claim(outcome);
       try {
         await startChild('taskWorkflow', {
           ...taskStartOptions(task),
@@ -432,52 +407,45 @@ export async function campaignWorkflow(
       });
       return outcome;
     },
-    {
-      validator: (req: RaiseTaskRequest) => {
-        if (st.handled.has('raiseTask', req?.requestId)) return;
-        if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
-        if (!(departmentsPropose && proposesForItself(req)))
-          requireBureau(req.actor, 'raise a task');
-        requireRunning();
-        const task = raise(req);
-        if (st.raised.has(task.taskId))
-          refuse(
-            `task ${task.taskId} was already raised: give another --key`,
-            `事项 ${task.taskId} 已下达过：请换一个 --key`,
-          );
-      },
-    },
-  );
+  });
 
   // The bureau rectifies an indicator that has already closed: the rectification runs on its own
   // (an open indicator takes the same request itself, update startRectification).
   st.rectified = new Set<string>(carried.rectifiedClosed ?? []);
-  setFencedUpdate(
-    rectifyClosedUpdate,
-    async (req: RectifyClosedRequest) => {
-      const prior = st.handled.get('rectifyClosed', req.requestId) as
-        { workflowId: string } | undefined;
-      if (prior) return prior;
+  bureauAction(rectifyClosedUpdate, 'rectifyClosed', BUREAU_ACTS.rectify, {
+    check: (req) => {
+      requireRunning();
+      if (!codes.includes(req.code))
+        refuse(`unknown indicator "${req.code}"`, `本次考核没有指标“${req.code}”`);
+      if (typeof req.reason !== 'string' || !req.reason.trim())
+        refuse('starting a rectification by hand needs a reason', '发起整改需要写明原因');
+      if (!st.closed.has(req.code))
+        refuse(
+          `${req.code} has not closed: its indicator takes the rectification itself`,
+          `指标 ${req.code} 尚未结束：请在该指标下发起整改`,
+        );
+      if (st.rectified.has(req.code))
+        refuse(
+          `the rectification of ${req.code} was already started`,
+          `指标 ${req.code} 的整改已经发起`,
+        );
+      try {
+        rectificationInputFor(plan, req.code, req.reason, req.actor, null);
+      } catch (e) {
+        refuse((e as Error).message, `无法发起整改：${(e as Error).message}`);
+      }
+    },
+    apply: async (req, claim) => {
       st.rectified.add(req.code);
       const workflowId = rectificationWorkflowId(plan.campaignId, req.code);
       const outcome = { workflowId };
-      st.handled.set('rectifyClosed', req.requestId, outcome);
+      claim(outcome);
       const r = rectificationInputFor(plan, req.code, req.reason.trim(), req.actor, null);
       try {
         await startChild('rectificationWorkflow', {
-          workflowId,
+          ...rectificationStartOptions(r, true),
           args: [r],
           parentClosePolicy: ParentClosePolicy.ABANDON,
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          staticSummary: `整改：${r.name}（${req.code}），牵头单位 ${r.leadUnit}`,
-          staticDetails: `原因：${r.reason}（${req.actor} 发起）`,
-          typedSearchAttributes: [
-            { key: SA.campaignId, value: plan.campaignId },
-            { key: SA.indicator, value: req.code },
-            { key: SA.unit, value: r.leadUnit },
-            { key: SA.kind, value: 'rectification' },
-            { key: SA.phase, value: 'rectification' },
-          ],
         });
       } catch {
         throw ApplicationFailure.nonRetryable(
@@ -487,43 +455,54 @@ export async function campaignWorkflow(
       }
       return outcome;
     },
-    {
-      validator: (req: RectifyClosedRequest) => {
-        if (st.handled.has('rectifyClosed', req?.requestId)) return;
-        if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
-        requireBureau(req.actor, 'start a rectification');
-        requireRunning();
-        if (!codes.includes(req.code))
-          refuse(`unknown indicator "${req.code}"`, `本次考核没有指标“${req.code}”`);
-        if (typeof req.reason !== 'string' || !req.reason.trim())
-          refuse(
-            'starting a rectification by hand needs a reason (--reason)',
-            '发起整改需要写明原因（--reason）',
-          );
-        if (!st.closed.has(req.code))
-          refuse(
-            `${req.code} has not closed: its indicator takes the rectification itself`,
-            `指标 ${req.code} 尚未结束：请在该指标下发起整改`,
-          );
-        if (st.rectified.has(req.code))
-          refuse(
-            `the rectification of ${req.code} was already started`,
-            `指标 ${req.code} 的整改已经发起`,
-          );
-        try {
-          rectificationInputFor(plan, req.code, req.reason, req.actor, null);
-        } catch (e) {
-          refuse((e as Error).message, `无法发起整改：${(e as Error).message}`);
-        }
-      },
-    },
-  );
+  });
 
-  setFencedUpdate(
-    recordResultsUpdate,
-    async (req: ResultsRequest) => {
-      const prior = st.handled.get('recordResults', req.requestId) as ResultsOutcome | undefined;
-      if (prior) return prior;
+  bureauAction(recordResultsUpdate, 'recordResults', BUREAU_ACTS.results, {
+    check: (req) => {
+      if (st.cancelled) refuse(`campaign ${plan.campaignId} was cancelled: ${st.cancelled.reason}`);
+      if (st.phase !== 'reporting' && st.phase !== 'closing')
+        refuse(
+          `results are imported during reporting; the campaign is in ${st.phase}`,
+          `评价结果在“编制报告”阶段导入；本次考核现处于“${PHASE_ZH[st.phase] ?? st.phase}”`,
+        );
+      if (st.results !== null)
+        refuse('results were already imported for this campaign', '本次考核的评价结果已经导入过');
+      if (!Array.isArray(req.results))
+        refuse('the results are a list of indicators', '评价结果应为各指标的列表');
+      const known = new Set(codes);
+      const unknown = req.results.filter((r) => !known.has(r.code)).map((r) => r.code);
+      if (unknown.length)
+        refuse(
+          `unknown indicator(s): ${unknown.join(', ')}`,
+          `本次考核没有这些指标：${unknown.join('、')}`,
+        );
+      const bad = req.results.filter(
+        (r) =>
+          typeof r.score !== 'number' ||
+          !(r.score >= 0 && r.score <= 100) ||
+          !Number.isInteger(r.rank) ||
+          r.rank < 1 ||
+          r.rank > MAX_RANK,
+      );
+      if (bad.length)
+        refuse(
+          `a score is 0 to 100 and a rank a whole number from 1 to ${MAX_RANK}; not so for: ${bad.map((r) => r.code).join(', ')}`,
+          `得分应为 0 到 100，排名应为 1 到 ${MAX_RANK} 的整数；这些指标不符：${bad.map((r) => r.code).join('、')}`,
+        );
+      const twice = codes.filter((c) => req.results.filter((r) => r.code === c).length > 1);
+      if (twice.length)
+        refuse(
+          `results name these indicators more than once: ${twice.join(', ')}`,
+          `这些指标的结果出现了不止一次：${twice.join('、')}`,
+        );
+      const missing = codes.filter((c) => !req.results.some((r) => r.code === c));
+      if (missing.length)
+        refuse(
+          `results are missing for: ${missing.join(', ')}`,
+          `缺少这些指标的评价结果：${missing.join('、')}`,
+        );
+    },
+    apply: async (req, claim) => {
       // Claimed before the first await: a second import arriving while this one is recorded is
       // refused by the validator, never applied twice.
       st.results = req.results;
@@ -545,62 +524,12 @@ export async function campaignWorkflow(
         imported: req.results.length,
         rectificationStarted: rectificationStarted.sort(),
       };
-      st.handled.set('recordResults', req.requestId, outcome);
+      claim(outcome);
       // The clock loop wakes once the import is done (as it always has: saved histories replay).
       st.version++;
       return outcome;
     },
-    {
-      validator: (req: ResultsRequest) => {
-        if (st.handled.has('recordResults', req?.requestId)) return;
-        if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
-        requireBureau(req.actor, 'import results');
-        if (st.cancelled)
-          refuse(`campaign ${plan.campaignId} was cancelled: ${st.cancelled.reason}`);
-        if (st.phase !== 'reporting' && st.phase !== 'closing')
-          refuse(
-            `results are imported during reporting; the campaign is in ${st.phase}`,
-            `评价结果在“编制报告”阶段导入；本次考核现处于“${PHASE_ZH[st.phase] ?? st.phase}”`,
-          );
-        if (st.results !== null)
-          refuse('results were already imported for this campaign', '本次考核的评价结果已经导入过');
-        if (!Array.isArray(req.results))
-          refuse('the results are a list of indicators', '评价结果应为各指标的列表');
-        const known = new Set(codes);
-        const unknown = req.results.filter((r) => !known.has(r.code)).map((r) => r.code);
-        if (unknown.length)
-          refuse(
-            `unknown indicator(s): ${unknown.join(', ')}`,
-            `本次考核没有这些指标：${unknown.join('、')}`,
-          );
-        const bad = req.results.filter(
-          (r) =>
-            typeof r.score !== 'number' ||
-            !(r.score >= 0 && r.score <= 100) ||
-            !Number.isInteger(r.rank) ||
-            r.rank < 1 ||
-            r.rank > MAX_RANK,
-        );
-        if (bad.length)
-          refuse(
-            `a score is 0 to 100 and a rank a whole number from 1 to ${MAX_RANK}; not so for: ${bad.map((r) => r.code).join(', ')}`,
-            `得分应为 0 到 100，排名应为 1 到 ${MAX_RANK} 的整数；这些指标不符：${bad.map((r) => r.code).join('、')}`,
-          );
-        const twice = codes.filter((c) => req.results.filter((r) => r.code === c).length > 1);
-        if (twice.length)
-          refuse(
-            `results name these indicators more than once: ${twice.join(', ')}`,
-            `这些指标的结果出现了不止一次：${twice.join('、')}`,
-          );
-        const missing = codes.filter((c) => !req.results.some((r) => r.code === c));
-        if (missing.length)
-          refuse(
-            `results are missing for: ${missing.join(', ')}`,
-            `缺少这些指标的评价结果：${missing.join('、')}`,
-          );
-      },
-    },
-  );
+  });
 
   if (!carried.recorded) {
     await recordCampaign({

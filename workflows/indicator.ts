@@ -3,7 +3,6 @@
 // back by signal. The third-party evaluator's evidence requests and verified items arrive as
 // updates during verification; the results arrive from the campaign.
 import {
-  ApplicationFailure,
   allHandlersFinished,
   condition,
   getExternalWorkflowHandle,
@@ -16,7 +15,7 @@ import {
   patched,
   workflowInfo,
 } from '@temporalio/workflow';
-import { setFencedUpdate } from './lib/fence.ts';
+import { refuse, registerAction } from './lib/actions.ts';
 import type { createActivities } from '../activities/index.ts';
 import { BusinessCalendar } from '../domain/calendar.ts';
 import {
@@ -43,12 +42,12 @@ import {
 } from '../domain/messages.ts';
 import { addDelay } from '../domain/schedule.ts';
 import { PHASE_ZH } from '../domain/labels.ts';
-import { refusalFailureOptions } from '../domain/refusal.ts';
+import { BUREAU_ACTS, requireBureauLead, requireEvaluator } from '../domain/who-may.ts';
 import { SA } from '../domain/search-attributes.ts';
 import { ActionRequests } from './lib/requests.ts';
 import { refuseUnlessStartedBy } from './lib/parentage.ts';
 import { Signals } from './lib/signals.ts';
-import { taskStartOptions } from '../domain/task-start.ts';
+import { rectificationStartOptions, taskStartOptions } from '../domain/task-start.ts';
 import {
   resolveRecipients,
   taskIdOf,
@@ -57,7 +56,7 @@ import {
   type TaskControl,
   type TaskOutcome,
 } from '../domain/task.ts';
-import { taskControlSignal, taskFinishedSignal } from '../domain/messages.ts';
+import { taskControlSignal } from '../domain/messages.ts';
 import type { Instant } from '../domain/time.ts';
 
 const { projectIndicator, recordVerification } = proxyLocalActivities<
@@ -223,13 +222,7 @@ export async function indicatorWorkflow(
 
   // Signals apply only once their one possible sender confirms them (workflows/lib/signals.ts):
   // a task of this indicator, or the campaign.
-  signals.onConfirmed(
-    taskFinishedSignal,
-    (o) => (st.tasks.has(o.taskId) && !st.outcomes.has(o.taskId) ? o.taskId : null),
-    (o) => {
-      st.outcomes.set(o.taskId, o);
-    },
-  );
+  signals.onTaskFinished((id) => st.tasks.has(id), st.outcomes);
   signals.onConfirmed(
     resultsSignal,
     () => campaignId,
@@ -299,32 +292,44 @@ export async function indicatorWorkflow(
     result: st.result,
   }));
 
-  const refuse = (message: string, zh?: string): never => {
-    throw ApplicationFailure.create(refusalFailureOptions({ en: message, zh: zh ?? message }));
-  };
-  const requireEvaluator = (actor: string) => {
-    const p = personOf(actor);
-    if (!p)
-      refuse(
-        `unknown person "${actor}": not on the campaign's roster`,
-        `查无此人“${actor}”：不在本次考核的人员名单中`,
-      );
-    const unit = roster.units.find((u) => u.id === p!.unitId);
-    if (unit?.kind !== 'evaluator')
-      refuse(
-        `${actor} is not with the third-party evaluator: only the evaluator may do this`,
-        `${actor} 不属于第三方评估机构：只有评估机构人员可以办理`,
-      );
-  };
   // Handled requests are remembered per action (patched: executions from before share one set).
   st.handled = new ActionRequests(patched('requests-per-action'));
 
-  setFencedUpdate(
-    requestEvidenceUpdate,
-    async (req) => {
-      const prior = st.handled.get('requestEvidence', req.requestId) as
-        { taskId: string; due: number } | undefined;
-      if (prior) return prior;
+  /** The evaluator's acts: by the evaluator's people, and none once the campaign was cancelled. */
+  const evaluatorWhileRunning = (actor: string) => {
+    requireEvaluator(roster, actor);
+    if (st.cancelled)
+      refuse(
+        `the campaign was cancelled: ${st.cancelled.reason}`,
+        `本次考核已撤销：${st.cancelled.reason}`,
+      );
+  };
+
+  registerAction(requestEvidenceUpdate, st.handled, {
+    name: 'requestEvidence',
+    fenced: true,
+    check: (req) => {
+      evaluatorWhileRunning(req.actor);
+      if (st.stage !== 'verification')
+        refuse(
+          `evidence can be requested during verification; ${plan.code} is in ${st.stage}`,
+          `印证资料在“信息核验”阶段调取；指标 ${plan.code} 现处于“${PHASE_ZH[st.stage]}”`,
+        );
+      const unit = roster.units.find((u) => u.id === req.unit);
+      if (!unit) refuse(`unknown unit "${req.unit}"`, `本次考核没有单位“${req.unit}”`);
+      if (unit!.kind !== 'department' && unit!.kind !== 'bureau')
+        refuse(
+          `unit "${req.unit}" is a ${unit!.kind} unit; ask a department`,
+          `“${unit!.name}”不是职能部门：请向部门调取`,
+        );
+      if (!workerOf(req.unit))
+        refuse(
+          `unit "${req.unit}" has nobody to assign the request to`,
+          `“${req.unit}”没有可承办的人员`,
+        );
+      if (!req.what?.trim()) refuse('say what evidence is requested', '请写明调取哪些印证资料');
+    },
+    apply: async (req, claim) => {
       const due = addDelay(Date.now(), input.evidenceDue, calendar);
       const assignee = workerOf(req.unit)!;
       const taskId = await startTask({
@@ -339,49 +344,30 @@ export async function indicatorWorkflow(
         instructions: `第三方评价机构（${req.actor}）要求提供：${req.what}`,
       });
       const r = { taskId, due };
-      st.handled.set('requestEvidence', req.requestId, r);
+      claim(r);
       await project();
       return r;
     },
-    {
-      validator: (req) => {
-        if (st.handled.has('requestEvidence', req?.requestId)) return;
-        if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
-        requireEvaluator(req.actor);
-        if (st.cancelled)
-          refuse(
-            `the campaign was cancelled: ${st.cancelled.reason}`,
-            `本次考核已撤销：${st.cancelled.reason}`,
-          );
-        if (st.stage !== 'verification')
-          refuse(
-            `evidence can be requested during verification; ${plan.code} is in ${st.stage}`,
-            `印证资料在“信息核验”阶段调取；指标 ${plan.code} 现处于“${PHASE_ZH[st.stage]}”`,
-          );
-        const unit = roster.units.find((u) => u.id === req.unit);
-        if (!unit) refuse(`unknown unit "${req.unit}"`, `本次考核没有单位“${req.unit}”`);
-        if (unit!.kind !== 'department' && unit!.kind !== 'bureau')
-          refuse(
-            `unit "${req.unit}" is a ${unit!.kind} unit; ask a department`,
-            `“${unit!.name}”不是职能部门：请向部门调取`,
-          );
-        if (!workerOf(req.unit))
-          refuse(
-            `unit "${req.unit}" has nobody to assign the request to`,
-            `“${req.unit}”没有可承办的人员`,
-          );
-        if (!req.what?.trim())
-          refuse('say what evidence is requested (--what)', '请写明调取哪些印证资料（--what）');
-      },
-    },
-  );
+  });
 
-  setFencedUpdate(
-    verifyUpdate,
-    async (req) => {
-      const prior = st.handled.get('verify', req.requestId) as
-        ReturnType<typeof verifyResult> | undefined;
-      if (prior) return prior;
+  registerAction(verifyUpdate, st.handled, {
+    name: 'verify',
+    fenced: true,
+    check: (req) => {
+      evaluatorWhileRunning(req.actor);
+      if (st.stage !== 'verification' && st.stage !== 'reporting')
+        refuse(
+          `items are verified during verification; ${plan.code} is in ${st.stage}`,
+          `核验在“信息核验”阶段进行；指标 ${plan.code} 现处于“${PHASE_ZH[st.stage]}”`,
+        );
+      if (!req.item?.trim()) refuse('say which item was verified', '请写明核验的是哪一项');
+      if (req.outcome !== 'confirmed' && req.outcome !== 'discrepant')
+        refuse(
+          'the outcome is confirmed or discrepant',
+          '核验结果只能是 confirmed（一致）或 discrepant（有差异）',
+        );
+    },
+    apply: async (req, claim) => {
       const seq = ++st.verifySeq;
       const discrepant = req.outcome === 'discrepant';
       if (discrepant) {
@@ -423,35 +409,11 @@ export async function indicatorWorkflow(
           : null,
       });
       const r = verifyResult(req.item, req.outcome);
-      st.handled.set('verify', req.requestId, r);
+      claim(r);
       await project();
       return r;
     },
-    {
-      validator: (req) => {
-        if (st.handled.has('verify', req?.requestId)) return;
-        if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
-        requireEvaluator(req.actor);
-        if (st.cancelled)
-          refuse(
-            `the campaign was cancelled: ${st.cancelled.reason}`,
-            `本次考核已撤销：${st.cancelled.reason}`,
-          );
-        if (st.stage !== 'verification' && st.stage !== 'reporting')
-          refuse(
-            `items are verified during verification; ${plan.code} is in ${st.stage}`,
-            `核验在“信息核验”阶段进行；指标 ${plan.code} 现处于“${PHASE_ZH[st.stage]}”`,
-          );
-        if (!req.item?.trim())
-          refuse('say which item was verified (--item)', '请写明核验的是哪一项（--item）');
-        if (req.outcome !== 'confirmed' && req.outcome !== 'discrepant')
-          refuse(
-            'the outcome is confirmed or discrepant',
-            '核验结果只能是 confirmed（一致）或 discrepant（有差异）',
-          );
-      },
-    },
-  );
+  });
   const verifyResult = (item: string, outcome: 'confirmed' | 'discrepant') => ({
     indicator: plan.code,
     item,
@@ -491,76 +453,51 @@ export async function indicatorWorkflow(
         : {}),
     };
     await startChild('rectificationWorkflow', {
-      workflowId: rectificationWorkflowId(shared.campaignId, plan.code),
+      ...rectificationStartOptions(rInput, false),
       args: [rInput],
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      staticSummary: `整改：${plan.name}（${plan.code}），牵头单位 ${plan.leadUnit}`,
-      staticDetails: `原因：${reason}`,
-      typedSearchAttributes: [
-        { key: SA.campaignId, value: shared.campaignId },
-        { key: SA.indicator, value: plan.code },
-        { key: SA.unit, value: plan.leadUnit },
-        { key: SA.kind, value: 'rectification' },
-        { key: SA.phase, value: 'rectification' },
-      ],
     });
     st.phase = 'rectification';
     st.state = 'in-progress';
     await project();
   };
 
-  setFencedUpdate(
-    startRectificationUpdate,
-    async (req) => {
-      const prior = st.handled.get('startRectification', req.requestId) as
-        { workflowId: string } | undefined;
-      if (prior) return prior;
+  registerAction(startRectificationUpdate, st.handled, {
+    name: 'startRectification',
+    fenced: true,
+    check: (req) => {
+      requireBureauLead(roster, req.actor, BUREAU_ACTS.rectify);
+      if (!req.reason?.trim())
+        refuse('starting a rectification by hand needs a reason', '发起整改需要写明原因');
+      if (st.cancelled)
+        refuse(
+          `the campaign was cancelled: ${st.cancelled.reason}`,
+          `本次考核已撤销：${st.cancelled.reason}`,
+        );
+      if (!input.rectification)
+        refuse(
+          'this indicator was started before the rectification loop existed',
+          '该指标启动时尚无整改流程，不能在此发起整改',
+        );
+      if (st.rectification !== null)
+        refuse(
+          `the rectification of ${plan.code} is already under way`,
+          `指标 ${plan.code} 的整改已在进行中`,
+        );
+      if (st.stage === 'scheduled' || st.stage === 'training' || st.stage === 'dataEntry') {
+        refuse(
+          `${plan.code} is in ${st.stage}: rectification follows verification`,
+          `指标 ${plan.code} 现处于“${PHASE_ZH[st.stage]}”：整改在信息核验之后进行`,
+        );
+      }
+    },
+    apply: async (req, claim) => {
       await beginRectification(req.reason, req.actor);
       const r = { workflowId: rectificationWorkflowId(shared.campaignId, plan.code) };
-      st.handled.set('startRectification', req.requestId, r);
+      claim(r);
       return r;
     },
-    {
-      validator: (req) => {
-        if (st.handled.has('startRectification', req?.requestId)) return;
-        if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
-        const p = personOf(req.actor);
-        const unit = roster.units.find((u) => u.id === p?.unitId);
-        if (!p || unit?.kind !== 'bureau' || !['coordinator', 'head'].includes(p.role)) {
-          refuse(
-            `${req.actor} may not start a rectification: the bureau's coordinators and head may`,
-            `${req.actor} 无权发起整改：由审批局的协调人和主要负责人发起`,
-          );
-        }
-        if (!req.reason?.trim())
-          refuse(
-            'starting a rectification by hand needs a reason',
-            '发起整改需要写明原因（--reason）',
-          );
-        if (st.cancelled)
-          refuse(
-            `the campaign was cancelled: ${st.cancelled.reason}`,
-            `本次考核已撤销：${st.cancelled.reason}`,
-          );
-        if (!input.rectification)
-          refuse(
-            'this indicator was started before the rectification loop existed',
-            '该指标启动时尚无整改流程，不能在此发起整改',
-          );
-        if (st.rectification !== null)
-          refuse(
-            `the rectification of ${plan.code} is already under way`,
-            `指标 ${plan.code} 的整改已在进行中`,
-          );
-        if (st.stage === 'scheduled' || st.stage === 'training' || st.stage === 'dataEntry') {
-          refuse(
-            `${plan.code} is in ${st.stage}: rectification follows verification`,
-            `指标 ${plan.code} 现处于“${PHASE_ZH[st.stage]}”：整改在信息核验之后进行`,
-          );
-        }
-      },
-    },
-  );
+  });
 
   /**
    * Waits until `done()` holds or the instant `by()` passes (re-read whenever the windows move);

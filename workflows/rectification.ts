@@ -5,7 +5,6 @@
 // bureau (销号); a returned measure is reopened with a reason and a new deadline. Progress is
 // reported on a timer until the last measure is closed; the indicator closes with it.
 import {
-  ApplicationFailure,
   allHandlersFinished,
   condition,
   getExternalWorkflowHandle,
@@ -19,7 +18,7 @@ import {
   patched,
   workflowInfo,
 } from '@temporalio/workflow';
-import { setFencedUpdate } from './lib/fence.ts';
+import { refuse, registerAction } from './lib/actions.ts';
 import type { createActivities } from '../activities/index.ts';
 import { BusinessCalendar } from '../domain/calendar.ts';
 import { indicatorWorkflowId, type RectificationInput } from '../domain/campaign.ts';
@@ -41,14 +40,14 @@ import {
   type StepKind,
 } from '../domain/rectification.ts';
 import { addDelay } from '../domain/schedule.ts';
-import { refusalFailureOptions } from '../domain/refusal.ts';
+import { BUREAU_ACTS, requireBureauLead } from '../domain/who-may.ts';
 import { SA } from '../domain/search-attributes.ts';
 import { refuseUnlessStartedBy } from './lib/parentage.ts';
-import { RecentRequests } from './lib/requests.ts';
+import { ActionRequests } from './lib/requests.ts';
 import { Signals } from './lib/signals.ts';
 import { taskStartOptions } from '../domain/task-start.ts';
 import { taskIdOf, type TaskInput, type TaskOutcome } from '../domain/task.ts';
-import { taskControlSignal, taskFinishedSignal } from '../domain/messages.ts';
+import { taskControlSignal } from '../domain/messages.ts';
 import { parseDurationMs } from '../domain/time.ts';
 
 const { projectRectification, recordRectificationItem, recordRectificationProgress } =
@@ -83,7 +82,8 @@ class RectificationRun {
   causes!: Causes['causes'];
   gaps!: Gaps | null;
   version!: number;
-  handled!: RecentRequests<{ no: number; taskId: string }>;
+  /** Requests handled, by bare request id (one action; the ids carried across runs). */
+  handled!: ActionRequests;
   /** The state last written to the search attributes (written again on a change). */
   upserted!: string | null;
   started!: string[];
@@ -113,7 +113,7 @@ export async function rectificationWorkflow(
   st.causes = (carried?.causes ?? []) as Causes['causes'];
   st.gaps = (carried?.gaps ?? null) as Gaps | null;
   st.version = carried?.version ?? 0;
-  st.handled = new RecentRequests<{ no: number; taskId: string }>(carried?.handled);
+  st.handled = new ActionRequests(false, carried?.handled);
 
   const closedCount = () =>
     st.measures.filter((m) => st.outcomes.get(m.taskId)?.state === 'done').length;
@@ -158,13 +158,7 @@ export async function rectificationWorkflow(
   // Signals apply only once their one possible sender confirms them (workflows/lib/signals.ts):
   // a step or measure of this rectification, or its indicator.
   const signals = new Signals(carried?.sentSignals);
-  signals.onConfirmed(
-    taskFinishedSignal,
-    (o) => (st.started.includes(o.taskId) && !st.outcomes.has(o.taskId) ? o.taskId : null),
-    (o) => {
-      st.outcomes.set(o.taskId, o);
-    },
-  );
+  signals.onTaskFinished((id) => st.started.includes(id), st.outcomes);
 
   signals.onConfirmed(
     cancelRectificationSignal,
@@ -283,60 +277,44 @@ export async function rectificationWorkflow(
     return { no, taskId };
   };
 
-  setFencedUpdate(
-    addMeasureUpdate,
-    async (req: AddMeasureRequest) => {
-      const prior = st.handled.get(req.requestId);
-      if (prior) return prior;
+  registerAction(addMeasureUpdate, st.handled, {
+    name: 'addMeasure',
+    fenced: true,
+    check: (req: AddMeasureRequest) => {
+      if (st.cancelled)
+        refuse(
+          `the campaign was cancelled: ${(st.cancelled as CampaignCancelled).reason}`,
+          `本次考核已撤销：${(st.cancelled as CampaignCancelled).reason}`,
+        );
+      requireBureauLead(roster, req.actor, BUREAU_ACTS.addMeasure);
+      if (st.state !== 'measures')
+        refuse(
+          `measures can be added once the plan is approved; the rectification is in ${st.state}`,
+          `整改方案审核通过后才能增加措施；整改现处于“${st.state === 'steps' ? '制定方案' : st.state === 'closed' ? '已销号' : '已取消'}”`,
+        );
+      if (!req.reason?.trim()) refuse('adding a measure needs a reason', '增加措施需要写明原因');
+      if (!req.measure?.trim()) refuse('say what the measure is', '请写明措施内容');
+      if (!Number.isInteger(req.problem) || req.problem < 1 || req.problem > st.problems.length) {
+        refuse(
+          `there is no problem ${req.problem} (${st.problems.length} listed)`,
+          `没有第 ${req.problem} 个问题（共列出 ${st.problems.length} 个）`,
+        );
+      }
+      const bad = checkMeasure(req, {
+        problemCount: st.problems.length,
+        roster,
+        timeZone: shared.calendar.timeZone,
+        now: Date.now(),
+      });
+      if (bad.length) refuse(bad.join('; '), `措施有误：${bad.join('；')}`);
+    },
+    apply: async (req, claim) => {
       const r = await startMeasure(req, req.reason, req.actor);
-      st.handled.set(req.requestId, r);
+      claim(r);
       await project();
       return r;
     },
-    {
-      validator: (req: AddMeasureRequest) => {
-        if (st.handled.has(req?.requestId)) return;
-        const refuse = (m: string, zh?: string): never => {
-          throw ApplicationFailure.create(refusalFailureOptions({ en: m, zh: zh ?? m }));
-        };
-        if (!req?.requestId) refuse('a request id is required', '缺少请求编号');
-        if (st.cancelled)
-          refuse(
-            `the campaign was cancelled: ${(st.cancelled as CampaignCancelled).reason}`,
-            `本次考核已撤销：${(st.cancelled as CampaignCancelled).reason}`,
-          );
-        const actor = roster.people.find((p) => p.id === req.actor);
-        const unitKind = roster.units.find((u) => u.id === actor?.unitId)?.kind;
-        if (!actor || unitKind !== 'bureau' || !['coordinator', 'head'].includes(actor.role)) {
-          refuse(
-            `${req.actor} may not add a measure: the bureau's coordinators and head may`,
-            `${req.actor} 无权增加整改措施：由审批局的协调人和主要负责人增加`,
-          );
-        }
-        if (st.state !== 'measures')
-          refuse(
-            `measures can be added once the plan is approved; the rectification is in ${st.state}`,
-            `整改方案审核通过后才能增加措施；整改现处于“${st.state === 'steps' ? '制定方案' : st.state === 'closed' ? '已销号' : '已取消'}”`,
-          );
-        if (!req.reason?.trim())
-          refuse('adding a measure needs a reason', '增加措施需要写明原因（--reason）');
-        if (!req.measure?.trim()) refuse('say what the measure is', '请写明措施内容');
-        if (!Number.isInteger(req.problem) || req.problem < 1 || req.problem > st.problems.length) {
-          refuse(
-            `there is no problem ${req.problem} (${st.problems.length} listed)`,
-            `没有第 ${req.problem} 个问题（共列出 ${st.problems.length} 个）`,
-          );
-        }
-        const bad = checkMeasure(req, {
-          problemCount: st.problems.length,
-          roster,
-          timeZone: shared.calendar.timeZone,
-          now: Date.now(),
-        });
-        if (bad.length) refuse(bad.join('; '), `措施有误：${bad.join('；')}`);
-      },
-    },
-  );
+  });
 
   await project();
 
@@ -429,7 +407,7 @@ export async function rectificationWorkflow(
               started: st.started,
               reports,
               cancelled: st.cancelled,
-              handled: st.handled.entries(),
+              handled: st.handled.entries() as [string, { no: number; taskId: string }][],
               sentSignals: signals.carried(),
               version: st.version,
             },

@@ -50,8 +50,12 @@ export interface Action<Req extends { requestId: string }, Res> {
   name: string;
   /** The rules (domain/), against the state as it is: throws a Refusal to refuse. */
   check: (req: Req) => void;
-  /** Changes the state and returns the answer. */
-  apply: (req: Req) => Res | Promise<Res>;
+  /**
+   * Changes the state and returns the answer. An action that awaits calls `claim` with its
+   * answer before its first await, so that the same request arriving meanwhile is answered
+   * with it instead of being applied again.
+   */
+  apply: (req: Req, claim: (res: Res) => void) => Res | Promise<Res>;
   /**
    * Executions that began before the one-task path: the handler first makes the acceptance
    * durable through an empty activity and checks the rules again (patched
@@ -87,7 +91,7 @@ export function registerAction<Req extends { requestId: string }, Res>(
       requests.set(action.name, req.requestId, res);
       return res;
     };
-    const res = action.apply(req);
+    const res = action.apply(req, remember);
     return res instanceof Promise ? res.then(remember) : remember(res);
   };
   const fenced = async (req: Req): Promise<Res> => {

@@ -10,9 +10,11 @@ import type { createActivities } from '../../activities/index.ts';
 import {
   droppedSignalsQuery,
   sentSignalsQuery,
+  taskFinishedSignal,
   type DroppedSignal,
   type SentSignalsRecord,
 } from '../../domain/messages.ts';
+import type { TaskOutcome } from '../../domain/task.ts';
 
 /** How many payloads of one signal to one recipient a sender remembers. */
 const REMEMBERED = 10;
@@ -67,6 +69,17 @@ export class Signals {
   /** What continue-as-new carries. */
   carried(): SentSignalsRecord {
     return this.sent;
+  }
+
+  /** A task's end, from that task only and once: its outcome kept in `outcomes`. */
+  onTaskFinished(ours: (taskId: string) => boolean, outcomes: Map<string, TaskOutcome>): void {
+    this.onConfirmed(
+      taskFinishedSignal,
+      (o) => (ours(o.taskId) && !outcomes.has(o.taskId) ? o.taskId : null),
+      (o) => {
+        outcomes.set(o.taskId, o);
+      },
+    );
   }
 
   /**
