@@ -66,6 +66,21 @@ export function taskActivities(deps: TaskActivityDeps) {
      * transaction, the task row as it stands after them (moved forward only). A database
      * refusal for good fails it as non-retryable (activities/projection-errors.ts).
      */
+    /**
+     * The creation of several new tasks at once, by the workflow that starts them: one
+     * transaction for all (each task then skips projecting its own creation).
+     */
+    async projectTasksCreated(tasks: ProjectTaskEventInput[]): Promise<void> {
+      if (!tasks.length) return;
+      await refusedForGood(
+        `the creation of tasks ${tasks.map((t) => t.task.taskId).join(', ')}`,
+        () =>
+          withTransaction(deps.pool, async (client) => {
+            for (const t of tasks) await projectOne(client, t);
+          }),
+      );
+    },
+
     async projectTaskEvents(input: ProjectTaskEventsInput): Promise<void> {
       const last = input.events[input.events.length - 1];
       if (!last) return;

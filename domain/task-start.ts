@@ -3,8 +3,9 @@
 import { WorkflowIdReusePolicy, type SearchAttributePair } from '@temporalio/common';
 import { rectificationWorkflowId, type RectificationInput } from './campaign.ts';
 import { SA } from './search-attributes.ts';
-import type { TaskInput } from './task.ts';
-import { formatLocal } from './time.ts';
+import { colourAt } from './schedule.ts';
+import { reviewersOf, type TaskEventRecord, type TaskInput, type TaskView } from './task.ts';
+import { formatLocal, parseDurationMs } from './time.ts';
 
 export function taskStartOptions(input: TaskInput): {
   workflowId: string;
@@ -146,5 +147,63 @@ export function rectificationStartOptions(
       { key: SA.kind, value: 'rectification' },
       { key: SA.phase, value: 'rectification' },
     ],
+  };
+}
+
+/** What a task projects of itself to PostgreSQL besides its events (activities/tasks.ts). */
+export interface TaskProjectionStatic {
+  review: boolean;
+  warningMs: number;
+  createdAt: number;
+  workflowId: string;
+  timeZone: string;
+}
+
+/**
+ * A task at its creation as PostgreSQL holds it: its row, its first event and what stays fixed.
+ * The same whoever projects it: the task itself, or its parent for all its new tasks at once.
+ */
+export function creationRecord(
+  input: TaskInput,
+  at: number,
+): { task: TaskView; static: TaskProjectionStatic; event: TaskEventRecord } {
+  const warningMs = parseDurationMs(input.policy.warningWindow) ?? 0;
+  return {
+    task: {
+      taskId: input.taskId,
+      campaignId: input.campaignId,
+      indicator: input.indicator,
+      kind: input.kind,
+      title: input.title,
+      unitId: input.unitId,
+      assignee: input.assignee,
+      reviewer: input.review ? (reviewersOf(input.roster, input.unitId)[0] ?? null) : null,
+      state: 'open',
+      due: input.due,
+      colour: colourAt(at, input.due, warningMs),
+      escalationLevel: 0,
+      extensionsUsed: 0,
+      pendingExtension: null,
+      lastSubmission: null,
+      lastReturnReason: null,
+      completedAt: null,
+      onTime: null,
+      eventCount: 1,
+    },
+    static: {
+      review: input.review,
+      warningMs,
+      createdAt: at,
+      workflowId: input.taskId,
+      timeZone: input.calendar.timeZone,
+    },
+    event: {
+      seq: 1,
+      at,
+      type: 'created',
+      actor: null,
+      detail: { due: input.due, title: input.title, review: input.review },
+      recipients: [input.assignee],
+    },
   };
 }

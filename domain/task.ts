@@ -86,6 +86,11 @@ export interface TaskInput {
   channels: ChannelConfig[];
   /** Free-form context for people: what exactly is asked. */
   instructions?: string | undefined;
+  /**
+   * The parent projected the task's creation to PostgreSQL itself, with its siblings in one
+   * activity (domain/task-start.ts `creationRecord`): the task does not project it again.
+   */
+  createdProjected?: boolean | undefined;
 }
 
 export interface TaskEventRecord {

@@ -6,6 +6,7 @@ import {
   allHandlersFinished,
   condition,
   getExternalWorkflowHandle,
+  proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
@@ -47,6 +48,7 @@ import { SA } from '../domain/search-attributes.ts';
 import { ActionRequests } from './lib/requests.ts';
 import { refuseUnlessStartedBy } from './lib/parentage.ts';
 import { Signals } from './lib/signals.ts';
+import { NewTasks, Projections } from './lib/projections.ts';
 import { rectificationStartOptions, taskStartOptions } from '../domain/task-start.ts';
 import {
   resolveRecipients,
@@ -59,6 +61,10 @@ import {
 import { taskControlSignal } from '../domain/messages.ts';
 import type { Instant } from '../domain/time.ts';
 
+const { projectTasksCreated } = proxyActivities<ReturnType<typeof createActivities>>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500 milliseconds', maximumInterval: '1 minute' },
+});
 const { projectIndicator, recordVerification } = proxyLocalActivities<
   ReturnType<typeof createActivities>
 >({
@@ -133,6 +139,11 @@ export async function indicatorWorkflow(
   st.cancelled = null;
 
   const openTasks = () => [...st.tasks.keys()].filter((id) => !st.outcomes.has(id));
+  // Projections by ordinary activities, not awaited (patched: executions from before project
+  // by local activities and let each task project its own creation).
+  const oneTask = patched('one-task-action');
+  const projections = oneTask ? new Projections() : null;
+  const newTasks = projections ? new NewTasks(projections, projectTasksCreated) : null;
   const signals = new Signals();
   const campaignId = input.campaignWorkflowId;
 
@@ -212,6 +223,11 @@ export async function indicatorWorkflow(
       instructions: t.instructions,
     };
     st.tasks.set(input.taskId, t.kind);
+    // One activity projects the creation of every task started in this workflow task.
+    if (newTasks) {
+      input.createdProjected = true;
+      newTasks.add(input);
+    }
     await startChild('taskWorkflow', {
       ...taskStartOptions(input),
       args: [input],
@@ -680,6 +696,7 @@ export async function indicatorWorkflow(
   }
   await project();
   await condition(allHandlersFinished);
+  await projections?.drained();
   try {
     await getExternalWorkflowHandle(input.campaignWorkflowId).signal(
       indicatorClosedSignal,

@@ -301,6 +301,8 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     record('created', null, { due: st.due, title: input.title, review: input.review }, [
       st.assignee,
     ]);
+    // Projected already by the parent, with its sibling tasks in one activity.
+    if (oneTask && input.createdProjected) st.unprojected.pop();
     st.createdRecorded = true;
   };
 

@@ -21,6 +21,9 @@ import {
   type StuckProjection,
 } from '../../domain/messages.ts';
 import { SA } from '../../domain/search-attributes.ts';
+import { creationRecord } from '../../domain/task-start.ts';
+import type { TaskInput } from '../../domain/task.ts';
+import type { ProjectTaskEventInput } from '../../activities/tasks.ts';
 
 interface Held extends StuckProjection {
   run: () => Promise<unknown>;
@@ -80,5 +83,35 @@ export class Projections {
   /** Waits until everything scheduled has landed (before the workflow ends or continues). */
   async drained(): Promise<void> {
     await condition(() => this.settled());
+  }
+}
+
+/**
+ * The creation of the tasks a workflow starts in one workflow task, projected by one activity
+ * for all of them (each task then skips its own): the first task added schedules it, after the
+ * workflow's synchronous work of this task has added its siblings.
+ */
+export class NewTasks {
+  private batch: TaskInput[] | null = null;
+
+  constructor(
+    private readonly projections: Projections,
+    private readonly project: (tasks: ProjectTaskEventInput[]) => Promise<void>,
+  ) {}
+
+  add(task: TaskInput): void {
+    if (this.batch) {
+      this.batch.push(task);
+      return;
+    }
+    const batch = [task];
+    this.batch = batch;
+    const at = Date.now();
+    // Scheduled once the siblings started in the same turn have joined the batch.
+    void Promise.resolve().then(() => {
+      this.batch = null;
+      const records = batch.map((t) => ({ ...creationRecord(t, at), channels: t.channels }));
+      this.projections.run(`事项创建 ${batch.length} 项`, () => this.project(records));
+    });
   }
 }
