@@ -2,9 +2,15 @@
 // tests need and stops at once naming any it cannot install, builds or finds the servers, then
 // checks formatting, lint and types, then runs every vitest test, and ends with the plain line
 // `N passed, N failed` (static checks counted with the tests).
-import { spawnSync } from 'node:child_process';
+//
+// A stopped run stops everything it started: each step runs guarded (scripts/lib/guard.ts), so
+// that it ends with its whole process group if this runner dies (SIGKILL, a crash), and the
+// servers the tests start are guarded by the test processes in turn. SIGTERM, SIGINT and SIGHUP
+// are passed on to the running step's group, which is then given a few seconds to end.
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { killGroup, spawnGuarded } from './lib/guard.ts';
 import { ensureSystemNeeds, TEST_SYSTEM_NEEDS } from './lib/system-packages.ts';
 import {
   ensureClusterServers,
@@ -17,13 +23,52 @@ const bin = (name: string) => join(REPO_ROOT, 'node_modules', '.bin', name);
 let passed = 0;
 let failed = 0;
 
-function step(label: string, cmd: string, args: string[]): boolean {
+let running: ChildProcess | undefined;
+
+async function step(label: string, cmd: string, args: string[]): Promise<boolean> {
   const started = Date.now();
   console.log(`\n▶ ${label}`);
-  const r = spawnSync(cmd, args, { cwd: REPO_ROOT, stdio: 'inherit', env: process.env });
-  const ok = r.status === 0;
+  const child = spawnGuarded(cmd, args, {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: process.env,
+  });
+  running = child;
+  const code = await new Promise<number | null>((resolve) => {
+    child.once('error', (e) => {
+      console.error(`cannot run ${cmd}: ${e.message}`);
+      resolve(null);
+    });
+    child.once('exit', (c) => resolve(c));
+  });
+  running = undefined;
+  const ok = code === 0;
   console.log(`${ok ? '✓' : '✗'} ${label} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
   return ok;
+}
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    // A terminal's Ctrl-C reaches this runner twice (directly and relayed by tsx): once is enough.
+    if (stopping) return;
+    stopping = true;
+    console.error(`\nnpm test: ${signal}; stopping the running step and what it started`);
+    const child = running;
+    const exit = () => {
+      console.log(`\n${passed} passed, ${failed + 1} failed`);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    };
+    if (!child || child.exitCode !== null || child.signalCode !== null) exit();
+    else {
+      killGroup(child.pid, signal);
+      const timer = setTimeout(() => killGroup(child?.pid, 'SIGKILL'), 15_000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        exit();
+      });
+    }
+  });
 }
 
 console.log('▶ system packages (chromium, CJK fonts, docker-compose)');
@@ -44,7 +89,7 @@ for (const [label, cmd, args] of [
   ['lint (eslint)', bin('eslint'), ['.', '--max-warnings=0']],
   ['types (tsc --noEmit)', bin('tsc'), ['--noEmit']],
 ] as const) {
-  if (step(label, cmd, [...args])) passed++;
+  if (await step(label, cmd, [...args])) passed++;
   else failed++;
 }
 
@@ -52,7 +97,7 @@ const reportDir = join(REPO_ROOT, '.artifacts');
 mkdirSync(reportDir, { recursive: true });
 const report = join(reportDir, 'vitest.json');
 const extra = process.argv.slice(2);
-step('tests (vitest)', bin('vitest'), [
+await step('tests (vitest)', bin('vitest'), [
   'run',
   '--reporter=default',
   '--reporter=json',
