@@ -48,12 +48,12 @@ async function step(label: string, cmd: string, args: string[]): Promise<boolean
 }
 
 let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
-  process.on(signal, () => {
+function stopRun(signal: 'SIGTERM' | 'SIGINT' | 'SIGHUP', why: string): void {
+  {
     // A terminal's Ctrl-C reaches this runner twice (directly and relayed by tsx): once is enough.
     if (stopping) return;
     stopping = true;
-    console.error(`\nnpm test: ${signal}; stopping the running step and what it started`);
+    console.error(`\nnpm test: ${why}; stopping the running step and what it started`);
     const child = running;
     const exit = () => {
       console.log(`\n${passed} passed, ${failed + 1} failed`);
@@ -68,8 +68,35 @@ for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
         exit();
       });
     }
-  });
+  }
 }
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const)
+  process.on(signal, () => stopRun(signal, signal));
+
+// `npm test` stopped with SIGTERM ends npm alone: it passes no signal on, and tsx and this runner
+// would carry on. So the run also stops when a process that started it (tsx, the shell, npm) is
+// gone: its ancestors as they were at start, told apart by start time (Linux /proc).
+function procStat(pid: number): { ppid: number; start: string } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (rest[0] === 'Z' || rest[0] === 'X') return undefined;
+    return { ppid: Number(rest[1]), start: rest[19] ?? '' };
+  } catch {
+    return undefined;
+  }
+}
+const ancestors: { pid: number; start: string }[] = [];
+for (let pid = process.ppid; pid > 1 && ancestors.length < 3;) {
+  const s = procStat(pid);
+  if (!s) break;
+  ancestors.push({ pid, start: s.start });
+  pid = s.ppid;
+}
+setInterval(() => {
+  const lost = ancestors.find((a) => procStat(a.pid)?.start !== a.start);
+  if (lost) stopRun('SIGTERM', `the process that started this run (pid ${lost.pid}) is gone`);
+}, 1000).unref();
 
 console.log('▶ system packages (chromium, CJK fonts, docker-compose)');
 const lacking = ensureSystemNeeds(TEST_SYSTEM_NEEDS);
