@@ -18,7 +18,7 @@
 //   npm run demo                 live board until Ctrl-C (the campaign closes in ~10 min)
 //   npm run demo -- --once       plain log, exits when the campaign has closed
 //   npm run demo -- --pace 20    faster (the quick example's times divided by 20; default 10)
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPool } from '../db/pool.ts';
@@ -26,6 +26,7 @@ import { loadDefinitionFile } from '../client/definition-file.ts';
 import { readBoard, renderBoard } from '../client/commands/board.ts';
 import { readPortalConfig } from '../portal/config.ts';
 import { config } from '../worker/config.ts';
+import { spawnGuarded } from './lib/guard.ts';
 import { runCampaignCli } from './lib/run-node.ts';
 import { SimulatedDepartments } from './lib/simulated-departments.ts';
 import { REPO_ROOT } from './lib/tools.ts';
@@ -77,10 +78,11 @@ const workerOut = createWriteStream(workerLog, { flags: 'a' });
 // In a process group of its own, so that Ctrl-C on the terminal reaches only the demo, which
 // then asks the worker once (SIGTERM) to finish its work and stop; a second signal would make
 // the worker stop at once.
-const worker: ChildProcess = spawn(tsx, [join('worker', 'main.ts')], {
+// Guarded (scripts/lib/guard.ts): the worker and the portal end with the demo however it ends;
+// the services it started stay for the user, as services:start leaves them.
+const worker: ChildProcess = spawnGuarded(tsx, [join('worker', 'main.ts')], {
   cwd: REPO_ROOT,
   stdio: ['ignore', 'pipe', 'pipe'],
-  detached: true,
 });
 /** Set once the demo stops; declared before the first await that may stop it. */
 let shuttingDown = false;
@@ -108,10 +110,9 @@ say(`Worker polling (log: ${workerLog})`);
 const portalCfg = readPortalConfig();
 const portalLog = join(logDir, 'portal.log');
 const portalOut = createWriteStream(portalLog, { flags: 'a' });
-const portal: ChildProcess = spawn(tsx, [join('portal', 'main.ts')], {
+const portal: ChildProcess = spawnGuarded(tsx, [join('portal', 'main.ts')], {
   cwd: REPO_ROOT,
   stdio: ['ignore', 'pipe', 'pipe'],
-  detached: true,
 });
 process.on('exit', () => {
   if (portal.exitCode === null && portal.signalCode === null) portal.kill('SIGTERM');

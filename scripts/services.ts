@@ -38,6 +38,7 @@ import {
   type ClusterService,
   type PgServer,
 } from './lib/cluster.ts';
+import { inheritedLifeline, spawnGuarded } from './lib/guard.ts';
 import { ensureClusterServers, ensureTemporalCli, REPO_ROOT, ToolError } from './lib/tools.ts';
 import { devUiCodecFlags, uiCodecEndpoint } from './lib/ui-codec.ts';
 
@@ -107,12 +108,21 @@ async function waitFor(
   throw new ToolError(`${what} did not become ready within ${seconds}s. Log ${logFile}:\n${tail}`);
 }
 
+/**
+ * Starts a service to outlive this command (it is what `services:start` is for). Only when this
+ * command was given a lifeline to pass on (scripts/lib/guard.ts: a test runs it through
+ * runNode) is the service guarded by it, so that it ends with the test that started it.
+ */
 function spawnDetached(name: string, cmd: string, args: string[], cwd = REPO_ROOT): number {
   mkdirSync(STATE, { recursive: true });
   mkdirSync(LOGS, { recursive: true });
   const logFile = join(LOGS, `${name}.log`);
   const fd = openSync(logFile, 'a');
-  const child = spawn(cmd, args, { detached: true, stdio: ['ignore', fd, fd], cwd });
+  const lifeline = inheritedLifeline();
+  const child =
+    lifeline === null
+      ? spawn(cmd, args, { detached: true, stdio: ['ignore', fd, fd], cwd })
+      : spawnGuarded(cmd, args, { lifeline, stdio: ['ignore', fd, fd], cwd });
   closeSync(fd);
   child.unref();
   if (!child.pid) throw new ToolError(`could not start ${name} (${cmd})`);
@@ -650,6 +660,7 @@ async function start(mode: Mode, tls: boolean, only?: string): Promise<void> {
 }
 
 async function main() {
+  inheritedLifeline(); // read (and taken out of the environment) before anything is started
   const argv = process.argv.slice(2);
   const [command, name] = argv.filter((a) => !a.startsWith('--'));
   const json = argv.includes('--json');

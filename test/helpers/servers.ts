@@ -3,12 +3,13 @@
 // seconds to listen, which a JVM on a busy two-core machine does not always meet; here a slow
 // start costs time, not a failure, up to a generous bound with a message that says what did not
 // start, where, and what it last printed.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { Socket } from 'node:net';
 import { Connection } from '@temporalio/client';
 import { SearchAttributeType, TypedSearchAttributes } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ALL_SEARCH_ATTRIBUTES } from '../../domain/search-attributes.ts';
+import { killGroup as signalGroup, spawnGuarded } from '../../scripts/lib/guard.ts';
 import { ensureTemporalCli, ensureTestServer } from '../../scripts/lib/tools.ts';
 import { freePort } from './postgres.ts';
 
@@ -24,7 +25,10 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `cmd` in a process group of its own and waits until a Temporal gRPC service answers. */
+/**
+ * Starts `cmd` in a process group of its own, guarded (scripts/lib/guard.ts: the group ends when
+ * this process does, however it ends), and waits until a Temporal gRPC service answers.
+ */
 export async function startServerProcess(opts: {
   label: string;
   cmd: string;
@@ -35,10 +39,7 @@ export async function startServerProcess(opts: {
 }): Promise<ServerProcess> {
   const address = `127.0.0.1:${opts.port}`;
   const tail: string[] = [];
-  const child = spawn(opts.cmd, opts.args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
+  const child = spawnGuarded(opts.cmd, opts.args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const keep = (buf: Buffer) => {
     for (const line of buf.toString().split('\n')) {
       if (!line.trim()) continue;
@@ -82,13 +83,7 @@ function killGroup(child: ChildProcess): Promise<void> {
       resolve();
       return;
     }
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, 10_000);
+    const timer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), 10_000);
     child.once('exit', () => {
       clearTimeout(timer);
       resolve();

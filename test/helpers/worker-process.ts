@@ -1,7 +1,9 @@
 // One `worker/main.ts` process as production runs it (`node --import tsx worker/main.ts`), in a
-// process group of its own so that cleanup gets it all, with its output kept for the test.
-import { spawn, type ChildProcess } from 'node:child_process';
+// process group of its own so that cleanup gets it all, with its output kept for the test;
+// guarded (scripts/lib/guard.ts), so that it ends with the process that started it.
+import type { ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
+import { spawnGuarded } from '../../scripts/lib/guard.ts';
 import { REPO_ROOT } from '../../scripts/lib/tools.ts';
 
 export interface Exit {
@@ -22,12 +24,15 @@ export class WorkerProcess {
     /** Node's own options before the entry, e.g. `--max-old-space-size=384`. */
     nodeArgs: string[] = [],
   ) {
-    this.child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'worker/main.ts'], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, NO_COLOR: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
+    this.child = spawnGuarded(
+      process.execPath,
+      [...nodeArgs, '--import', 'tsx', 'worker/main.ts'],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, NO_COLOR: '1', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const append = (d: Buffer) => (this.log += d.toString());
     this.child.stdout!.on('data', append);
     this.child.stderr!.on('data', append);

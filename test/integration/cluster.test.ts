@@ -5,12 +5,13 @@
 // history service is killed and started again mid-campaign: nothing is lost. The portal
 // connects through the same profile and a signed-in clerk submits a task through it. All on ports and
 // a data folder of the test's own.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnGuarded } from '../../scripts/lib/guard.ts';
 import { REPO_ROOT } from '../../scripts/lib/tools.ts';
 import { runCli, runNode, type CliRun } from '../helpers/cli.ts';
 import { freePort } from '../helpers/postgres.ts';
@@ -178,7 +179,7 @@ describe('the cluster mode with mTLS', () => {
     // bureau sets a password, signs in and submits a task of their own through the portal.
     const portalPort = await freePort();
     const base = `http://127.0.0.1:${portalPort}`;
-    portal = spawn(process.execPath, [tsxCli, join(REPO_ROOT, 'portal', 'main.ts')], {
+    portal = spawnGuarded(process.execPath, [tsxCli, join(REPO_ROOT, 'portal', 'main.ts')], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...clientEnv, PORTAL_PORT: String(portalPort), PORTAL_PUBLIC_URL: base }, // prettier-ignore
       stdio: ['ignore', 'pipe', 'pipe'],

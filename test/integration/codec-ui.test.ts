@@ -4,7 +4,7 @@
 // /codec/sign-in reads a task's input decoded on its workflow page, a browser that did not is
 // refused by the endpoint and sees the encrypted payload only. Headless Chromium from the system
 // (never downloaded); screenshots go to .artifacts/screenshots.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOUR } from '../../domain/time.ts';
 import { uiServerCodecYaml } from '../../scripts/lib/ui-codec.ts';
+import { spawnGuarded } from '../../scripts/lib/guard.ts';
 import { ensureUiServer, REPO_ROOT } from '../../scripts/lib/tools.ts';
 import { EncryptionCodec, newCodecKey, parseCodecKeys } from '../../worker/codec.ts';
 import { CODEC_SESSION_COOKIE, startCodecServer } from '../../worker/codec-server.ts';
@@ -80,10 +81,10 @@ enableUi: true
 defaultNamespace: "default"
 ${uiServerCodecYaml(endpoint)}`,
   );
-  const child = spawn(
+  const child = spawnGuarded(
     bin,
     ['--root', join(dir, 'ui'), '--config', 'config', '--env', 'test', 'start'],
-    { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   ui = child;
   const keep = (b: Buffer) => {
