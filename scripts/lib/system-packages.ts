@@ -33,6 +33,11 @@ export const TEST_SYSTEM_NEEDS: SystemNeed[] = [
     probe: 'pdftotext',
     pkg: 'poppler-utils',
   },
+  {
+    why: "copies the Temporal dev server's SQLite file in `npm run backup` (online backup API)",
+    probe: 'sqlite3',
+    pkg: 'sqlite3',
+  },
 ];
 
 export const present = (probe: string): boolean =>

@@ -7,13 +7,14 @@ import {
 } from '../../scripts/lib/system-packages.ts';
 
 describe('the Debian packages the tests need', () => {
-  it('are chromium, the CJK fonts, docker-compose, LibreOffice Calc and the PDF tools', () => {
+  it('are chromium, the CJK fonts, docker-compose, LibreOffice Calc, the PDF tools and sqlite3', () => {
     expect(TEST_SYSTEM_NEEDS.map((n) => n.pkg).sort()).toEqual([
       'chromium',
       'docker-compose',
       'fonts-noto-cjk',
       'libreoffice-calc-nogui',
       'poppler-utils',
+      'sqlite3',
     ]);
   });
 
@@ -24,6 +25,7 @@ describe('the Debian packages the tests need', () => {
       'fonts-noto-cjk',
       'libreoffice-calc-nogui',
       'poppler-utils',
+      'sqlite3',
     ]);
     expect(missingNeeds(TEST_SYSTEM_NEEDS, () => true)).toEqual([]);
   });
@@ -37,7 +39,7 @@ describe('the Debian packages the tests need', () => {
     }
     expect(msg).toContain(installCommand(missing));
     expect(installCommand(missing)).toBe(
-      'apt-get update && apt-get install -y --no-install-recommends docker-compose chromium fonts-noto-cjk libreoffice-calc-nogui poppler-utils',
+      'apt-get update && apt-get install -y --no-install-recommends docker-compose chromium fonts-noto-cjk libreoffice-calc-nogui poppler-utils sqlite3',
     );
   });
 });
