@@ -340,6 +340,24 @@ function requireState(action: TaskAction, t: TaskFacts, allowed: TaskState[]): v
 }
 
 /**
+ * An extension's new due time: one still to come (a due time in the past would make the task
+ * overdue and escalate it the moment it is granted), and later than the current one. Throws a
+ * Refusal saying which.
+ */
+export function checkExtensionDeadline(until: Instant, due: Instant, now: Instant): void {
+  if (until <= now)
+    throw new Refusal(
+      'the new due time is in the past: give one still to come',
+      '新的截止时间已经过去：请给出尚未到来的时间',
+    );
+  if (until <= due)
+    throw new Refusal(
+      'the new due time must be later than the current one',
+      '新的截止时间必须晚于现在的截止时间',
+    );
+}
+
+/**
  * Checks a request against the roster, the task's state and its completion requirements.
  * Throws a Refusal naming the reason; returns what the request will do otherwise.
  */
@@ -431,13 +449,7 @@ export function checkRequest(
           'an extension needs a new due time (--until)',
           '延期需要给出新的截止时间（--until）',
         );
-      if (req.until <= t.due)
-        throw new Refusal(
-          'the new due time must be later than the current one',
-          '新的截止时间必须晚于现在的截止时间',
-        );
-      if (req.until <= now)
-        throw new Refusal('the new due time is in the past', '新的截止时间已经过去');
+      checkExtensionDeadline(req.until, t.due, now);
       if (t.extensionsUsed >= t.policy.maxExtensions) {
         throw new Refusal(
           `this task has had ${t.extensionsUsed} extension(s), the most the policy allows`,
