@@ -50,6 +50,7 @@ import { refuseUnlessStartedBy } from './lib/parentage.ts';
 import { Signals } from './lib/signals.ts';
 import { taskStartOptions } from '../domain/task-start.ts';
 import {
+  requiresEvidence,
   resolveRecipients,
   taskIdOf,
   type TaskInput,
@@ -650,7 +651,11 @@ export async function indicatorWorkflow(
         title: `${plan.name} 问卷填报`,
         due: st.w.dataEntry.end,
         review: true,
-        completion: { fields: plan.fields },
+        // The definition's evidence list (应提供：…) makes evidence required (patched: tasks started before keep theirs).
+        completion: {
+          fields: plan.fields,
+          evidence: requiresEvidence(plan.evidence) && patched('questionnaire-evidence'),
+        },
         instructions: plan.guide ? `按《填报指引》填报：${plan.guide}` : undefined,
       }),
       ...contributions.map((c) =>
