@@ -104,6 +104,15 @@ const round = (n: number) => Math.round(n * 100) / 100;
  */
 const PROPOSAL_KINDS = new Set(['highlight', 'case']);
 
+/**
+ * Whether an escalation reached at `at` is late against the task's current due instant: an
+ * escalation fires at or after the due instant then in force, so one before the current due
+ * instant means the deadline has been moved later since.
+ */
+export function escalationStillLate(at: number, currentDue: number): boolean {
+  return at >= currentDue;
+}
+
 /** Each unit's points as of `now`, every entry traced; units in the order given. */
 export function assess(input: {
   policy: AssessmentPolicy;
@@ -155,6 +164,10 @@ export function assess(input: {
     if (!t || t.state === 'cancelled') continue;
     const indicator = t.indicator ? { indicator: t.indicator } : {};
     if (e.type === 'escalated') {
+      // Charges follow the deadline in force now: an escalation reached before the current
+      // due instant (the deadline was moved later since, by an extension, a phase move or a
+      // measure's new date) was not late against it and costs nothing.
+      if (!escalationStillLate(e.at, t.dueAt)) continue;
       const level = Number(e.detail.level ?? 1);
       if (Number.isFinite(level) && level > 0 && p.perEscalationLevel > 0)
         add(e.unitId, {

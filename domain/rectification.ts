@@ -3,7 +3,7 @@
 // malformed step is refused before it touches a history.
 import { z } from 'zod';
 import type { Roster } from './roster.ts';
-import { parseMoment, type Instant } from './time.ts';
+import { localDateOf, parseMoment, type Instant } from './time.ts';
 
 export const STEP_KINDS = [
   'rectify-problems',
@@ -61,6 +61,8 @@ export interface StepContext {
   roster: Roster;
   timeZone: string;
   now: Instant;
+  /** The end of the working day (HH:mm), when known: a bare date's deadline is then. */
+  workdayEnd?: string | undefined;
 }
 
 /** A problem of a step's data, in English and Chinese, for the person who submitted it. */
@@ -224,15 +226,40 @@ export function measureProblems(
       en: `person: ${m.person} is not in unit "${m.unit}"`,
       zh: `${person.name}不属于“${unit?.name ?? m.unit}”，责任人须是责任单位的人员`,
     });
-  const due = parseMoment(m.due, ctx.timeZone);
-  if (!due)
-    out.push({
-      en: `due: "${m.due}" is not a date or date-time`,
-      zh: `完成时限“${m.due}”不是日期或时间（如 2026-11-30 或 2026-11-30T18:00）`,
-    });
-  else if (due.kind === 'instant' && due.instant <= ctx.now)
-    out.push({ en: `due: ${m.due} is in the past`, zh: `完成时限 ${m.due} 已经过去` });
+  const late = measureDeadlineProblem(m.due, ctx);
+  if (late) out.push(late);
   return out;
+}
+
+/**
+ * A measure's deadline that is not a moment, or has already passed: a date-time at or before
+ * `now`, a bare date before today (or, when the working day's end is known, a day whose working
+ * day has ended). A measure due in the past would be overdue and escalated the moment it
+ * starts, so it is refused before anything is created. null when the deadline is acceptable.
+ */
+export function measureDeadlineProblem(
+  dueText: string,
+  ctx: Pick<StepContext, 'timeZone' | 'now' | 'workdayEnd'>,
+): StepProblem | null {
+  const due = parseMoment(dueText, ctx.timeZone);
+  if (!due)
+    return {
+      en: `due: "${dueText}" is not a date or date-time`,
+      zh: `完成时限“${dueText}”不是日期或时间（如 2026-11-30 或 2026-11-30T18:00）`,
+    };
+  const today = localDateOf(ctx.now, ctx.timeZone);
+  const passed =
+    due.kind === 'instant'
+      ? due.instant <= ctx.now
+      : due.date < today ||
+        (ctx.workdayEnd !== undefined &&
+          measureDue(due.date, ctx.timeZone, ctx.workdayEnd) <= ctx.now);
+  return passed
+    ? {
+        en: `due: ${dueText} is in the past (today is ${today}): give a deadline still to come`,
+        zh: `完成时限 ${dueText} 已经过去（今天是 ${today}）：请给出尚未到来的期限`,
+      }
+    : null;
 }
 
 /** A measure's owner, person and deadline against the roster and the clock (in English). */

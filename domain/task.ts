@@ -351,6 +351,47 @@ function requireState(action: TaskAction, t: TaskFacts, allowed: TaskState[]): v
   }
 }
 
+/** Whether a questionnaire needs evidence: its definition lists the evidence to give (应提供：…). */
+export function requiresEvidence(expected: readonly string[] | undefined): boolean {
+  return (expected ?? []).some((e) => typeof e === 'string' && e.trim() !== '');
+}
+
+/**
+ * Evidence a submission must carry: at least one file when the task requires evidence, or when
+ * the definition lists what to give (`expected`, e.g. 政策文件、办件记录). Throws a Refusal naming
+ * what is expected.
+ */
+export function checkRequiredEvidence(
+  required: boolean,
+  given: number,
+  expected: readonly string[] = [],
+): void {
+  if ((!required && !requiresEvidence(expected)) || given > 0) return;
+  const list = expected.filter((e) => e.trim());
+  throw new Refusal(
+    `supporting evidence (印证资料) is required${list.length ? ` (expected: ${list.join(', ')})` : ''}: give at least one --evidence`,
+    `该事项需要上传印证资料${list.length ? `（应提供：${list.join('、')}）` : ''}：至少提供一份（--evidence）`,
+  );
+}
+
+/**
+ * An extension's new due time: one still to come (a due time in the past would make the task
+ * overdue and escalate it the moment it is granted), and later than the current one. Throws a
+ * Refusal saying which.
+ */
+export function checkExtensionDeadline(until: Instant, due: Instant, now: Instant): void {
+  if (until <= now)
+    throw new Refusal(
+      'the new due time is in the past: give one still to come',
+      '新的截止时间已经过去：请给出尚未到来的时间',
+    );
+  if (until <= due)
+    throw new Refusal(
+      'the new due time must be later than the current one',
+      '新的截止时间必须晚于现在的截止时间',
+    );
+}
+
 /**
  * Checks a request against the roster, the task's state and its completion requirements.
  * Throws a Refusal naming the reason; returns what the request will do otherwise.
@@ -381,12 +422,7 @@ export function checkRequest(
           'a note is required to complete this task',
           '完成该事项需要填写办理说明（--note）',
         );
-      if (t.completion.evidence && !(req.evidence?.length ?? 0)) {
-        throw new Refusal(
-          'supporting evidence (印证资料) is required: give at least one --evidence',
-          '该事项需要上传印证资料：至少提供一份（--evidence）',
-        );
-      }
+      checkRequiredEvidence(t.completion.evidence, req.evidence?.length ?? 0);
       for (const e of req.evidence ?? []) {
         if (typeof e !== 'string' || !e.trim())
           throw new Refusal('an evidence reference is empty', '有一项印证资料为空');
@@ -443,13 +479,7 @@ export function checkRequest(
           'an extension needs a new due time (--until)',
           '延期需要给出新的截止时间（--until）',
         );
-      if (req.until <= t.due)
-        throw new Refusal(
-          'the new due time must be later than the current one',
-          '新的截止时间必须晚于现在的截止时间',
-        );
-      if (req.until <= now)
-        throw new Refusal('the new due time is in the past', '新的截止时间已经过去');
+      checkExtensionDeadline(req.until, t.due, now);
       if (t.extensionsUsed >= t.policy.maxExtensions) {
         throw new Refusal(
           `this task has had ${t.extensionsUsed} extension(s), the most the policy allows`,

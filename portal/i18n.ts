@@ -23,6 +23,14 @@ const ZH: [RegExp, (m: RegExpExecArray) => string][] = [
   ],
   [/^must be at least (.*), got (.*)$/, (m) => `不得小于 ${m[1]}（填写的是 ${m[2]}）`],
   [/^must be at most (.*), got (.*)$/, (m) => `不得大于 ${m[1]}（填写的是 ${m[2]}）`],
+  [
+    /^is too large to be kept exactly \(at most (\d+) either way\), got (.*)$/,
+    (m) => `数值过大，无法精确保存（绝对值不得超过 ${m[1]}；填写的是 ${m[2]}）`,
+  ],
+  [
+    /^has more digits than can be kept exactly \(at most (\d+) significant digits\), got (.*)$/,
+    (m) => `有效数字过多，无法精确保存（至多 ${m[1]} 位有效数字；填写的是 ${m[2]}）`,
+  ],
   [/^must be text, got (.*)$/, () => '须为文字'],
   [/^must be true or false, got (.*)$/, () => '须选择“是”或“否”'],
   [/^must be a date YYYY-MM-DD, got (.*)$/, (m) => `须为日期，格式 YYYY-MM-DD（填写的是 ${m[1]}）`],

@@ -12,6 +12,8 @@ import type { QuestionnaireField } from '../domain/definition.ts';
 import { coerceFieldData, validateFieldData } from '../domain/fields.ts';
 import { colourAt, type Colour } from '../domain/schedule.ts';
 import {
+  checkRequiredEvidence,
+  Refusal,
   type ActionResult,
   type CompletionRequirements,
   type TaskAction,
@@ -373,6 +375,18 @@ export async function submitTask(
     data = input.values;
   }
   const evidence = d.evidence.map(evidenceReference);
+  // The definition's evidence list (应提供：…) or the task's requirement, checked before
+  // anything is sent; the task's own validator says the same for tasks that require it.
+  try {
+    checkRequiredEvidence(d.requirements.evidence, evidence.length, d.evidenceList);
+  } catch (e) {
+    if (!(e instanceof Refusal)) throw e;
+    throw new Refused(
+      422,
+      `该事项需要上传佐证材料${d.evidenceList.length ? `（应提供：${d.evidenceList.join('、')}）` : ''}：请先在“佐证材料”处上传至少一份文件，再提交（尚未提交）。`,
+      `Evidence is required${d.evidenceList.length ? ` (expected: ${d.evidenceList.join(', ')})` : ''}: upload at least one file under Evidence, then submit (nothing was sent).`,
+    );
+  }
   return send(
     deps,
     taskId,

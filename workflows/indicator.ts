@@ -51,6 +51,7 @@ import { Signals } from './lib/signals.ts';
 import { NewTasks, Projections } from './lib/projections.ts';
 import { rectificationStartOptions, taskStartOptions } from '../domain/task-start.ts';
 import {
+  requiresEvidence,
   resolveRecipients,
   taskIdOf,
   type TaskInput,
@@ -603,7 +604,11 @@ export async function indicatorWorkflow(
         title: `${plan.name} 问卷填报`,
         due: st.w.dataEntry.end,
         review: true,
-        completion: { fields: plan.fields },
+        // The definition's evidence list (应提供：…) makes evidence required (patched: tasks started before keep theirs).
+        completion: {
+          fields: plan.fields,
+          evidence: requiresEvidence(plan.evidence) && patched('questionnaire-evidence'),
+        },
         instructions: plan.guide ? `按《填报指引》填报：${plan.guide}` : undefined,
       }),
       ...contributions.map((c) =>

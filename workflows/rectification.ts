@@ -31,7 +31,7 @@ import {
   type CampaignCancelled,
 } from '../domain/messages.ts';
 import {
-  checkMeasure,
+  measureProblems,
   measureDue,
   type Causes,
   type Gaps,
@@ -300,13 +300,15 @@ export async function rectificationWorkflow(
           `没有第 ${req.problem} 个问题（共列出 ${st.problems.length} 个）`,
         );
       }
-      const bad = checkMeasure(req, {
+      const bad = measureProblems(req, {
         problemCount: st.problems.length,
         roster,
         timeZone: shared.calendar.timeZone,
         now: Date.now(),
+        workdayEnd: input.workdayEnd,
       });
-      if (bad.length) refuse(bad.join('; '), `措施有误：${bad.join('；')}`);
+      if (bad.length)
+        refuse(bad.map((p) => p.en).join('; '), `措施有误：${bad.map((p) => p.zh).join('；')}`);
     },
     apply: async (req, claim) => {
       const r = await startMeasure(req, req.reason, req.actor);

@@ -176,3 +176,46 @@ describe('the units’ assessment', () => {
     expect(capped.entries.at(-1)).toMatchObject({ rule: 'cap', points: 4 });
   });
 });
+
+describe('charges that follow the current deadline', () => {
+  const policy = assessmentPolicySchema.parse({});
+  const measure = 'c/kbqy/measure/scjgj/m1';
+  // A measure added due yesterday (Mon 12 Oct): escalated to the unit head in the same second
+  // (level 2) on Tue 13 Oct; then its deadline was moved to Fri 16 Oct and it was done on time.
+  const run = (dueAt: number, completedAt: number | null) =>
+    assess({
+      policy,
+      calendar,
+      units: ['scjgj'],
+      leadUnitOf: { kbqy: 'scjgj' },
+      tasks: [task({ taskId: measure, unitId: 'scjgj', kind: 'measure', dueAt, completedAt })],
+      events: [
+        { taskId: measure, seq: 2, unitId: 'scjgj', type: 'escalated', at: at('2026-10-13', 10), detail: { level: 2 } },
+        { taskId: measure, seq: 3, unitId: 'scjgj', type: 'extended', at: at('2026-10-13', 11), detail: { from: at('2026-10-12'), until: at('2026-10-16') } },
+      ], // prettier-ignore
+      verifications: [],
+      results: [],
+      now: at('2026-10-20', 12),
+    })[0]!;
+
+  it('drops an escalation reached before the deadline now in force', () => {
+    const moved = run(at('2026-10-16'), at('2026-10-15', 10));
+    expect(moved.entries).toEqual([]);
+    expect(moved.points).toBe(100);
+  });
+
+  it('keeps the escalation and counts the days late when the current deadline had passed', () => {
+    const kept = run(at('2026-10-12'), at('2026-10-15', 10));
+    expect(kept.entries.map((e) => [e.rule, e.points])).toEqual([
+      ['late', -1.5],
+      ['escalation', -2],
+    ]);
+  });
+
+  it('counts days late from the current deadline, not the one at the time', () => {
+    const late = run(at('2026-10-16'), at('2026-10-20', 10));
+    expect(late.entries.map((e) => [e.rule, e.points, e.detail])).toEqual([
+      ['late', -1, '2 working day(s) late'],
+    ]);
+  });
+});

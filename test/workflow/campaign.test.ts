@@ -17,7 +17,7 @@ import {
   requestEvidenceUpdate,
   verifyUpdate,
 } from '../../domain/messages.ts';
-import { approveUpdate, returnUpdate, submitUpdate } from '../../domain/messages.ts';
+import { approveUpdate, returnUpdate, submitUpdate, taskViewQuery } from '../../domain/messages.ts';
 import { addCalendarDays, MINUTE, zonedInstant } from '../../domain/time.ts';
 import type { TestDatabase } from '../helpers/postgres.ts';
 import { definitionFrom, firstMondayAfter } from '../helpers/moved-definition.ts';
@@ -117,13 +117,27 @@ describe('a county campaign under time skipping', () => {
     // kbqy: submitted, returned by the bureau, resubmitted, approved. ns: on time.
     const kbqy = task(`${campaignId}/kbqy/questionnaire/scjgj`);
     const good = { procedures: 3, days: 1, onlineRate: 95 };
+    // Its definition lists the evidence to give (应提供：政策文件、办件记录): none is refused.
+    const bare = await kbqy
+      .executeUpdate(submitUpdate, { args: [req('scjgj-staff1', { data: good })] })
+      .then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
+    expect(String((bare?.cause as Error | undefined)?.message)).toContain(
+      'supporting evidence (印证资料) is required',
+    );
+    expect((await kbqy.query(taskViewQuery)).state).toBe('open');
+    const kbqyEvidence = ['https://example.org/kbqy-policy.pdf'];
     await kbqy.executeUpdate(submitUpdate, {
-      args: [req('scjgj-staff1', { data: { ...good, onlineRate: 30 } })],
+      args: [req('scjgj-staff1', { data: { ...good, onlineRate: 30 }, evidence: kbqyEvidence })],
     });
     await kbqy.executeUpdate(returnUpdate, {
       args: [req('spj-coord', { reason: '网办率偏低，请核实口径' })],
     });
-    await kbqy.executeUpdate(submitUpdate, { args: [req('scjgj-staff1', { data: good })] });
+    await kbqy.executeUpdate(submitUpdate, {
+      args: [req('scjgj-staff1', { data: good, evidence: kbqyEvidence })],
+    });
     await kbqy.executeUpdate(approveUpdate, { args: [req('spj-coord')] });
     const ns = task(`${campaignId}/ns/questionnaire/swj`);
     await ns.executeUpdate(submitUpdate, {

@@ -16,7 +16,7 @@ import { BusinessCalendar } from '../../domain/calendar.ts';
 import { planCampaign, type CampaignInput } from '../../domain/campaign.ts';
 import { addMeasureUpdate, recordResultsUpdate } from '../../domain/messages.ts';
 import { approveUpdate, returnUpdate, submitUpdate } from '../../domain/messages.ts';
-import { addCalendarDays, formatIsoOffset, zonedInstant } from '../../domain/time.ts';
+import { addCalendarDays, formatIsoOffset, localDateOf, zonedInstant } from '../../domain/time.ts';
 import { runCli } from '../helpers/cli.ts';
 import { definitionFrom, firstMondayAfter } from '../helpers/moved-definition.ts';
 import type { TestDatabase } from '../helpers/postgres.ts';
@@ -171,6 +171,30 @@ describe('the rectification loop', () => {
     await env.sleep(60_000);
     const m1 = task(`${campaignId}/kbqy/measure/scjgj/m1`);
     const m2 = task(`${campaignId}/kbqy/measure/swj/m2`);
+
+    // A measure due yesterday (a bare date) is refused by the validator, with nothing created:
+    // it would have been overdue, and escalated, the moment it started.
+    const yesterday = addCalendarDays(localDateOf(await env.currentTimeMs(), TZ), -1);
+    const late = await rectification
+      .executeUpdate(addMeasureUpdate, {
+        args: [
+          req('spj-coord', {
+            problem: 2,
+            measure: '补设专窗',
+            unit: 'spj',
+            person: 'spj-coord',
+            due: yesterday,
+            reason: '督查发现专窗缺失',
+          }),
+        ],
+      })
+      .then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
+    expect(String((late?.cause as Error | undefined)?.message)).toContain(
+      `due: ${yesterday} is in the past`,
+    );
 
     // A measure added mid-way, with a reason.
     const added = await rectification.executeUpdate(addMeasureUpdate, {
