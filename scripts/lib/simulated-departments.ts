@@ -455,7 +455,7 @@ export class SimulatedDepartments {
       args.push('--data', file);
     }
     if (proposal) args.push('--note', '请审核');
-    else if (t.kind === 'evidence' || t.kind === 'measure')
+    else if (t.kind === 'evidence' || t.kind === 'measure' || t.kind === 'questionnaire')
       args.push(
         '--evidence',
         `https://oa.example.gov.cn/files/${t.task_id.replace(/\//g, '-')}.pdf`,
