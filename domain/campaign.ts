@@ -225,6 +225,25 @@ export function meetsTriggers(
   return reasons.length ? reasons.join('; ') : null;
 }
 
+/**
+ * A rectification's reason for people, in their language. The campaign composes the reason of
+ * a triggered rectification in English (`score 68.5 below 75; rank 12 of 12 in the bottom 3`,
+ * kept as it is in histories and in PostgreSQL); in Chinese each known part is said in Chinese.
+ * A reason somebody wrote (a rectification started by hand) is shown as written.
+ */
+export function rectificationReasonText(reason: string, lang: 'zh' | 'en'): string {
+  if (lang === 'en') return reason;
+  const parts = reason.split('; ');
+  const zh = parts.map((part) => {
+    const score = /^score (-?[\d.]+) below (-?[\d.]+)$/.exec(part);
+    if (score) return `得分 ${score[1]}，低于 ${score[2]} 分`;
+    const rank = /^rank (\d+) of (\d+) in the bottom (\d+)$/.exec(part);
+    if (rank) return `排名第 ${rank[1]}（共 ${rank[2]} 项），位列后 ${rank[3]} 名`;
+    return null;
+  });
+  return zh.every((x) => x !== null) ? zh.join('；') : reason;
+}
+
 /** The indicator workflow's id: `campaign/indicator`. */
 export const indicatorWorkflowId = (campaignId: string, code: string) => `${campaignId}/${code}`;
 

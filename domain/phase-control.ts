@@ -116,7 +116,7 @@ export function movePhase(
     );
   const until = move.until;
   if (until === undefined || !Number.isFinite(until))
-    refuse('extending a phase needs --until', '延长阶段需要给出新的结束时间（--until）');
+    refuse('extending a phase needs --until', '延长阶段需要给出新的结束时间：请写明延至何时');
   if (until! <= now)
     refuse(
       `the new end ${formatLocal(until!, tz)} is not in the future`,

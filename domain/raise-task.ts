@@ -57,7 +57,7 @@ export function raisedTask(plan: CampaignPlan, req: RaiseTaskRequest, now: Insta
       `“${str(req.assignee)}”不是${unit!.name}的人员`,
     );
   const title = str(req.title);
-  if (!title) refuse('say what is asked (--title)', '请写明事项内容（--title）');
+  if (!title) refuse('say what is asked (--title)', '请写明事项内容（事项名称）');
   if (title.length > 200)
     refuse('the title is longer than 200 characters', '事项标题超过 200 个字');
   const kind = str(req.kind) || 'adhoc';
@@ -77,7 +77,7 @@ export function raisedTask(plan: CampaignPlan, req: RaiseTaskRequest, now: Insta
   if (req.key !== undefined && !KEY_RE.test(key))
     refuse(
       'the key is 1 to 64 letters, digits, - or _',
-      '--key 只能是 1 到 64 个字母、数字、- 或 _',
+      '事项编号只能是 1 到 64 个字母、数字、短横线或下划线',
     );
   const instructions = str(req.instructions);
   if (instructions.length > 4000)
@@ -105,7 +105,7 @@ export function raisedTask(plan: CampaignPlan, req: RaiseTaskRequest, now: Insta
   if (proposal && proposable.length === 0)
     refuse(
       `unit ${unit!.id} neither leads nor cooperates on an indicator: name the indicator (--indicator)`,
-      `${unit!.name}未牵头或配合任何指标：请指明所属指标（--indicator）`,
+      `${unit!.name}未牵头或配合任何指标：请指明事项所属的指标`,
     );
   return {
     taskId: taskIdOf({

@@ -332,12 +332,12 @@ export function checkDraw(
   if (!isBureau(p))
     throw new Refusal(
       `${what.en} is already drawn: ${drawn} is the official one; drawing again needs the bureau's reason (a bureau coordinator runs it with --reason)`,
-      `${what.zh}已经抽取，${drawnZh}为正式样本；重新抽样须由审批局说明理由（审批局统筹协调人加 --reason 执行）`,
+      `${what.zh}已经抽取，${drawnZh}为正式样本；重新抽样须由审批局的协调人执行，并写明重新抽样的理由`,
     );
   if (!reason?.trim())
     throw new Refusal(
       `${what.en} is already drawn: ${drawn} is the official one; drawing again needs the bureau's reason (--reason)`,
-      `${what.zh}已经抽取，${drawnZh}为正式样本；重新抽样须写明理由（--reason）`,
+      `${what.zh}已经抽取，${drawnZh}为正式样本；重新抽样须写明理由`,
     );
   if (reason.length > 2000)
     throw new Refusal('the reason is longer than 2000 characters', '理由超过 2000 个字符');

@@ -370,7 +370,7 @@ export function checkRequiredEvidence(
   const list = expected.filter((e) => e.trim());
   throw new Refusal(
     `supporting evidence (印证资料) is required${list.length ? ` (expected: ${list.join(', ')})` : ''}: give at least one --evidence`,
-    `该事项需要上传印证资料${list.length ? `（应提供：${list.join('、')}）` : ''}：至少提供一份（--evidence）`,
+    `该事项需要印证资料${list.length ? `（应提供：${list.join('、')}）` : ''}：请先上传至少一份佐证材料，再提交`,
   );
 }
 
@@ -406,7 +406,7 @@ export function checkRequest(
   if (!req.requestId || typeof req.requestId !== 'string')
     throw new Refusal('a request id is required', '缺少请求编号');
   if (!req.actor || typeof req.actor !== 'string')
-    throw new Refusal('the acting person (--as) is required', '请说明由谁办理（--as）');
+    throw new Refusal('the acting person (--as) is required', '请说明由谁办理（办理人）');
   const actor = person(roster, req.actor);
   switch (action) {
     case 'submit': {
@@ -420,7 +420,7 @@ export function checkRequest(
       if (t.completion.note && !req.note?.trim())
         throw new Refusal(
           'a note is required to complete this task',
-          '完成该事项需要填写办理说明（--note）',
+          '完成该事项需要填写办理说明：请在“说明”一栏写明办理情况后再提交',
         );
       checkRequiredEvidence(t.completion.evidence, req.evidence?.length ?? 0);
       for (const e of req.evidence ?? []) {
@@ -467,17 +467,17 @@ export function checkRequest(
         );
       }
       if (action === 'return' && !req.reason?.trim())
-        throw new Refusal('a return needs a reason', '退回需要写明原因（--reason）');
+        throw new Refusal('a return needs a reason', '退回需要写明原因：请在“退回原因”一栏填写');
       return {};
     }
     case 'extend': {
       requireState(action, t, OPEN_STATES);
       if (!req.reason?.trim())
-        throw new Refusal('an extension needs a reason', '延期需要写明原因（--reason）');
+        throw new Refusal('an extension needs a reason', '延期需要写明原因：请在“原因”一栏填写');
       if (typeof req.until !== 'number' || !Number.isFinite(req.until))
         throw new Refusal(
           'an extension needs a new due time (--until)',
-          '延期需要给出新的截止时间（--until）',
+          '延期需要给出新的截止时间：请在“延至”一栏选择日期和时间',
         );
       checkExtensionDeadline(req.until, t.due, now);
       if (t.extensionsUsed >= t.policy.maxExtensions) {
@@ -533,7 +533,10 @@ export function checkRequest(
         );
       }
       if (!req.reason?.trim())
-        throw new Refusal('a cancellation needs a reason', '撤销需要写明原因（--reason）');
+        throw new Refusal(
+          'a cancellation needs a reason',
+          '撤销需要写明原因：请写明为何撤销该事项',
+        );
       return {};
     }
   }

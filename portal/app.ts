@@ -12,6 +12,7 @@ import { isBureauOfficer, loadMe, type Me } from './access.ts';
 import { Refused } from './errors.ts';
 import { CSS, html, page, t, type Chrome, type Html, type Lang } from './html.ts';
 import { pickLang } from './i18n.ts';
+import { setFlash } from './form-bits.ts';
 import { tokenIdentity, type TokenUse } from './tokens.ts';
 import { registerApi } from './api.ts';
 import { registerCampaignWorkApi } from './api-campaign-work.ts';
@@ -288,15 +289,23 @@ export async function buildPortal(deps: PortalDeps): Promise<PortalApp> {
         cfg.uploadLimitBytes >= 1024 * 1024
           ? `${+(cfg.uploadLimitBytes / 1024 / 1024).toFixed(1)} MB`
           : `${Math.round(cfg.uploadLimitBytes / 1024)} KB`;
-      return answerRefusal(
-        req,
-        reply,
-        new Refused(
-          413,
-          `文件超过上限 ${limit}，未保存任何文件。`,
-          `The file is larger than the limit of ${limit}: nothing was stored.`,
-        ),
+      const tooLarge = new Refused(
+        413,
+        `文件超过上限 ${limit}，未保存任何文件。请压缩或拆分后重新上传。`,
+        `The file is larger than the limit of ${limit}: nothing was stored. Compress or split it and upload again.`,
       );
+      // An upload from a task page leads back to the task (post/redirect/get), the message kept.
+      const task = /^\/tasks\/([^/?#]+)\/evidence(?:\?|$)/.exec(req.url);
+      if (task && !isApi(req)) {
+        const path = `/tasks/${task[1]}`;
+        setFlash(reply, cfg.secureCookies, {
+          path,
+          status: 413,
+          message: tooLarge.text(req.lang),
+        });
+        return reply.code(303).redirect(`${path}#error`);
+      }
+      return answerRefusal(req, reply, tooLarge);
     }
     // Fastify's own refusals (an unreadable body, an unknown content type, an over-long address)
     // and a malformed multipart body keep their meaning; they are the request's fault.
@@ -355,12 +364,17 @@ export function answerRefusal(req: FastifyRequest, reply: FastifyReply, e: Refus
   }
   const title =
     e.status === 404 ? t(req.lang, '未找到', 'Not found') : t(req.lang, '未能完成', 'Not done');
+  // A refusal on a task's route leads back to the task; anything else to the person's tasks.
+  const task = e.status === 404 ? null : /^\/tasks\/([^/?#]+)\/[\w-]+(?:\?|$)/.exec(req.url);
   return sendPage(
     reply,
     req,
     title,
-    html`<div class="notice bad">${e.text(req.lang)}</div>
-      <p><a href="/tasks">${t(req.lang, '返回我的待办', 'Back to my tasks')}</a></p>`,
+    html`<div class="notice bad" role="alert" id="error">${e.text(req.lang)}</div>
+      <p>
+        ${task ? html`<a href="/tasks/${task[1]}">${t(req.lang, '返回该事项', 'Back to the task')}</a> · ` : ''}
+        <a href="/tasks">${t(req.lang, '返回我的待办', 'Back to my tasks')}</a>
+      </p>`,
     e.status,
   );
 }

@@ -289,7 +289,7 @@ export async function recordVerification(
     fields.note = t(lang, '说明不超过 5000 字。', 'At most 5000 characters.');
   if (Object.keys(fields).length) throw invalid(fields);
   const requestId = requestIdOf('verify', input.requestId);
-  return sendWorkflowUpdate(
+  const r = await sendWorkflowUpdate(
     deps,
     indicatorWorkflowId(campaignId, code),
     verifyUpdate,
@@ -303,6 +303,25 @@ export async function recordVerification(
     requestId,
     INDICATOR_FINISHED,
   );
+  // The page shown next lists what was just recorded: wait (briefly) for its projection.
+  await projected(
+    deps,
+    'SELECT 1 FROM verifications WHERE campaign_id = $1 AND code = $2 AND item = $3 AND actor = $4',
+    [campaignId, code, item, me.personId],
+  );
+  return r;
+}
+
+/**
+ * Waits until a row the workflow's activity writes is in PostgreSQL (the projection of what an
+ * action just did), up to a few seconds, so that the page after the action lists it.
+ */
+async function projected(deps: PortalDeps, sql: string, params: unknown[]): Promise<boolean> {
+  for (let i = 0; i < 50; i++) {
+    if ((await deps.pool.query(sql, params)).rowCount) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
 }
 
 export interface EvidenceInput {
@@ -353,6 +372,7 @@ export async function requestEvidence(
         [campaignId],
       )
     ).rows[0]?.time_zone ?? 'Asia/Shanghai';
+  await projected(deps, 'SELECT 1 FROM tasks WHERE task_id = $1', [r.taskId]);
   return { taskId: r.taskId, due: formatIsoOffset(r.due, tz) };
 }
 

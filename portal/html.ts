@@ -91,7 +91,7 @@ export function page(c: Chrome, body: Html): string {
         </nav>
         <form method="post" action="/sign-out" class="signout">
           <input type="hidden" name="_csrf" value="${c.csrf ?? ''}" />
-          <span class="who">${c.me.name}（${c.me.personId}）</span>
+          <span class="who">${c.me.name}</span>
           <button type="submit" class="link">${L('退出', 'Sign out')}</button>
         </form>`
     : '';
@@ -165,6 +165,7 @@ button.secondary{background:#52606d}button.danger{background:#b03a2e}
 .timeline li.returned,.timeline li.escalated{border-color:#c0392b}
 .kv{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:0}
 .kv dt{color:#616e7c}.kv dd{margin:0}
+.toc{display:flex;flex-wrap:wrap;gap:.3rem 1rem;background:#fff;border:1px solid #d9dee3;border-radius:6px;padding:.6rem 1rem;margin-bottom:1rem}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(16rem,1fr));gap:.75rem}
 @media (max-width:640px){
   main{padding:.6rem}

@@ -2,9 +2,11 @@
 // expiring links (the token is stored only as its SHA-256), revoke accounts and re-invite
 // (a password reset). Used by the portal's bureau page and by `campaign accounts invite`.
 import type pg from 'pg';
+import { formatIsoOffset } from '../domain/time.ts';
 import { Q, run } from '../db/portal.ts';
 import { endAllSessions, hashToken, newToken } from './auth.ts';
 import { Refused } from './errors.ts';
+import { roleTitle } from './views.ts';
 
 export interface RosterEntry {
   person_id: string;
@@ -54,7 +56,7 @@ export async function requireBureauOfficer(
   if (me.unit_kind !== 'bureau' || !['coordinator', 'head'].includes(me.role)) {
     throw new Refused(
       403,
-      `${by}（${me.unit_id} 的 ${me.role}）无权发放账号邀请：仅审批局的协调人和局长可以`,
+      `${me.name}（${me.unit_name}${roleTitle('zh', me.role)}）无权发放账号邀请：仅审批局的协调人和主要负责人可以，请联系他们发放`,
       `${by} (${me.role} in "${me.unit_id}") may not invite: the bureau's coordinators and head may`,
     );
   }
@@ -98,6 +100,14 @@ export async function createInvitations(
       `"${opts.person}" is not in unit "${opts.unit}"`,
     );
   }
+  // Expiry in the campaign's own time zone (with its offset), as people read it.
+  const tz =
+    (
+      await pool.query<{ time_zone: string }>(
+        'SELECT time_zone FROM campaigns WHERE campaign_id = $1',
+        [opts.campaignId],
+      )
+    ).rows[0]?.time_zone ?? 'Asia/Shanghai';
   const out: Invitation[] = [];
   for (const p of people) {
     const token = newToken();
@@ -117,7 +127,7 @@ export async function createInvitations(
       unitName: p.unit_name,
       role: p.role,
       link: `${opts.publicUrl}/invite/${token}`,
-      expiresAt: r.rows[0]!.expires_at.toISOString(),
+      expiresAt: formatIsoOffset(r.rows[0]!.expires_at.getTime(), tz),
     });
   }
   return out;

@@ -51,12 +51,27 @@ export function registerAuthPages(app: FastifyInstance, deps: PortalDeps): void 
     reply.clearCookie(names.pre, { path: '/' });
   };
 
-  const signInForm = (
+  /**
+   * The bureau as the county calls it (the bureau unit of the running campaigns' rosters, the
+   * latest first), for the pages people see before they sign in; a generic name when there is
+   * no campaign yet.
+   */
+  const bureauName = async (): Promise<string> =>
+    (
+      await pool.query<{ name: string }>(
+        `SELECT u.name FROM units u JOIN campaigns c ON c.campaign_id = u.campaign_id
+          WHERE u.kind = 'bureau'
+          ORDER BY (c.status = 'running') DESC, c.updated_at DESC, u.unit_id LIMIT 1`,
+      )
+    ).rows[0]?.name ?? '审批局';
+
+  const signInForm = async (
     req: FastifyRequest,
     reply: FastifyReply,
     opts: { error?: string; personId?: string; next?: string; status?: number } = {},
   ) => {
     const L = (zh: string, en: string) => t(req.lang, zh, en);
+    const bureau = await bureauName();
     const csrf = preToken(req, reply, cfg.secureCookies);
     return sendPage(
       reply,
@@ -104,7 +119,7 @@ export function registerAuthPages(app: FastifyInstance, deps: PortalDeps): void 
         }
         <p class="muted">
           ${L(
-            '没有账号或忘记密码？请联系县审批局，领取新的邀请链接。',
+            `没有账号或忘记密码？请联系${bureau}，领取新的邀请链接。`,
             'No account, or forgot the password? Ask the county bureau for a new invitation link.',
           )}
         </p>
@@ -165,7 +180,7 @@ export function registerAuthPages(app: FastifyInstance, deps: PortalDeps): void 
     return reply.code(303).redirect('/sign-in');
   });
 
-  const used = (req: FastifyRequest, reply: FastifyReply) =>
+  const used = async (req: FastifyRequest, reply: FastifyReply) =>
     sendPage(
       reply,
       req,
@@ -173,7 +188,7 @@ export function registerAuthPages(app: FastifyInstance, deps: PortalDeps): void 
       html`<div class="notice bad">
         ${t(
           req.lang,
-          '该邀请链接已使用、已撤销或已过期。请联系县审批局重新发放邀请。',
+          `该邀请链接已使用、已撤销或已过期。请联系${await bureauName()}重新发放邀请，或在已设置密码时直接登录。`,
           'This invitation link has been used, withdrawn or has expired. Ask the county bureau for a new one.',
         )}
       </div>`,

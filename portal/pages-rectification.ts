@@ -5,6 +5,7 @@
 // campaign-work.ts; anybody else gets 404.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { label } from '../domain/labels.ts';
+import { rectificationReasonText } from '../domain/campaign.ts';
 import { STEP_KINDS, type StepKind } from '../domain/rectification.ts';
 import { sendPage } from './app.ts';
 import {
@@ -86,7 +87,7 @@ export function rectificationTable(
             <td data-label="${L('整改状态', 'Rectification')}" data-testid="rectification-state">
               ${rectificationStateText(lang, r)}
             </td>
-            <td data-label="${L('原因', 'Reason')}">${r.reason}</td>
+            <td data-label="${L('原因', 'Reason')}">${rectificationReasonText(r.reason, lang)}</td>
           </tr>`,
       )}
     </tbody>
@@ -532,7 +533,7 @@ export function registerRectificationPages(app: FastifyInstance, deps: PortalDep
             <dt>${L('牵头单位', 'Lead unit')}</dt>
             <dd>${d.leadUnitName ?? d.leadUnit}</dd>
             <dt>${L('整改原因', 'Reason')}</dt>
-            <dd>${d.reason}</dd>
+            <dd>${rectificationReasonText(d.reason, req.lang)}</dd>
             <dt>${L('发起时间', 'Started')}</dt>
             <dd>${local(Date.parse(d.startedAt), d.timeZone)}</dd>
             ${

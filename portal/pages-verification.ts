@@ -24,7 +24,8 @@ import {
 import { html, t, type Html } from './html.ts';
 import { meOf } from './pages.ts';
 import type { PortalDeps } from './service.ts';
-import { light, local, taskHref } from './views.ts';
+import { light, local, shownTitle, taskHref } from './views.ts';
+import { formValues, setFlash, takeFlash } from './form-bits.ts';
 
 export const verificationHref = (campaignId: string) =>
   `/campaigns/${enc(campaignId)}/verification`;
@@ -41,14 +42,14 @@ interface FormState {
 function samplesSection(req: FastifyRequest, v: VerificationView): Html {
   const L = (zh: string, en: string) => t(req.lang, zh, en);
   if (v.samples.length === 0)
-    return html`<section data-testid="samples">
+    return html`<section data-testid="samples" id="samples">
       <h2>${L('抽样企业', 'Enterprise sample')}</h2>
       <p class="muted">
-        ${L('尚未抽样。导入企业全量名单后，用 campaign sample 按比例抽取。', 'No sample drawn yet. Once the full enterprise list is imported, draw one with `campaign sample`.')}
+        ${L('尚未抽样。审批局导入企业全量名单并按比例抽样后，抽中的企业列在这里。', 'No sample drawn yet. Once the bureau has imported the full enterprise list and drawn a sample (`campaign sample`), it is listed here.')}
       </p>
     </section>`;
   const [latest, ...earlier] = v.samples;
-  return html`<section data-testid="samples">
+  return html`<section data-testid="samples" id="samples">
     <h2>${L('抽样企业', 'Enterprise sample')}</h2>
     <p class="muted">
       ${L(
@@ -100,6 +101,10 @@ function indicatorSection(
   const mine = state?.code === i.code ? state : undefined;
   const err = (form: FormState['form'], name: string) =>
     mine?.form === form ? mine.errors[name] : undefined;
+  const ORDER = { verify: ['item', 'outcome', 'note'], evidence: ['unit', 'what'] };
+  const firstError = mine ? ORDER[mine.form].find((n) => mine.errors[n]) : undefined;
+  const first = (form: FormState['form'], name: string) =>
+    mine?.form === form && firstError === name;
   const val = (form: FormState['form'], name: string) =>
     mine?.form === form ? (str(mine.values[name]) ?? '') : '';
   const outcome = val('verify', 'outcome');
@@ -111,7 +116,7 @@ function indicatorSection(
       <span class="muted">· ${label(req.lang, i.phase)} · ${label(req.lang, i.state)}</span>
       ${i.flagged ? html`<span class="light red">${L('数据存疑', 'flagged')}</span>` : ''}
     </h2>
-    ${mine?.notice ?? ''}
+    ${mine?.notice ? (firstError ? mine.notice : html`<div id="error">${mine.notice}</div>`) : ''}
     <h3>${L('已核验事项', 'Verified items')}</h3>
     ${
       i.verifications.length
@@ -134,9 +139,7 @@ function indicatorSection(
                       ${x.outcome === 'confirmed' ? html`<span class="light green">${L('属实', 'confirmed')}</span>` : html`<span class="light red">${L('有差异', 'discrepant')}</span>`}
                     </td>
                     <td data-label="${L('说明', 'Note')}">${x.note ?? '—'}</td>
-                    <td data-label="${L('核验人', 'By')}">
-                      ${x.actorName ?? x.actor}（${x.actor}）
-                    </td>
+                    <td data-label="${L('核验人', 'By')}">${x.actorName ?? x.actor}</td>
                     <td data-label="${L('时间', 'At')}">${local(Date.parse(x.at), v.timeZone)}</td>
                   </tr>`,
               )}
@@ -163,7 +166,7 @@ function indicatorSection(
                   html`<tr data-task="${x.taskId}" data-state="${x.state}">
                     <td data-label="${L('灯', 'Light')}">${light(req.lang, x.colour)}</td>
                     <td data-label="${L('调取内容', 'Asked for')}">
-                      <a href="${taskHref(x.taskId)}">${x.title}</a>
+                      <a href="${taskHref(x.taskId)}">${shownTitle(x.title, x.unit, x.unitName)}</a>
                     </td>
                     <td data-label="${L('单位', 'Unit')}">${x.unitName ?? x.unit}</td>
                     <td data-label="${L('状态', 'State')}">${label(req.lang, x.state)}</td>
@@ -192,6 +195,8 @@ function indicatorSection(
             value="${val('verify', 'item')}"
           />`,
           err('verify', 'item'),
+          undefined,
+          first('verify', 'item'),
         )}
         ${field(
           id('verify-outcome'),
@@ -207,6 +212,8 @@ function indicatorSection(
             </option>
           </select>`,
           err('verify', 'outcome'),
+          undefined,
+          first('verify', 'outcome'),
         )}
         ${field(
           id('verify-note'),
@@ -214,6 +221,8 @@ function indicatorSection(
           L('说明（发现的情况）', 'Note (what was found)'),
           html`<textarea id="${id('verify-note')}" name="note">${val('verify', 'note')}</textarea>`,
           err('verify', 'note'),
+          undefined,
+          first('verify', 'note'),
         )}
         <div><button type="submit" id="${id('verify-submit')}">${L('记录', 'Record')}</button></div>
       </form>
@@ -236,6 +245,8 @@ function indicatorSection(
                   )}
                 </select>`,
                 err('evidence', 'unit'),
+                undefined,
+                first('evidence', 'unit'),
               )}
               ${field(
                 id('evidence-what'),
@@ -249,6 +260,8 @@ function indicatorSection(
                   value="${val('evidence', 'what')}"
                 />`,
                 err('evidence', 'what'),
+                undefined,
+                first('evidence', 'what'),
               )}
               <div>
                 <button type="submit" class="secondary" id="${id('evidence-submit')}">
@@ -268,6 +281,25 @@ export function registerVerificationPages(app: FastifyInstance, deps: PortalDeps
     const L = (zh: string, en: string) => t(req.lang, zh, en);
     const v = await verificationView(deps, meOf(req), campaignId);
     const q = req.query as { done?: string; code?: string };
+    // A refused post comes back here by a redirect, its message and values in a flash.
+    const flash = state ? null : takeFlash(req, reply, verificationHref(campaignId));
+    if (flash && (flash.form === 'verify' || flash.form === 'evidence'))
+      state = {
+        code: flash.code ?? '',
+        form: flash.form,
+        errors: flash.errors ?? {},
+        values: flash.values ?? {},
+        ...(flash.message ? { notice: badNotice(flash.message) } : {}),
+        status: 200,
+      };
+    // A long page on a phone: links to each indicator and the sample at the top.
+    const toc = v.indicators.length
+      ? html`<nav class="toc" aria-label="${L('本页目录', 'On this page')}">
+          <strong>${L('跳转到：', 'Jump to: ')}</strong>
+          ${v.indicators.map((i) => html`<a href="#ind-${i.code}">${i.code} ${i.name}</a>`)}
+          <a href="#samples">${L('抽样企业', 'Enterprise sample')}</a>
+        </nav>`
+      : '';
     const doneText: Record<string, [string, string]> = {
       verified: ['核验结果已记录。', 'The verification is recorded.'],
       requested: ['已向单位调取印证资料。', 'The evidence request is sent to the unit.'],
@@ -277,7 +309,7 @@ export function registerVerificationPages(app: FastifyInstance, deps: PortalDeps
       reply,
       req,
       `${L('信息核验', 'Verification')} · ${v.campaignName}`,
-      html`${state && !state.code ? (state.notice ?? '') : ''}${done} ${samplesSection(req, v)}
+      html`${state && !state.code ? (state.notice ?? '') : ''}${done} ${toc}
       ${
         v.indicators.length
           ? v.indicators.map((i) => indicatorSection(req, v, i, state))
@@ -293,7 +325,8 @@ export function registerVerificationPages(app: FastifyInstance, deps: PortalDeps
                 .join('；')}
             </p>`
           : ''
-      }`,
+      }
+      ${samplesSection(req, v)}`,
       state?.status ?? 200,
     );
   };
@@ -318,14 +351,17 @@ export function registerVerificationPages(app: FastifyInstance, deps: PortalDeps
       } catch (e) {
         const r = refusalOnPage(e);
         if (!r) throw e;
-        return verificationPage(req, reply, {
-          code,
-          form,
-          errors: r.errors,
-          values: body,
-          notice: badNotice(r.refused.text(req.lang)),
+        // Post/redirect/get, refusals too: a reload shows the page, it does not post again.
+        setFlash(reply, deps.cfg.secureCookies, {
+          path: verificationHref(campaignId),
           status: r.refused.status,
+          message: r.refused.text(req.lang),
+          errors: r.errors,
+          values: formValues(body),
+          form,
+          code,
         });
+        return reply.code(303).redirect(`${verificationHref(campaignId)}#error`);
       }
     });
 

@@ -48,11 +48,15 @@ import {
   fieldsForm,
   light,
   local,
+  localWithZone,
   taskHref,
+  roleTitle,
+  shownTitle,
   taskTable,
   timeline,
   escalationText,
 } from './views.ts';
+import { formValues, setFlash, takeFlash } from './form-bits.ts';
 
 type Body = Record<string, unknown>;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -78,6 +82,13 @@ export async function filesOf(body: unknown): Promise<Upload[]> {
 
 export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
   const { pool } = deps;
+  const campaignTimeZone = async (campaignId: string) =>
+    (
+      await pool.query<{ time_zone: string }>(
+        'SELECT time_zone FROM campaigns WHERE campaign_id = $1',
+        [campaignId],
+      )
+    ).rows[0]?.time_zone ?? 'Asia/Shanghai';
 
   app.get('/tasks', async (req, reply) => {
     const me = meOf(req);
@@ -140,6 +151,24 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
     const L = (zh: string, en: string) => t(req.lang, zh, en);
     const d = await taskDetail(deps, me, taskId);
     const task = d.task;
+    // A refused post comes back here by a redirect, its message and values in a flash.
+    const flash = req.method === 'GET' ? takeFlash(req, reply, taskHref(taskId)) : null;
+    if (flash) {
+      const values: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(flash.values ?? {}))
+        if (k.startsWith('f.')) values[k.slice(2)] = v;
+      if (flash.values?.note !== undefined) values.__note = flash.values.note;
+      state = {
+        errors: flash.errors ?? {},
+        values: Object.keys(values).length ? values : undefined,
+        // Problems of the questionnaire's fields show beside them (the first takes `#error`);
+        // any other refusal shows at the top.
+        notice:
+          flash.message && !d.requirements.fields.some((f) => flash.errors?.[f.key])
+            ? refusedNotice(req, flash.message)
+            : undefined,
+      };
+    }
     const tz = task.time_zone;
     const csrf = req.session!.csrf;
     // A rectification step's data (problems, causes, …) is entered on the rectification page.
@@ -148,12 +177,22 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
     const values = state.values ?? d.lastData ?? {};
     const done = (req.query as { done?: string }).done;
     const doneText: Record<string, [string, string]> = {
-      submitted: ['已提交，等待审核。', 'Submitted, awaiting review.'],
+      // A task that needs no review is done once submitted.
+      submitted:
+        task.review && task.state !== 'done'
+          ? [
+              '已提交，等待审核。审核结果会在本页和“我的待办”中显示。',
+              'Submitted, awaiting review: the outcome shows here and in My tasks.',
+            ]
+          : ['已完成。该事项无需审核，已办结。', 'Done: this task needs no review.'],
       approved: ['已审核通过。', 'Approved.'],
       returned: ['已退回，承办单位将收到退回原因。', 'Returned: the unit sees the reason.'],
       extended: ['延期已办理。', 'Extension recorded.'],
       reassigned: ['已转办。', 'Handed over.'],
-      uploaded: ['佐证材料已上传。', 'Evidence uploaded.'],
+      uploaded: [
+        '佐证材料已上传。填好下方内容后点“提交”即可报送。',
+        'Evidence uploaded: fill in the form below and submit.',
+      ],
     };
     const okNotice =
       done && doneText[done]
@@ -181,7 +220,7 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
           <dt>${L('承办人', 'Assignee')}</dt>
           <dd>${task.assignee_name ?? task.assignee}</dd>
           <dt>${L('截止', 'Due')}</dt>
-          <dd>${local(task.due_at, tz)}</dd>
+          <dd>${localWithZone(task.due_at, tz, req.lang)}</dd>
           <dt>${L('督办', 'Escalation')}</dt>
           <dd>${escalationText(req.lang, task.escalation_level)}</dd>
           ${
@@ -248,7 +287,7 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
                 <div><button type="submit" id="submit">${L('提交', 'Submit')}</button></div>
               </form>
             </section>`
-          : d.lastData
+          : d.lastData && (d.requirements.fields.length > 0 || d.changes.length > 0)
             ? html`<section>
                 <h2>${L('已提交的数据', 'Submitted data')}</h2>
                 <dl class="kv">
@@ -334,7 +373,7 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
                 <input type="hidden" name="requestId" value="${randomUUID()}" />
                 <label for="to">${L('转给本单位', 'To a person of the unit')}</label>
                 <select id="to" name="to">
-                  ${d.teammates.map((p) => html`<option value="${p.id}">${p.name}（${p.id}）</option>`)}
+                  ${d.teammates.map((p) => html`<option value="${p.id}">${p.name}</option>`)}
                 </select>
                 <div>
                   <button type="submit" class="secondary">${L('转办', 'Hand over')}</button>
@@ -347,15 +386,21 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
         <h2>${L('办理记录', 'History')}</h2>
         ${timeline(req.lang, d.events, tz)}
       </section>`;
-    return sendPage(reply, req, task.title, body, state.status ?? 200);
+    return sendPage(
+      reply,
+      req,
+      shownTitle(task.title, task.unit_id, task.unit_name),
+      body,
+      state.status ?? 200,
+    );
   };
 
   app.get('/tasks/:taskId', async (req, reply) =>
     taskPage(req, reply, (req.params as { taskId: string }).taskId),
   );
 
-  const refusedNotice = (req: FastifyRequest, e: Refused) =>
-    html`<div class="notice bad" role="alert">${e.text(req.lang)}</div>`;
+  const refusedNotice = (req: FastifyRequest, text: string, anchor = true) =>
+    html`<div class="notice bad" role="alert" ${anchor ? html`id="error"` : ''}>${text}</div>`;
 
   /** Runs an action from a task page; a refusal shows on the task page itself. */
   const onTask = (
@@ -371,15 +416,16 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
         return reply.code(303).redirect(`${taskHref(taskId)}?done=${done}`);
       } catch (e) {
         if (!(e instanceof Refused) || e.status === 404) throw e;
-        const values: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(body)) if (k.startsWith('f.')) values[k.slice(2)] = v;
-        if (typeof body.note === 'string') values.__note = body.note;
-        return taskPage(req, reply, taskId, {
-          errors: e.fields ?? {},
-          values: Object.keys(values).length ? values : undefined,
-          notice: e.fields ? undefined : refusedNotice(req, e),
+        // Post/redirect/get, refusals too: the task page shows the message and the values kept,
+        // and a reload does not post the form again. `#error` brings the first problem into view.
+        setFlash(reply, deps.cfg.secureCookies, {
+          path: taskHref(taskId),
           status: e.status,
+          message: e.text(req.lang),
+          ...(e.fields ? { errors: e.fields } : {}),
+          values: formValues(body),
         });
+        return reply.code(303).redirect(`${taskHref(taskId)}#error`);
       }
     });
 
@@ -645,8 +691,31 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
       campaignId,
       date && /^\d{4}-\d{2}-\d{2}$/.test(date) ? date : undefined,
     );
-    const sheet = dispatchSheet(digest, req.lang);
     const format = (req.query as { format?: string }).format;
+    // On the page, tasks and people by their names and titles (the CLI's sheet keeps the ids).
+    const [roster, titles] = await Promise.all([
+      campaignRoster(pool, campaignId),
+      pool.query<{ task_id: string; title: string; unit_id: string }>(
+        'SELECT task_id, title, unit_id FROM tasks WHERE campaign_id = $1',
+        [campaignId],
+      ),
+    ]);
+    const unitNames = new Map(roster.map((p) => [p.unit_id, p.unit_name]));
+    const sheet = dispatchSheet(
+      digest,
+      req.lang,
+      format === 'csv' || format === 'xlsx'
+        ? undefined
+        : {
+            task: new Map(
+              titles.rows.map((r) => [
+                r.task_id,
+                `${shownTitle(r.title, r.unit_id, unitNames.get(r.unit_id) ?? null)}（${unitNames.get(r.unit_id) ?? r.unit_id}）`,
+              ]),
+            ),
+            person: new Map(roster.map((p) => [p.person_id, p.name])),
+          },
+    );
     if (format === 'csv' || format === 'xlsx')
       return download(reply, format, sheet, `dispatch-${campaignId}-${digest.date}`);
     // The publicity per department (宣传引导), when the digest counted it.
@@ -745,7 +814,7 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
             <label for="person">${L('人员（可不选）', 'Person (optional)')}</label>
             <select id="person" name="person">
               <option value="">${L('该单位全部人员', 'everyone of the unit')}</option>
-              ${roster.map((p) => html`<option value="${p.person_id}">${p.name}（${p.person_id}）</option>`)}
+              ${roster.map((p) => html`<option value="${p.person_id}">${p.name}（${p.unit_name}）</option>`)}
             </select>
             <div><button type="submit">${L('发放邀请', 'Issue invitations')}</button></div>
             <p class="muted">
@@ -767,9 +836,16 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
             ${roster.map(
               (p) =>
                 html`<tr>
-                  <td data-label="${L('人员', 'Person')}">${p.name}（${p.person_id}）</td>
+                  <td data-label="${L('人员', 'Person')}">
+                    ${p.name}
+                    <span class="muted"
+                      >${L('登录账号', 'account')} <code>${p.person_id}</code></span
+                    >
+                  </td>
                   <td data-label="${L('单位', 'Unit')}">${p.unit_name}</td>
-                  <td data-label="${L('角色', 'Role')}">${p.role}</td>
+                  <td data-label="${L('角色', 'Role')}" data-role="${p.role}">
+                    ${roleTitle(req.lang, p.role)}
+                  </td>
                   <td data-label="${L('账号', 'Account')}">${statusOf(p.person_id)}</td>
                   <td>
                     ${
@@ -804,6 +880,7 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
     if (!m || !isBureauOfficer(m)) throw notFound();
     const body = (req.body ?? {}) as Body;
     const L = (zh: string, en: string) => t(req.lang, zh, en);
+    const tz = await campaignTimeZone(campaignId);
     try {
       const invites = await createInvitations(pool, {
         campaignId,
@@ -821,7 +898,7 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
             ${L('邀请链接如下（只显示这一次，请逐一转交本人）：', 'The invitation links (shown this once; hand each to its person):')}
           </p>
           <ul class="invites">
-            ${invites.map((i) => html`<li>${i.name}（${i.personId}，${i.unitName}）：<code>${i.link}</code> <span class="muted">${L('有效期至', 'valid until')} ${local(Date.parse(i.expiresAt), 'Asia/Shanghai')}</span></li>`)}
+            ${invites.map((i) => html`<li>${i.name}（${i.unitName}，${L('登录账号', 'account')} <code>${i.personId}</code>）：<code>${i.link}</code> <span class="muted">${L('有效期至', 'valid until')} ${localWithZone(Date.parse(i.expiresAt), tz, req.lang)}</span></li>`)}
           </ul>
         </div>`,
       );
@@ -844,7 +921,7 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
         req,
         reply,
         html`<div class="notice ok">
-          ${t(req.lang, `已撤销 ${personId} 的账号。`, `Revoked the account of ${personId}.`)}
+          ${t(req.lang, `已撤销账号 ${personId}：此人不能再登录，已登录的设备均已退出。如需恢复，重新发放邀请即可。`, `Revoked the account of ${personId}: they can no longer sign in, and every session of theirs has ended. Issue a new invitation to restore it.`)}
         </div>`,
       );
     } catch (e) {
@@ -878,7 +955,8 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
     const tokens = await listTokens(pool, me, campaignId);
     const csrf = req.session!.csrf;
     const base = `/campaigns/${encodeURIComponent(campaignId)}/tokens`;
-    const when = (iso: string | null) => (iso ? local(Date.parse(iso), 'Asia/Shanghai') : '—');
+    const tz = await campaignTimeZone(campaignId);
+    const when = (iso: string | null) => (iso ? localWithZone(Date.parse(iso), tz, req.lang) : '—');
     return sendPage(
       reply,
       req,
@@ -895,7 +973,7 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
             </select>
             <label for="person">${L('负责人（本单位人员）', 'Person who answers for it')}</label>
             <select id="person" name="person">
-              ${roster.map((p) => html`<option value="${p.person_id}">${p.name}（${p.person_id}，${p.unit_name}）</option>`)}
+              ${roster.map((p) => html`<option value="${p.person_id}">${p.name}（${p.unit_name}）</option>`)}
             </select>
             <div><button type="submit">${L('发放令牌', 'Issue a token')}</button></div>
             <p class="muted">
@@ -922,7 +1000,7 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
                   <td data-label="${L('用途', 'Purpose')}">${k.name}</td>
                   <td data-label="${L('单位', 'Unit')}">${unitName.get(k.unit) ?? k.unit}</td>
                   <td data-label="${L('负责人', 'Person')}">
-                    ${personName.get(k.person) ?? k.person}（${k.person}）
+                    ${personName.get(k.person) ?? k.person}
                   </td>
                   <td data-label="${L('发放', 'Issued')}">
                     ${when(k.createdAt)}（${personName.get(k.createdBy) ?? k.createdBy}）

@@ -521,13 +521,22 @@ export async function uploadEvidence(
   const real = files.filter((f) => f.filename || f.content.length);
   if (real.length === 0)
     throw new Refused(422, '请选择要上传的文件。', 'Choose a file to upload.', { files: '必选' });
+  const empty = real.filter((f) => f.content.length === 0);
+  if (empty.length) {
+    const list = empty.map((f) => cleanName(f.filename)).join('、');
+    throw new Refused(
+      422,
+      `文件是空的（0 字节）：${list}。请检查文件是否完整保存，重新选择后再上传；未保存任何文件。`,
+      `The file is empty (0 bytes): ${list}. Check that it was saved in full and choose it again; nothing was stored.`,
+    );
+  }
   const typed = real.map((f) => ({ ...f, type: sniff(f.content) }));
-  const bad = typed.filter((f) => !f.type || f.content.length === 0);
+  const bad = typed.filter((f) => !f.type);
   if (bad.length) {
     const list = bad.map((f) => cleanName(f.filename)).join('、');
     throw new Refused(
       415,
-      `不接受的文件类型：${list}。可上传 PDF、图片（PNG/JPEG/GIF/WebP）、Office 文档（Word/Excel/PowerPoint）和 OFD，按文件内容判断；未保存任何文件。`,
+      `不接受的文件类型：${list}。可上传 PDF、图片（PNG/JPEG/GIF/WebP）、Office 文档（Word/Excel/PowerPoint）和 OFD，按文件内容判断；未保存任何文件。请转换为上述格式后重新上传。`,
       `File type not accepted: ${list}. PDF, images (PNG/JPEG/GIF/WebP), Office documents (Word/Excel/PowerPoint) and OFD are accepted, judged by content; nothing was stored.`,
     );
   }

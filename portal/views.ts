@@ -6,7 +6,7 @@ import type { Colour } from '../domain/schedule.ts';
 import { formatLocal } from '../domain/time.ts';
 import type { TaskRow } from './access.ts';
 import type { EvidenceFile } from './evidence.ts';
-import { html, t, type Html, type Lang } from './html.ts';
+import { Html, html, t, type Lang } from './html.ts';
 import { colourOf, type TaskEvent } from './service.ts';
 
 export const taskHref = (taskId: string) => `/tasks/${encodeURIComponent(taskId)}`;
@@ -18,6 +18,40 @@ export function light(lang: Lang, c: Colour): Html {
 
 export const local = (d: Date | number, tz: string) =>
   formatLocal(typeof d === 'number' ? d : d.getTime(), tz).slice(0, 16);
+
+const ZONE_ZH: Record<string, string> = {
+  'Asia/Shanghai': '北京时间',
+  'Asia/Urumqi': '乌鲁木齐时间',
+  UTC: '协调世界时',
+};
+
+/** A local time with its zone named, for times a reader could take for another zone's. */
+export const localWithZone = (d: Date | number, tz: string, lang: Lang) =>
+  `${local(d, tz)}（${lang === 'zh' ? (ZONE_ZH[tz] ?? tz) : tz}）`;
+
+const ROLE_TITLES: Record<string, [string, string]> = {
+  staff: ['填报人员', 'staff'],
+  deputy: ['分管负责人', 'deputy head'],
+  head: ['主要负责人', 'head'],
+  coordinator: ['协调人', 'coordinator'],
+  evaluator: ['核验人员', 'evaluator'],
+  leader: ['县领导', 'county leader'],
+};
+
+/** A role's title as people say it (the roster's role codes are for files and programs). */
+export const roleTitle = (lang: Lang, role: string): string =>
+  ROLE_TITLES[role] ? t(lang, ...ROLE_TITLES[role]) : role;
+
+/**
+ * A task's title for people: a title that ends with its unit's id in brackets (a co-operating
+ * unit's task, `开办企业 配合填报（swj）`) names the unit instead.
+ */
+export function shownTitle(title: string, unitId: string, unitName: string | null): string {
+  if (!unitName) return title;
+  return title
+    .replace(`（${unitId}）`, `（${unitName}）`)
+    .replace(`(${unitId})`, `（${unitName}）`);
+}
 
 export function escalationText(lang: Lang, level: number): string {
   if (level === 0) return t(lang, '未督办', 'none');
@@ -45,7 +79,7 @@ export function taskTable(lang: Lang, rows: TaskRow[], opts: { unit?: boolean } 
           html`<tr data-task="${r.task_id}">
             <td data-label="${L('灯', 'Light')}">${light(lang, colourOf(r))}</td>
             <td data-label="${L('事项', 'Task')}">
-              <a href="${taskHref(r.task_id)}">${r.title}</a>
+              <a href="${taskHref(r.task_id)}">${shownTitle(r.title, r.unit_id, r.unit_name)}</a>
             </td>
             ${opts.unit ? html`<td data-label="${L('单位', 'Unit')}">${r.unit_name ?? r.unit_id}</td>` : ''}
             <td data-label="${L('承办人', 'Assignee')}">${r.assignee_name ?? r.assignee}</td>
@@ -70,7 +104,15 @@ const TYPE_HINT: Record<QuestionnaireField['type'], [string, string]> = {
   enum: ['选项', 'choice'],
 };
 
-function fieldInput(f: QuestionnaireField, value: unknown, lang: Lang): Html {
+function fieldInput(f: QuestionnaireField, value: unknown, lang: Lang, first = false): Html {
+  const input = fieldInputOf(f, value, lang);
+  // The first field in error takes the focus (and so comes into view on a phone).
+  return first
+    ? new Html(input.text.replace(/^<(input|select|textarea)\b/, '<$1 autofocus'))
+    : input;
+}
+
+function fieldInputOf(f: QuestionnaireField, value: unknown, lang: Lang): Html {
   const name = `f.${f.key}`;
   const id = `field-${f.key}`;
   const v = value === undefined || value === null ? '' : String(value);
@@ -102,6 +144,7 @@ export function fieldsForm(
   values: Record<string, unknown>,
   errors: Record<string, string>,
 ): Html {
+  const first = fields.find((f) => errors[f.key])?.key;
   return html`${fields.map((f) => {
     const err = errors[f.key];
     const hint = [
@@ -112,11 +155,15 @@ export function fieldsForm(
     ]
       .filter(Boolean)
       .join(' · ');
-    return html`<div class="field ${err ? 'invalid' : ''}" data-field="${f.key}">
+    return html`<div
+      class="field ${err ? 'invalid' : ''}"
+      data-field="${f.key}"
+      ${f.key === first ? html`id="error"` : ''}
+    >
       <label for="field-${f.key}"
         >${f.label}${f.required !== false ? html` <span aria-hidden="true">*</span>` : ''}</label
       >
-      ${fieldInput(f, values[f.key], lang)}
+      ${fieldInput(f, values[f.key], lang, f.key === first)}
       ${err ? html`<p class="error" id="error-${f.key}" role="alert">${err}</p>` : ''}
       <div class="muted">${hint}${f.help ? ` — ${f.help}` : ''}</div>
     </div>`;
@@ -163,7 +210,7 @@ export function timeline(lang: Lang, events: TaskEvent[], tz: string): Html {
       return html`<li class="${e.type}" data-event="${e.type}">
         <strong>${eventLabel(lang, e.type)}</strong>
         <span class="muted">${local(Date.parse(e.at), tz)}</span>
-        ${e.actor ? html`· <span class="actor">${e.actorName ?? e.actor}（${e.actor}）</span>` : ''}
+        ${e.actor ? html`· <span class="actor">${e.actorName ?? e.actor}</span>` : ''}
         ${parts.length ? html`<div>${parts.join('；')}</div>` : ''}
       </li>`;
     })}

@@ -64,7 +64,7 @@ export async function inviteCommand(
         `${i.name} (${i.personId})`,
         i.unitName,
         i.link,
-        i.expiresAt.slice(0, 16),
+        `${i.expiresAt.slice(0, 16).replace('T', ' ')} (UTC${i.expiresAt.slice(19) || 'Z'})`,
       ]),
     ),
   );

@@ -169,10 +169,16 @@ export function questionnaireSheet(digest: DispatchDigest, lang: Lang): Sheet[] 
 }
 
 /** The digest as one sheet: one row per indicator. */
-export function dispatchSheet(digest: DispatchDigest, lang: Lang): Sheet {
+/** Names for a dispatch sheet read by people (the portal's page): a task's title, a person's name. */
+export interface DispatchNames {
+  task: Map<string, string>;
+  person: Map<string, string>;
+}
+
+export function dispatchSheet(digest: DispatchDigest, lang: Lang, names?: DispatchNames): Sheet {
   const L = (zh: string, en: string) => t(lang, zh, en);
-  const list = (xs: { taskId: string }[]) =>
-    xs.map((x) => x.taskId.split('/').slice(2).join('/')).join('\n');
+  const short = (taskId: string) => names?.task.get(taskId) ?? taskId.split('/').slice(2).join('/');
+  const list = (xs: { taskId: string }[]) => xs.map((x) => short(x.taskId)).join('\n');
   return {
     title: `${L('每日调度', 'Daily dispatch')} ${digest.date} — ${digest.campaignName}`,
     columns: [
@@ -194,9 +200,13 @@ export function dispatchSheet(digest: DispatchDigest, lang: Lang): Sheet {
       list(i.dueTomorrow),
       list(i.overdue),
       i.escalated
-        .map(
-          (e) =>
-            `L${e.level} ${e.taskId.split('/').slice(2).join('/')} → ${e.recipients.join(',')}`,
+        .map((e) =>
+          names
+            ? L(
+                `${e.level} 级督办：${short(e.taskId)} → ${e.recipients.map((r) => names.person.get(r) ?? r).join('、')}`,
+                `level ${e.level}: ${short(e.taskId)} → ${e.recipients.map((r) => names.person.get(r) ?? r).join(', ')}`,
+              )
+            : `L${e.level} ${e.taskId.split('/').slice(2).join('/')} → ${e.recipients.join(',')}`,
         )
         .join('\n'),
     ]),

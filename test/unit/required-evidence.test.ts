@@ -20,14 +20,14 @@ describe('required evidence', () => {
     expect(requiresEvidence(['  '])).toBe(false);
     const r = refusal(() => checkRequiredEvidence(false, 0, ['政策文件', '办件记录']));
     expect(r.zh).toBe(
-      '该事项需要上传印证资料（应提供：政策文件、办件记录）：至少提供一份（--evidence）',
+      '该事项需要印证资料（应提供：政策文件、办件记录）：请先上传至少一份佐证材料，再提交',
     );
     expect(r.message).toContain('expected: 政策文件, 办件记录');
   });
 
   it("is required by the task's own requirement, and satisfied by one file", () => {
     expect(refusal(() => checkRequiredEvidence(true, 0)).zh).toBe(
-      '该事项需要上传印证资料：至少提供一份（--evidence）',
+      '该事项需要印证资料：请先上传至少一份佐证材料，再提交',
     );
     expect(() => checkRequiredEvidence(true, 1, ['政策文件'])).not.toThrow();
     expect(() => checkRequiredEvidence(false, 0, [])).not.toThrow();
