@@ -283,8 +283,9 @@ describe('the evaluator verifies through the portal', () => {
       outcome: '',
       note: '保留的说明',
     });
-    expect(wrong.status).toBe(422);
-    const wrongText = await wrong.text();
+    // Refused, then sent back to the page (post/redirect/get), the problems beside their fields.
+    expect(wrong.status).toBe(303);
+    const wrongText = (await evaluator.page(wrong.headers.get('location')!)).text;
     expect(fieldError(wrongText, 'item')).toBe('请写明核验的是哪一项。');
     expect(fieldError(wrongText, 'outcome')).toBe('请选择核验结果：属实或有差异。');
     expect(wrongText).toContain('保留的说明');
@@ -468,8 +469,9 @@ describe('the rectification through the portal', () => {
       'problems.2.finding': '评价报告第5条',
       'problems.2.description': '开户与社保登记未并联',
     });
-    expect(wrong.status).toBe(422);
-    const wrongText = await wrong.text();
+    // Refused, then sent back to the page (post/redirect/get), the problems beside their fields.
+    expect(wrong.status).toBe(303);
+    const wrongText = (await evaluator.page(wrong.headers.get('location')!)).text;
     expect(fieldError(wrongText, 'problems.0.description')).toBe('第 1 条的问题描述不能为空。');
     expect(fieldError(wrongText, 'problems.0.finding')).toBeUndefined();
     expect(fieldError(wrongText, 'problems.2.description')).toBeUndefined();
