@@ -237,7 +237,12 @@ describe('a campaign from start to its closed rectification, through the command
       await refused('task', 'submit', kbqy.taskId, '--as', 'scjgj-staff1', '--data', bad),
     ).toMatch(/procedures/);
     const kbqyData = file('kbqy.json', { procedures: 4, days: 1.5, onlineRate: 96 });
-    expect((await submit(kbqy, '--data', kbqyData)).state).toBe('submitted');
+    // The indicator lists its evidence (政策文件、办件记录): a submission without any is refused.
+    expect(
+      await refused('task', 'submit', kbqy.taskId, '--as', 'scjgj-staff1', '--data', kbqyData),
+    ).toMatch(/应提供：政策文件、办件记录/);
+    const kbqyFiles = ['--evidence', 'https://oa.example.gov.cn/files/kbqy-policy.pdf'];
+    expect((await submit(kbqy, '--data', kbqyData, ...kbqyFiles)).state).toBe('submitted');
     expect(
       (
         await ok<{ state: string }>(
@@ -251,9 +256,9 @@ describe('a campaign from start to its closed rectification, through the command
         )
       ).state,
     ).toBe('returned');
-    expect((await submit(kbqy, '--data', kbqyData, '--note', '已按口径修改')).state).toBe(
-      'submitted',
-    );
+    expect(
+      (await submit(kbqy, '--data', kbqyData, '--note', '已按口径修改', ...kbqyFiles)).state,
+    ).toBe('submitted');
     expect((await approve(kbqy.taskId)).state).toBe('done');
     const reviewed = await ok<{ events: { type: string; actor: string | null; detail: never }[] }>(
       'task',

@@ -469,9 +469,8 @@ describe('the rectification through the portal', () => {
       'problems.2.finding': '评价报告第5条',
       'problems.2.description': '开户与社保登记未并联',
     });
-    // Refused, then sent back to the page (post/redirect/get), the problems beside their fields.
-    expect(wrong.status).toBe(303);
-    const wrongText = (await evaluator.page(wrong.headers.get('location')!)).text;
+    expect(wrong.status).toBe(422);
+    const wrongText = await wrong.text();
     expect(fieldError(wrongText, 'problems.0.description')).toBe('第 1 条的问题描述不能为空。');
     expect(fieldError(wrongText, 'problems.0.finding')).toBeUndefined();
     expect(fieldError(wrongText, 'problems.2.description')).toBeUndefined();
