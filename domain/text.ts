@@ -172,42 +172,51 @@ export function firstTextProblem(
             m
         )(options.max ?? LONG_TEXT_MAX);
   const seen = new WeakSet<object>();
-  const parts: (string | number)[] = [];
-  const walk = (v: unknown): TextProblem | null => {
-    if (typeof v === 'string') return textProblem(v, formatPath(root, parts), maxOf(parts));
-    if (v === null || typeof v !== 'object') return null;
-    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || seen.has(v)) return null;
-    if (typeof (v as { pipe?: unknown }).pipe === 'function') return null;
+  // Depth first in document order, with a stack of our own: a value nested a hundred thousand
+  // levels deep is walked, not a stack overflow. A path is a chain back to the root.
+  interface Link {
+    up: Link | null;
+    part: string | number;
+  }
+  const partsOf = (l: Link | null): (string | number)[] => {
+    const out: (string | number)[] = [];
+    for (let x = l; x; x = x.up) out.push(x.part);
+    return out.reverse();
+  };
+  const stack: { v: unknown; at: Link | null }[] = [{ v: value, at: null }];
+  while (stack.length) {
+    const { v, at } = stack.pop()!;
+    if (typeof v === 'string') {
+      const parts = partsOf(at);
+      const p = textProblem(v, formatPath(root, parts), maxOf(parts));
+      if (p) return p;
+      continue;
+    }
+    if (v === null || typeof v !== 'object') continue;
+    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || seen.has(v)) continue;
+    if (typeof (v as { pipe?: unknown }).pipe === 'function') continue;
     seen.add(v);
     if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) {
-        parts.push(i);
-        const p = walk(v[i]);
-        parts.pop();
-        if (p) return p;
-      }
-      return null;
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], at: { up: at, part: i } });
+      continue;
     }
-    for (const [k, x] of Object.entries(v)) {
-      parts.push(k);
+    const entries = Object.entries(v);
+    for (const [k] of entries) {
       const kf = textFault(k, keyMax);
-      if (kf) {
-        const where = formatPath(root, parts);
-        const d = describeFault(kf);
-        return {
-          ...kf,
-          path: where,
-          en: `the name of ${where} ${d.en}`,
-          zh: `字段名“${where}”${d.zh}`,
-        };
-      }
-      const p = walk(x);
-      parts.pop();
-      if (p) return p;
+      if (!kf) continue;
+      const where = formatPath(root, partsOf({ up: at, part: k }));
+      const d = describeFault(kf);
+      return {
+        ...kf,
+        path: where,
+        en: `the name of ${where} ${d.en}`,
+        zh: `字段名“${where}”${d.zh}`,
+      };
     }
-    return null;
-  };
-  return walk(value);
+    for (let i = entries.length - 1; i >= 0; i--)
+      stack.push({ v: entries[i]![1], at: { up: at, part: entries[i]![0] } });
+  }
+  return null;
 }
 
 /**

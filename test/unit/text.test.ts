@@ -106,6 +106,14 @@ describe('the walk over a JSON-like value', () => {
     expect(firstTextProblem({ note: 'x'.repeat(LONG_TEXT_MAX + 1) })?.defect).toBe('too-long');
   });
 
+  it('walks a value nested a hundred thousand levels deep without a stack overflow', () => {
+    let deep: unknown = 'bottom\u0000';
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    const p = firstTextProblem({ deep });
+    expect(p?.defect).toBe('nul');
+    expect(p?.path.startsWith('deep[0][0]')).toBe(true);
+  });
+
   it('does not look into binary content or streams, and visits a cycle once', () => {
     const body: Record<string, unknown> = {
       file: { filename: 'ok.pdf', _buf: new Uint8Array([0, 0xd8]) },
