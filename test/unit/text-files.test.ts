@@ -1,9 +1,12 @@
 // The text rule for what is read from files (domain/text.ts): a definition's YAML or JSON, a
 // CSV's cells, a workbook's cells. A bad text is a problem located the file's way — its path
 // and line, its line and column, its sheet, row and column — and never quoted raw.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
+import { readDataFile } from '../../client/commands/tasks.ts';
 import { loadDefinitionText } from '../../client/definition-file.ts';
 import { parseXlsxTable } from '../../client/table-file.ts';
 import { loadWorkbookBytes, SHEETS, templateWorkbook } from '../../client/workbook.ts';
@@ -69,5 +72,15 @@ describe('text read from files', () => {
     expect(p).toMatchObject({ sheet: SHEETS.units, row: 2 });
     expect(p.value).toBe('市场监管\\u001b局');
     expect(textFault(p.message + (p.value ?? ''), Infinity)).toBeNull();
+  });
+
+  it("a task's --data file names the field of a lone surrogate written as a JSON escape", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'text-data-')), 'data.json');
+    writeFileSync(file, String.raw`{"procedures": 3, "remark": {"phone": "138\ud800"}}`);
+    await expect(readDataFile(file)).rejects.toThrow(
+      `--data ${file}: remark.phone is not well-formed Unicode (a lone surrogate U+D800 at character 4)`,
+    );
+    writeFileSync(file, String.raw`{"procedures": 3, "remark": "两行\r\n说明"}`);
+    await expect(readDataFile(file)).resolves.toEqual({ procedures: 3, remark: '两行\r\n说明' });
   });
 });
