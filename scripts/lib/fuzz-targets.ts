@@ -39,6 +39,66 @@ const crash = (e: unknown): Judged => ({
   detail: e instanceof Error ? (e.stack ?? e.message) : String(e),
 });
 
+// ---- text from outside (domain/text.ts) ----
+
+/** One character or run the text rule refuses, and what it is. */
+const badPieces: fc.Arbitrary<string> = fc.oneof(
+  // lone surrogates, high and low, and a pair the wrong way round
+  fc.integer({ min: 0xd800, max: 0xdbff }).map((c) => String.fromCharCode(c)),
+  fc.integer({ min: 0xdc00, max: 0xdfff }).map((c) => String.fromCharCode(c)),
+  fc.constant('\ude00\ud83d'),
+  // NUL, the C0 controls but tab and newline, a bare carriage return, DEL and the C1 controls
+  fc.constant('\u0000'),
+  fc
+    .integer({ min: 0x01, max: 0x1f })
+    .filter((c) => c !== 0x09 && c !== 0x0a && c !== 0x0d)
+    .map((c) => String.fromCharCode(c)),
+  // a bare CR: followed by a letter, since a good piece may start with the LF of a CRLF
+  fc.constantFrom('\rx', '\u007f', '\u0085', '\u009b', '\u001b[2J'),
+);
+
+/** Text the rule accepts: Chinese, English, tab, newlines, CRLF, an emoji, a CJK extension. */
+const goodPieces: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom('按统一口径填报', 'ok', ' ', '\t', '\n', '\r\n', '😀', '𠮷', '，', '"', '\\'),
+  fc.string({ maxLength: 8 }).filter((s) => textFault(s, Infinity) === null),
+);
+
+export interface HostileText {
+  text: string;
+  /** Whether the rule must refuse it (a bad piece is in it, or it is longer than `max`). */
+  bad: boolean;
+  max: number;
+}
+
+/**
+ * Strings from outside: good text with, often, a piece the rule refuses somewhere in it (lone
+ * surrogates, NUL, controls), or text longer than its bound.
+ */
+export const hostileText: fc.Arbitrary<HostileText> = fc.oneof(
+  fc
+    .record({
+      before: fc.array(goodPieces, { maxLength: 4 }),
+      bad: fc.option(badPieces, { nil: undefined, freq: 3 }),
+      after: fc.array(goodPieces, { maxLength: 4 }),
+      max: fc.constantFrom(200, 10_000),
+    })
+    .map((r) => ({
+      text: [...r.before, r.bad ?? '', ...r.after].join(''),
+      bad: r.bad !== undefined || [...[...r.before, ...r.after].join('')].length > r.max,
+      max: r.max,
+    })),
+  fc
+    .record({
+      n: fc.constantFrom(200, 201, 10_000, 10_001, 25_000),
+      c: fc.constantFrom('x', '字', '😀'),
+    })
+    .map(({ n, c }) => ({
+      text: c.repeat(n),
+      bad: n > 200,
+      max: 200,
+    })),
+);
+
 // ---- definitions ----
 
 const examples = ['examples/quick-demo.yaml', 'examples/county-2026.yaml'].map((f) =>
@@ -79,6 +139,7 @@ const nasty: fc.Arbitrary<unknown> = fc.oneof(
     'x'.repeat(25_000),
   ),
   fc.constantFrom(0, -1, 1, 0.5, 1e308, -1e308, 2 ** 31, 2 ** 53 + 1, 61, 1000, 10_001),
+  hostileText.map((h) => h.text),
   fc.constant(null),
   fc.constant(true),
   fc.constant({ toString: 1 }),
@@ -400,6 +461,7 @@ export function judgeUpdate(input: UpdateInput): Judged {
 // ---- CSV imports ----
 
 const cell = fc.oneof(
+  hostileText.map((h) => h.text),
   fc.constantFrom(
     '',
     ' ',
@@ -611,66 +673,6 @@ export function judgeExport(text: string): Judged {
     return crash(e);
   }
 }
-
-// ---- text from outside (domain/text.ts) ----
-
-/** One character or run the text rule refuses, and what it is. */
-const badPieces: fc.Arbitrary<string> = fc.oneof(
-  // lone surrogates, high and low, and a pair the wrong way round
-  fc.integer({ min: 0xd800, max: 0xdbff }).map((c) => String.fromCharCode(c)),
-  fc.integer({ min: 0xdc00, max: 0xdfff }).map((c) => String.fromCharCode(c)),
-  fc.constant('\ude00\ud83d'),
-  // NUL, the C0 controls but tab and newline, a bare carriage return, DEL and the C1 controls
-  fc.constant('\u0000'),
-  fc
-    .integer({ min: 0x01, max: 0x1f })
-    .filter((c) => c !== 0x09 && c !== 0x0a && c !== 0x0d)
-    .map((c) => String.fromCharCode(c)),
-  // a bare CR: followed by a letter, since a good piece may start with the LF of a CRLF
-  fc.constantFrom('\rx', '\u007f', '\u0085', '\u009b', '\u001b[2J'),
-);
-
-/** Text the rule accepts: Chinese, English, tab, newlines, CRLF, an emoji, a CJK extension. */
-const goodPieces: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('按统一口径填报', 'ok', ' ', '\t', '\n', '\r\n', '😀', '𠮷', '，', '"', '\\'),
-  fc.string({ maxLength: 8 }).filter((s) => textFault(s, Infinity) === null),
-);
-
-export interface HostileText {
-  text: string;
-  /** Whether the rule must refuse it (a bad piece is in it, or it is longer than `max`). */
-  bad: boolean;
-  max: number;
-}
-
-/**
- * Strings from outside: good text with, often, a piece the rule refuses somewhere in it (lone
- * surrogates, NUL, controls), or text longer than its bound.
- */
-export const hostileText: fc.Arbitrary<HostileText> = fc.oneof(
-  fc
-    .record({
-      before: fc.array(goodPieces, { maxLength: 4 }),
-      bad: fc.option(badPieces, { nil: undefined, freq: 3 }),
-      after: fc.array(goodPieces, { maxLength: 4 }),
-      max: fc.constantFrom(200, 10_000),
-    })
-    .map((r) => ({
-      text: [...r.before, r.bad ?? '', ...r.after].join(''),
-      bad: r.bad !== undefined || [...[...r.before, ...r.after].join('')].length > r.max,
-      max: r.max,
-    })),
-  fc
-    .record({
-      n: fc.constantFrom(200, 201, 10_000, 10_001, 25_000),
-      c: fc.constantFrom('x', '字', '😀'),
-    })
-    .map(({ n, c }) => ({
-      text: c.repeat(n),
-      bad: n > 200,
-      max: 200,
-    })),
-);
 
 export interface TextInput {
   /** A request-like value with one hostile string (as a value or a key) somewhere in it. */
