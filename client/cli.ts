@@ -13,6 +13,7 @@ import {
   type OutputOptions,
 } from './output.ts';
 import { clearProgress } from './progress.ts';
+import { checkCommandText } from './text-args.ts';
 
 // `campaign … | head`: the reader has gone, so stop quietly as Unix tools do, instead of
 // crashing with an unhandled EPIPE.
@@ -34,7 +35,9 @@ program
   )
   .showHelpAfterError()
   .exitOverride()
-  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+  // Every argument and option value of the command about to run keeps the text rule.
+  .hook('preAction', (_program, actionCommand) => checkCommandText(actionCommand));
 
 function outputOptions(cmd: Command): OutputOptions {
   const o = cmd.optsWithGlobals<{ json?: boolean; lang?: Lang }>();

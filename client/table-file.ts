@@ -4,7 +4,7 @@
 // exceljs reads it and taken from its first sheet that holds data. Rows keep the number the
 // person sees (a CSV's line, a sheet's row), so every problem is located the same way.
 import type { CsvTable, RowProblem } from '../domain/imports.ts';
-import { parseCsvTable } from '../domain/imports.ts';
+import { cellTextProblem, parseCsvTable } from '../domain/imports.ts';
 import { config } from '../worker/config.ts';
 import { CliError } from './errors.ts';
 import { readBoundedFile } from './files.ts';
@@ -79,6 +79,11 @@ export async function parseXlsxTable(bytes: Buffer, what: string): Promise<Table
       } else cells.push(v.trim());
     }
     if (cells.every((v) => v === '')) return;
+    const bad = cellTextProblem(cells, n);
+    if (bad) {
+      problems.push(bad);
+      return;
+    }
     if (!header) {
       header = cells;
       headerLine = n;

@@ -9,6 +9,7 @@ import { inflateRawSync } from 'node:zlib';
 import type ExcelJSNs from 'exceljs';
 import type { FIELD_TYPES, RECIPIENTS, ROLES, UNIT_KINDS } from '../domain/definition.ts';
 import { PHASES, type CampaignDefinition, type Delay } from '../domain/definition.ts';
+import { describeFault, LONG_TEXT_MAX, quoteForMessage, textFault } from '../domain/text.ts';
 import { validateDefinition, type DefinitionProblem } from '../domain/validate.ts';
 import { parseDurationMs } from '../domain/time.ts';
 
@@ -731,6 +732,13 @@ function readTable(ws: Worksheet, cols: string[], r: Reader): Row[] {
       if (typeof v === 'string') {
         v = v.trim();
         if (v === '') v = null;
+        // Text PostgreSQL, JSON and people can hold (domain/text.ts), shown without the fault.
+        const f = v === null ? null : textFault(v, LONG_TEXT_MAX);
+        if (f && v !== null) {
+          const d = describeFault(f);
+          r.problem({ ...loc, value: quoteForMessage(v) }, `单元格${d.zh}（the cell ${d.en}）`);
+          v = null;
+        }
       }
       if (v !== null) any = true;
       values.set(col, v);

@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { parse as csvParser, type CsvError } from 'csv-parse';
 import { MAX_RANK } from './definition.ts';
 import { decodeText, isEncodingProblem, type TextEncodingName } from './encoding.ts';
+import { describeFault, LONG_TEXT_MAX, textFault } from './text.ts';
 
 export interface RowProblem {
   /** 1-based physical line in the file, as an editor counts it (the header is usually 1). */
@@ -29,6 +30,17 @@ export interface CsvTable {
 }
 
 export type CsvResult = { table: CsvTable } | { problems: RowProblem[] };
+
+/** The first cell of a record that breaks the text rule, at its line and column; or null. */
+export function cellTextProblem(cells: readonly string[], line: number): RowProblem | null {
+  for (let i = 0; i < cells.length; i++) {
+    const f = textFault(cells[i]!, LONG_TEXT_MAX);
+    if (!f) continue;
+    const d = describeFault(f);
+    return { line, column: i + 1, message: `该单元格${d.zh}（the value ${d.en}）` };
+  }
+  return null;
+}
 
 /** Longest record accepted; longer means a quote was opened and never closed. */
 const MAX_RECORD_CHARS = 64 * 1024;
@@ -104,6 +116,12 @@ export async function parseCsvTable(
     const line = startLine(consumed);
     consumed = bytes;
     if (record.every((v) => v === '')) return;
+    // Every cell is text PostgreSQL, JSON and people can hold (domain/text.ts).
+    const bad = cellTextProblem(record, line);
+    if (bad) {
+      if (problems.length < MAX_CSV_PROBLEMS) problems.push(bad);
+      return;
+    }
     if (!header) {
       header = record;
       headerLine = line;

@@ -7,6 +7,7 @@
 // which unit) is decided by the rules beside each workflow (domain/task.ts, …).
 import { z } from 'zod';
 import { Refusal } from './refusal.ts';
+import { firstTextProblem } from './text.ts';
 
 const id = z.string().min(1).max(200);
 const text = (max: number) => z.string().max(max);
@@ -20,7 +21,10 @@ const base = {
   operator: text(200).optional(),
 };
 
-const fieldValue = z.union([z.string().max(20_000), z.number(), z.boolean(), z.null()]);
+/** The longest text any field of a request may be (a field value of a submission's data). */
+const TEXT_CEILING = 20_000;
+
+const fieldValue = z.union([z.string().max(TEXT_CEILING), z.number(), z.boolean(), z.null()]);
 
 export const UPDATE_PAYLOADS = {
   // the task workflow
@@ -99,7 +103,14 @@ export function payloadProblem(
   const schema = (UPDATE_PAYLOADS as Record<string, z.ZodType>)[update];
   if (!schema) return null;
   const r = schema.safeParse(request, { reportInput: true });
-  if (r.success) return null;
+  if (r.success) {
+    // Every text of the request, the free-form ones inside `data` and the keys too, must be
+    // text PostgreSQL, JSON and people can hold (domain/text.ts). The schemas bound each known
+    // field's length; here only the largest of them bounds what they leave free.
+    const t = firstTextProblem(request, { max: TEXT_CEILING });
+    if (!t) return null;
+    return { en: `${update}: ${t.en}`, zh: `请求格式有误（${update}）：${t.zh}` };
+  }
   const issue = r.error.issues[0]!;
   const where = issue.path.length ? issue.path.map(String).join('.') : '(the request)';
   const whereZh = issue.path.length ? `字段“${issue.path.map(String).join('.')}”` : '请求';

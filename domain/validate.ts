@@ -21,6 +21,7 @@ import {
   zonedInstant,
 } from './time.ts';
 import type { ResolvedCalendar } from './calendar.ts';
+import { describeFault, firstTextProblem, LONG_TEXT_MAX } from './text.ts';
 
 export interface DefinitionProblem {
   /** Where, as a path into the file: `indicators[3].leadUnit`. */
@@ -557,9 +558,27 @@ function unplannable(e: unknown): DefinitionProblem {
 }
 
 /** Validates a parsed definition document (the object from YAML or JSON). */
+/** The first text of a definition that breaks the text rule (domain/text.ts), at its path. */
+function textProblems(raw: unknown): DefinitionProblem[] {
+  const p = firstTextProblem(raw, { max: LONG_TEXT_MAX });
+  if (!p) return [];
+  const d = describeFault(p);
+  const key = p.en.startsWith('the name of ');
+  return [
+    {
+      path: p.path,
+      message: key ? `键名${d.zh}（the key ${d.en}）` : `${d.zh}（the text ${d.en}）`,
+    },
+  ];
+}
+
 export function validateDefinition(raw: unknown): ValidationResult {
   const parsed = definitionSchema.safeParse(raw);
-  const errors = [...(parsed.success ? [] : zodProblems(parsed.error)), ...semanticProblems(raw)];
+  const errors = [
+    ...textProblems(raw),
+    ...(parsed.success ? [] : zodProblems(parsed.error)),
+    ...semanticProblems(raw),
+  ];
   if (!parsed.success || errors.length > 0) {
     return { valid: false, errors: capped(dedupe(errors)), warnings: [] };
   }

@@ -7,6 +7,7 @@ import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import { CliError } from '../client/errors.ts';
+import { firstTextProblem } from '../domain/text.ts';
 import { loadSession, newToken, type Session } from './auth.ts';
 import { isBureauOfficer, loadMe, type Me } from './access.ts';
 import { Refused } from './errors.ts';
@@ -53,18 +54,54 @@ export const cookieNames = (secure: boolean) => ({
 const same = (a: string | undefined, b: string | undefined): boolean =>
   !!a && !!b && a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
+/** A multipart part as @fastify/multipart attaches it to the body (attachFieldsToBody). */
+interface Part {
+  type: 'field' | 'file';
+  fieldname?: unknown;
+  value?: unknown;
+  filename?: unknown;
+  mimetype?: unknown;
+}
+const isPart = (v: unknown): v is Part =>
+  !!v &&
+  typeof v === 'object' &&
+  ((v as Part).type === 'field' || (v as Part).type === 'file') &&
+  'fieldname' in v;
+
 /**
- * Whether a string anywhere in a parsed request part (its objects and arrays) holds U+0000.
- * Each object is looked at once: a multipart body's parts refer back to the whole body.
+ * A body as the text rule sees it: a multipart part becomes what a handler reads of it (a
+ * field's value; a file's name and type, its content being binary), so that paths name the
+ * form's fields (`note`, `evidence.filename`) and the parts' references back to the whole body
+ * are not followed. Any other body is looked at as parsed.
  */
-function hasNul(v: unknown, seen = new WeakSet<object>()): boolean {
-  if (typeof v === 'string') return v.includes('\u0000');
-  if (v === null || typeof v !== 'object' || Buffer.isBuffer(v) || seen.has(v)) return false;
-  seen.add(v);
-  if (Array.isArray(v)) return v.some((x) => hasNul(x, seen));
-  // A multipart part's file stream is content, not text; a parsed query has its own prototype.
-  if (typeof (v as { pipe?: unknown }).pipe === 'function') return false;
-  return Object.entries(v).some(([k, x]) => k.includes('\u0000') || hasNul(x, seen));
+function textOfBody(body: unknown): unknown {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return body;
+  const view = (p: unknown): unknown =>
+    isPart(p) ? (p.type === 'field' ? p.value : { filename: p.filename, mimetype: p.mimetype }) : p;
+  const entries = Object.entries(body as Record<string, unknown>);
+  if (!entries.some(([, v]) => isPart(v) || (Array.isArray(v) && v.some(isPart)))) return body;
+  return Object.fromEntries(entries.map(([k, v]) => [k, Array.isArray(v) ? v.map(view) : view(v)]));
+}
+
+/** The bounds of a request's strings: the longest any update field may be, an address's parts. */
+const REQUEST_TEXT_MAX = { body: 20_000, query: 2000, params: 1000 } as const;
+
+/**
+ * The first string of a request (its path's parameters, its query, its body's fields and keys,
+ * a multipart body's text fields and file names) that PostgreSQL, JSON and people cannot hold
+ * (domain/text.ts), as a refusal naming the field; or null.
+ */
+export function requestTextRefusal(req: {
+  params?: unknown;
+  query?: unknown;
+  body?: unknown;
+}): Refused | null {
+  const p =
+    firstTextProblem(req.params, { root: 'params', max: REQUEST_TEXT_MAX.params }) ??
+    firstTextProblem(req.query, { root: 'query', max: REQUEST_TEXT_MAX.query }) ??
+    firstTextProblem(textOfBody(req.body), { max: REQUEST_TEXT_MAX.body });
+  if (!p) return null;
+  return new Refused(400, `请求无效：${p.zh}。`, `Bad request: ${p.en}.`, { [p.path]: p.zh });
 }
 
 export function isApi(req: FastifyRequest): boolean {
@@ -209,15 +246,13 @@ export async function buildPortal(deps: PortalDeps): Promise<PortalApp> {
     return reply.code(303).redirect(`/sign-in${next}`);
   });
 
-  // PostgreSQL text cannot hold U+0000: a request carrying one anywhere (path, query, a field of
-  // its body) is refused as a bad request before it reaches a query.
+  // Text PostgreSQL, JSON and people can hold (domain/text.ts): a request carrying a lone
+  // surrogate, a NUL, a control character or an over-long string anywhere (path, query, a field
+  // or key of its body, a file's name) is refused as a bad request naming the field, before it
+  // reaches a query or a workflow. The API answers in its JSON shape, a page with the message.
   app.addHook('preValidation', async (req) => {
-    if (hasNul(req.params) || hasNul(req.query) || hasNul(req.body))
-      throw new Refused(
-        400,
-        '请求无效：内容含有不允许的空字符（U+0000）。',
-        'Bad request: the request contains a NUL character (U+0000), which is not allowed.',
-      );
+    const refused = requestTextRefusal(req);
+    if (refused) throw refused;
   });
 
   // CSRF: every post carries the session's token (a form field or the X-CSRF-Token header);

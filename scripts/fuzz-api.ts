@@ -12,9 +12,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { parse as parseYaml } from 'yaml';
+import { textFault } from '../domain/text.ts';
 import { formatIsoOffset } from '../domain/time.ts';
 import { startPortal } from '../test/helpers/portal.ts';
 import { startHarness } from '../test/helpers/temporal.ts';
+import fc from 'fast-check';
+import { hostileText } from './lib/fuzz-targets.ts';
 import { runCampaignCli } from './lib/run-node.ts';
 import { cacheRoot, REPO_ROOT } from './lib/tools.ts';
 
@@ -289,6 +292,77 @@ try {
   const schemaFile = join(out, 'openapi.json');
   writeFileSync(schemaFile, JSON.stringify(doc, null, 2));
 
+  // Hostile text (scripts/lib/fuzz-targets.ts: lone surrogates, NUL, controls, over-long) put
+  // into one string field of each action's valid body, sent as raw JSON (a lone surrogate as
+  // its escape, as a client sends it) to the API and to the page's form address: every answer
+  // must be 400 naming the field, none a server error, none accepted. Before schemathesis, whose
+  // coordinator run may revoke the clerk's account.
+  const textCases = fc.sample(
+    fc.record({
+      // Bad whatever the field's bound: the portal bounds a body's strings at 20,000.
+      hostile: hostileText.filter((h) => textFault(h.text, 20_000) !== null),
+      op: fc.nat(),
+      field: fc.nat(),
+      page: fc.boolean(),
+    }),
+    { seed: 2026, numRuns: Math.max(50, maxExamples * 4) },
+  );
+  const stringFields = (v: unknown, at: (string | number)[] = []): (string | number)[][] =>
+    typeof v === 'string'
+      ? [at]
+      : v && typeof v === 'object'
+        ? Object.entries(v).flatMap(([k, x]) =>
+            stringFields(x, [...at, Array.isArray(v) ? Number(k) : k]),
+          )
+        : [];
+  const actions = Object.entries(bodies)
+    .map(([key, body]) => ({ path: key.split(' ')[1]!, body }))
+    .filter((a) => stringFields(a.body).length);
+  const textStatuses = new Map<number, number>();
+  const textFailures: string[] = [];
+  for (const c of textCases) {
+    const a = actions[c.op % actions.length]!;
+    const fields = stringFields(a.body);
+    const at = fields[c.field % fields.length]!;
+    const body = structuredClone(a.body) as Record<string | number, unknown>;
+    let parent = body;
+    for (const k of at.slice(0, -1)) parent = parent[k] as Record<string | number, unknown>;
+    parent[at[at.length - 1]!] = c.hostile.text;
+    const url = a.path
+      .replace('{taskId}', encodeURIComponent(taskId))
+      .replace('{campaignId}', id)
+      .replace('{code}', codeFor(a.path));
+    // A task's action also has its page's form address, which answers with a page.
+    const page = c.page && url.startsWith('/api/tasks/');
+    const who = url.includes('/verification/')
+      ? evaluator
+      : url.includes('/measures') || url.includes('/invitations')
+        ? coordinator
+        : clerk;
+    const r = await call(who, page ? url.slice(4) : url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    textStatuses.set(r.status, (textStatuses.get(r.status) ?? 0) + 1);
+    const text = await r.text();
+    const field = at
+      .map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`))
+      .join('')
+      .slice(1);
+    if (r.status !== 400 || !text.includes(`“${field}”`))
+      textFailures.push(
+        `${page ? 'page' : 'api'} ${url} ${field}: ${r.status} ${text.slice(0, 160).replace(/\s+/g, ' ')}`,
+      );
+  }
+  console.log(
+    `\nfuzz: hostile text: ${textCases.length} requests; statuses ${[...textStatuses]
+      .sort(([x], [y]) => x - y)
+      .map(([st, n]) => `${st}×${n}`)
+      .join(', ')}; ${textFailures.length} not refused with the field named`,
+  );
+  for (const f of textFailures.slice(0, 20)) console.log(`  failed: ${f}`);
+
   // Each person fuzzes the operations of their work: the clerk their unit's tasks and the
   // rectification's step, the evaluator the verification, the bureau's coordinator the review,
   // the boards, accounts, tokens and measures. The coordinator comes last: its run may revoke
@@ -390,7 +464,8 @@ try {
       .join(', ')}; exit ${exit}`,
   );
   for (const f of [...new Set(failures)]) console.log(`  failed: ${f}`);
-  code = exit === 0 && serverErrors === 0 && failures.length === 0 ? 0 : 1;
+  code =
+    exit === 0 && serverErrors === 0 && failures.length === 0 && textFailures.length === 0 ? 0 : 1;
 } finally {
   await portal.close();
   await harness.close();

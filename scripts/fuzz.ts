@@ -11,8 +11,10 @@ import {
   judgeDefinition,
   judgeDocument,
   judgeExport,
+  judgeText,
   judgeUpdate,
   sheetText,
+  textInput,
   updateInput,
   type Judged,
 } from './lib/fuzz-targets.ts';
@@ -48,6 +50,12 @@ const targets: Target[] = [
     runs: 10_000,
     arbitrary: csvInput,
     judge: judgeCsv,
+  },
+  {
+    name: 'text from outside (lone surrogates, NUL, controls, over-long)',
+    runs: 20_000,
+    arbitrary: textInput,
+    judge: judgeText,
   },
   {
     name: 'exports (CSV, Markdown, sheet names)',

@@ -34,6 +34,7 @@ import {
   withWorkerDeadline,
 } from '../connections.ts';
 import { parseDataText } from '../definition-file.ts';
+import { firstTextProblem } from '../../domain/text.ts';
 import { CliError, EXIT, UsageError } from '../errors.ts';
 import { readBoundedFile } from '../files.ts';
 import { colour, printJson, t, table, type Lang, type OutputOptions } from '../output.ts';
@@ -323,6 +324,17 @@ export async function readDataFile(file: string): Promise<Record<string, unknown
     // A YAML alias inside its own anchor makes a value that contains itself.
     throw new CliError(
       `--data ${file} holds a value that contains itself (a YAML alias inside its own anchor)`,
+    );
+  }
+  // Text PostgreSQL, JSON and people can hold (domain/text.ts), named by its path in the file.
+  const bad = firstTextProblem(data, { max: 20_000 });
+  if (bad) {
+    const en = `--data ${file}: ${bad.en}`;
+    throw new CliError(
+      en,
+      EXIT.refused,
+      { path: bad.path },
+      { en, zh: `--data ${file}：${bad.zh}` },
     );
   }
   return data as Record<string, unknown>;

@@ -21,6 +21,8 @@ import {
 import { checkAnswerHeader, checkAnswerRows, type RollEntry } from '../../domain/questionnaire.ts';
 import { readRecordList } from '../../client/records-file.ts';
 import { checkStepData } from '../../domain/rectification.ts';
+import { payloadProblem } from '../../domain/payloads.ts';
+import { firstTextProblem, formatPath, textFault } from '../../domain/text.ts';
 import { validateDefinition } from '../../domain/validate.ts';
 import { REPO_ROOT } from './tools.ts';
 
@@ -36,6 +38,66 @@ const crash = (e: unknown): Judged => ({
   outcome: 'crash',
   detail: e instanceof Error ? (e.stack ?? e.message) : String(e),
 });
+
+// ---- text from outside (domain/text.ts) ----
+
+/** One character or run the text rule refuses, and what it is. */
+const badPieces: fc.Arbitrary<string> = fc.oneof(
+  // lone surrogates, high and low, and a pair the wrong way round
+  fc.integer({ min: 0xd800, max: 0xdbff }).map((c) => String.fromCharCode(c)),
+  fc.integer({ min: 0xdc00, max: 0xdfff }).map((c) => String.fromCharCode(c)),
+  fc.constant('\ude00\ud83d'),
+  // NUL, the C0 controls but tab and newline, a bare carriage return, DEL and the C1 controls
+  fc.constant('\u0000'),
+  fc
+    .integer({ min: 0x01, max: 0x1f })
+    .filter((c) => c !== 0x09 && c !== 0x0a && c !== 0x0d)
+    .map((c) => String.fromCharCode(c)),
+  // a bare CR: followed by a letter, since a good piece may start with the LF of a CRLF
+  fc.constantFrom('\rx', '\u007f', '\u0085', '\u009b', '\u001b[2J'),
+);
+
+/** Text the rule accepts: Chinese, English, tab, newlines, CRLF, an emoji, a CJK extension. */
+const goodPieces: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom('按统一口径填报', 'ok', ' ', '\t', '\n', '\r\n', '😀', '𠮷', '，', '"', '\\'),
+  fc.string({ maxLength: 8 }).filter((s) => textFault(s, Infinity) === null),
+);
+
+export interface HostileText {
+  text: string;
+  /** Whether the rule must refuse it (a bad piece is in it, or it is longer than `max`). */
+  bad: boolean;
+  max: number;
+}
+
+/**
+ * Strings from outside: good text with, often, a piece the rule refuses somewhere in it (lone
+ * surrogates, NUL, controls), or text longer than its bound.
+ */
+export const hostileText: fc.Arbitrary<HostileText> = fc.oneof(
+  fc
+    .record({
+      before: fc.array(goodPieces, { maxLength: 4 }),
+      bad: fc.option(badPieces, { nil: undefined, freq: 3 }),
+      after: fc.array(goodPieces, { maxLength: 4 }),
+      max: fc.constantFrom(200, 10_000),
+    })
+    .map((r) => ({
+      text: [...r.before, r.bad ?? '', ...r.after].join(''),
+      bad: r.bad !== undefined || [...[...r.before, ...r.after].join('')].length > r.max,
+      max: r.max,
+    })),
+  fc
+    .record({
+      n: fc.constantFrom(200, 201, 10_000, 10_001, 25_000),
+      c: fc.constantFrom('x', '字', '😀'),
+    })
+    .map(({ n, c }) => ({
+      text: c.repeat(n),
+      bad: n > 200,
+      max: 200,
+    })),
+);
 
 // ---- definitions ----
 
@@ -77,6 +139,7 @@ const nasty: fc.Arbitrary<unknown> = fc.oneof(
     'x'.repeat(25_000),
   ),
   fc.constantFrom(0, -1, 1, 0.5, 1e308, -1e308, 2 ** 31, 2 ** 53 + 1, 61, 1000, 10_001),
+  hostileText.map((h) => h.text),
   fc.constant(null),
   fc.constant(true),
   fc.constant({ toString: 1 }),
@@ -398,6 +461,7 @@ export function judgeUpdate(input: UpdateInput): Judged {
 // ---- CSV imports ----
 
 const cell = fc.oneof(
+  hostileText.map((h) => h.text),
   fc.constantFrom(
     '',
     ' ',
@@ -605,6 +669,90 @@ export function judgeExport(text: string): Judged {
     if (!name || Array.from(name).length > 31 || /[/?*[\]:\\]/.test(name) || /^'|'$/.test(name))
       return { outcome: 'unlocated', detail: `sheet name ${JSON.stringify(name)}` };
     return { outcome: 'accepted' };
+  } catch (e) {
+    return crash(e);
+  }
+}
+
+export interface TextInput {
+  /** A request-like value with one hostile string (as a value or a key) somewhere in it. */
+  value: unknown;
+  /** Where the hostile string is, as the rule names it. */
+  path: string;
+  hostile: HostileText;
+  asKey: boolean;
+}
+
+/** A request-like document with one hostile string put at a random place (value or key). */
+export const textInput: fc.Arbitrary<TextInput> = fc
+  .record({
+    hostile: hostileText,
+    depth: fc.array(
+      fc.oneof(fc.constantFrom('data', 'note', 'f.phone', '字段'), fc.nat({ max: 3 })),
+      { maxLength: 4 },
+    ),
+    asKey: fc.boolean(),
+  })
+  .map(({ hostile, depth, asKey }) => {
+    // Keys hold short text: a long hostile string as a key is bounded at 200.
+    const h = asKey
+      ? { ...hostile, bad: hostile.bad || [...hostile.text].length > 200, max: 200 }
+      : hostile;
+    const leaf: unknown = asKey ? { [h.text]: 1 } : h.text;
+    let value: unknown = leaf;
+    const parts: (string | number)[] = [];
+    for (const d of [...depth].reverse()) {
+      value =
+        typeof d === 'number' ? [...Array<string>(d).fill('好'), value] : { ok: '好', [d]: value };
+    }
+    for (const d of depth) parts.push(d);
+    if (asKey) parts.push(h.text);
+    return {
+      value: { requestId: 'r-1', body: value },
+      path: formatPath('', ['body', ...parts]),
+      hostile: h,
+      asKey,
+    };
+  });
+
+/**
+ * The rule over one document: a bad string is found at its path, and the message, which is sent
+ * as JSON and stored, is itself text the rule accepts; a good document is accepted. An update's
+ * validator (domain/payloads.ts) refuses the same string in a note, naming the field.
+ */
+export function judgeText(input: TextInput): Judged {
+  try {
+    const { hostile } = input;
+    const max = hostile.max;
+    const p = firstTextProblem(input.value, { max, keyMax: 200 });
+    if (!hostile.bad) {
+      if (p) return { outcome: 'unlocated', detail: `a good text was refused: ${p.en}` };
+    } else {
+      if (!p)
+        return {
+          outcome: 'unlocated',
+          detail: `not refused: ${JSON.stringify(hostile.text.slice(0, 40))}`,
+        };
+      if (p.path !== input.path)
+        return { outcome: 'unlocated', detail: `refused at ${p.path}, expected ${input.path}` };
+      if (textFault(p.en, Infinity) || textFault(p.zh, Infinity))
+        return {
+          outcome: 'unlocated',
+          detail: `the message itself is not clean text: ${JSON.stringify(p.en)}`,
+        };
+    }
+    const note = payloadProblem('approve', {
+      requestId: 'r-1',
+      actor: 'spj-coord',
+      note: hostile.text.slice(0, 10_000),
+    });
+    const noteBad = textFault(hostile.text.slice(0, 10_000), 10_000) !== null;
+    if (noteBad !== (note !== null) || (note && !/字段“note”/.test(note.zh)))
+      return {
+        outcome: 'unlocated',
+        detail: `the update validator answered ${JSON.stringify(note)}`,
+      };
+    return { outcome: hostile.bad ? 'located' : 'accepted' };
   } catch (e) {
     return crash(e);
   }

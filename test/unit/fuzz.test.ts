@@ -11,8 +11,10 @@ import {
   judgeDefinition,
   judgeDocument,
   judgeExport,
+  judgeText,
   judgeUpdate,
   sheetText,
+  textInput,
   updateInput,
   type Judged,
 } from '../../scripts/lib/fuzz-targets.ts';
@@ -95,6 +97,16 @@ describe('fuzzing (fixed seed, bounded runs)', () => {
         },
       ),
       { seed: SEED, numRuns: 200 },
+    );
+  });
+
+  it('the text rule finds every lone surrogate, NUL, control character and over-long text at its path, and accepts the rest', () => {
+    fc.assert(
+      fc.property(textInput, (input) => {
+        const j = judgeText(input);
+        settled(j);
+      }),
+      { seed: SEED, numRuns: 1000 },
     );
   });
 

@@ -75,4 +75,40 @@ describe('updates of the wrong shape', () => {
     });
     expect(ok.state).toBe('submitted');
   });
+
+  it('are refused when a text is not text PostgreSQL can hold, with the field named', async () => {
+    const { env, db, taskQueue } = harness;
+    const input = taskInput(fx, Date.now() + 48 * HOUR);
+    const h = await startTaskAsChild(env.client, input, { taskQueue });
+    const types = async () =>
+      (
+        await db.pool.query<{ type: string }>(
+          'SELECT type FROM task_events WHERE task_id = $1 ORDER BY seq',
+          [input.taskId],
+        )
+      ).rows.map((e) => e.type);
+    while (!(await types()).includes('created')) await new Promise((r) => setTimeout(r, 50));
+    const send = (arg: unknown) =>
+      h.executeUpdate(submitUpdate, { args: [arg as never], updateId: randomUUID() });
+    const actor = input.assignee;
+    // The client's JSON carries the lone surrogate as the escape \ud800; the workflow reads it
+    // back as the lone surrogate it was.
+    expect(
+      await refusal(
+        send({ requestId: 'r1', actor, data: goodData, note: 'lone \ud800 surrogate \udfff end' }),
+      ),
+    ).toBe('submit: note is not well-formed Unicode (a lone surrogate U+D800 at character 6)');
+    expect(
+      await refusal(send({ requestId: 'r2', actor, data: { ...goodData, phone: '138\u0000' } })),
+    ).toBe('submit: data.phone contains a NUL character (U+0000) at character 4');
+    expect(await refusal(send({ requestId: 'r3', actor, evidence: ['a\u001b[2J.pdf'] }))).toMatch(
+      /^submit: evidence\[0\] contains a control character U\+001B/,
+    );
+    expect(await types()).toEqual(['created']);
+
+    const ok = await h.executeUpdate(submitUpdate, {
+      args: [{ requestId: randomUUID(), actor, data: goodData, note: '已填报\r\n😀' }],
+    });
+    expect(ok.state).toBe('submitted');
+  });
 });
