@@ -110,7 +110,11 @@ sub('doctor', 'check the services, the worker and the whole chain with a system-
     },
     60,
   )
-  .action(async (opts: { timeout: number }, cmd: Command) =>
+  .option(
+    '--retry',
+    'tell every workflow whose records PostgreSQL refused to write them again (once the cause is fixed)',
+  )
+  .action(async (opts: { timeout: number; retry?: boolean }, cmd: Command) =>
     (await import('./commands/doctor.ts')).doctorCommand(opts, outputOptions(cmd)),
   );
 

@@ -3,7 +3,9 @@
 // check workflow (a timer, then an activity that writes a row) end to end.
 import { randomUUID } from 'node:crypto';
 import protoPkg from '@temporalio/proto';
-import { ALL_SEARCH_ATTRIBUTES } from '../../domain/search-attributes.ts';
+import type { Client } from '@temporalio/client';
+import { retryProjectionsSignal, stuckProjectionsQuery } from '../../domain/messages.ts';
+import { ALL_SEARCH_ATTRIBUTES, SA } from '../../domain/search-attributes.ts';
 import { config } from '../../worker/config.ts';
 import { connectDatabase, connectTemporal, redactUrl } from '../connections.ts';
 import { CliError } from '../errors.ts';
@@ -25,9 +27,13 @@ const CHECK_ZH: Record<string, string> = {
   migrations: '数据库迁移',
   worker: '工作进程',
   workflow: '系统检查工作流',
+  projections: '数据库记录',
 };
 
-export async function doctorCommand(opts: { timeout: number }, out: OutputOptions): Promise<void> {
+export async function doctorCommand(
+  opts: { timeout: number; retry?: boolean },
+  out: OutputOptions,
+): Promise<void> {
   const cfg = config();
   const checks: Check[] = [];
   const temporal = await connectTemporal();
@@ -94,6 +100,8 @@ export async function doctorCommand(opts: { timeout: number }, out: OutputOption
           : `没有工作进程在轮询 "${cfg.taskQueue}"：用 npm run worker 启动一个`,
     });
 
+    checks.push(await projectionsCheck(temporal.client, !!opts.retry));
+
     if (pollers > 0 && migrated > 0) {
       const checkId = `doctor-${randomUUID()}`;
       const started = Date.now();
@@ -150,4 +158,35 @@ export async function doctorCommand(opts: { timeout: number }, out: OutputOption
       checks: forJson,
       printed: true,
     });
+}
+
+/**
+ * The workflows holding projections that PostgreSQL refused for good (search attribute
+ * ProjectionStuck, workflows/lib/projections.ts), each with the database's reason; with
+ * `retry`, each is told to run them again (once the cause is fixed).
+ */
+async function projectionsCheck(client: Client, retry: boolean): Promise<Check> {
+  const held: { workflowId: string; reasons: string[] }[] = [];
+  for await (const w of client.workflow.list({
+    query: `${SA.projectionStuck.name} = true AND ExecutionStatus = "Running"`,
+  })) {
+    const h = client.workflow.getHandle(w.workflowId);
+    const stuck = await h.query(stuckProjectionsQuery).catch(() => []);
+    if (retry) await h.signal(retryProjectionsSignal);
+    held.push({ workflowId: w.workflowId, reasons: stuck.map((p) => `${p.what}: ${p.message}`) });
+    if (held.length >= 50) break;
+  }
+  if (!held.length)
+    return { check: 'projections', ok: true, detail: 'none held back', zh: '没有被拒收的记录' };
+  const list = held.map((h) => `${h.workflowId} (${h.reasons.join('; ') || '?'})`).join('\n    ');
+  return {
+    check: 'projections',
+    ok: retry,
+    detail: retry
+      ? `told ${held.length} workflow(s) to try again:\n    ${list}`
+      : `PostgreSQL refused what ${held.length} workflow(s) recorded; fix the cause, then run campaign doctor --retry:\n    ${list}`,
+    zh: retry
+      ? `已让 ${held.length} 个流程重新写入：\n    ${list}`
+      : `数据库拒收了 ${held.length} 个流程的记录；排除原因后运行 campaign doctor --retry：\n    ${list}`,
+  };
 }
