@@ -15,6 +15,9 @@ import { pickLang } from './i18n.ts';
 import { tokenIdentity, type TokenUse } from './tokens.ts';
 import { registerApi } from './api.ts';
 import { registerCampaignWorkApi } from './api-campaign-work.ts';
+import { registerRolesApi } from './api-roles.ts';
+import { registerBureauPages } from './pages-bureau.ts';
+import { registerEvaluatorPages } from './pages-evaluator.ts';
 import { registerAuthPages } from './pages-auth.ts';
 import { registerPages } from './pages.ts';
 import { registerRectificationPages } from './pages-rectification.ts';
@@ -342,6 +345,9 @@ export async function buildPortal(deps: PortalDeps): Promise<PortalApp> {
   registerApi(app, deps);
   // After registerApi, which starts the API document's list afresh.
   registerCampaignWorkApi(app, deps);
+  registerRolesApi(app, deps);
+  registerBureauPages(app, deps);
+  registerEvaluatorPages(app, deps);
   return Object.assign(app as unknown as FastifyInstance, { routeTable });
 }
 
