@@ -93,6 +93,12 @@ export function chrome(req: FastifyRequest, title: string): Chrome {
             verification: me.memberships
               .filter((m) => m.unitKind === 'evaluator' && ['evaluator', 'head'].includes(m.role))
               .map((m) => ({ campaignId: m.campaignId, name: m.campaignName })),
+            manage: me.memberships
+              .filter(isBureauOfficer)
+              .map((m) => ({ campaignId: m.campaignId, name: m.campaignName })),
+            evaluator: me.memberships
+              .filter((m) => m.unitKind === 'evaluator' && ['evaluator', 'head'].includes(m.role))
+              .map((m) => ({ campaignId: m.campaignId, name: m.campaignName })),
             rectification: me.memberships
               .filter((m) => m.unitKind !== 'evaluator')
               .map((m) => ({ campaignId: m.campaignId, name: m.campaignName })),

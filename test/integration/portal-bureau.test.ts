@@ -131,6 +131,12 @@ describe('the bureau starts a campaign in the portal', () => {
     // Somebody not of the bureau does not see the page.
     expect((await clerk.page('/campaigns/new')).status).toBe(404);
     expect((await coord.page('/campaigns/new')).status).toBe(200);
+    // The officer's pages are in the header of every page; not in the clerk's.
+    const tasks = await coord.page('/tasks');
+    expect(tasks.text).toContain('href="/campaigns/new"');
+    expect(tasks.text).toContain(`href="/campaigns/${id}/bureau"`);
+    expect((await clerk.page('/tasks')).text).not.toContain('/bureau"');
+    expect((await evaluator.page('/tasks')).text).toContain(`href="/campaigns/${id}/evaluator"`);
 
     const checked = await coord.upload('/campaigns/new/check', {
       name: '任务分工表.xlsx',
