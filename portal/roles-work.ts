@@ -417,7 +417,7 @@ export async function startCampaign(
   if (started === 'already-started')
     throw new Refused(
       409,
-      `考核“${def.campaign.name}”（编号 ${campaignId}）已经启动过：如需另起一次，请填写新的考核编号。`,
+      `考核“${def.campaign.name}”已经按此编号启动过：如需另起一次，请填写新的考核编号。`,
       `campaign “${def.campaign.name}” (${campaignId}) was already started: give another campaign id to start a new one.`,
       { id: t(lang, '此编号已被使用。', 'This id is taken.') },
     );
