@@ -169,6 +169,7 @@ const BureauView = z.object({
   status: z.string(),
   phases: z.array(z.object({ phase: z.string(), start: z.string(), end: z.string() })),
   departments: z.array(z.object({ id: z.string(), name: z.string() })),
+  indicators: z.array(z.object({ code: z.string(), name: z.string() })),
   enterprises: z.number().int(),
   officialSample: z
     .object({

@@ -26,6 +26,7 @@ import {
   cancelCampaign,
   checkDefinitionUpload,
   drawEnterpriseSample,
+  drawRecordSample,
   importEnterprises,
   importResults,
   mayStartCampaigns,
@@ -174,7 +175,7 @@ function bureauPage(
       >
         <h2>${title}</h2>
         ${state?.form === form ? (state.notice ?? '') : ''}
-        ${state?.form === form ? problemList(lang, state.errors, ['file', 'action', 'phase', 'until', 'reason', 'unit', 'points', 'seed']) : ''}
+        ${state?.form === form ? problemList(lang, state.errors, ['file', 'action', 'phase', 'until', 'reason', 'unit', 'points', 'seed', 'indicator']) : ''}
         ${hiddenInputs(req)} ${body}
       </form>
     </section>`;
@@ -308,6 +309,30 @@ ${val(state, 'phase', 'reason')}</textarea>`,
           ${field('sample-reason', 'reason', `${L('重新抽样的理由', 'Reason for the redraw')} *`, html`<textarea id="sample-reason" name="reason">${val(state, 'sample', 'reason')}</textarea>`, err(state, 'sample', 'reason'))}
           <div>
             <button type="submit" class="secondary" id="sample-submit">
+              ${L('重新抽样', 'Redraw')}
+            </button>
+          </div>`,
+      )}
+      ${section(
+        'records',
+        L('办件重新抽样', 'Redraw a record sample'),
+        html`<p class="muted">
+            ${L('某项指标的办件正式样本需要重抽时，写明理由；新样本成为正式样本，原样本保留。', 'When an indicator’s official record sample must be drawn again: say why; the new draw becomes the official one and the earlier is kept.')}
+          </p>
+          ${field(
+            'records-indicator',
+            'indicator',
+            `${L('指标', 'Indicator')} *`,
+            html`<select id="records-indicator" name="indicator">
+              <option value="">${L('请选择', 'choose')}</option>
+              ${v.indicators.map((i) => html`<option value="${i.code}" ${val(state, 'records', 'indicator') === i.code ? html`selected` : ''}>${i.name}</option>`)}
+            </select>`,
+            err(state, 'records', 'indicator'),
+          )}
+          ${field('records-seed', 'seed', L('种子（不填则随机）', 'Seed (blank: random)'), html`<input type="text" id="records-seed" name="seed" maxlength="100" value="${val(state, 'records', 'seed')}" />`, err(state, 'records', 'seed'))}
+          ${field('records-reason', 'reason', `${L('重新抽样的理由', 'Reason for the redraw')} *`, html`<textarea id="records-reason" name="reason">${val(state, 'records', 'reason')}</textarea>`, err(state, 'records', 'reason'))}
+          <div>
+            <button type="submit" class="secondary" id="records-submit">
               ${L('重新抽样', 'Redraw')}
             </button>
           </div>`,
@@ -551,6 +576,30 @@ export function registerBureauPages(app: FastifyInstance, deps: PortalDeps): voi
       deps,
       meOf(req),
       campaignId,
+      { seed: fieldOf(body, 'seed'), reason },
+      req.lang,
+    );
+  });
+  onForm('records', async (req, campaignId, body) => {
+    bureauIn(meOf(req), campaignId);
+    const fields: Record<string, string> = {};
+    const code = fieldOf(body, 'indicator') ?? '';
+    const reason = fieldOf(body, 'reason')?.trim();
+    if (!code) fields.indicator = t(req.lang, '请选择指标。', 'Choose the indicator.');
+    if (!reason)
+      fields.reason = t(req.lang, '请写明重新抽样的理由。', 'Say why the sample is drawn again.');
+    if (Object.keys(fields).length)
+      throw new Refused(
+        422,
+        '填写的内容有误，请按各项提示修改后再提交（尚未提交）。',
+        'Some values are not valid: correct them as shown and submit again (nothing was sent).',
+        fields,
+      );
+    return drawRecordSample(
+      deps,
+      meOf(req),
+      campaignId,
+      code,
       { seed: fieldOf(body, 'seed'), reason },
       req.lang,
     );

@@ -658,6 +658,7 @@ export interface BureauView {
   status: string;
   phases: { phase: PhaseName; start: string; end: string }[];
   departments: { id: string; name: string }[];
+  indicators: { code: string; name: string }[];
   enterprises: number;
   officialSample: { drawNo: number; seed: string; size: number; drawnBy: string } | null;
   adjustments: {
@@ -717,6 +718,7 @@ export async function bureauView(
     departments: c.definition.units
       .filter((u) => u.kind === 'department')
       .map((u) => ({ id: u.id, name: u.name })),
+    indicators: c.definition.indicators.map((i) => ({ code: i.code, name: i.name })),
     enterprises: count.rows[0]?.n ?? 0,
     officialSample: s
       ? {

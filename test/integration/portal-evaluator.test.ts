@@ -221,12 +221,39 @@ describe('the evaluator draws its samples in the portal', () => {
     };
     expect(d).toMatchObject({ drawNo: 1, unchanged: true });
     expect(d.records.map((r) => r.recordNo).sort()).toEqual(items.map((i) => i.record_no));
-    expect(await q('SELECT drawn_by FROM record_samples WHERE campaign_id = $1', id)).toEqual([
-      { drawn_by: 'dsf-eval' },
-    ]);
     expect((await evaluator.json(`/api${base}/records/nosuch/sample`, { count: 1 })).status).toBe(
       404,
     );
+    // Another seed from the evaluator needs the bureau; the bureau redraws on its page, with a reason.
+    const again = await evaluator.json(`/api${base}/records/jzxk/sample`, {
+      seed: 'other',
+      count: 3,
+    });
+    expect(again.status).toBe(409);
+    const noReason = await coord.form(`${base}/bureau/records`, {
+      indicator: 'jzxk',
+      seed: 'other',
+    });
+    expect(noReason.status).toBe(422);
+    const recordsForm = (await noReason.text())
+      .split('data-form="records"')[1]!
+      .split('</section>')[0]!;
+    expect(fieldError(recordsForm, 'reason')).toBe('请写明重新抽样的理由。');
+    const redraw = await coord.form(`${base}/bureau/records`, {
+      indicator: 'jzxk',
+      seed: 'other',
+      reason: '台账更新后重抽',
+    });
+    expect(redraw.status, await redraw.clone().text()).toBe(303);
+    expect(
+      await q(
+        'SELECT draw_no, official, reason, drawn_by FROM record_samples WHERE campaign_id = $1 ORDER BY draw_no',
+        id,
+      ),
+    ).toEqual([
+      { draw_no: 1, official: false, reason: null, drawn_by: 'dsf-eval' },
+      { draw_no: 2, official: true, reason: '台账更新后重抽', drawn_by: 'spj-coord' },
+    ]);
   });
 });
 
