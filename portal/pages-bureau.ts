@@ -204,185 +204,183 @@ function bureauPage(
         )}
       </tbody>
     </table>
-    <div class="actions">
-      ${section(
-        'phase',
-        L('阶段调整', 'Move a phase'),
-        html`${field(
-            'phase-action',
-            'action',
-            `${L('调整', 'Action')} *`,
-            html`<select id="phase-action" name="action">
-              <option value="">${L('请选择', 'choose')}</option>
-              <option value="close" ${phaseAction === 'close' ? html`selected` : ''}>
-                ${L('提前结束进行中的阶段', 'Close the phase under way now')}
-              </option>
-              <option value="extend" ${phaseAction === 'extend' ? html`selected` : ''}>
-                ${L('延期（推迟结束时间）', 'Extend (a later end)')}
-              </option>
-            </select>`,
-            err(state, 'phase', 'action'),
-          )}
-          ${field(
-            'phase-phase',
-            'phase',
-            `${L('阶段', 'Phase')} *`,
-            html`<select id="phase-phase" name="phase">
-              <option value="">${L('请选择', 'choose')}</option>
-              ${PHASE_ORDER.map((p) => html`<option value="${p}" ${phaseName === p ? html`selected` : ''}>${label(lang, p)}</option>`)}
-            </select>`,
-            err(state, 'phase', 'phase'),
-          )}
-          ${field(
-            'phase-until',
-            'until',
-            L('新的结束时间（延期时填写）', 'New end (for an extension)'),
-            html`<input
-              type="text"
-              id="phase-until"
-              name="until"
-              placeholder="2026-10-20 18:00"
-              value="${val(state, 'phase', 'until')}"
-            />`,
-            err(state, 'phase', 'until'),
-            L(
-              `${v.timeZone} 时间；只填日期则为当天下班时间。`,
-              `${v.timeZone} time; a date alone means the end of that working day.`,
-            ),
-          )}
-          ${field(
-            'phase-reason',
-            'reason',
-            `${L('理由', 'Reason')} *`,
-            html`<textarea id="phase-reason" name="reason">
+    ${section(
+      'phase',
+      L('阶段调整', 'Move a phase'),
+      html`${field(
+          'phase-action',
+          'action',
+          `${L('调整', 'Action')} *`,
+          html`<select id="phase-action" name="action">
+            <option value="">${L('请选择', 'choose')}</option>
+            <option value="close" ${phaseAction === 'close' ? html`selected` : ''}>
+              ${L('提前结束进行中的阶段', 'Close the phase under way now')}
+            </option>
+            <option value="extend" ${phaseAction === 'extend' ? html`selected` : ''}>
+              ${L('延期（推迟结束时间）', 'Extend (a later end)')}
+            </option>
+          </select>`,
+          err(state, 'phase', 'action'),
+        )}
+        ${field(
+          'phase-phase',
+          'phase',
+          `${L('阶段', 'Phase')} *`,
+          html`<select id="phase-phase" name="phase">
+            <option value="">${L('请选择', 'choose')}</option>
+            ${PHASE_ORDER.map((p) => html`<option value="${p}" ${phaseName === p ? html`selected` : ''}>${label(lang, p)}</option>`)}
+          </select>`,
+          err(state, 'phase', 'phase'),
+        )}
+        ${field(
+          'phase-until',
+          'until',
+          L('新的结束时间（延期时填写）', 'New end (for an extension)'),
+          html`<input
+            type="text"
+            id="phase-until"
+            name="until"
+            placeholder="2026-10-20 18:00"
+            value="${val(state, 'phase', 'until')}"
+          />`,
+          err(state, 'phase', 'until'),
+          L(
+            `${v.timeZone} 时间；只填日期则为当天下班时间。`,
+            `${v.timeZone} time; a date alone means the end of that working day.`,
+          ),
+        )}
+        ${field(
+          'phase-reason',
+          'reason',
+          `${L('理由', 'Reason')} *`,
+          html`<textarea id="phase-reason" name="reason">
 ${val(state, 'phase', 'reason')}</textarea>`,
-            err(state, 'phase', 'reason'),
-          )}
-          <div><button type="submit" id="phase-submit">${L('确认调整', 'Move it')}</button></div>`,
-      )}
-      ${section(
-        'results',
-        L('导入评价结果', 'Import the results'),
-        html`${field(
-            'results-file',
-            'file',
-            `${L('评价结果（CSV：指标代码, 得分, 排名）', 'Results (CSV: 指标代码, 得分, 排名)')} *`,
-            html`<input type="file" id="results-file" name="file" accept=".csv" />`,
-            err(state, 'results', 'file'),
-          )}
-          <div><button type="submit" id="results-submit">${L('导入', 'Import')}</button></div>`,
-        true,
-      )}
-      ${section(
-        'enterprises',
-        L('导入企业全量名单', 'Import the enterprise list'),
-        html`<p class="muted">
-            ${L(`现有 ${v.enterprises} 家企业；新的名单将整体替换原名单。`, `${v.enterprises} enterprises now; a new list replaces the whole list.`)}
-          </p>
-          ${field(
-            'enterprises-file',
-            'file',
-            `${L('企业名单（CSV：统一社会信用代码, 企业名称[, 行业, 乡镇, 主管部门, 问卷指标]）', 'Enterprise list (CSV)')} *`,
-            html`<input type="file" id="enterprises-file" name="file" accept=".csv" />`,
-            err(state, 'enterprises', 'file'),
-          )}
-          <div><button type="submit" id="enterprises-submit">${L('导入', 'Import')}</button></div>`,
-        true,
-      )}
-      ${section(
-        'sample',
-        L('企业重新抽样', 'Redraw the enterprise sample'),
-        html`<p class="muted" data-testid="official-sample">
-            ${
-              v.officialSample
-                ? L(
-                    `正式样本为第 ${v.officialSample.drawNo} 次抽样（${v.officialSample.size} 家，种子 ${v.officialSample.seed}，${v.officialSample.drawnBy} 抽取）。重新抽样须写明理由，新样本成为正式样本，原样本保留。`,
-                    `The official sample is draw #${v.officialSample.drawNo} (${v.officialSample.size} enterprises, seed ${v.officialSample.seed}, by ${v.officialSample.drawnBy}). A redraw needs a reason; it becomes the official one and the earlier is kept.`,
-                  )
-                : L(
-                    '尚未抽样：首次抽样由第三方评价机构在其页面进行。',
-                    'No sample yet: the evaluator draws the first one on its page.',
-                  )
-            }
-          </p>
-          ${field('sample-seed', 'seed', L('种子（不填则随机）', 'Seed (blank: random)'), html`<input type="text" id="sample-seed" name="seed" maxlength="100" value="${val(state, 'sample', 'seed')}" />`, err(state, 'sample', 'seed'))}
-          ${field('sample-reason', 'reason', `${L('重新抽样的理由', 'Reason for the redraw')} *`, html`<textarea id="sample-reason" name="reason">${val(state, 'sample', 'reason')}</textarea>`, err(state, 'sample', 'reason'))}
-          <div>
-            <button type="submit" class="secondary" id="sample-submit">
-              ${L('重新抽样', 'Redraw')}
-            </button>
-          </div>`,
-      )}
-      ${section(
-        'records',
-        L('办件重新抽样', 'Redraw a record sample'),
-        html`<p class="muted">
-            ${L('某项指标的办件正式样本需要重抽时，写明理由；新样本成为正式样本，原样本保留。', 'When an indicator’s official record sample must be drawn again: say why; the new draw becomes the official one and the earlier is kept.')}
-          </p>
-          ${field(
-            'records-indicator',
-            'indicator',
-            `${L('指标', 'Indicator')} *`,
-            html`<select id="records-indicator" name="indicator">
-              <option value="">${L('请选择', 'choose')}</option>
-              ${v.indicators.map((i) => html`<option value="${i.code}" ${val(state, 'records', 'indicator') === i.code ? html`selected` : ''}>${i.name}</option>`)}
-            </select>`,
-            err(state, 'records', 'indicator'),
-          )}
-          ${field('records-seed', 'seed', L('种子（不填则随机）', 'Seed (blank: random)'), html`<input type="text" id="records-seed" name="seed" maxlength="100" value="${val(state, 'records', 'seed')}" />`, err(state, 'records', 'seed'))}
-          ${field('records-reason', 'reason', `${L('重新抽样的理由', 'Reason for the redraw')} *`, html`<textarea id="records-reason" name="reason">${val(state, 'records', 'reason')}</textarea>`, err(state, 'records', 'reason'))}
-          <div>
-            <button type="submit" class="secondary" id="records-submit">
-              ${L('重新抽样', 'Redraw')}
-            </button>
-          </div>`,
-      )}
-      ${section(
-        'adjust',
-        L('考核分值调整', 'Adjust the assessment'),
-        html`${
-            v.adjustments.length
-              ? html`<ul class="adjustments">
-                  ${v.adjustments.map(
-                    (a) =>
-                      html`<li data-adjustment="${a.no}">
-                        #${a.no} ${a.unitName}
-                        ${a.points > 0 ? '+' : ''}${a.points}（${a.reason}；${a.by}，${local(Date.parse(a.at), v.timeZone)}）
-                      </li>`,
-                  )}
-                </ul>`
-              : ''
+          err(state, 'phase', 'reason'),
+        )}
+        <div><button type="submit" id="phase-submit">${L('确认调整', 'Move it')}</button></div>`,
+    )}
+    ${section(
+      'results',
+      L('导入评价结果', 'Import the results'),
+      html`${field(
+          'results-file',
+          'file',
+          `${L('评价结果（CSV：指标代码, 得分, 排名）', 'Results (CSV: 指标代码, 得分, 排名)')} *`,
+          html`<input type="file" id="results-file" name="file" accept=".csv" />`,
+          err(state, 'results', 'file'),
+        )}
+        <div><button type="submit" id="results-submit">${L('导入', 'Import')}</button></div>`,
+      true,
+    )}
+    ${section(
+      'enterprises',
+      L('导入企业全量名单', 'Import the enterprise list'),
+      html`<p class="muted">
+          ${L(`现有 ${v.enterprises} 家企业；新的名单将整体替换原名单。`, `${v.enterprises} enterprises now; a new list replaces the whole list.`)}
+        </p>
+        ${field(
+          'enterprises-file',
+          'file',
+          `${L('企业名单（CSV：统一社会信用代码, 企业名称[, 行业, 乡镇, 主管部门, 问卷指标]）', 'Enterprise list (CSV)')} *`,
+          html`<input type="file" id="enterprises-file" name="file" accept=".csv" />`,
+          err(state, 'enterprises', 'file'),
+        )}
+        <div><button type="submit" id="enterprises-submit">${L('导入', 'Import')}</button></div>`,
+      true,
+    )}
+    ${section(
+      'sample',
+      L('企业重新抽样', 'Redraw the enterprise sample'),
+      html`<p class="muted" data-testid="official-sample">
+          ${
+            v.officialSample
+              ? L(
+                  `正式样本为第 ${v.officialSample.drawNo} 次抽样（${v.officialSample.size} 家，种子 ${v.officialSample.seed}，${v.officialSample.drawnBy} 抽取）。重新抽样须写明理由，新样本成为正式样本，原样本保留。`,
+                  `The official sample is draw #${v.officialSample.drawNo} (${v.officialSample.size} enterprises, seed ${v.officialSample.seed}, by ${v.officialSample.drawnBy}). A redraw needs a reason; it becomes the official one and the earlier is kept.`,
+                )
+              : L(
+                  '尚未抽样：首次抽样由第三方评价机构在其页面进行。',
+                  'No sample yet: the evaluator draws the first one on its page.',
+                )
           }
-          ${field(
-            'adjust-unit',
-            'unit',
-            `${L('职能部门', 'Department')} *`,
-            html`<select id="adjust-unit" name="unit">
-              <option value="">${L('请选择', 'choose')}</option>
-              ${v.departments.map((d) => html`<option value="${d.id}" ${unit === d.id ? html`selected` : ''}>${d.name}</option>`)}
-            </select>`,
-            err(state, 'adjust', 'unit'),
-          )}
-          ${field('adjust-points', 'points', `${L('分值（扣分写负数）', 'Points (negative to take)')} *`, html`<input type="text" id="adjust-points" name="points" inputmode="decimal" value="${val(state, 'adjust', 'points')}" />`, err(state, 'adjust', 'points'))}
-          ${field('adjust-reason', 'reason', `${L('理由', 'Reason')} *`, html`<textarea id="adjust-reason" name="reason">${val(state, 'adjust', 'reason')}</textarea>`, err(state, 'adjust', 'reason'))}
-          <div>
-            <button type="submit" id="adjust-submit">${L('记录调整', 'Record it')}</button>
-          </div>`,
-      )}
-      ${section(
-        'cancel',
-        L('撤销考核', 'Cancel the campaign'),
-        html`<p class="muted">
-            ${L('撤销后所有未完成的事项均以此理由取消，不能恢复。', 'Every open task is cancelled with the reason; this cannot be undone.')}
-          </p>
-          ${field('cancel-reason', 'reason', `${L('理由', 'Reason')} *`, html`<textarea id="cancel-reason" name="reason">${val(state, 'cancel', 'reason')}</textarea>`, err(state, 'cancel', 'reason'))}
-          <div>
-            <button type="submit" class="danger" id="cancel-submit">
-              ${L('撤销考核', 'Cancel it')}
-            </button>
-          </div>`,
-      )}
-    </div>`;
+        </p>
+        ${field('sample-seed', 'seed', L('种子（不填则随机）', 'Seed (blank: random)'), html`<input type="text" id="sample-seed" name="seed" maxlength="100" value="${val(state, 'sample', 'seed')}" />`, err(state, 'sample', 'seed'))}
+        ${field('sample-reason', 'reason', `${L('重新抽样的理由', 'Reason for the redraw')} *`, html`<textarea id="sample-reason" name="reason">${val(state, 'sample', 'reason')}</textarea>`, err(state, 'sample', 'reason'))}
+        <div>
+          <button type="submit" class="secondary" id="sample-submit">
+            ${L('重新抽样', 'Redraw')}
+          </button>
+        </div>`,
+    )}
+    ${section(
+      'records',
+      L('办件重新抽样', 'Redraw a record sample'),
+      html`<p class="muted">
+          ${L('某项指标的办件正式样本需要重抽时，写明理由；新样本成为正式样本，原样本保留。', 'When an indicator’s official record sample must be drawn again: say why; the new draw becomes the official one and the earlier is kept.')}
+        </p>
+        ${field(
+          'records-indicator',
+          'indicator',
+          `${L('指标', 'Indicator')} *`,
+          html`<select id="records-indicator" name="indicator">
+            <option value="">${L('请选择', 'choose')}</option>
+            ${v.indicators.map((i) => html`<option value="${i.code}" ${val(state, 'records', 'indicator') === i.code ? html`selected` : ''}>${i.name}</option>`)}
+          </select>`,
+          err(state, 'records', 'indicator'),
+        )}
+        ${field('records-seed', 'seed', L('种子（不填则随机）', 'Seed (blank: random)'), html`<input type="text" id="records-seed" name="seed" maxlength="100" value="${val(state, 'records', 'seed')}" />`, err(state, 'records', 'seed'))}
+        ${field('records-reason', 'reason', `${L('重新抽样的理由', 'Reason for the redraw')} *`, html`<textarea id="records-reason" name="reason">${val(state, 'records', 'reason')}</textarea>`, err(state, 'records', 'reason'))}
+        <div>
+          <button type="submit" class="secondary" id="records-submit">
+            ${L('重新抽样', 'Redraw')}
+          </button>
+        </div>`,
+    )}
+    ${section(
+      'adjust',
+      L('考核分值调整', 'Adjust the assessment'),
+      html`${
+          v.adjustments.length
+            ? html`<ul class="adjustments">
+                ${v.adjustments.map(
+                  (a) =>
+                    html`<li data-adjustment="${a.no}">
+                      #${a.no} ${a.unitName}
+                      ${a.points > 0 ? '+' : ''}${a.points}（${a.reason}；${a.by}，${local(Date.parse(a.at), v.timeZone)}）
+                    </li>`,
+                )}
+              </ul>`
+            : ''
+        }
+        ${field(
+          'adjust-unit',
+          'unit',
+          `${L('职能部门', 'Department')} *`,
+          html`<select id="adjust-unit" name="unit">
+            <option value="">${L('请选择', 'choose')}</option>
+            ${v.departments.map((d) => html`<option value="${d.id}" ${unit === d.id ? html`selected` : ''}>${d.name}</option>`)}
+          </select>`,
+          err(state, 'adjust', 'unit'),
+        )}
+        ${field('adjust-points', 'points', `${L('分值（扣分写负数）', 'Points (negative to take)')} *`, html`<input type="text" id="adjust-points" name="points" inputmode="decimal" value="${val(state, 'adjust', 'points')}" />`, err(state, 'adjust', 'points'))}
+        ${field('adjust-reason', 'reason', `${L('理由', 'Reason')} *`, html`<textarea id="adjust-reason" name="reason">${val(state, 'adjust', 'reason')}</textarea>`, err(state, 'adjust', 'reason'))}
+        <div>
+          <button type="submit" id="adjust-submit">${L('记录调整', 'Record it')}</button>
+        </div>`,
+    )}
+    ${section(
+      'cancel',
+      L('撤销考核', 'Cancel the campaign'),
+      html`<p class="muted">
+          ${L('撤销后所有未完成的事项均以此理由取消，不能恢复。', 'Every open task is cancelled with the reason; this cannot be undone.')}
+        </p>
+        ${field('cancel-reason', 'reason', `${L('理由', 'Reason')} *`, html`<textarea id="cancel-reason" name="reason">${val(state, 'cancel', 'reason')}</textarea>`, err(state, 'cancel', 'reason'))}
+        <div>
+          <button type="submit" class="danger" id="cancel-submit">
+            ${L('撤销考核', 'Cancel it')}
+          </button>
+        </div>`,
+    )} `;
 }
 
 const DONE: Record<string, [string, string]> = {

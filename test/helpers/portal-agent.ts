@@ -1,6 +1,7 @@
 // A person at the portal over HTTP, with a cookie jar as a browser or a program has: form posts
 // (urlencoded or multipart, with the session's CSRF token unless told otherwise), JSON calls
 // with the X-CSRF-Token header, pages read as text; and the account made from an invitation.
+import type { Browser } from 'playwright-core';
 import { expect } from 'vitest';
 import type { TestPortal } from './portal.ts';
 
@@ -110,4 +111,39 @@ export async function until<T>(
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`gave up waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+const CHROMIUM = '/usr/bin/chromium';
+let browser: Browser | undefined;
+
+/**
+ * The page as the person's phone shows it (390 px, the system's Chromium when installed): it
+ * fits the width, with no sideways scrolling; a screenshot is kept in .artifacts/screenshots.
+ */
+export async function fitsPhone(agent: Agent, path: string, name: string): Promise<void> {
+  const { existsSync, mkdirSync } = await import('node:fs');
+  if (!existsSync(CHROMIUM)) return;
+  const { chromium } = await import('playwright-core');
+  const { join } = await import('node:path');
+  const { REPO_ROOT } = await import('../../scripts/lib/tools.ts');
+  browser ??= await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  const shots = join(REPO_ROOT, '.artifacts', 'screenshots');
+  mkdirSync(shots, { recursive: true });
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
+  await ctx.addCookies(
+    [...agent.cookies].map(([n, value]) => ({ name: n, value, url: agent.portal.url })),
+  );
+  const page = await ctx.newPage();
+  const r = await page.goto(`${agent.portal.url}${path}`);
+  expect(r?.status()).toBe(200);
+  const width = await page.evaluate<number>('document.documentElement.scrollWidth');
+  expect(`${name}: ${width}px`).toBe(`${name}: 390px`);
+  await page.screenshot({ path: join(shots, `portal-${name}-390.png`), fullPage: true });
+  await ctx.close();
+}
+
+/** Closes the browser fitsPhone opened, if it did. */
+export async function closeBrowser(): Promise<void> {
+  await browser?.close();
+  browser = undefined;
 }

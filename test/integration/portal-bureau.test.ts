@@ -20,7 +20,14 @@ import { formatIsoOffset } from '../../domain/time.ts';
 import { REPO_ROOT } from '../../scripts/lib/tools.ts';
 import { runCli } from '../helpers/cli.ts';
 import { startPortal, type TestPortal } from '../helpers/portal.ts';
-import { accountOf, fieldError, until, type Agent } from '../helpers/portal-agent.ts';
+import {
+  accountOf,
+  closeBrowser,
+  fieldError,
+  fitsPhone,
+  until,
+  type Agent,
+} from '../helpers/portal-agent.ts';
 import { startHarness, type Harness } from '../helpers/temporal.ts';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -106,6 +113,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await closeBrowser();
   await portal?.close();
   for (const c of [id, fromBook, fromApi])
     await harness?.env.client.workflow
@@ -177,6 +185,8 @@ describe('the bureau starts a campaign in the portal', () => {
     const page = await coord.page(ok.headers.get('location')!);
     expect(page.status).toBe(200);
     expect(page.text).toContain('考核已启动');
+    await fitsPhone(coord, '/campaigns/new', 'campaign-new');
+    await fitsPhone(coord, `/campaigns/${fromBook}/bureau`, 'bureau');
   });
 
   it('checks and starts a YAML definition through the API, each problem with its line, and refuses a second start', async () => {

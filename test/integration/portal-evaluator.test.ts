@@ -19,7 +19,14 @@ import { formatIsoOffset } from '../../domain/time.ts';
 import { REPO_ROOT } from '../../scripts/lib/tools.ts';
 import { runCli } from '../helpers/cli.ts';
 import { startPortal, type TestPortal } from '../helpers/portal.ts';
-import { accountOf, fieldError, until, type Agent } from '../helpers/portal-agent.ts';
+import {
+  accountOf,
+  closeBrowser,
+  fieldError,
+  fitsPhone,
+  until,
+  type Agent,
+} from '../helpers/portal-agent.ts';
 import { startHarness, type Harness } from '../helpers/temporal.ts';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -136,6 +143,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await closeBrowser();
   await portal?.close();
   await harness?.env.client.workflow
     .getHandle(id)
@@ -371,5 +379,6 @@ describe('the evaluator records site visits in the portal', () => {
     expect(verified).toEqual([{ item: '实地核查 2026-11-03 县政务服务中心', actor: 'dsf-eval' }]);
     const page = await evaluator.page(`${base}/evaluator`);
     expect(page.text).toContain('县政务服务中心');
+    await fitsPhone(evaluator, `${base}/evaluator`, 'evaluator');
   });
 });
