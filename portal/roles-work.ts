@@ -413,7 +413,17 @@ export async function startCampaign(
     deps.cfg.shared.taskQueue,
     planned.input,
     `the portal (${check.fileName})`,
-  );
+  ).catch((e: unknown) => {
+    // The workflow service down or slow: said so, never a server error.
+    const code = (e as { code?: number })?.code;
+    if (code === 4 || code === 14 || /deadline|unavailable|connect/i.test(String(e)))
+      throw new Refused(
+        503,
+        '流程服务暂时没有应答，考核尚未启动，请稍后再试。',
+        'the workflow service did not answer: nothing was started; try again shortly.',
+      );
+    throw e;
+  });
   if (started === 'already-started')
     throw new Refused(
       409,
