@@ -17,6 +17,9 @@ import { setFlash } from './form-bits.ts';
 import { tokenIdentity, type TokenUse } from './tokens.ts';
 import { registerApi } from './api.ts';
 import { registerCampaignWorkApi } from './api-campaign-work.ts';
+import { registerRolesApi } from './api-roles.ts';
+import { registerBureauPages } from './pages-bureau.ts';
+import { registerEvaluatorPages } from './pages-evaluator.ts';
 import { registerAuthPages } from './pages-auth.ts';
 import { registerPages } from './pages.ts';
 import { registerRectificationPages } from './pages-rectification.ts';
@@ -126,6 +129,12 @@ export function chrome(req: FastifyRequest, title: string): Chrome {
               .filter((m) => m.unitKind === 'bureau' || m.unitKind === 'leadership')
               .map((m) => ({ campaignId: m.campaignId, name: m.campaignName })),
             verification: me.memberships
+              .filter((m) => m.unitKind === 'evaluator' && ['evaluator', 'head'].includes(m.role))
+              .map((m) => ({ campaignId: m.campaignId, name: m.campaignName })),
+            manage: me.memberships
+              .filter(isBureauOfficer)
+              .map((m) => ({ campaignId: m.campaignId, name: m.campaignName })),
+            evaluator: me.memberships
               .filter((m) => m.unitKind === 'evaluator' && ['evaluator', 'head'].includes(m.role))
               .map((m) => ({ campaignId: m.campaignId, name: m.campaignName })),
             rectification: me.memberships
@@ -386,6 +395,9 @@ export async function buildPortal(deps: PortalDeps): Promise<PortalApp> {
   registerApi(app, deps);
   // After registerApi, which starts the API document's list afresh.
   registerCampaignWorkApi(app, deps);
+  registerRolesApi(app, deps);
+  registerBureauPages(app, deps);
+  registerEvaluatorPages(app, deps);
   return Object.assign(app as unknown as FastifyInstance, { routeTable });
 }
 

@@ -50,6 +50,10 @@ export interface Chrome {
     verification?: { campaignId: string; name: string }[];
     /** Campaigns whose rectifications the person may look at. */
     rectification?: { campaignId: string; name: string }[];
+    /** Campaigns the person manages for the bureau (portal/pages-bureau.ts). */
+    manage?: { campaignId: string; name: string }[];
+    /** Campaigns whose samples and visits the person works on for the evaluator. */
+    evaluator?: { campaignId: string; name: string }[];
   };
   csrf?: string;
   /** The current path and query, for the language switch. */
@@ -80,6 +84,19 @@ export function page(c: Chrome, body: Html): string {
             (b) =>
               html`<a href="/campaigns/${encodeURIComponent(b.campaignId)}/verification"
                 >${L('信息核验', 'Verification')} · ${b.name}</a
+              >`,
+          )}
+          ${(c.me.manage ?? []).map(
+            (b) =>
+              html`<a href="/campaigns/${encodeURIComponent(b.campaignId)}/bureau"
+                >${L('考核管理', 'Manage')} · ${b.name}</a
+              >`,
+          )}
+          ${c.me.manage?.length ? html`<a href="/campaigns/new">${L('发起考核', 'Start a campaign')}</a>` : ''}
+          ${(c.me.evaluator ?? []).map(
+            (b) =>
+              html`<a href="/campaigns/${encodeURIComponent(b.campaignId)}/evaluator"
+                >${L('抽样与实地核查', 'Samples and visits')} · ${b.name}</a
               >`,
           )}
           ${(c.me.rectification ?? []).map(

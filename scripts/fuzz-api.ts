@@ -7,12 +7,14 @@
 //
 //   npm run fuzz:api                     about 1,500 requests
 //   npm run fuzz:api -- --examples 100   more cases per operation
+//   npm run fuzz:api -- --tags bureau,evaluator   only these operations
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { parse as parseYaml } from 'yaml';
 import { textFault } from '../domain/text.ts';
+import { withCreditCheck } from '../domain/imports.ts';
 import { formatIsoOffset } from '../domain/time.ts';
 import { startPortal } from '../test/helpers/portal.ts';
 import { startHarness } from '../test/helpers/temporal.ts';
@@ -25,6 +27,9 @@ const SCHEMATHESIS = '4.32.5';
 const argv = process.argv.slice(2);
 const examplesArg = argv.indexOf('--examples');
 const maxExamples = examplesArg >= 0 ? Number(argv[examplesArg + 1]) : 60;
+// `--tags bureau,evaluator`: fuzz only the operations of these tags.
+const tagsArg = argv.indexOf('--tags');
+const onlyTags = tagsArg >= 0 ? (argv[tagsArg + 1] ?? '').split(',').filter(Boolean) : null;
 
 function ensureSchemathesis(): string {
   const venv = join(cacheRoot(), `schemathesis-${SCHEMATHESIS}`);
@@ -120,6 +125,30 @@ try {
   await until('verification', async () => (await phaseOf('ns')) === 'verification');
   // kbqy goes on to a rectification (its lead unit is the clerk's), ns stays in verification.
   await cli('rectify', id, 'kbqy', '--as', 'spj-coord', '--reason', '接口测试：核验发现差异');
+  // The enterprise list and a record list of ns, for the samples the evaluator draws.
+  const firms = join(out, 'enterprises.csv');
+  writeFileSync(
+    firms,
+    `统一社会信用代码,企业名称\n${[1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((i) => `${withCreditCheck(`91340000000000${String(i).padStart(3, '0')}`)},接口测试企业${i}`).join('\n')}\n`,
+  );
+  await cli('enterprises', 'import', id, '--file', firms, '--as', 'spj-coord');
+  const records = join(out, 'records-ns.csv');
+  writeFileSync(
+    records,
+    `办件编号,办结日期,事项名称,申请人,办理时长（工作日）\n${[1, 2, 3, 4, 5].map((i) => `NS-${i},2026-09-0${i},纳税申报,企业${i},${i}`).join('\n')}\n`,
+  );
+  await cli(
+    'records',
+    'upload',
+    id,
+    'ns',
+    '--unit',
+    'swj',
+    '--file',
+    records,
+    '--as',
+    'swj-staff1',
+  );
 
   const created = await cli(
     'task',
@@ -274,9 +303,50 @@ try {
       reason: '核验后补充',
     },
     'post /api/campaigns/{campaignId}/invitations': { person: 'scjgj-staff2' },
+    'post /api/campaigns/check': {
+      fileName: 'campaign.json',
+      content: Buffer.from(
+        JSON.stringify({ ...raw, campaign: { ...raw.campaign, id: `${id}-b` } }),
+      ).toString('base64'),
+    },
+    'post /api/campaigns': {
+      fileName: 'campaign.json',
+      content: Buffer.from(
+        JSON.stringify({ ...raw, campaign: { ...raw.campaign, id: `${id}-b` } }),
+      ).toString('base64'),
+      begin: 'now',
+    },
+    'post /api/campaigns/{campaignId}/phase': {
+      action: 'extend',
+      phase: 'verification',
+      until: formatIsoOffset(Date.now() + 2 * 86_400_000, TZ).slice(0, 10),
+      reason: '接口测试：延期',
+    },
+    'post /api/campaigns/{campaignId}/enterprises': {
+      fileName: 'enterprises.csv',
+      content: readFileSync(firms).toString('base64'),
+    },
+    'post /api/campaigns/{campaignId}/results': {
+      fileName: 'results.csv',
+      content: Buffer.from('指标代码,得分,排名\nkbqy,90,1\n').toString('base64'),
+    },
+    'post /api/campaigns/{campaignId}/assessment/adjustments': {
+      unit: 'swj',
+      points: 1.5,
+      reason: '接口测试：加分',
+    },
+    'post /api/campaigns/{campaignId}/sample': { seed: 'fuzz' },
+    'post /api/campaigns/{campaignId}/records/{code}/sample': { seed: 'fuzz', count: 2 },
+    'post /api/campaigns/{campaignId}/visits/{code}': {
+      kind: 'site-visit',
+      date: formatIsoOffset(Date.now(), TZ).slice(0, 10),
+      place: '县政务服务中心',
+      outcome: 'confirmed',
+    },
   };
   // Verification works on ns (still in verification), rectification on kbqy.
-  const codeFor = (path: string) => (path.includes('/verification/') ? 'ns' : 'kbqy');
+  const codeFor = (path: string) =>
+    /\/(verification|records|visits)\//.test(path) ? 'ns' : 'kbqy';
   let operations = 0;
   for (const [path, ops] of Object.entries(doc.paths))
     for (const [method, op] of Object.entries(ops)) {
@@ -369,18 +439,23 @@ try {
   // accounts, the clerk's among them.
   const runs = [
     { who: clerk, tags: ['session', 'tasks', 'actions', 'evidence', 'rectification'] },
-    { who: evaluator, tags: ['session', 'verification', 'boards'] },
+    { who: evaluator, tags: ['session', 'verification', 'boards', 'evaluator'] },
     {
       who: coordinator,
       tags: ['tasks', 'actions', 'boards', 'accounts', 'tokens', 'rectification', 'verification'],
     },
+    // The bureau's steering last: it may close phases and cancel the campaign.
+    { who: coordinator, tags: ['bureau', 'evaluator'] },
   ];
   const perOperation = new Map<string, Map<number, number>>();
   const failures: string[] = [];
   let requests = 0;
   let exit = 0;
-  for (const [i, { who, tags }] of runs.entries()) {
-    const report = join(out, `report-${who.person}.ndjson`);
+  for (const [i, run0] of runs.entries()) {
+    const who = run0.who;
+    const tags = onlyTags ? run0.tags.filter((t) => onlyTags.includes(t)) : run0.tags;
+    if (!tags.length) continue;
+    const report = join(out, `report-${i}-${who.person}.ndjson`);
     console.log(`\nfuzz: as ${who.person}: tags ${tags.join(', ')}`);
     // Not spawnSync: the portal answers from this very process, whose event loop must run.
     const r = await run(st, [

@@ -14,6 +14,7 @@ import {
 } from '../../domain/assessment.ts';
 import { BusinessCalendar, type ResolvedCalendar } from '../../domain/calendar.ts';
 import { formatLocal } from '../../domain/time.ts';
+import { insertAssessmentAdjustment } from '../campaign-data.ts';
 import { withDb } from '../connections.ts';
 import { CliError, EXIT } from '../errors.ts';
 import { emitSheets, type Format, type Sheet } from '../export.ts';
@@ -374,12 +375,13 @@ export async function adjustAssessmentCommand(
           .map((u) => u.id)
           .join(', ')})`,
       );
-    const r = await pool.query<{ no: number; at: Date }>(
-      `INSERT INTO assessment_adjustments (campaign_id, unit_id, points, reason, by_person)
-       VALUES ($1, $2, $3, $4, $5) RETURNING no, at`,
-      [campaignId, opts.unit, points, reason, opts.as],
-    );
-    return { ...r.rows[0]!, timeZone: c.timeZone };
+    const r = await insertAssessmentAdjustment(pool, campaignId, {
+      unit: opts.unit,
+      points,
+      reason,
+      by: opts.as,
+    });
+    return { ...r, timeZone: c.timeZone };
   });
   const result = {
     campaignId,

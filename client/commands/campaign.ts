@@ -1,15 +1,7 @@
 // Campaign commands: start, the enterprise list (its sample is in records.ts), the
 // evaluator's evidence requests and verified items, and the results. The campaign's record,
 // the list and the board are in board.ts.
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
-import { withTransaction } from '../../db/pool.ts';
-import { BusinessCalendar } from '../../domain/calendar.ts';
-import {
-  indicatorWorkflowId,
-  planCampaign,
-  rectificationWorkflowId,
-  type CampaignInput,
-} from '../../domain/campaign.ts';
+import { indicatorWorkflowId, rectificationWorkflowId } from '../../domain/campaign.ts';
 import {
   recordResultsUpdate,
   requestEvidenceUpdate,
@@ -20,21 +12,14 @@ import {
 } from '../../domain/messages.ts';
 import {
   checkEnterpriseHeader,
-  checkEnterpriseRows,
   checkResultHeader,
   checkResultRows,
-  ENTERPRISE_COLUMNS,
-  normaliseCreditCode,
   parseCsvTable,
   type CsvTable,
   type RowProblem,
 } from '../../domain/imports.ts';
-import { checkRollColumns } from '../../domain/questionnaire.ts';
-import type { CampaignDefinition } from '../../domain/definition.ts';
-import { SA } from '../../domain/search-attributes.ts';
-import { rehearse, RehearsalError, type Rehearsal } from '../../domain/rehearsal.ts';
+import { RehearsalError } from '../../domain/rehearsal.ts';
 import { formatIsoOffset, formatLocal } from '../../domain/time.ts';
-import { PHASE_ORDER } from '../../domain/phase-control.ts';
 import { label } from '../../domain/labels.ts';
 import { config } from '../../worker/config.ts';
 import {
@@ -46,6 +31,14 @@ import {
   withDb,
   withWorkerDeadline,
 } from '../connections.ts';
+import {
+  CAMPAIGN_ID,
+  planStart,
+  startCampaignWorkflow,
+  waitForCampaignRecord,
+  type StartPlan,
+} from '../campaign-start.ts';
+import { checkEnterpriseList, replaceEnterpriseList } from '../campaign-data.ts';
 import { CliError, EXIT } from '../errors.ts';
 import { readBoundedFile } from '../files.ts';
 import { colour, printJson, t, type OutputOptions } from '../output.ts';
@@ -69,45 +62,42 @@ export async function startCommand(
   out: OutputOptions,
 ): Promise<void> {
   const loaded = await requireValidDefinition(file);
-  let def = structuredClone(loaded.definition);
-  let calendar = loaded.calendar;
-  if (opts.begin !== undefined || opts.pace !== undefined) {
-    let moved: Rehearsal;
-    try {
-      moved = rehearse(
-        def,
-        { ...(opts.begin !== undefined ? { begin: opts.begin } : {}), ...paceOption(opts.pace) },
-        Date.now,
-      );
-    } catch (e) {
-      if (!(e instanceof RehearsalError)) throw e;
-      throw new CliError(e.message, e.kind === 'usage' ? EXIT.usage : EXIT.refused);
-    }
-    def = moved.definition;
-    calendar = moved.calendar;
-    // Moved into a year the holiday package does not know: said, and the campaign starts.
-    for (const w of moved.warnings) {
-      process.stderr.write(
-        `campaign: ${t(out.lang, '提醒', 'warning')}: ${w.path}: ${w.message}\n`,
-      );
-    }
+  if (opts.id && !CAMPAIGN_ID.test(opts.id)) {
+    throw new CliError(
+      `--id "${opts.id}" must be lower-case letters, digits and dashes (at most 63)`,
+      EXIT.usage,
+    );
   }
-  if (opts.id) {
-    if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(opts.id)) {
-      throw new CliError(
-        `--id "${opts.id}" must be lower-case letters, digits and dashes (at most 63)`,
-        EXIT.usage,
-      );
-    }
-    def.campaign.id = opts.id;
+  let planned: StartPlan;
+  try {
+    planned = planStart(
+      loaded,
+      {
+        rehearsal: {
+          ...(opts.begin !== undefined ? { begin: opts.begin } : {}),
+          ...paceOption(opts.pace),
+        },
+        ...(opts.id ? { id: opts.id } : {}),
+        startedBy: opts.as ?? null,
+      },
+      Date.now,
+    );
+  } catch (e) {
+    if (!(e instanceof RehearsalError)) throw e;
+    throw new CliError(e.message, e.kind === 'usage' ? EXIT.usage : EXIT.refused);
   }
+  // Moved into a year the holiday package does not know: said, and the campaign starts.
+  for (const w of planned.warnings) {
+    process.stderr.write(`campaign: ${t(out.lang, '提醒', 'warning')}: ${w.path}: ${w.message}\n`);
+  }
+  const input = planned.input;
+  const def = input.definition;
   if (opts.as) requireRole(def, opts.as, [BUREAU], 'start a campaign');
-  const plan = planCampaign(def, calendar, new BusinessCalendar(calendar));
   // A definition whose windows are already over would fire every overdue reminder and
   // escalation at once: refused unless asked for (a rehearsal moves it with --begin now).
-  const over = PHASE_ORDER.find((ph) => plan.phases[ph].end <= Date.now());
-  if (over && !opts.allowPast) {
-    const when = formatLocal(plan.phases[over].end, def.campaign.timeZone);
+  if (planned.over && !opts.allowPast) {
+    const over = planned.over.phase;
+    const when = formatLocal(planned.over.end, def.campaign.timeZone);
     throw new CliError(
       t(
         out.lang,
@@ -117,49 +107,19 @@ export async function startCommand(
       EXIT.refused,
     );
   }
-  const input: CampaignInput = {
-    definition: def,
-    calendar,
-    plan,
-    startedBy: opts.as ?? null,
-  };
   const temporal = await connectTemporal();
   const campaignId = def.campaign.id;
   try {
-    try {
-      await temporal.client.workflow.start('campaignWorkflow', {
-        taskQueue: config().taskQueue,
-        workflowId: campaignId,
-        args: [input],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        staticSummary: `考核评价：${def.campaign.name}`,
-        staticDetails: `${def.campaign.county} ${def.campaign.year}; ${def.indicators.length} indicators, ${def.units.length} units; started from ${file}`,
-        typedSearchAttributes: [
-          { key: SA.campaignId, value: campaignId },
-          { key: SA.kind, value: 'campaign' },
-          { key: SA.phase, value: 'scheduled' },
-        ],
-      });
-    } catch (e) {
-      if (e instanceof WorkflowExecutionAlreadyStartedError) {
-        throw new CliError(
-          `campaign "${campaignId}" was already started; give another id with --id to start a new one`,
-        );
-      }
-      throw e;
-    }
+    const started = await startCampaignWorkflow(temporal.client, config().taskQueue, input, file);
+    if (started === 'already-started')
+      throw new CliError(
+        `campaign "${campaignId}" was already started; give another id with --id to start a new one`,
+      );
   } finally {
     await temporal.close();
   }
   // The worker records the campaign in PostgreSQL as its first step; wait briefly for it.
-  const recorded = await withDb(async (pool) => {
-    for (let i = 0; i < 40; i++) {
-      const r = await pool.query('SELECT 1 FROM campaigns WHERE campaign_id = $1', [campaignId]);
-      if (r.rowCount) return true;
-      await new Promise((res) => setTimeout(res, 250));
-    }
-    return false;
-  });
+  const recorded = await withDb((pool) => waitForCampaignRecord(pool, campaignId));
   if (!recorded) {
     process.stderr.write(
       `campaign: ${t(
@@ -220,38 +180,6 @@ function refuseRows(
   );
 }
 
-/** Each enterprise's 主管部门 and 问卷指标 by its credit code, or the lines where they are wrong. */
-function enterpriseRollColumns(
-  rows: CsvTable['rows'],
-  header: string[],
-  def: CampaignDefinition,
-): {
-  byCode: Map<string, { supervisor_unit: string | null; questionnaires: string[] | null }>;
-  rejected: RowProblem[];
-} {
-  const checked = checkRollColumns(rows, header, {
-    units: def.units,
-    indicatorCodes: def.indicators.map((i) => i.code),
-  });
-  const codeColumn = ENTERPRISE_COLUMNS.creditCode.find((n) => header.includes(n));
-  const byCode = new Map<
-    string,
-    { supervisor_unit: string | null; questionnaires: string[] | null }
-  >();
-  for (const r of rows) {
-    const v = checked.values.get(r.line);
-    if (v && codeColumn)
-      byCode.set(normaliseCreditCode(r.values[codeColumn] ?? ''), {
-        supervisor_unit: v.supervisorUnit,
-        questionnaires: v.questionnaires,
-      });
-  }
-  return { byCode, rejected: checked.rejected };
-}
-
-/** Rows inserted per statement; all of them in one transaction, so nothing is half-imported. */
-const ENTERPRISE_BATCH = 500;
-
 export async function importEnterprisesCommand(
   campaignId: string,
   opts: { file: string; as: string },
@@ -278,55 +206,20 @@ export async function importEnterprisesCommand(
         rows.length,
         L('行', 'rows'),
       );
-      const { rows: good, rejected } = checkEnterpriseRows(rows, header);
-      progress.update(rows.length);
       return withDb(async (pool) => {
         const c = await loadRunningCampaign(pool, campaignId);
         requireRole(c.definition, opts.as, [BUREAU], 'import the enterprise list');
-        // The optional 主管部门 and 问卷指标 columns (domain/questionnaire.ts).
-        const roll = enterpriseRollColumns(rows, header, c.definition);
-        // One entry per line: the list's own problems and its questionnaire columns' together.
-        for (const p of roll.rejected) {
-          const same = rejected.find((r) => r.line === p.line);
-          if (same) same.message = `${same.message}; ${p.message}`;
-          else rejected.push(p);
-        }
-        rejected.sort((a, b) => a.line - b.line);
-        if (rejected.length) refuseRows(opts.file, rejected, out);
-        if (!good.length) throw new CliError(`${opts.file} holds no enterprises`);
-        progress.stage(L('写入企业名单', 'inserting enterprises'), good.length, L('家', 'rows'));
-        await withTransaction(pool, async (client) => {
-          // The list is the full list: a new import replaces the previous one.
-          await client.query('DELETE FROM enterprises WHERE campaign_id = $1', [campaignId]);
-          for (let i = 0; i < good.length; i += ENTERPRISE_BATCH) {
-            const chunk = good.slice(i, i + ENTERPRISE_BATCH);
-            await client.query(
-              `INSERT INTO enterprises (campaign_id, credit_code, name, industry, town, imported_by,
-                                        supervisor_unit, questionnaires)
-               SELECT $1, x.credit_code, x.name, x.industry, x.town, $2, x.supervisor_unit,
-                      CASE WHEN x.questionnaires IS NULL THEN NULL
-                           ELSE ARRAY(SELECT jsonb_array_elements_text(x.questionnaires)) END
-               FROM jsonb_to_recordset($3::jsonb)
-                 AS x(credit_code text, name text, industry text, town text,
-                      supervisor_unit text, questionnaires jsonb)`,
-              [
-                campaignId,
-                opts.as,
-                JSON.stringify(
-                  chunk.map((r) => ({
-                    credit_code: r.creditCode,
-                    name: r.name,
-                    industry: r.industry,
-                    town: r.town,
-                    ...roll.byCode.get(r.creditCode),
-                  })),
-                ),
-              ],
-            );
-            progress.update(i + chunk.length);
-          }
-        });
-        return good.length;
+        // The optional 主管部门 and 问卷指标 columns too (domain/questionnaire.ts).
+        const list = checkEnterpriseList(rows, header, c.definition);
+        progress.update(rows.length);
+        if (list.rejected.length) refuseRows(opts.file, list.rejected, out);
+        if (!list.good.length) throw new CliError(`${opts.file} holds no enterprises`);
+        progress.stage(
+          L('写入企业名单', 'inserting enterprises'),
+          list.good.length,
+          L('家', 'rows'),
+        );
+        return replaceEnterpriseList(pool, campaignId, opts.as, list, (n) => progress.update(n));
       });
     },
   );

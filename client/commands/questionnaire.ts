@@ -21,6 +21,7 @@ import {
 import type { CampaignDefinition } from '../../domain/definition.ts';
 import type { RaiseTaskRequest } from '../../domain/raise-task.ts';
 import { formatIsoOffset, formatLocal } from '../../domain/time.ts';
+import { saveVisit, VISIT_ZH, visitItem } from '../campaign-data.ts';
 import { derivedRequestId, sendUpdate, withDb } from '../connections.ts';
 import { CliError, EXIT, UsageError } from '../errors.ts';
 import { colour, printJson, t, table, type Lang, type OutputOptions } from '../output.ts';
@@ -376,8 +377,6 @@ export async function chaseCommand(
 
 // ---- site visits and interviews (实地核查、访谈) ----
 
-const VISIT_ZH = { 'site-visit': '实地核查', interview: '访谈' } as const;
-
 export async function recordVisitCommand(
   campaignId: string,
   code: string,
@@ -416,7 +415,7 @@ export async function recordVisitCommand(
       opts.note,
       opts.as,
     );
-  const item = `${VISIT_ZH[opts.kind]} ${day} ${place}`.slice(0, 2000);
+  const item = visitItem(opts.kind, day, place);
   const r = await sendUpdate(
     indicatorWorkflowId(campaignId, code),
     verifyUpdate,
@@ -425,19 +424,13 @@ export async function recordVisitCommand(
     { updateId: requestId },
   );
   await withDb((pool) =>
-    pool.query({
-      ...QQ.insertVisit,
-      values: [
-        campaignId,
-        code,
-        requestId,
-        opts.kind,
-        day,
-        place,
-        opts.outcome,
-        opts.note ?? null,
-        opts.as,
-      ],
+    saveVisit(pool, campaignId, code, requestId, {
+      kind: opts.kind,
+      day,
+      place,
+      outcome: opts.outcome,
+      note: opts.note ?? null,
+      by: opts.as,
     }),
   );
   const doc = {

@@ -10,7 +10,8 @@ import {
 import type { PhaseName } from '../../domain/definition.ts';
 import { PHASE_ORDER, type PhaseAction } from '../../domain/phase-control.ts';
 import { label } from '../../domain/labels.ts';
-import { formatIsoOffset, formatLocal, parseMoment } from '../../domain/time.ts';
+import { formatIsoOffset, formatLocal } from '../../domain/time.ts';
+import { phaseEndOf } from '../campaign-data.ts';
 import { derivedRequestId, sendUpdate, withDb } from '../connections.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { colour, printJson, t, type OutputOptions } from '../output.ts';
@@ -43,15 +44,10 @@ export async function phaseCommand(
   let until: number | undefined;
   if (action === 'extend') {
     if (!opts.until) throw new UsageError('extend needs --until DATETIME (e.g. 2026-10-20T18:00)');
-    const m = parseMoment(opts.until, tz);
-    if (!m)
-      throw new UsageError(`--until "${opts.until}" is not a date-time such as 2026-10-20T18:00`);
     // A bare date means the end of that working day.
-    until =
-      m.kind === 'instant'
-        ? m.instant
-        : (parseMoment(`${m.date}T${definition.calendar.workdayEnd}`, tz) as { instant: number })
-            .instant;
+    until = phaseEndOf(opts.until, tz, definition);
+    if (until === undefined)
+      throw new UsageError(`--until "${opts.until}" is not a date-time such as 2026-10-20T18:00`);
   }
   const requestId =
     opts.requestId ??
