@@ -11,6 +11,7 @@ export interface ActivityDeps {
   /** Test hooks: see TaskActivityDeps. */
   afterProjection?: (taskId: string, seq: number) => void;
   beforeProjection?: (taskId: string, seqs: number[]) => 'lose' | void;
+  projectionRefused?: (what: string, reason: string) => void;
   /**
    * Test hook: awaited before every activity runs, with its name and input, so that a test can
    * hold one (an update handler then waits on it) to force an interleaving.

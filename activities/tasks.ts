@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { ChannelConfig } from '../domain/definition.ts';
 import { noticeText } from '../domain/task-text.ts';
 import { withTransaction } from '../db/pool.ts';
-import { refusedForGood } from './projection-errors.ts';
+import { refusedForGood, type RefusedListener } from './projection-errors.ts';
 import type { TaskEventRecord, TaskView } from '../domain/task.ts';
 
 export interface ProjectTaskEventInput {
@@ -38,6 +38,8 @@ export interface TaskActivityDeps {
    * report success without writing anything (the negative control of the catch-up test).
    */
   beforeProjection?: (taskId: string, seqs: number[]) => 'lose' | void;
+  /** Told of every projection PostgreSQL refused for good (the worker's /health). */
+  projectionRefused?: RefusedListener;
 }
 
 export function channelId(c: ChannelConfig, index: number): string {
@@ -87,20 +89,24 @@ export function taskActivities(deps: TaskActivityDeps) {
       const seqs = input.events.map((e) => e.seq);
       if (deps.beforeProjection?.(input.task.taskId, seqs) === 'lose') return;
       const what = `task ${input.task.taskId} events ${seqs.join(', ')}`;
-      await refusedForGood(what, async () => {
-        const one = (q: Queryable, event: TaskEventRecord) =>
-          projectOne(q, {
-            task: input.task,
-            static: input.static,
-            event,
-            channels: input.channels,
-          });
-        if (input.events.length === 1) await one(deps.pool, last);
-        else
-          await withTransaction(deps.pool, async (client) => {
-            for (const e of input.events) await one(client, e);
-          });
-      });
+      await refusedForGood(
+        what,
+        async () => {
+          const one = (q: Queryable, event: TaskEventRecord) =>
+            projectOne(q, {
+              task: input.task,
+              static: input.static,
+              event,
+              channels: input.channels,
+            });
+          if (input.events.length === 1) await one(deps.pool, last);
+          else
+            await withTransaction(deps.pool, async (client) => {
+              for (const e of input.events) await one(client, e);
+            });
+        },
+        deps.projectionRefused,
+      );
       for (const seq of seqs) deps.afterProjection?.(input.task.taskId, seq);
     },
   };

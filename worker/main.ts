@@ -39,6 +39,8 @@ try {
 const identity = `campaign-worker@${hostname()}:${process.pid}`;
 /** The Temporal worker once created (read by the health endpoint from the start). */
 const current: { worker?: Worker } = {};
+/** Projections PostgreSQL refused for good since the worker started (held by their workflows). */
+const refused = { count: 0, last: null as { what: string; reason: string; at: string } | null };
 /** Set once everything has drained (or given up): the process is about to exit. */
 let finished = false;
 
@@ -60,6 +62,9 @@ function healthReport(): HealthReport {
     namespace: cfg.temporalNamespace,
     workerState: state ?? 'NOT_CREATED',
     outboxBusy: outbox.busy,
+    // Held by their workflows until `campaign doctor --retry`; the worker itself stays ready.
+    projectionsRefused: refused.count,
+    ...(refused.last ? { lastProjectionRefused: refused.last } : {}),
   };
 }
 
@@ -173,6 +178,11 @@ const worker = await createWorker({
   identity,
   ...(dataConverter ? { dataConverter } : {}),
   activityDeps: {
+    projectionRefused: (what: string, reason: string) => {
+      refused.count++;
+      refused.last = { what, reason, at: new Date().toISOString() };
+      console.error(`worker: PostgreSQL refused ${what} for good: ${reason}; see campaign doctor`);
+    },
     // The fault suite (`npm run chaos`) times its kills by these lines: off unless asked for.
     ...(process.env.WORKER_TRACE_ACTIVITIES === '1'
       ? {
