@@ -8,7 +8,8 @@ import { formatIsoOffset, formatLocal } from '../../domain/time.ts';
 import type { CampaignDefinition } from '../../domain/definition.ts';
 import { questionnaireSummary } from '../../db/questionnaire.ts';
 import { percent, type ResponseRates } from '../../domain/questionnaire.ts';
-import { withDb } from '../connections.ts';
+import { connectTemporal, withDb } from '../connections.ts';
+import { SA } from '../../domain/search-attributes.ts';
 import { CliError } from '../errors.ts';
 import { colour, printJson, t, table, type Lang, type OutputOptions } from '../output.ts';
 
@@ -269,6 +270,7 @@ function decisionLine(d: BoardDecision, tz: string, lang: Lang): string {
 
 export async function statusCommand(campaignId: string, out: OutputOptions): Promise<void> {
   const b = await withDb((pool) => readBoard(pool, campaignId));
+  const held = await heldProjections(campaignId);
   if (out.json) {
     return printJson({
       campaignId: b.campaignId,
@@ -277,7 +279,45 @@ export async function statusCommand(campaignId: string, out: OutputOptions): Pro
       indicators: b.indicators,
       decisions: b.decisions,
       questionnaire: b.questionnaire,
+      projectionsHeld: held,
     });
   }
   console.log(renderBoard(b, out.lang));
+  if (held?.length)
+    console.log(
+      colour.bad(
+        t(
+          out.lang,
+          `⚠ 数据库拒收了 ${held.length} 个流程的记录，看板可能不全：${held.join('、')}；排除原因后运行 campaign doctor --retry`,
+          `⚠ PostgreSQL refused what ${held.length} workflow(s) recorded, so the board may be incomplete: ${held.join(', ')}; fix the cause, then run campaign doctor --retry`,
+        ),
+      ),
+    );
+}
+
+/**
+ * The campaign's workflows that hold projections PostgreSQL refused for good (search attribute
+ * ProjectionStuck), or null when Temporal cannot be asked (the board itself comes from
+ * PostgreSQL and is shown all the same).
+ */
+async function heldProjections(campaignId: string): Promise<string[] | null> {
+  let temporal: Awaited<ReturnType<typeof connectTemporal>>;
+  try {
+    temporal = await connectTemporal();
+  } catch {
+    return null;
+  }
+  try {
+    const ids: string[] = [];
+    const query = `${SA.campaignId.name} = ${JSON.stringify(campaignId)} AND ${SA.projectionStuck.name} = true AND ExecutionStatus = "Running"`;
+    for await (const w of temporal.client.workflow.list({ query })) {
+      ids.push(w.workflowId);
+      if (ids.length >= 50) break;
+    }
+    return ids;
+  } catch {
+    return null;
+  } finally {
+    await temporal.close();
+  }
 }

@@ -97,6 +97,12 @@ describe('a projection the database refuses for good', () => {
     expect(listed.stdout).toContain(input.taskId);
     expect(listed.stdout).toMatch(/数据库拒收了 1 个流程的记录/);
 
+    // The board warns that it may be incomplete, naming the workflow.
+    const board = await runCli(['status', input.campaignId], cliEnv);
+    expect(board.code, board.stderr).toBe(0);
+    expect(board.stdout).toMatch(/数据库拒收了 1 个流程的记录/);
+    expect(board.stdout).toContain(input.taskId);
+
     // The cause fixed, the retry makes it land; the task ends; every event once.
     await pool.query('ALTER TABLE task_events DROP CONSTRAINT refuse_poison');
     const retried = await runCli(['doctor', '--retry', '--json', '--timeout', '30'], cliEnv);
