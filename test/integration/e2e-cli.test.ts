@@ -240,7 +240,7 @@ describe('a campaign from start to its closed rectification, through the command
     // The indicator lists its evidence (政策文件、办件记录): a submission without any is refused.
     expect(
       await refused('task', 'submit', kbqy.taskId, '--as', 'scjgj-staff1', '--data', kbqyData),
-    ).toMatch(/应提供：政策文件、办件记录/);
+    ).toMatch(/supporting evidence \(印证资料\) is required/);
     const kbqyFiles = ['--evidence', 'https://oa.example.gov.cn/files/kbqy-policy.pdf'];
     expect((await submit(kbqy, '--data', kbqyData, ...kbqyFiles)).state).toBe('submitted');
     expect(
