@@ -249,6 +249,19 @@ describe('the portal refuses what it must', () => {
 
   it('takes the actor from the session and ignores one named in the body', async () => {
     const clerk = await account('scjgj-staff1');
+    // The indicator lists its evidence (政策文件、办件记录): one file first.
+    const files = new FormData();
+    files.append(
+      'files',
+      new Blob([new Uint8Array(Buffer.from('%PDF-1.4\n%%EOF\n'))]),
+      '办件记录.pdf',
+    );
+    const up = await clerk.fetch(`/api/tasks/${encodeURIComponent(taskId)}/evidence`, {
+      method: 'POST',
+      headers: { 'x-csrf-token': clerk.csrf },
+      body: files,
+    });
+    expect(up.status, await up.clone().text()).toBe(200);
     const r = await clerk.json(`/api/tasks/${encodeURIComponent(taskId)}/submit`, {
       actor: 'spj-coord',
       as: 'scjgj-head',
@@ -346,6 +359,9 @@ describe('the portal refuses what it must', () => {
   });
 
   it('refuses an upload over the limit or of a forbidden type, and stores nothing', async () => {
+    // What earlier tests stored (a submission's evidence): this test counts from there.
+    const stored0 = await storedEvidence();
+    const dir0 = readdirSafe(evidenceDir).length;
     // A task still open for its unit.
     const created = await cli(
       'task',
@@ -396,22 +412,19 @@ describe('the portal refuses what it must', () => {
     expect(((await disguised.json()) as { message: string }).message).toContain('说明.pdf');
     const html = await send('页面.docx', Buffer.from('<html><script>alert(1)</script></html>'));
     expect(html.status).toBe(415);
-    const counts = await harness.db.pool.query<{ files: string; blobs: string }>(
-      'SELECT (SELECT count(*) FROM evidence_files) AS files, (SELECT count(*) FROM evidence_blobs) AS blobs',
-    );
-    expect(counts.rows[0]).toEqual({ files: '0', blobs: '0' });
-    expect(readdirSafe(evidenceDir)).toEqual([]);
+    expect(await storedEvidence()).toEqual(stored0);
+    expect(readdirSafe(evidenceDir)).toHaveLength(dir0);
     // A good one goes through, and is stored once under the data folder by its hash.
     const pdf = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
     const ok = await send('政策文件.pdf', pdf);
     expect(ok.status, await ok.clone().text()).toBe(200);
     const again = await send('政策文件-副本.pdf', pdf);
     expect(again.status).toBe(200);
-    const stored = await harness.db.pool.query<{ files: string; blobs: string }>(
-      'SELECT (SELECT count(*) FROM evidence_files) AS files, (SELECT count(*) FROM evidence_blobs) AS blobs',
-    );
-    expect(stored.rows[0]).toEqual({ files: '2', blobs: '1' });
-    expect(readdirSafe(evidenceDir)).toHaveLength(1);
+    expect(await storedEvidence()).toEqual({
+      files: stored0.files + 2,
+      blobs: stored0.blobs + 1,
+    });
+    expect(readdirSafe(evidenceDir)).toHaveLength(dir0 + 1);
   });
 
   it("lets the unit's deputy hand a task over, by the workflow's rules, and not a clerk", async () => {
@@ -594,4 +607,12 @@ function readdirSafe(path: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** How many evidence files and stored blobs the portal holds. */
+async function storedEvidence(): Promise<{ files: number; blobs: number }> {
+  const r = await harness.db.pool.query<{ files: string; blobs: string }>(
+    'SELECT (SELECT count(*) FROM evidence_files) AS files, (SELECT count(*) FROM evidence_blobs) AS blobs',
+  );
+  return { files: Number(r.rows[0]!.files), blobs: Number(r.rows[0]!.blobs) };
 }
