@@ -12,7 +12,7 @@ import {
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type TaskInput, type TaskOutcome } from '../../domain/task.ts';
 import {
   approveUpdate,
@@ -65,9 +65,17 @@ afterAll(async () => {
   await harness?.close();
 });
 
+/** The tasks each test started: ended after it, so that no test's timers run into the next. */
+const started: WorkflowHandle[] = [];
+afterEach(async () => {
+  for (const h of started.splice(0)) await h.terminate('test done').catch(() => undefined);
+});
+
 /** A task started as production starts one: by a workflow of its campaign. */
 async function start(input: TaskInput): Promise<WorkflowHandle> {
-  return startTaskAsChild(env.client, input, { taskQueue });
+  const h = await startTaskAsChild(env.client, input, { taskQueue });
+  started.push(h);
+  return h;
 }
 
 interface EventRow {
