@@ -125,7 +125,7 @@ export function spawnGuarded(cmd: string, args: string[], opts: GuardOptions = {
     ],
     { ...spawnOpts, env, stdio: stdio as StdioOptions, detached: true },
   );
-  hold(child);
+  hold(child, passLifeline);
   // What the program left in its group (the watcher above all) goes when it exits.
   child.once('exit', () => killGroup(child.pid, 'SIGKILL'));
   return child;
@@ -153,19 +153,22 @@ export function watchPid(
     ],
     { stdio: ['ignore', 'ignore', 'ignore', 'pipe'], detached: true },
   );
-  hold(watcher);
+  hold(watcher, false);
   watcher.unref();
   return () => {
     if (watcher.exitCode === null && watcher.signalCode === null) watcher.kill('SIGTERM');
   };
 }
 
-function hold(child: ChildProcess): void {
+function hold(child: ChildProcess, passed: boolean): void {
   const end = child.stdio[3] as Socket | null | undefined;
   if (!end) return;
   end.on('error', () => {}); // the other side went away: nothing to do
   end.unref();
   held.add(end);
+  // A lifeline passed on may reach servers the child started to outlive it but not its owner
+  // (`services.ts start` run by a test): it stays open until this process ends.
+  if (passed) return;
   child.once('exit', () => {
     held.delete(end);
     end.destroy();

@@ -61,7 +61,11 @@ export function runNode(
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), timeoutMs);
     child.on('error', reject);
-    child.on('close', (code) => {
+    // Its exit and the end of its output, not 'close': the lifeline it was handed stays open
+    // while servers it started to outlive it run.
+    const ended = (s: NodeJS.ReadableStream) => new Promise((r) => s.once('close', r));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    void Promise.all([exited, ended(child.stdout!), ended(child.stderr!)]).then(([code]) => {
       clearTimeout(timer);
       resolve({
         code,
