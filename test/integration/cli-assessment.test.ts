@@ -139,7 +139,9 @@ describe('the units’ assessment of a campaign driven through the command line'
     const kbqy = entry.find((t) => t.kind === 'questionnaire' && t.indicator === 'kbqy')!;
     const data = join(dir, 'kbqy.json');
     writeFileSync(data, JSON.stringify({ procedures: 4, days: 1.5, onlineRate: 96 }));
-    await ok('task', 'submit', kbqy.taskId, '--as', kbqy.assignee, '--data', data);
+    // The indicator lists its evidence (政策文件、办件记录).
+    const files = ['--evidence', 'https://oa.example.gov.cn/files/kbqy.pdf'];
+    await ok('task', 'submit', kbqy.taskId, '--as', kbqy.assignee, '--data', data, ...files);
     await ok('task', 'return', kbqy.taskId, '--as', 'spj-coord', '--reason', '统一填报尺度');
     await until('the return projected', tasks, (l) =>
       l.some((t) => t.taskId === kbqy.taskId && t.state === 'returned'),

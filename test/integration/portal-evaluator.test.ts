@@ -180,7 +180,7 @@ describe('the evaluator draws its samples in the portal', () => {
     const again = await evaluator.json(`/api${base}/sample`, { seed: 'other' });
     expect(again.status).toBe(409);
     const msg = ((await again.json()) as { message: string }).message;
-    expect(msg).toContain('重新抽样须由审批局说明理由');
+    expect(msg).toContain('重新抽样须由审批局');
     expect(msg).toContain('王核验员');
     expect(msg).not.toMatch(/--reason|dsf-eval/);
     // The bureau's redraw, with a reason, on its page: the new official draw.

@@ -329,7 +329,7 @@ describe('single sign-on through the unified identity service', () => {
     expect(tasks.status).toBe(200);
     const page = await tasks.text();
     expect(page).toContain(TASK_TITLE);
-    expect(page).toContain('刘填报员（scjgj-staff1）');
+    expect(page).toContain('刘填报员');
     const me = await b.portal('/api/me');
     expect(me.status).toBe(200);
     expect(((await me.json()) as { personId: string }).personId).toBe('scjgj-staff1');

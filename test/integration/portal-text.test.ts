@@ -223,6 +223,15 @@ describe('text the portal will not pass on', () => {
   });
 
   it('accepts a good submission afterwards, a CRLF note and an emoji included', async () => {
+    // The indicator lists its evidence (政策文件、办件记录): one file first.
+    const fd = new FormData();
+    fd.set('_csrf', clerk.csrf);
+    fd.set('files', new Blob(['%PDF-1.4\n'], { type: 'application/pdf' }), '办件记录.pdf');
+    const up = await clerk.fetch(`/tasks/${encodeURIComponent(taskId)}/evidence`, {
+      method: 'POST',
+      body: fd,
+    });
+    expect(up.status, await up.clone().text()).toBeLessThan(400);
     const r = await clerk.raw(
       `/api/tasks/${encodeURIComponent(taskId)}/submit`,
       JSON.stringify({
