@@ -156,7 +156,9 @@ async function firstHalf(id: string): Promise<void> {
   );
   const kbqy = entry.find((t) => t.kind === 'questionnaire' && t.indicator === 'kbqy')!;
   const data = file('kbqy.json', { procedures: 4, days: 1.5, onlineRate: 96 });
-  expect((await submit(kbqy, '--data', data)).state).toBe('submitted');
+  // The indicator lists its evidence (政策文件、办件记录).
+  const files = ['--evidence', 'https://oa.example.gov.cn/files/kbqy.pdf'];
+  expect((await submit(kbqy, '--data', data, ...files)).state).toBe('submitted');
 }
 
 /** The rest: data entry approved, verification, results, the rectification, the end. */
