@@ -92,7 +92,15 @@ async function backup(out: string): Promise<void> {
           const v = await c.query<{ v: string }>('SELECT curr_version AS v FROM schema_version');
           schemaVersions[db] = v.rows[0]?.v ?? '';
           mkdirSync(join(out, db), { recursive: true });
-          const copy = await dumpDatabase(c, out, db, ['schema_version', 'schema_update_history']);
+          // The schema tool's own tables are made again by the restore's schema tool; the
+          // membership rows are the running processes' addresses and heartbeats, which the
+          // restored cluster's services write anew (the copy's would have them look for hosts
+          // that are not there, on the ports the source machine used).
+          const copy = await dumpDatabase(c, out, db, [
+            'schema_version',
+            'schema_update_history',
+            'cluster_membership',
+          ]);
           serverVersion = copy.serverVersion;
           databases.push(copy);
           for (const t of copy.tables) paths.push(join(out, t.file));

@@ -180,7 +180,10 @@ export async function dumpDatabase(
 /**
  * Loads a database copy into `c`'s database, whose schema the migrations have made: every table
  * in one transaction with triggers and foreign-key checks off while it loads (the rows are a
- * consistent snapshot already), then the sequences.
+ * consistent snapshot already), then the sequences. The rows a table holds before it loads are
+ * the ones its schema's owner put there when it made the schema (Temporal's schema tool seeds
+ * `namespace_metadata`; the target was empty before): the backup has that table as it was, seed
+ * rows included, so they are replaced by the backup's.
  */
 export async function loadDatabase(
   c: pg.ClientBase,
@@ -211,6 +214,7 @@ export async function loadDatabase(
           `table ${t.schema}.${t.name} of the backup has columns the restored schema lacks: ${missing.join(', ')}`,
         );
       }
+      await c.query(`DELETE FROM ${qualified(t)}`);
       const cols = t.columns.map(quoteIdent).join(', ');
       const insert = `INSERT INTO ${qualified(t)} (${cols}) OVERRIDING SYSTEM VALUE
         SELECT ${cols} FROM json_populate_recordset(NULL::${qualified(t)}, $1::json)`;
