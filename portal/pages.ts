@@ -3,7 +3,7 @@
 // the daily dispatch digest, unit performance and the bureau's account management.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { readBoard } from '../client/commands/board.ts';
+import { heldProjectionsOf, readBoard } from '../client/commands/board.ts';
 import { percent } from '../domain/questionnaire.ts';
 import {
   dispatchDigest,
@@ -527,11 +527,23 @@ export function registerPages(app: FastifyInstance, deps: PortalDeps): void {
     const { campaignId, m } = boardAccess(req);
     const L = (zh: string, en: string) => t(req.lang, zh, en);
     const b = await readBoard(pool, campaignId);
+    // Records PostgreSQL refused for good: the board may be incomplete until they are retried.
+    const held = isBureauOfficer(m) ? await heldProjectionsOf(deps.temporal, campaignId) : null;
     return sendPage(
       reply,
       req,
       `${L('看板', 'Board')} · ${b.name}`,
       html`${boardNav(req, campaignId, isBureauOfficer(m))}
+        ${
+          held?.length
+            ? html`<p class="error" role="alert">
+                ${L(
+                  `数据库拒收了 ${held.length} 个事项的记录，看板可能不全。请联系系统管理员排除原因后重新写入。`,
+                  `The database refused what ${held.length} workflow(s) recorded, so the board may be incomplete; ask the system's administrator to fix the cause and write them again.`,
+                )}
+              </p>`
+            : ''
+        }
         <p>${L('阶段', 'Phase')}：${label(req.lang, b.phase)}</p>
         <table class="stack">
           <thead>

@@ -1,6 +1,7 @@
 // The read side of a campaign: its record, the list of campaigns and the board (看板), from
 // PostgreSQL alone. Kept apart from the commands that talk to Temporal, so that `campaign
 // status` and `campaign list` load neither the Temporal client nor the workflow definitions.
+import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import { colourAt, type Colour } from '../../domain/schedule.ts';
 import { label } from '../../domain/labels.ts';
@@ -308,16 +309,26 @@ async function heldProjections(campaignId: string): Promise<string[] | null> {
     return null;
   }
   try {
+    return await heldProjectionsOf(temporal.client, campaignId);
+  } finally {
+    await temporal.close();
+  }
+}
+
+/** The same through a Temporal client of the caller's (the portal's), or null on any failure. */
+export async function heldProjectionsOf(
+  client: Client,
+  campaignId: string,
+): Promise<string[] | null> {
+  try {
     const ids: string[] = [];
     const query = `${SA.campaignId.name} = ${JSON.stringify(campaignId)} AND ${SA.projectionStuck.name} = true AND ExecutionStatus = "Running"`;
-    for await (const w of temporal.client.workflow.list({ query })) {
+    for await (const w of client.workflow.list({ query })) {
       ids.push(w.workflowId);
       if (ids.length >= 50) break;
     }
     return ids;
   } catch {
     return null;
-  } finally {
-    await temporal.close();
   }
 }
