@@ -220,7 +220,7 @@ describe('a supervised task under time skipping', () => {
       args: [req('scjgj-staff1', { data: goodData, note: '已填报' })],
     });
     expect(r.state).toBe('done');
-    const outcome = (await h.result()) as TaskOutcome;
+    const outcome = (await finishedResult(h)) as TaskOutcome;
     expect(outcome).toMatchObject({ state: 'done', onTime: true, escalationLevel: 0 });
     await env.sleep(10 * DAY);
     expect(await types(input.taskId)).toEqual(['created', 'submitted', 'done']);
@@ -254,7 +254,7 @@ describe('a supervised task under time skipping', () => {
       args: [req('spj-coord', { note: '符合填报尺度' })],
     });
     expect(approved.state).toBe('done');
-    expect(((await h.result()) as TaskOutcome).onTime).toBe(true);
+    expect(((await finishedResult(h)) as TaskOutcome).onTime).toBe(true);
     expect(await types(input.taskId)).toEqual([
       'created',
       'submitted',
@@ -286,7 +286,7 @@ describe('a supervised task under time skipping', () => {
     expect(returned.due).toBeGreaterThan(await env.currentTimeMs());
     await h.executeUpdate(submitUpdate, { args: [req('scjgj-staff1', { data: goodData })] });
     await h.executeUpdate(approveUpdate, { args: [req('spj-coord')] });
-    expect(((await h.result()) as TaskOutcome).onTime).toBe(false);
+    expect(((await finishedResult(h)) as TaskOutcome).onTime).toBe(false);
   });
 
   it('moves every pending timer when an extension is granted, after a request by the unit', async () => {
@@ -368,7 +368,7 @@ describe('a supervised task under time skipping', () => {
     await h.executeUpdate(cancelUpdate, {
       args: [req('spj-coord', { reason: '指标调整，不再填报' })],
     });
-    expect(((await h.result()) as TaskOutcome).state).toBe('cancelled');
+    expect(((await finishedResult(h)) as TaskOutcome).state).toBe('cancelled');
     await env.sleep(10 * DAY);
     expect(await types(input.taskId)).toEqual(['created', 'cancelled']);
   });
@@ -438,8 +438,10 @@ describe('a supervised task under time skipping', () => {
     await settle(hl);
     await hl.executeUpdate(submitUpdate, { args: [req('scjgj-staff2', { data: goodData })] });
     // One at a time: concurrent result() calls confuse the test server's time-skipping lock count.
-    await ht.result();
-    await hl.result();
+    // Each after its status says it finished: result() lets the test server skip time, and it
+    // would skip past the running projection activity's timeout (time is not held for it).
+    await finishedResult(ht);
+    await finishedResult(hl);
     const r = await db.pool.query('SELECT * FROM unit_performance WHERE campaign_id = $1', [
       campaignId,
     ]);
@@ -552,7 +554,7 @@ describe('a supervised task under time skipping', () => {
     // The same task started by a workflow of its own campaign runs.
     const fine = await start(taskInput(fx, now + DAY, { review: false }));
     await fine.executeUpdate(submitUpdate, { args: [req('scjgj-staff1', { data: goodData })] });
-    expect(await fine.result()).toMatchObject({ state: 'done' });
+    expect(await finishedResult(fine)).toMatchObject({ state: 'done' });
   });
 
   it('lives a full life in under 130 history events, and saves that history for replay', async () => {
@@ -575,7 +577,7 @@ describe('a supervised task under time skipping', () => {
     await h.executeUpdate(returnUpdate, { args: [req('spj-coord', { reason: '请补充材料' })] });
     await h.executeUpdate(submitUpdate, { args: [req('scjgj-staff1', { data: goodData })] });
     await h.executeUpdate(approveUpdate, { args: [req('spj-coord')] });
-    await h.result();
+    await finishedResult(h);
     expect(await types(input.taskId)).toEqual([
       'created',
       'reminded',
