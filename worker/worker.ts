@@ -28,6 +28,8 @@ export interface WorkerSetup {
   activityDeps?: Partial<ActivityDeps>;
   /** The payload codec (worker/codec.ts), when codec keys are configured. */
   dataConverter?: WorkerOptions['dataConverter'];
+  /** Interceptors (tests: time held while an activity runs on the time-skipping server). */
+  interceptors?: WorkerOptions['interceptors'];
 }
 
 export async function createWorker(setup: WorkerSetup): Promise<Worker> {
@@ -55,6 +57,7 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     ...(setup.shutdownGraceTime ? { shutdownGraceTime: setup.shutdownGraceTime } : {}),
     ...(setup.identity ? { identity: setup.identity } : {}),
     ...(setup.dataConverter ? { dataConverter: setup.dataConverter } : {}),
+    ...(setup.interceptors ? { interceptors: setup.interceptors } : {}),
   };
   return Worker.create(opts);
 }

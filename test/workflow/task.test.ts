@@ -425,40 +425,6 @@ describe('a supervised task under time skipping', () => {
     await h.terminate('test done');
   });
 
-  it("feeds the unit's performance record: on time, late, escalations by level", async () => {
-    const now = await env.currentTimeMs();
-    const campaignId = `perf-${randomUUID().slice(0, 8)}`;
-    const onTime = taskInput(fx, now + DAY, { campaignId, review: false });
-    const late = taskInput(fx, now + HOUR, { campaignId, review: false });
-    await recordFixtureCampaign(db.pool, fx, campaignId);
-    const ht = await start(onTime);
-    const hl = await start(late);
-    await ht.executeUpdate(submitUpdate, { args: [req('scjgj-staff1', { data: goodData })] });
-    await env.sleep(HOUR + 4 * HOUR + DAY + MINUTE); // the late one reaches escalation level 2
-    await settle(hl);
-    await hl.executeUpdate(submitUpdate, { args: [req('scjgj-staff2', { data: goodData })] });
-    // One at a time: concurrent result() calls confuse the test server's time-skipping lock count.
-    // Each after its status says it finished: result() lets the test server skip time, and it
-    // would skip past the running projection activity's timeout (time is not held for it).
-    await finishedResult(ht);
-    await finishedResult(hl);
-    const r = await db.pool.query('SELECT * FROM unit_performance WHERE campaign_id = $1', [
-      campaignId,
-    ]);
-    expect(r.rows).toEqual([
-      expect.objectContaining({
-        unit_id: 'scjgj',
-        tasks: '2',
-        done_on_time: '1',
-        done_late: '1',
-        open_overdue: '0',
-        escalations_level1: '1',
-        escalations_level2: '1',
-        escalations_level3_plus: '0',
-      }),
-    ]);
-  });
-
   it('runs as the child of the workflow that needs the work and reports its outcome back to it', async () => {
     const now = await env.currentTimeMs();
     const input = taskInput(fx, now + DAY, { review: false });
@@ -555,6 +521,57 @@ describe('a supervised task under time skipping', () => {
     const fine = await start(taskInput(fx, now + DAY, { review: false }));
     await fine.executeUpdate(submitUpdate, { args: [req('scjgj-staff1', { data: goodData })] });
     expect(await finishedResult(fine)).toMatchObject({ state: 'done' });
+  });
+});
+
+// The long sleeps of these two run on a server of their own: on a busy machine, the tasks the
+// earlier tests left behind (ended, with their starters) stalled the test server's skipping.
+describe('a supervised task under time skipping, on a server of its own', () => {
+  let outer: Harness;
+  beforeAll(async () => {
+    outer = harness;
+    harness = await startHarness('time-skipping', { withTestParents: true });
+    ({ env, db, taskQueue } = harness);
+    await recordFixtureCampaign(db.pool, fx);
+  });
+  afterAll(async () => {
+    await harness.close();
+    harness = outer;
+    ({ env, db, taskQueue } = harness);
+  });
+
+  it("feeds the unit's performance record: on time, late, escalations by level", async () => {
+    const now = await env.currentTimeMs();
+    const campaignId = `perf-${randomUUID().slice(0, 8)}`;
+    const onTime = taskInput(fx, now + DAY, { campaignId, review: false });
+    const late = taskInput(fx, now + HOUR, { campaignId, review: false });
+    await recordFixtureCampaign(db.pool, fx, campaignId);
+    const ht = await start(onTime);
+    const hl = await start(late);
+    await ht.executeUpdate(submitUpdate, { args: [req('scjgj-staff1', { data: goodData })] });
+    await env.sleep(HOUR + 4 * HOUR + DAY + MINUTE); // the late one reaches escalation level 2
+    await settle(hl);
+    await hl.executeUpdate(submitUpdate, { args: [req('scjgj-staff2', { data: goodData })] });
+    // One at a time: concurrent result() calls confuse the test server's time-skipping lock count.
+    // Each after its status says it finished: result() lets the test server skip time, and it
+    // would skip past the running projection activity's timeout (time is not held for it).
+    await finishedResult(ht);
+    await finishedResult(hl);
+    const r = await db.pool.query('SELECT * FROM unit_performance WHERE campaign_id = $1', [
+      campaignId,
+    ]);
+    expect(r.rows).toEqual([
+      expect.objectContaining({
+        unit_id: 'scjgj',
+        tasks: '2',
+        done_on_time: '1',
+        done_late: '1',
+        open_overdue: '0',
+        escalations_level1: '1',
+        escalations_level2: '1',
+        escalations_level3_plus: '0',
+      }),
+    ]);
   });
 
   it('lives a full life in under 130 history events, and saves that history for replay', async () => {
