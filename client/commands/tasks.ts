@@ -570,9 +570,11 @@ export async function createTaskCommand(opts: CreateOptions, out: OutputOptions)
   const key =
     opts.key ??
     derivedRequestId(opts.unit, opts.assignee, opts.title, opts.due, opts.kind).slice(0, 10);
+  // The person is part of the request: the same command by someone else is another request,
+  // checked on its own, never answered with the first one's outcome.
   const requestId =
     opts.requestId ??
-    derivedRequestId('raise', campaignId, opts.unit, opts.assignee, opts.title, opts.due, key);
+    derivedRequestId('raise', campaignId, opts.as, opts.unit, opts.assignee, opts.title, opts.due, key); // prettier-ignore
   const r = await sendUpdate(
     campaignId,
     raiseTaskUpdate,
