@@ -315,14 +315,20 @@ async function heldProjections(campaignId: string): Promise<string[] | null> {
   }
 }
 
-/** The same through a Temporal client of the caller's (the portal's), or null on any failure. */
+/**
+ * The same through a Temporal client of the caller's (the portal's, the doctor's), for one
+ * campaign or (without one) every campaign; null on any failure.
+ */
 export async function heldProjectionsOf(
   client: Client,
-  campaignId: string,
+  campaignId?: string,
 ): Promise<string[] | null> {
   try {
     const ids: string[] = [];
-    const query = `${SA.campaignId.name} = ${JSON.stringify(campaignId)} AND ${SA.projectionStuck.name} = true AND ExecutionStatus = "Running"`;
+    const ofCampaign = campaignId
+      ? `${SA.campaignId.name} = ${JSON.stringify(campaignId)} AND `
+      : '';
+    const query = `${ofCampaign}${SA.projectionStuck.name} = true AND ExecutionStatus = "Running"`;
     for await (const w of client.workflow.list({ query })) {
       ids.push(w.workflowId);
       if (ids.length >= 50) break;

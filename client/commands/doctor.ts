@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import protoPkg from '@temporalio/proto';
 import type { Client } from '@temporalio/client';
 import { retryProjectionsSignal, stuckProjectionsQuery } from '../../domain/messages.ts';
-import { ALL_SEARCH_ATTRIBUTES, SA } from '../../domain/search-attributes.ts';
+import { ALL_SEARCH_ATTRIBUTES } from '../../domain/search-attributes.ts';
+import { heldProjectionsOf } from './board.ts';
 import { config } from '../../worker/config.ts';
 import { connectDatabase, connectTemporal, redactUrl } from '../connections.ts';
 import { CliError } from '../errors.ts';
@@ -166,15 +167,20 @@ export async function doctorCommand(
  * `retry`, each is told to run them again (once the cause is fixed).
  */
 async function projectionsCheck(client: Client, retry: boolean): Promise<Check> {
+  const ids = await heldProjectionsOf(client);
+  if (ids === null)
+    return {
+      check: 'projections',
+      ok: false,
+      detail: 'could not list the workflows holding refused records (Temporal visibility)',
+      zh: '无法列出记录被数据库拒收的流程（Temporal 可见性查询失败）',
+    };
   const held: { workflowId: string; reasons: string[] }[] = [];
-  for await (const w of client.workflow.list({
-    query: `${SA.projectionStuck.name} = true AND ExecutionStatus = "Running"`,
-  })) {
-    const h = client.workflow.getHandle(w.workflowId);
+  for (const workflowId of ids) {
+    const h = client.workflow.getHandle(workflowId);
     const stuck = await h.query(stuckProjectionsQuery).catch(() => []);
     if (retry) await h.signal(retryProjectionsSignal);
-    held.push({ workflowId: w.workflowId, reasons: stuck.map((p) => `${p.what}: ${p.message}`) });
-    if (held.length >= 50) break;
+    held.push({ workflowId, reasons: stuck.map((p) => `${p.what}: ${p.message}`) });
   }
   if (!held.length)
     return { check: 'projections', ok: true, detail: 'none held back', zh: '没有被拒收的记录' };

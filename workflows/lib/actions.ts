@@ -57,9 +57,14 @@ export interface Action<Req extends { requestId: string }, Res> {
    */
   apply: (req: Req, claim: (res: Res) => void) => Res | Promise<Res>;
   /**
-   * Executions that began before the one-task path: the handler first makes the acceptance
-   * durable through an empty activity and checks the rules again (patched
-   * 'accepted-before-projection', see workflows/lib/fence.ts).
+   * The fenced path (the campaign's, indicator's and rectification's actions, and tasks started
+   * before the one-task path), whose projections are local activities that run inside the
+   * workflow task: an update is accepted only when that task completes, so a worker killed
+   * while a projection ran left PostgreSQL holding an action the server had dropped. The
+   * handler therefore first schedules an empty ordinary activity (`acknowledgeUpdate`), which
+   * ends the workflow task and makes the acceptance durable, then checks the rules again (the
+   * state may have moved while it waited) and only then applies the action (patched
+   * 'accepted-before-projection': executions from before keep their histories).
    */
   fenced?: boolean;
   /**
